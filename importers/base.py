@@ -1,0 +1,101 @@
+"""The types every importer shares: raw records, features and the import report."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import shapely
+
+JSONValue = str | int | float | bool | None | list["JSONValue"] | dict[str, "JSONValue"]
+
+
+@dataclass(frozen=True, slots=True)
+class RawRecord:
+    """One row or feature as a format module read it, before mapping to the catalog.
+
+    ``row`` is the 1-based position a person would use to find it in the file (a CSV's data row,
+    a GeoJSON feature's index); ``srid`` is the CRS the geometry's coordinates are in.
+    """
+
+    row: int
+    geometry: shapely.Geometry | None
+    properties: Mapping[str, Any]
+    srid: int = 4326
+
+
+@dataclass(frozen=True, slots=True)
+class Feature:
+    """A validated feature in EPSG:4326 with catalog-mapped properties."""
+
+    row: int
+    source_id: str | None
+    geometry: shapely.Geometry
+    properties: Mapping[str, JSONValue]
+
+    @property
+    def __geo_interface__(self) -> dict[str, Any]:
+        """GeoJSON-like mapping, so shapely, folium and geopandas read a Feature directly."""
+        return {
+            "type": "Feature",
+            "id": self.source_id,
+            "geometry": shapely.geometry.mapping(self.geometry),
+            "properties": dict(self.properties),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """A problem found in one row (or the whole file when ``row`` is None), in ja and en."""
+
+    code: str
+    message_ja: str
+    message_en: str
+    row: int | None = None
+    column: str | None = None
+    value: str | None = None
+
+    def as_dict(self) -> dict[str, JSONValue]:
+        """JSON-ready form, the shape used in every report."""
+        return {
+            "code": self.code,
+            "row": self.row,
+            "column": self.column,
+            "value": self.value,
+            "message_ja": self.message_ja,
+            "message_en": self.message_en,
+        }
+
+
+@dataclass(slots=True)
+class ImportReport:
+    """What an import read, accepted and rejected, and why."""
+
+    rows: int = 0
+    accepted: int = 0
+    errors: list[Issue] = field(default_factory=list)
+    warnings: list[Issue] = field(default_factory=list)
+
+    @property
+    def rejected(self) -> int:
+        """Rows that produced no feature."""
+        return self.rows - self.accepted
+
+    def as_dict(self) -> dict[str, JSONValue]:
+        """JSON-ready form, stored with each version."""
+        return {
+            "rows": self.rows,
+            "accepted": self.accepted,
+            "rejected": self.rejected,
+            "errors": [i.as_dict() for i in self.errors],
+            "warnings": [i.as_dict() for i in self.warnings],
+        }
+
+
+class ImportRejected(ValueError):
+    """The whole file cannot be imported; ``issue`` says why in ja and en."""
+
+    def __init__(self, issue: Issue) -> None:
+        super().__init__(issue.message_en)
+        self.issue = issue

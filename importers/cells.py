@@ -1,0 +1,159 @@
+"""Normalise one cell to the type its catalog attribute declares."""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+from collections.abc import Callable
+
+from importers.base import JSONValue
+from importers.codes import InvalidCode, to_code6
+from layers import Attribute, AttributeType
+
+_TRUE = {"1", "○", "〇", "◯", "有", "有り", "あり", "true", "yes", "y", "t", "はい"}
+_FALSE = {"", "×", "✕", "-", "−", "ー", "―", "0", "無", "無し", "なし", "false", "no", "n", "f", "いいえ"}
+_CONDITIONAL = {"△"}
+# Compare in NFKC form, so that full-width "１" or "ＴＲＵＥ" read like their ASCII forms.
+_TRUE_KEYS = {unicodedata.normalize("NFKC", t).lower() for t in _TRUE}
+_FALSE_KEYS = {unicodedata.normalize("NFKC", f).lower() for f in _FALSE}
+
+
+class CellError(ValueError):
+    """The cell does not fit its attribute; the messages say what was expected (ja, en)."""
+
+    def __init__(self, message_ja: str, message_en: str) -> None:
+        super().__init__(message_en)
+        self.message_ja = message_ja
+        self.message_en = message_en
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _digits(value: object) -> str:
+    # NFKC only where a number is expected: it turns full-width digits and signs into ASCII.
+    return unicodedata.normalize("NFKC", _text(value)).replace(",", "")
+
+
+def to_flag(value: object) -> JSONValue:
+    """1/○/有/TRUE -> True; blank/×/-/0 -> False; △ -> "conditional".
+
+    >>> to_flag("○"), to_flag(""), to_flag("△"), to_flag(1)
+    (True, False, 'conditional', True)
+    """
+    if isinstance(value, bool):
+        return value
+    text = unicodedata.normalize("NFKC", _text(value)).lower()
+    if text in _TRUE_KEYS:
+        return True
+    if text in _FALSE_KEYS:
+        return False
+    if _text(value) in _CONDITIONAL:
+        return "conditional"
+    raise CellError(
+        "「1・○・有」（該当）か「空欄・×・0」（非該当）、「△」（条件付き）で入力してください",
+        "Use 1, ○ or 有 for yes; blank, × or 0 for no; △ for conditional",
+    )
+
+
+def to_integer(value: object) -> JSONValue:
+    """A whole number; full-width digits and thousands separators accepted."""
+    if value is None or _text(value) == "":
+        return None
+    try:
+        number = float(_digits(value))
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number) or number != int(number):
+        raise CellError("整数を入力してください", "Enter a whole number")
+    return int(number)
+
+
+def to_number(value: object) -> JSONValue:
+    """A finite decimal number; NaN and Infinity are errors."""
+    if value is None or _text(value) == "":
+        return None
+    try:
+        number = float(_digits(value))
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number):
+        raise CellError("数値を入力してください", "Enter a number")
+    return number
+
+
+def to_url(value: object) -> JSONValue:
+    """An http(s) URL; anything else (javascript:, data:) is refused because it ends up in a link."""
+    text = _text(value)
+    if not text:
+        return None
+    if not text.lower().startswith(("http://", "https://")):
+        raise CellError(
+            "http:// または https:// で始まるURLを入力してください",
+            "Enter a URL starting with http:// or https://",
+        )
+    return text
+
+
+def to_phone(value: object) -> JSONValue:
+    """Digits and hyphens, NFKC-normalised so that tel: links work."""
+    text = _digits(value)
+    return text or None
+
+
+def to_string(value: object) -> JSONValue:
+    """Text as given (trimmed); stored verbatim, escaped only on output."""
+    text = _text(value)
+    return text or None
+
+
+def to_municipality_code(value: object) -> JSONValue:
+    """5 or 6 digits -> the 6-digit code with check digit."""
+    if _text(value) == "":
+        return None
+    try:
+        return to_code6(value)
+    except InvalidCode:
+        raise CellError(
+            "6桁の全国地方公共団体コード（例 272027）を入力してください",
+            "Enter a 6-digit local government code (e.g. 272027)",
+        ) from None
+
+
+_CONVERTERS: dict[AttributeType, Callable[[object], JSONValue]] = {
+    AttributeType.STRING: to_string,
+    AttributeType.INTEGER: to_integer,
+    AttributeType.NUMBER: to_number,
+    AttributeType.FLAG: to_flag,
+    AttributeType.URL: to_url,
+    AttributeType.PHONE: to_phone,
+    AttributeType.DATE: to_string,
+    AttributeType.MUNICIPALITY_CODE: to_municipality_code,
+}
+
+
+def convert(attribute: Attribute, value: object) -> JSONValue:
+    """Normalise ``value`` for ``attribute``.
+
+    Raises
+    ------
+    CellError
+        If the value does not fit; the message names what was expected.
+    """
+    if attribute.type is AttributeType.ENUM:
+        text = _digits(value)
+        if text == "":
+            return None
+        allowed = {v.value for v in attribute.values}
+        if text in allowed:
+            return text
+        labels = {v.label.ja: v.value for v in attribute.values} | {
+            v.label.en.lower(): v.value for v in attribute.values
+        }
+        if (found := labels.get(_text(value)) or labels.get(_text(value).lower())) is not None:
+            return found
+        choices = "、".join(f"{v.value}（{v.label.ja}）" for v in attribute.values)
+        choices_en = ", ".join(f"{v.value} ({v.label.en})" for v in attribute.values)
+        raise CellError(f"次のいずれかを入力してください：{choices}", f"Use one of: {choices_en}")
+    return _CONVERTERS[attribute.type](value)

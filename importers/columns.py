@@ -1,0 +1,40 @@
+"""Match a file's column headers to a layer's attributes through the catalog's aliases."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+from layers import Attribute, LayerDefinition
+
+_SPACES = re.compile(r"[\s_\-・]+")
+
+
+def header_key(header: str) -> str:
+    """Comparable form of a header: NFKC (width), case and spaces/separators folded."""
+    return _SPACES.sub("", unicodedata.normalize("NFKC", header)).lower()
+
+
+def match_columns(headers: Iterable[str], layer: LayerDefinition) -> dict[str, Attribute]:
+    """Map each header that names an attribute to it; the first header wins per attribute.
+
+    An alias matches exactly (after folding) or as a suffix, since some publishers prefix the
+    standard names (``施設_名称``) while keeping the standard's words.
+    """
+    keys = [(attribute, header_key(a)) for attribute in layer.attributes for a in attribute.aliases]
+    matched: dict[str, Attribute] = {}
+    taken: set[str] = set()
+    headers = list(headers)
+    for exact in (True, False):
+        for header in headers:
+            if header in matched:
+                continue
+            folded = header_key(header)
+            for attribute, key in keys:
+                hit = folded == key if exact else len(key) > 1 and folded.endswith(key)
+                if hit and attribute.name not in taken:
+                    matched[header] = attribute
+                    taken.add(attribute.name)
+                    break
+    return matched

@@ -1,0 +1,25 @@
+"""Attributes computed from others, named by layer definitions' ``derive`` lists."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from importers.base import JSONValue
+
+Properties = dict[str, JSONValue]
+
+
+def gsi_welfare_shelter(properties: Properties) -> None:
+    """Set ``is_welfare`` from GSI's 共通ID when the file has no explicit column.
+
+    The 13th character of the 14-character ID is the shelter's minor type: ``2`` is a welfare
+    shelter (福祉避難所), ``1`` a general one.
+    """
+    common_id = properties.get("common_id")
+    if properties.get("is_welfare") is None and isinstance(common_id, str) and len(common_id) == 14:
+        properties["is_welfare"] = common_id[12] == "2"
+
+
+DERIVATIONS: Mapping[str, Callable[[Properties], None]] = {
+    "gsi_welfare_shelter": gsi_welfare_shelter,
+}

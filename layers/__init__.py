@@ -1,0 +1,24 @@
+"""The layer catalog: layer definitions as data, validated by one typed model."""
+
+from layers.catalog import Catalog, CatalogError, LayerNotFound, load_catalog
+from layers.definition import (
+    CATEGORY_TITLES,
+    Attribute,
+    AttributeType,
+    Category,
+    GeometryType,
+    LayerDefinition,
+)
+
+__all__ = [
+    "CATEGORY_TITLES",
+    "Attribute",
+    "AttributeType",
+    "Catalog",
+    "CatalogError",
+    "Category",
+    "GeometryType",
+    "LayerDefinition",
+    "LayerNotFound",
+    "load_catalog",
+]

@@ -1,0 +1,72 @@
+"""Load the layer catalog (one TOML file per layer) into an immutable mapping."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from layers.definition import LayerDefinition
+
+DEFINITIONS_DIR = Path(__file__).parent / "definitions"
+
+
+class LayerNotFound(LookupError):
+    """No layer with that id in the catalog."""
+
+    def __init__(self, layer_id: str) -> None:
+        super().__init__(layer_id)
+        self.layer_id = layer_id
+
+
+class CatalogError(ValueError):
+    """A definition file is unreadable or invalid; the message names the file."""
+
+
+class Catalog(Mapping[str, LayerDefinition]):
+    """The layers, in a stable order (category order, then file order)."""
+
+    def __init__(self, layers: list[LayerDefinition]) -> None:
+        ids = [layer.id for layer in layers]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise CatalogError(f"duplicate layer ids: {duplicates}")
+        order = list(type(layers[0].category)) if layers else []
+        ordered = sorted(layers, key=lambda layer: order.index(layer.category))
+        self._layers = {layer.id: layer for layer in ordered}
+
+    def __getitem__(self, layer_id: str) -> LayerDefinition:
+        try:
+            return self._layers[layer_id]
+        except KeyError:
+            raise LayerNotFound(layer_id) from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._layers)
+
+    def __len__(self) -> int:
+        return len(self._layers)
+
+
+def load_definition(path: Path) -> LayerDefinition:
+    """Read and validate one definition file.
+
+    Raises
+    ------
+    CatalogError
+        If the file is not valid TOML, fails validation, or its name is not ``<id>.toml``.
+    """
+    try:
+        layer = LayerDefinition.model_validate(tomllib.loads(path.read_text("utf-8")))
+    except (tomllib.TOMLDecodeError, ValidationError) as exc:
+        raise CatalogError(f"{path.name}: {exc}") from exc
+    if layer.id != path.stem:
+        raise CatalogError(f"{path.name}: id {layer.id!r} does not match the file name")
+    return layer
+
+
+def load_catalog(directory: Path = DEFINITIONS_DIR) -> Catalog:
+    """Load every ``*.toml`` definition in ``directory``."""
+    return Catalog([load_definition(p) for p in sorted(directory.glob("*.toml"))])

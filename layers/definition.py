@@ -1,0 +1,184 @@
+"""The typed model every layer definition in the catalog is validated against."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
+
+Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")]
+Colour = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$")]
+
+
+class Frozen(BaseModel):
+    """Base for catalog models: immutable, and unknown keys are errors (typos surface at load)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Category(StrEnum):
+    """Top-level groups of the layer tree, in the order residents see them."""
+
+    DISASTER = "disaster"
+    MEDICAL = "medical"
+    WELFARE = "welfare"
+    CHILDCARE = "childcare"
+    EDUCATION = "education"
+    TOURISM = "tourism"
+    PARKS = "parks"
+    TRANSIT = "transit"
+    ADMINISTRATION = "administration"
+
+
+CATEGORY_TITLES: dict[Category, tuple[str, str]] = {
+    Category.DISASTER: ("防災", "Disaster prevention"),
+    Category.MEDICAL: ("医療", "Medical"),
+    Category.WELFARE: ("福祉", "Welfare"),
+    Category.CHILDCARE: ("子育て", "Childcare"),
+    Category.EDUCATION: ("教育", "Education"),
+    Category.TOURISM: ("観光", "Tourism"),
+    Category.PARKS: ("公園", "Parks"),
+    Category.TRANSIT: ("交通", "Transit"),
+    Category.ADMINISTRATION: ("行政・コミュニティ", "Administration and community"),
+}
+
+
+class GeometryType(StrEnum):
+    """Geometry kinds a layer may hold; single geometries are promoted to Multi* on import."""
+
+    POINT = "point"
+    LINE = "line"
+    POLYGON = "polygon"
+
+
+class AttributeType(StrEnum):
+    """How an attribute's raw cell is normalised."""
+
+    STRING = "string"
+    INTEGER = "integer"
+    NUMBER = "number"
+    FLAG = "flag"  # 1/○/有/TRUE -> true, blank/×/-/0 -> false, △ -> "conditional"
+    ENUM = "enum"  # one of `values`
+    URL = "url"
+    PHONE = "phone"
+    DATE = "date"
+    MUNICIPALITY_CODE = "municipality_code"  # 5 or 6 digits -> 6 digits with check digit
+
+
+class Text(Frozen):
+    """A string in Japanese and English."""
+
+    ja: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+
+class EnumValue(Frozen):
+    """One allowed value of an enum attribute, with its label and legend colour."""
+
+    value: str
+    label: Text
+    color: Colour | None = None
+
+
+class Attribute(Frozen):
+    """One property of the layer's features.
+
+    ``aliases`` are the column headers of the data sets that map onto this attribute (GSI, the
+    Digital Agency standard data sets, KSJ codes, common synonyms); matching ignores width and spaces.
+    """
+
+    name: Identifier
+    type: AttributeType = AttributeType.STRING
+    label: Text
+    aliases: tuple[str, ...] = ()
+    values: tuple[EnumValue, ...] = ()
+
+    @model_validator(mode="after")
+    def _enum_has_values(self) -> Attribute:
+        if (self.type is AttributeType.ENUM) != bool(self.values):
+            raise ValueError("an enum attribute needs `values`, and only an enum may have them")
+        return self
+
+
+class Style(Frozen):
+    """How the viewer draws the layer."""
+
+    color: Colour
+    fill_color: Colour | None = None
+    icon: Identifier
+    radius: int = Field(default=6, ge=1, le=30)
+    weight: int = Field(default=2, ge=0, le=20)
+    fill_opacity: float = Field(default=0.6, ge=0, le=1)
+    class_attribute: Identifier | None = None  # colour polygons by this enum attribute
+
+
+class License(Frozen):
+    """The licence the published data is under."""
+
+    name: str = Field(min_length=1)
+    url: HttpUrl
+
+
+class Source(Frozen):
+    """Default provenance of a layer's data; shown with every item."""
+
+    attribution: Text
+    license: License
+    notice: Text | None = None  # e.g. GSI's "may not be the latest" warning, which must be repeated
+
+
+class LayerDefinition(Frozen):
+    """One catalog entry: a layer shared by all municipalities.
+
+    Parameters
+    ----------
+    id
+        Stable identifier used in URLs and the database.
+    id_attribute
+        The attribute holding the source's stable key (GSI 共通ID, a standard data set ID), if any.
+    derive
+        Names of derivation rules (see ``importers.derivations``) that compute extra attributes.
+    """
+
+    id: Identifier
+    title: Text
+    description: Text | None = None
+    category: Category
+    geometry_type: GeometryType
+    attributes: tuple[Attribute, ...]
+    name_attribute: Identifier
+    id_attribute: Identifier | None = None
+    popup: tuple[Identifier, ...]
+    style: Style
+    source: Source
+    minzoom: int = Field(default=0, ge=0, le=22)
+    maxzoom: int = Field(default=22, ge=0, le=22)
+    invalid_geometry: Literal["reject", "repair"] = "reject"
+    derive: tuple[Identifier, ...] = ()
+
+    @model_validator(mode="after")
+    def _references_exist(self) -> LayerDefinition:
+        names = [a.name for a in self.attributes]
+        duplicates = {n for n in names if names.count(n) > 1}
+        if duplicates:
+            raise ValueError(f"duplicate attributes: {sorted(duplicates)}")
+        referenced = {self.name_attribute, *self.popup}
+        if self.id_attribute:
+            referenced.add(self.id_attribute)
+        if self.style.class_attribute:
+            referenced.add(self.style.class_attribute)
+        missing = referenced - set(names)
+        if missing:
+            raise ValueError(f"unknown attributes referenced: {sorted(missing)}")
+        if self.minzoom > self.maxzoom:
+            raise ValueError("minzoom is greater than maxzoom")
+        return self
+
+    def attribute(self, name: str) -> Attribute:
+        """Return the attribute called ``name``; raise KeyError if there is none."""
+        for attribute in self.attributes:
+            if attribute.name == name:
+                return attribute
+        raise KeyError(name)
+

@@ -1,0 +1,5 @@
+"""``python -m mapsvc`` runs the command-line interface."""
+
+from mapsvc.cli import main
+
+raise SystemExit(main())

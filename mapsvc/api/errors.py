@@ -1,0 +1,36 @@
+"""Map domain errors and request-validation errors to one JSON error shape."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from layers import LayerNotFound
+from mapsvc.errors import MapsvcError
+
+
+def _body(code: str, message_ja: str, message_en: str) -> dict[str, str]:
+    return {"code": code, "detail": message_en, "message_ja": message_ja, "message_en": message_en}
+
+
+def add_exception_handlers(app: FastAPI) -> None:
+    """Register the handlers: {code, detail, message_ja, message_en} for every client error."""
+
+    @app.exception_handler(MapsvcError)
+    async def domain_error(_: Request, exc: MapsvcError) -> JSONResponse:
+        return JSONResponse(_body(exc.code, exc.message_ja, exc.message_en), status_code=exc.status)
+
+    @app.exception_handler(LayerNotFound)
+    async def layer_not_found(_: Request, exc: LayerNotFound) -> JSONResponse:
+        body = _body("not_found", "そのレイヤーはありません", f"No layer {exc.layer_id!r}")
+        return JSONResponse(body, status_code=404)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        # OGC API answers malformed parameters with 400, not FastAPI's default 422.
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in exc.errors()
+        )
+        body = _body("invalid_parameter", f"パラメータが正しくありません（{problems}）", problems)
+        return JSONResponse(body, status_code=400)

@@ -1,0 +1,1 @@
+"""Everything that talks SQL: engine, tables, migrations and queries."""

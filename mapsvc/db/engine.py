@@ -1,0 +1,62 @@
+"""Engines and sessions, and the database URL the settings resolve to."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, create_engine, make_url, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from mapsvc.embedded import EmbeddedCluster, valid_database_name
+from mapsvc.settings import DatabaseSettings
+
+
+def database_url(settings: DatabaseSettings) -> str:
+    """The configured external URL, or the embedded cluster's database."""
+    if settings.url is not None:
+        return settings.url.get_secret_value()
+    return EmbeddedCluster.from_settings(settings).url(settings.name)
+
+
+def make_engine(url: str, settings: DatabaseSettings) -> Engine:
+    """An engine with bounded waits: pool checkout, connect, and every statement."""
+    return create_engine(
+        url,
+        pool_size=settings.pool_size,
+        max_overflow=0,
+        pool_timeout=settings.pool_timeout_s,
+        pool_pre_ping=True,
+        connect_args={
+            "connect_timeout": 10,
+            "options": f"-c statement_timeout={settings.statement_timeout_ms} -c jit=off",
+            "application_name": "mapsvc",
+        },
+    )
+
+
+def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    """Sessions that keep loaded rows usable after commit (services return them)."""
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def create_database(url: str, name: str) -> bool:
+    """Create database ``name`` on the server of ``url`` unless it exists; True if created."""
+    admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            exists = conn.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            )
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{valid_database_name(name)}"'))
+            return not exists
+    finally:
+        admin.dispose()
+
+
+def drop_database(url: str, name: str) -> None:
+    """Drop database ``name`` (used by the test suite for its throwaway database)."""
+    admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{valid_database_name(name)}" WITH (FORCE)'))
+    finally:
+        admin.dispose()

@@ -1,0 +1,173 @@
+"""Tables. The guarantees (immutable versions, insert-only audit) live in the migration's triggers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from geoalchemy2 import Geometry, WKBElement
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+VERSION_STATUSES = ("staged", "published", "retired")
+MUNICIPALITY_KINDS = ("prefecture", "designated_city", "city", "ward", "town", "village")
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a naming convention, so migrations name constraints predictably."""
+
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: DateTime(timezone=True)}  # noqa: RUF012 - SQLAlchemy API
+
+
+class MunicipalityRow(Base):
+    """A prefecture, municipality or ward, by its 6-digit local government code."""
+
+    __tablename__ = "municipality"
+    __table_args__ = (
+        CheckConstraint("code ~ '^[0-9]{6}$'", name="code_format"),
+        CheckConstraint(f"kind IN {MUNICIPALITY_KINDS}", name="kind"),
+        CheckConstraint(
+            "boundary IS NULL OR (ST_IsValid(boundary) AND NOT ST_IsEmpty(boundary))",
+            name="boundary_valid",
+        ),
+        Index("ix_municipality_boundary", "boundary", postgresql_using="gist"),
+    )
+
+    code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    parent_code: Mapped[str | None] = mapped_column(ForeignKey("municipality.code"))
+    kind: Mapped[str] = mapped_column(Text)
+    name_ja: Mapped[str] = mapped_column(Text)
+    name_en: Mapped[str] = mapped_column(Text)
+    boundary: Mapped[WKBElement | None] = mapped_column(
+        Geometry("MULTIPOLYGON", srid=4326, spatial_index=False)
+    )
+
+
+class LayerRow(Base):
+    """A catalog entry, synchronised from ``layers/definitions`` at upgrade time."""
+
+    __tablename__ = "layer"
+
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    category: Mapped[str] = mapped_column(Text)
+    geometry_type: Mapped[str] = mapped_column(Text)
+    title_ja: Mapped[str] = mapped_column(Text)
+    title_en: Mapped[str] = mapped_column(Text)
+    definition: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    synced_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class DatasetRow(Base):
+    """Layer × municipality: the unit a municipality owns and publishes."""
+
+    __tablename__ = "dataset"
+    __table_args__ = (UniqueConstraint("layer_id", "municipality_code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    layer_id: Mapped[str] = mapped_column(ForeignKey("layer.id"))
+    municipality_code: Mapped[str] = mapped_column(ForeignKey("municipality.code"), index=True)
+    # Readers see exactly the version this points at; publishing and rollback only move it.
+    current_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("version.id", use_alter=True, deferrable=True, initially="DEFERRED")
+    )
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class SourceFileRow(Base):
+    """An uploaded file's original bytes, by content hash, so any version can be rebuilt."""
+
+    __tablename__ = "source_file"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class VersionRow(Base):
+    """One immutable upload of a dataset; only its status and publication time ever change."""
+
+    __tablename__ = "version"
+    __table_args__ = (
+        UniqueConstraint("dataset_id", "source_sha256"),
+        CheckConstraint(f"status IN {VERSION_STATUSES}", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("dataset.id"), index=True)
+    source_sha256: Mapped[str] = mapped_column(ForeignKey("source_file.sha256"))
+    filename: Mapped[str] = mapped_column(Text)
+    format: Mapped[str] = mapped_column(Text)
+    options: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+    status: Mapped[str] = mapped_column(Text, server_default="staged")
+    feature_count: Mapped[int] = mapped_column(Integer)
+    report: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_by: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    published_at: Mapped[datetime | None]
+
+
+class FeatureRow(Base):
+    """A feature of one version, in EPSG:4326, never updated in place."""
+
+    __tablename__ = "feature"
+    __table_args__ = (
+        CheckConstraint("ST_IsValid(geom) AND NOT ST_IsEmpty(geom)", name="geom_valid"),
+        CheckConstraint("ST_SRID(geom) = 4326", name="geom_srid"),
+        # (version_id, geom) with btree_gist: every read filters on the published version ids,
+        # then on a bbox or a nearest-neighbour order.
+        Index("ix_feature_version_geom", "version_id", "geom", postgresql_using="gist"),
+        Index("ix_feature_version_source_id", "version_id", "source_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    # Deferred: a version's features are copied in before its row, which carries their count.
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("version.id", ondelete="CASCADE", deferrable=True, initially="DEFERRED")
+    )
+    source_id: Mapped[str | None] = mapped_column(Text)
+    properties: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    geom: Mapped[WKBElement] = mapped_column(
+        Geometry(srid=4326, spatial_index=False), nullable=False
+    )
+
+
+class AuditRow(Base):
+    """Who did what, when, to which dataset, with which file; insert-only (a trigger enforces it)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    at: Mapped[datetime] = mapped_column(server_default=func.now())
+    actor: Mapped[str] = mapped_column(Text)
+    action: Mapped[str] = mapped_column(Text)
+    result: Mapped[str] = mapped_column(Text)
+    layer_id: Mapped[str | None] = mapped_column(Text)
+    municipality_code: Mapped[str | None] = mapped_column(String(6))
+    dataset_id: Mapped[int | None] = mapped_column(Integer)
+    version_id: Mapped[int | None] = mapped_column(BigInteger)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")

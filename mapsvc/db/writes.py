@@ -1,0 +1,147 @@
+"""Every statement that changes data. Bound parameters only; callers own the transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import orjson
+import shapely
+from sqlalchemy import func, select, text, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from importers import Feature
+from mapsvc.db.models import (
+    AuditRow,
+    DatasetRow,
+    LayerRow,
+    MunicipalityRow,
+    SourceFileRow,
+    VersionRow,
+)
+
+
+def upsert_layer(session: Session, values: dict[str, Any]) -> None:
+    """Insert or refresh one catalog entry."""
+    statement = insert(LayerRow).values(**values)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[LayerRow.id],
+            set_={k: statement.excluded[k] for k in values if k != "id"} | {"synced_at": func.now()},
+        )
+    )
+
+
+def upsert_municipality(session: Session, values: dict[str, Any]) -> None:
+    """Insert or refresh one municipality (``boundary`` as WKT in EPSG:4326, or None)."""
+    wkt = values.pop("boundary")
+    boundary = None if wkt is None else func.ST_Multi(func.ST_GeomFromText(wkt, 4326))
+    statement = insert(MunicipalityRow).values(**values, boundary=boundary)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[MunicipalityRow.code],
+            set_={k: statement.excluded[k] for k in [*values, "boundary"] if k != "code"},
+        )
+    )
+
+
+def union_children_boundaries(session: Session, parent_code: str) -> None:
+    """Set a municipality's boundary to the union of its children's (the prefecture's outline)."""
+    children = (
+        select(func.ST_Multi(func.ST_CollectionExtract(func.ST_MakeValid(func.ST_Union(MunicipalityRow.boundary)), 3)))
+        .where(MunicipalityRow.parent_code == parent_code, MunicipalityRow.kind != "ward")
+        .scalar_subquery()
+    )
+    session.execute(
+        update(MunicipalityRow).where(MunicipalityRow.code == parent_code).values(boundary=children)
+    )
+
+
+def get_or_create_dataset(session: Session, layer_id: str, municipality_code: str) -> DatasetRow:
+    """The dataset of ``layer_id`` × ``municipality_code``, created on first use."""
+    session.execute(
+        insert(DatasetRow)
+        .values(layer_id=layer_id, municipality_code=municipality_code)
+        .on_conflict_do_nothing()
+    )
+    return session.execute(
+        select(DatasetRow).where(
+            DatasetRow.layer_id == layer_id, DatasetRow.municipality_code == municipality_code
+        )
+    ).scalar_one()
+
+
+def lock_dataset(session: Session, dataset_id: int) -> DatasetRow:
+    """The dataset row, locked until the transaction ends: pointer flips are serialised."""
+    return session.execute(
+        select(DatasetRow).where(DatasetRow.id == dataset_id).with_for_update()
+    ).scalar_one()
+
+
+def store_source_file(session: Session, sha256: str, content: bytes) -> None:
+    """Keep the original bytes once per content hash."""
+    session.execute(
+        insert(SourceFileRow)
+        .values(sha256=sha256, size=len(content), content=content)
+        .on_conflict_do_nothing()
+    )
+
+
+def next_version_id(session: Session) -> int:
+    """Reserve a version id before the version row is written."""
+    return int(session.execute(text("SELECT nextval(pg_get_serial_sequence('version', 'id'))")).scalar_one())
+
+
+def insert_version(session: Session, values: dict[str, Any]) -> VersionRow:
+    """A new staged version."""
+    row = VersionRow(status="staged", **values)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def copy_features(session: Session, version_id: int, features: Iterable[Feature]) -> int:
+    """Bulk-load ``features`` into ``version_id`` with COPY; return how many.
+
+    COPY is the fastest path into PostgreSQL; geometry goes as hex EWKB, which PostGIS parses
+    on input, and the table's CHECK constraints still apply to every row.
+    """
+    count = 0
+    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor.copy("COPY feature (version_id, source_id, properties, geom) FROM STDIN") as copy:
+        for feature in features:
+            geometry = shapely.set_srid(feature.geometry, 4326)
+            ewkb = shapely.to_wkb(geometry, hex=True, include_srid=True)
+            copy.write_row(
+                (version_id, feature.source_id, orjson.dumps(feature.properties).decode(), ewkb)
+            )
+            count += 1
+    return count
+
+
+def set_version_status(session: Session, version_id: int, status: str) -> None:
+    """Move a version to ``status`` (published versions get their publication time)."""
+    values: dict[str, Any] = {"status": status}
+    if status == "published":
+        values["published_at"] = func.now()
+    session.execute(update(VersionRow).where(VersionRow.id == version_id).values(**values))
+
+
+def point_dataset_at(session: Session, dataset_id: int, version_id: int) -> None:
+    """Flip the dataset's current-version pointer."""
+    session.execute(
+        update(DatasetRow)
+        .where(DatasetRow.id == dataset_id)
+        .values(current_version_id=version_id, updated_at=func.now())
+    )
+
+
+def insert_audit(session: Session, **values: Any) -> None:
+    """Append to the audit log."""
+    session.execute(insert(AuditRow).values(**values))
+
+
+def analyze(session: Session) -> None:
+    """Refresh planner statistics after a bulk load."""
+    session.execute(text("ANALYZE feature"))

@@ -1,0 +1,130 @@
+"""Stage, publish and roll back dataset versions: the one path every upload and the demo take."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from importers import Feature
+from mapsvc.db import queries, writes
+from mapsvc.db.models import VersionRow
+from mapsvc.errors import Conflict, NotFound
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """An uploaded file as received, with what is needed to read it again."""
+
+    content: bytes
+    filename: str
+    format: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def sha256(self) -> str:
+        """Content hash: the file's identity."""
+        return hashlib.sha256(self.content).hexdigest()
+
+
+def stage(
+    session: Session,
+    *,
+    layer_id: str,
+    municipality_code: str,
+    source: SourceFile,
+    features: Iterable[Feature],
+    report: dict[str, Any],
+    actor: str,
+) -> tuple[VersionRow, bool]:
+    """Store ``features`` as a new staged version; return it and whether it is new.
+
+    The same bytes uploaded again to the same dataset return the existing version unchanged.
+    Runs in the caller's transaction, so a failure leaves no partial version behind.
+    """
+    dataset = writes.get_or_create_dataset(session, layer_id, municipality_code)
+    existing = queries.find_version(session, dataset.id, source.sha256)
+    if existing is not None:
+        return existing, False
+    writes.store_source_file(session, source.sha256, source.content)
+    # Features first, then the version row with its final count: a version is written once,
+    # complete (the features' foreign key is checked at commit).
+    version_id = writes.next_version_id(session)
+    count = writes.copy_features(session, version_id, features)
+    version = writes.insert_version(
+        session,
+        {
+            "id": version_id,
+            "dataset_id": dataset.id,
+            "source_sha256": source.sha256,
+            "filename": source.filename,
+            "format": source.format,
+            "options": source.options,
+            "feature_count": count,
+            "report": report,
+            "created_by": actor,
+        },
+    )
+    writes.insert_audit(
+        session,
+        actor=actor,
+        action="upload",
+        result="staged",
+        layer_id=layer_id,
+        municipality_code=municipality_code,
+        dataset_id=dataset.id,
+        version_id=version.id,
+        sha256=source.sha256,
+        detail={"filename": source.filename, "features": count},
+    )
+    return version, True
+
+
+def _flip(session: Session, version: VersionRow, actor: str, action: str) -> VersionRow:
+    dataset = writes.lock_dataset(session, version.dataset_id)
+    previous = dataset.current_version_id
+    if previous == version.id:
+        raise Conflict("この版はすでに公開中です", f"Version {version.id} is already published")
+    if previous is not None:
+        writes.set_version_status(session, previous, "retired")
+    writes.set_version_status(session, version.id, "published")
+    writes.point_dataset_at(session, dataset.id, version.id)
+    # Same transaction as the flip: there is never a published state without its audit row.
+    writes.insert_audit(
+        session,
+        actor=actor,
+        action=action,
+        result="ok",
+        layer_id=dataset.layer_id,
+        municipality_code=dataset.municipality_code,
+        dataset_id=dataset.id,
+        version_id=version.id,
+        sha256=version.source_sha256,
+        detail={"previous_version_id": previous},
+    )
+    session.refresh(version)
+    return version
+
+
+def publish(session: Session, version_id: int, actor: str) -> VersionRow:
+    """Make a staged version the dataset's current one (the previous one is retired)."""
+    version = queries.get_version(session, version_id)
+    if version is None:
+        raise NotFound("その版はありません", f"No version {version_id}")
+    return _flip(session, version, actor, "publish")
+
+
+def rollback(session: Session, dataset_id: int, to_version_id: int, actor: str) -> VersionRow:
+    """Point the dataset back at an earlier published version."""
+    version = queries.get_version(session, to_version_id)
+    if version is None or version.dataset_id != dataset_id:
+        raise NotFound("このデータセットにその版はありません", f"No version {to_version_id} in this dataset")
+    if version.status != "retired":
+        raise Conflict(
+            "一度も公開されていない版、または公開中の版には戻せません",
+            f"Version {to_version_id} was never published or is the current one",
+        )
+    return _flip(session, version, actor, "rollback")

@@ -1,0 +1,51 @@
+"""One settings root, read from ``MAPSVC_…`` environment variables (``__`` separates sections)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+class DatabaseSettings(BaseModel):
+    """Where the data lives.
+
+    With no ``url`` the service runs its own PostgreSQL + PostGIS cluster (the embedded default);
+    ``MAPSVC_DATABASE__URL=postgresql+psycopg://user:pass@host/db`` points it at any PostGIS.
+    """
+
+    url: SecretStr | None = None
+    name: str = Field(default="mapsvc", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+    embedded_dir: Path | None = None  # default: see mapsvc.embedded.default_state_dir
+    embedded_port: int = Field(default=54329, ge=1024, le=65535)
+    embedded_os_user: str = "postgres"  # initdb refuses root: the cluster runs as this user then
+    pool_size: int = Field(default=8, ge=1, le=100)
+    pool_timeout_s: float = Field(default=5.0, gt=0, le=60)
+    statement_timeout_ms: int = Field(default=15_000, ge=100, le=600_000)
+
+
+class ApiSettings(BaseModel):
+    """Knobs of the HTTP API; every size knob has a bound."""
+
+    default_limit: int = Field(default=100, ge=1, le=10_000)
+    max_limit: int = Field(default=10_000, ge=1, le=100_000)
+
+
+class Settings(BaseSettings):
+    """The root of all settings."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="MAPSVC_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    database: DatabaseSettings = DatabaseSettings()
+    api: ApiSettings = ApiSettings()
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    seed_manifest: Path = PROJECT_DIR / "data" / "seed" / "seed.toml"
+    demo_manifest: Path = PROJECT_DIR / "data" / "demo" / "demo.toml"
+    web_dir: Path = PROJECT_DIR / "web"
+    vendor_dir: Path = PROJECT_DIR / "node_modules"

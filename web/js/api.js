@@ -1,0 +1,23 @@
+// Requests to the mapsvc API; errors carry the server's ja/en message.
+import { urls } from "./urls.js";
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    super(body?.message_en || `HTTP ${status}`);
+    this.status = status;
+    this.messageJa = body?.message_ja;
+  }
+}
+
+async function getJSON(url, signal) {
+  const response = await fetch(url, { signal, headers: { Accept: "application/json" } });
+  const body = await response.json().catch(() => null);
+  if (!response.ok) throw new ApiError(response.status, body);
+  return body;
+}
+
+export const listCollections = () => getJSON(urls.collections()).then((b) => b.collections);
+
+/** Features of a layer in a bbox [minLon, minLat, maxLon, maxLat]. */
+export const getItems = (layerId, bbox, limit, signal) =>
+  getJSON(urls.items(layerId, { bbox: bbox.map((v) => v.toFixed(5)).join(","), limit }), signal);

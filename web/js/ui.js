@@ -1,0 +1,80 @@
+// Panel and popup DOM, built with textContent only (data never becomes markup); no Leaflet here.
+import { pick, t } from "./i18n.js";
+
+function el(tag, attrs = {}, text = null) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  if (text !== null) node.textContent = text;
+  return node;
+}
+
+function formatValue(lang, attribute, value) {
+  if (value === true) return t(lang, "yes");
+  if (value === false) return t(lang, "no");
+  if (value === "conditional") return t(lang, "conditional");
+  if (attribute?.type === "enum") {
+    const match = attribute.values.find((v) => v.value === String(value));
+    if (match) return pick(lang, match.label);
+  }
+  return String(value);
+}
+
+function safeLink(value) {
+  try {
+    const url = new URL(String(value));
+    return url.protocol === "https:" || url.protocol === "http:" ? url.href : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Popup content of a feature of `layer` (a catalog entry). */
+export function popupContent(lang, layer, feature) {
+  const props = feature.properties || {};
+  const box = el("div", { class: "popup" });
+  box.append(el("h3", {}, String(props[layer.name_attribute] ?? pick(lang, layer.title))));
+  const list = el("dl");
+  for (const name of layer.popup) {
+    if (name === layer.name_attribute) continue;
+    const value = props[name];
+    if (value === null || value === undefined || value === "" || value === false) continue;
+    const attribute = layer.attributes.find((a) => a.name === name);
+    list.append(el("dt", {}, pick(lang, attribute?.label) || name));
+    const dd = el("dd");
+    const href = attribute?.type === "url" ? safeLink(value) : null;
+    if (href) dd.append(el("a", { href, target: "_blank", rel: "noopener" }, href));
+    else if (attribute?.type === "phone") dd.append(el("a", { href: `tel:${String(value).replace(/[^0-9+]/g, "")}` }, String(value)));
+    else dd.textContent = formatValue(lang, attribute, value);
+    list.append(dd);
+  }
+  box.append(list);
+  const source = el("p", { class: "source" }, `${t(lang, "source")}: ${pick(lang, layer.source.attribution)}`);
+  if (layer.source.notice) source.append(el("br"), document.createTextNode(pick(lang, layer.source.notice)));
+  box.append(source);
+  return box;
+}
+
+/** The layer panel, grouped by category; `onToggle(id, checked)` is called on change. */
+export function renderPanel(container, lang, collections, enabled, onToggle) {
+  container.replaceChildren();
+  let category = null;
+  for (const c of collections) {
+    if (c.layer.category !== category) {
+      category = c.layer.category;
+      container.append(el("h2", {}, pick(lang, c.layer.category_title)));
+    }
+    const id = `layer-${c.id}`;
+    const row = el("div", { class: c.numberPublished ? "layer" : "layer empty" });
+    const box = el("input", { type: "checkbox", id });
+    box.checked = enabled.has(c.id);
+    box.disabled = !c.numberPublished;
+    box.addEventListener("change", () => onToggle(c.id, box.checked));
+    const swatch = el("span", { class: "swatch", "aria-hidden": "true" });
+    swatch.style.borderColor = c.layer.style.color;
+    swatch.style.background = c.layer.style.fill_color || c.layer.style.color;
+    const label = el("label", { for: id }, pick(lang, c.layer.title));
+    const count = el("span", { class: "count" }, c.numberPublished ? c.numberPublished.toLocaleString() : t(lang, "noData"));
+    row.append(box, swatch, label, count);
+    container.append(row);
+  }
+}
