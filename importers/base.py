@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 JSONValue = str | int | float | bool | None | list["JSONValue"] | dict[str, "JSONValue"]
 
@@ -20,7 +21,7 @@ class RawRecord:
     """
 
     row: int
-    geometry: shapely.Geometry | None
+    geometry: BaseGeometry | None
     properties: Mapping[str, Any]
     srid: int = 4326
 
@@ -31,7 +32,7 @@ class Feature:
 
     row: int
     source_id: str | None
-    geometry: shapely.Geometry
+    geometry: BaseGeometry
     properties: Mapping[str, JSONValue]
 
     @property

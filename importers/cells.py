@@ -11,7 +11,24 @@ from importers.codes import InvalidCode, to_code6
 from layers import Attribute, AttributeType
 
 _TRUE = {"1", "○", "〇", "◯", "有", "有り", "あり", "true", "yes", "y", "t", "はい"}
-_FALSE = {"", "×", "✕", "-", "−", "ー", "―", "0", "無", "無し", "なし", "false", "no", "n", "f", "いいえ"}
+_FALSE = {
+    "",
+    "×",
+    "✕",
+    "-",
+    "−",
+    "ー",
+    "―",
+    "0",
+    "無",
+    "無し",
+    "なし",
+    "false",
+    "no",
+    "n",
+    "f",
+    "いいえ",
+}
 _CONDITIONAL = {"△"}
 # Compare in NFKC form, so that full-width "１" or "ＴＲＵＥ" read like their ASCII forms.
 _TRUE_KEYS = {unicodedata.normalize("NFKC", t).lower() for t in _TRUE}
@@ -84,7 +101,7 @@ def to_number(value: object) -> JSONValue:
 
 
 def to_url(value: object) -> JSONValue:
-    """An http(s) URL; anything else (javascript:, data:) is refused because it ends up in a link."""
+    """An http(s) URL; anything else (javascript:, data:) is refused: it ends up in a link."""
     text = _text(value)
     if not text:
         return None

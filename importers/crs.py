@@ -6,6 +6,7 @@ from functools import lru_cache
 
 import shapely
 from pyproj import CRS, Transformer
+from shapely.geometry.base import BaseGeometry
 
 WGS84 = 4326
 # Datums that coincide with WGS84 within a metre at web-map scale: no transformation needed.
@@ -24,11 +25,13 @@ def transformer(srid: int) -> Transformer:
     )
 
 
-def to_wgs84(geometry: shapely.Geometry, srid: int) -> shapely.Geometry:
+def to_wgs84(geometry: BaseGeometry, srid: int) -> BaseGeometry:
     """Return ``geometry`` in EPSG:4326 (lon/lat)."""
     if srid in _SAME_AS_WGS84:
         return geometry
-    return shapely.transform(geometry, transformer(srid).transform, interleaved=False)
+    project = transformer(srid).transform
+    # The stubs know only the interleaved form; with interleaved=False shapely calls f(x, y).
+    return shapely.transform(geometry, project, interleaved=False)  # type: ignore[arg-type]
 
 
 def srid_of(crs: str | None) -> int:

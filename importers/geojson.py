@@ -23,7 +23,7 @@ def read_geojson(data: bytes) -> Iterator[RawRecord]:
     ImportRejected
         If the bytes are not GeoJSON GDAL can read.
     """
-    if not data.lstrip()[:1] in (b"{", b"["):
+    if data.lstrip()[:1] not in (b"{", b"["):
         raise ImportRejected(
             Issue(
                 "not_geojson",

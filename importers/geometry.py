@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import shapely
+from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 
 from layers import GeometryType
 
-_MULTI = {
+_MULTI: dict[GeometryType, tuple[str, Callable[[list[Any]], BaseGeometry]]] = {
     GeometryType.POINT: ("Point", shapely.MultiPoint),
     GeometryType.LINE: ("LineString", shapely.MultiLineString),
     GeometryType.POLYGON: ("Polygon", shapely.MultiPolygon),
@@ -25,7 +29,7 @@ class GeometryError(ValueError):
         self.message_en = message_en
 
 
-def check_finite(geometry: shapely.Geometry | None) -> shapely.Geometry:
+def check_finite(geometry: BaseGeometry | None) -> BaseGeometry:
     """Refuse missing, empty, NaN and Infinity geometries."""
     if geometry is None or geometry.is_empty:
         raise GeometryError("empty_geometry", "位置（座標）がありません", "The row has no location")
@@ -39,8 +43,8 @@ def check_finite(geometry: shapely.Geometry | None) -> shapely.Geometry:
 
 
 def conform(
-    geometry: shapely.Geometry, kind: GeometryType, *, repair: bool
-) -> tuple[shapely.Geometry, bool]:
+    geometry: BaseGeometry, kind: GeometryType, *, repair: bool
+) -> tuple[BaseGeometry, bool]:
     """Make ``geometry`` fit a layer of ``kind``: valid, Multi*, polygons counter-clockwise.
 
     Returns the geometry and whether it had to be repaired.

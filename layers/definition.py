@@ -85,7 +85,9 @@ class Attribute(Frozen):
     """One property of the layer's features.
 
     ``aliases`` are the column headers of the data sets that map onto this attribute (GSI, the
-    Digital Agency standard data sets, KSJ codes, common synonyms); matching ignores width and spaces.
+    Digital Agency standard data sets, KSJ codes,
+    common synonyms); matching ignores width
+    and spaces.
     """
 
     name: Identifier
@@ -181,4 +183,3 @@ class LayerDefinition(Frozen):
             if attribute.name == name:
                 return attribute
         raise KeyError(name)
-

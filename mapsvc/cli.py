@@ -21,8 +21,10 @@ def _embedded(settings: Settings) -> EmbeddedCluster | None:
 
 
 def _ensure_database(settings: Settings) -> bool:
-    """Start the embedded cluster if it is the database in use; create the database. True if
-    this call started the cluster."""
+    """Start the embedded cluster if it is the one in use, and create the database.
+
+    Returns whether this call started the cluster.
+    """
     cluster = _embedded(settings)
     started = cluster.start() if cluster else False
     if cluster:
@@ -86,7 +88,7 @@ def cmd_demo_load(settings: Settings, _: argparse.Namespace) -> int:
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     """Serve the API and the viewer; stop the embedded cluster on exit if this started it."""
-    import uvicorn  # noqa: PLC0415 - only this command needs the server
+    import uvicorn
 
     started = _ensure_database(settings)
     try:
@@ -134,8 +136,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def add(parent: argparse._SubParsersAction[argparse.ArgumentParser], name: str,
-            handler: Callable[[Settings, argparse.Namespace], int]) -> argparse.ArgumentParser:
+    def add(
+        parent: argparse._SubParsersAction[argparse.ArgumentParser],
+        name: str,
+        handler: Callable[[Settings, argparse.Namespace], int],
+    ) -> argparse.ArgumentParser:
         command = parent.add_parser(name, help=handler.__doc__, description=handler.__doc__)
         command.set_defaults(handler=handler)
         return command  # fmt: skip
@@ -151,11 +156,23 @@ def build_parser() -> argparse.ArgumentParser:
     add(db_sub, "status", cmd_db_status)
     add(db_sub, "upgrade", cmd_db_upgrade)
     demo = sub.add_parser("demo", help="the bundled demo data set")
-    add(demo.add_subparsers(dest="demo_command", required=True, metavar="ACTION"), "load", cmd_demo_load)
+    add(
+        demo.add_subparsers(dest="demo_command", required=True, metavar="ACTION"),
+        "load",
+        cmd_demo_load,
+    )
     municipalities = sub.add_parser("municipalities", help="the prefecture's municipalities")
-    add(municipalities.add_subparsers(dest="m_command", required=True, metavar="ACTION"), "list", cmd_municipalities_list)
+    add(
+        municipalities.add_subparsers(dest="m_command", required=True, metavar="ACTION"),
+        "list",
+        cmd_municipalities_list,
+    )
     layers = sub.add_parser("layers", help="the layer catalog")
-    add(layers.add_subparsers(dest="l_command", required=True, metavar="ACTION"), "list", cmd_layers_list)
+    add(
+        layers.add_subparsers(dest="l_command", required=True, metavar="ACTION"),
+        "list",
+        cmd_layers_list,
+    )
     return parser
 
 

@@ -52,8 +52,11 @@ def default_state_dir() -> Path:
 
 @dataclass(frozen=True)
 class EmbeddedCluster:
-    """A private cluster: ``state_dir/password`` (the caller's) and ``state_dir/cluster/`` (the
-    server's: ``data/``, ``postgres.log``, the socket)."""
+    """A private cluster in ``state_dir``.
+
+    ``state_dir/password`` belongs to the caller; ``state_dir/cluster/`` (``data/``,
+    ``postgres.log``, the socket) to the server's OS user.
+    """
 
     state_dir: Path
     port: int
@@ -134,10 +137,24 @@ class EmbeddedCluster:
         pwfile = self.cluster_dir / "initdb-password"
         pwfile.write_text(password)
         if os.geteuid() == 0:
-            user = pwd.getpwnam(self.os_user)
-            os.chmod(self.state_dir, 0o711)  # the server user only traverses it
+            try:
+                user = pwd.getpwnam(self.os_user)
+            except KeyError:
+                raise EmbeddedDatabaseError(
+                    f"OS user {self.os_user!r} does not exist: PostgreSQL must run as an "
+                    "unprivileged user when mapsvc runs as root (MAPSVC_DATABASE__EMBEDDED_OS_USER)"
+                ) from None
+            os.chmod(self.state_dir, 0o711)  # noqa: S103 - the server user only traverses it
             for path in (self.cluster_dir, pwfile):
                 os.chown(path, user.pw_uid, user.pw_gid)
+            reach = [*self._as_server_user(), "test", "-w", str(self.cluster_dir)]
+            if subprocess.run(reach, check=False).returncode != 0:  # noqa: S603
+                pwfile.unlink()
+                raise EmbeddedDatabaseError(
+                    f"OS user {self.os_user!r} cannot reach {self.cluster_dir} (a parent "
+                    "directory is private): set MAPSVC_DATABASE__EMBEDDED_DIR to a directory "
+                    "it can reach, such as one under /var/lib"
+                )
         try:
             self._run(
                 "initdb", "-D", str(self.data_dir), "-U", SUPERUSER, "--auth=scram-sha-256",
@@ -150,7 +167,10 @@ class EmbeddedCluster:
 
     def is_running(self) -> bool:
         """Whether the server is up (pg_ctl status)."""
-        return self.is_initialised() and self._run("pg_ctl", "status", "-D", str(self.data_dir), check=False).returncode == 0
+        return (
+            self.is_initialised()
+            and self._run("pg_ctl", "status", "-D", str(self.data_dir), check=False).returncode == 0
+        )
 
     def start(self) -> bool:
         """Initialise if needed and start; return False if it was already running."""

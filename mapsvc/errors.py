@@ -30,7 +30,7 @@ class InvalidParameter(MapsvcError):
 
 
 class Conflict(MapsvcError):
-    """The request contradicts the current state (e.g. rolling back to a version never published)."""
+    """The request contradicts the current state (e.g. rolling back to an unpublished version)."""
 
     code = "conflict"
     status = 409

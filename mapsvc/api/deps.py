@@ -34,7 +34,9 @@ def get_catalog(request: Request) -> Catalog:
 CatalogDep = Annotated[Catalog, Depends(get_catalog)]
 
 
-def get_layer(catalog: CatalogDep, layer_id: Annotated[str, Path(alias="layer")]) -> LayerDefinition:
+def get_layer(
+    catalog: CatalogDep, layer_id: Annotated[str, Path(alias="layer")]
+) -> LayerDefinition:
     """Resolve the path's layer id to its catalog entry, or 404."""
     if layer_id not in catalog:
         raise NotFound("そのレイヤーはありません", f"No layer {layer_id!r}")

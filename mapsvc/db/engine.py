@@ -57,6 +57,8 @@ def drop_database(url: str, name: str) -> None:
     admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{valid_database_name(name)}" WITH (FORCE)'))
+            conn.execute(
+                text(f'DROP DATABASE IF EXISTS "{valid_database_name(name)}" WITH (FORCE)')
+            )
     finally:
         admin.dispose()

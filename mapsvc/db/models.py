@@ -1,4 +1,4 @@
-"""Tables. The guarantees (immutable versions, insert-only audit) live in the migration's triggers."""
+"""Tables; the guarantees (immutable versions, insert-only audit) are the migration's triggers."""
 
 from __future__ import annotations
 
@@ -156,7 +156,7 @@ class FeatureRow(Base):
 
 
 class AuditRow(Base):
-    """Who did what, when, to which dataset, with which file; insert-only (a trigger enforces it)."""
+    """Who did what, when, to which dataset, with which file; insert-only (by trigger)."""
 
     __tablename__ = "audit_log"
 

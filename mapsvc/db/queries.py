@@ -36,7 +36,9 @@ class FeatureQuery:
     within_code: str | None = None  # a ward: features inside its boundary
 
 
-def select_feature_page(session: Session, query: FeatureQuery) -> Sequence[Row[tuple[int, str, str]]]:
+def select_feature_page(
+    session: Session, query: FeatureQuery
+) -> Sequence[Row[tuple[int, str, str]]]:
     """One page of features as (id, geometry GeoJSON text, properties JSON text).
 
     PostGIS writes each geometry's GeoJSON (6 decimals, ~0.1 m) so the service passes the text
@@ -62,7 +64,7 @@ def select_feature_page(session: Session, query: FeatureQuery) -> Sequence[Row[t
             .scalar_subquery()
         )
         statement = statement.where(func.ST_Intersects(f.geom, boundary))
-    return session.execute(statement).all()  # type: ignore[return-value]
+    return session.execute(statement).all()
 
 
 def count_published(session: Session) -> dict[str, int]:

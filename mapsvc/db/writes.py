@@ -28,7 +28,8 @@ def upsert_layer(session: Session, values: dict[str, Any]) -> None:
     session.execute(
         statement.on_conflict_do_update(
             index_elements=[LayerRow.id],
-            set_={k: statement.excluded[k] for k in values if k != "id"} | {"synced_at": func.now()},
+            set_={k: statement.excluded[k] for k in values if k != "id"}
+            | {"synced_at": func.now()},
         )
     )
 
@@ -49,7 +50,13 @@ def upsert_municipality(session: Session, values: dict[str, Any]) -> None:
 def union_children_boundaries(session: Session, parent_code: str) -> None:
     """Set a municipality's boundary to the union of its children's (the prefecture's outline)."""
     children = (
-        select(func.ST_Multi(func.ST_CollectionExtract(func.ST_MakeValid(func.ST_Union(MunicipalityRow.boundary)), 3)))
+        select(
+            func.ST_Multi(
+                func.ST_CollectionExtract(
+                    func.ST_MakeValid(func.ST_Union(MunicipalityRow.boundary)), 3
+                )
+            )
+        )
         .where(MunicipalityRow.parent_code == parent_code, MunicipalityRow.kind != "ward")
         .scalar_subquery()
     )
@@ -90,7 +97,11 @@ def store_source_file(session: Session, sha256: str, content: bytes) -> None:
 
 def next_version_id(session: Session) -> int:
     """Reserve a version id before the version row is written."""
-    return int(session.execute(text("SELECT nextval(pg_get_serial_sequence('version', 'id'))")).scalar_one())
+    return int(
+        session.execute(
+            text("SELECT nextval(pg_get_serial_sequence('version', 'id'))")
+        ).scalar_one()
+    )
 
 
 def insert_version(session: Session, values: dict[str, Any]) -> VersionRow:

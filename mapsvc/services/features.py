@@ -54,7 +54,9 @@ def feature_page(session: Session, query: FeatureQuery, links: list[dict[str, st
         }
         for feature_id, geometry, properties in rows
     ]
-    next_links = links if len(rows) == query.limit else [l for l in links if l["rel"] != "next"]
+    next_links = (
+        links if len(rows) == query.limit else [link for link in links if link["rel"] != "next"]
+    )
     body = orjson.dumps(
         {
             "type": "FeatureCollection",

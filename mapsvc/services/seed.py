@@ -10,6 +10,7 @@ from pathlib import Path
 
 import orjson
 import shapely
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -78,9 +79,9 @@ def _english_name(code: str, kind: str, parent: str | None, names_en: dict[str, 
     return name
 
 
-def _boundaries(files: tuple[Path, ...]) -> dict[str, shapely.Geometry]:
+def _boundaries(files: tuple[Path, ...]) -> dict[str, BaseGeometry]:
     """Boundary per 6-digit code; a code's first file wins; pieces of one code are merged."""
-    found: dict[str, list[shapely.Geometry]] = {}
+    found: dict[str, list[BaseGeometry]] = {}
     seen_before: set[str] = set()
     for path in files:
         in_this_file: set[str] = set()
@@ -102,17 +103,21 @@ def seed_municipalities(session: Session, manifest: SeedManifest) -> int:
         names_en = {row["code"]: row["name_en"] for row in csv.DictReader(f)}
     boundaries = _boundaries(manifest.boundaries)
     prefecture = prefix + "000" + check_digit(prefix + "000")
-    rows = [(prefecture, master["name"], "prefecture", None)]
+    rows: list[tuple[str, str, str, str | None]] = [
+        (prefecture, master["name"], "prefecture", None)
+    ]
     cities = [c for c in master["cities"].values() if c["code"] != prefecture]
     kinds = {c["code"]: _kind(c["code"], c["cityName"]) for c in cities}
     designated = sorted(code for code, kind in kinds.items() if kind == "designated_city")
     for city in cities:
         kind = kinds[city["code"]]
-        parent = prefecture
+        owner = prefecture
         if kind == "ward":  # wards follow their city's code: the nearest designated city below
-            parent = max(code for code in designated if code < city["code"])
-        rows.append((city["code"], city["cityName"], kind, parent))
-    for code, name_ja, kind, parent in sorted(rows, key=lambda r: (r[3] is not None, r[3] or "", r[0])):
+            owner = max(code for code in designated if code < city["code"])
+        rows.append((city["code"], city["cityName"], kind, owner))
+    for code, name_ja, kind, parent in sorted(
+        rows, key=lambda r: (r[3] is not None, r[3] or "", r[0])
+    ):
         boundary = boundaries.get(code)
         writes.upsert_municipality(
             session,
@@ -136,9 +141,9 @@ def publish_boundaries(session: Session, catalog: Catalog, prefecture: str) -> b
     Returns False when that exact file is already a version.
     """
     rows = session.execute(
-        select(MunicipalityRow).where(
-            MunicipalityRow.boundary.is_not(None), MunicipalityRow.kind != "prefecture"
-        ).order_by(MunicipalityRow.code)
+        select(MunicipalityRow)
+        .where(MunicipalityRow.boundary.is_not(None), MunicipalityRow.kind != "prefecture")
+        .order_by(MunicipalityRow.code)
     ).scalars()
     features = []
     for row in rows:

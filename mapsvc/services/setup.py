@@ -11,7 +11,9 @@ from mapsvc.services.seed import SeedManifest, publish_boundaries, seed_municipa
 from mapsvc.settings import Settings
 
 
-def upgrade_database(engine: Engine, sessions: sessionmaker[Session], catalog: Catalog, settings: Settings) -> None:
+def upgrade_database(
+    engine: Engine, sessions: sessionmaker[Session], catalog: Catalog, settings: Settings
+) -> None:
     """Apply migrations, then synchronise reference data (idempotent, one transaction)."""
     upgrade(engine)
     manifest = SeedManifest.read(settings.seed_manifest)

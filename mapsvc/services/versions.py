@@ -121,7 +121,9 @@ def rollback(session: Session, dataset_id: int, to_version_id: int, actor: str) 
     """Point the dataset back at an earlier published version."""
     version = queries.get_version(session, to_version_id)
     if version is None or version.dataset_id != dataset_id:
-        raise NotFound("このデータセットにその版はありません", f"No version {to_version_id} in this dataset")
+        raise NotFound(
+            "このデータセットにその版はありません", f"No version {to_version_id} in this dataset"
+        )
     if version.status != "retired":
         raise Conflict(
             "一度も公開されていない版、または公開中の版には戻せません",

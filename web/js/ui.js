@@ -1,4 +1,5 @@
 // Panel and popup DOM, built with textContent only (data never becomes markup); no Leaflet here.
+import { formatValue, safeLink } from "./format.js";
 import { pick, t } from "./i18n.js";
 
 function el(tag, attrs = {}, text = null) {
@@ -6,26 +7,6 @@ function el(tag, attrs = {}, text = null) {
   for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
   if (text !== null) node.textContent = text;
   return node;
-}
-
-function formatValue(lang, attribute, value) {
-  if (value === true) return t(lang, "yes");
-  if (value === false) return t(lang, "no");
-  if (value === "conditional") return t(lang, "conditional");
-  if (attribute?.type === "enum") {
-    const match = attribute.values.find((v) => v.value === String(value));
-    if (match) return pick(lang, match.label);
-  }
-  return String(value);
-}
-
-function safeLink(value) {
-  try {
-    const url = new URL(String(value));
-    return url.protocol === "https:" || url.protocol === "http:" ? url.href : null;
-  } catch {
-    return null;
-  }
 }
 
 /** Popup content of a feature of `layer` (a catalog entry). */

@@ -27,9 +27,13 @@ def _collection(request: Request, layer: LayerDefinition, count: int) -> dict[st
         "crs": ["http://www.opengis.net/def/crs/OGC/1.3/CRS84"],
         "links": [
             {"rel": "items", "type": "application/geo+json", "href": items},
-            {"rel": "license", "type": "text/html", "href": str(layer.source.license.url),
-             "title": layer.source.license.name},
-        ],  # fmt: skip
+            {
+                "rel": "license",
+                "type": "text/html",
+                "href": str(layer.source.license.url),
+                "title": layer.source.license.name,
+            },
+        ],
         "numberPublished": count,
         # The catalog entry as data, for the viewer: ja/en titles, style, labels, licence.
         "layer": layer.model_dump(mode="json")
@@ -42,7 +46,9 @@ def list_collections(request: Request, session: SessionDep, catalog: CatalogDep)
     """Every layer of the catalog, including those with no published data yet."""
     counts = queries.count_published(session)
     return {
-        "collections": [_collection(request, l, counts.get(l.id, 0)) for l in catalog.values()],
+        "collections": [
+            _collection(request, layer, counts.get(layer.id, 0)) for layer in catalog.values()
+        ],
         "links": [{"rel": "self", "type": "application/json", "href": str(request.url)}],
     }
 
@@ -62,7 +68,9 @@ def get_items(
     bbox: BBoxDep,
     limit: Annotated[int | None, Query(ge=1, description="features per page")] = None,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
-    municipality: Annotated[str | None, Query(description="6-digit code; a ward clips its city")] = None,
+    municipality: Annotated[
+        str | None, Query(description="6-digit code; a ward clips its city")
+    ] = None,
 ) -> GeoJSONResponse:
     """The layer's published features as an RFC 7946 FeatureCollection, paged."""
     limit = limit or settings.api.default_limit

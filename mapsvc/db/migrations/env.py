@@ -11,7 +11,9 @@ config = context.config
 target_metadata = Base.metadata
 
 
-def _include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+def _include_object(
+    _obj: object, _name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
     # PostGIS and its extensions own tables of their own (spatial_ref_sys, topology, tiger...).
     return not (type_ == "table" and reflected and compare_to is None)
 
@@ -20,13 +22,17 @@ def run_migrations_online() -> None:
     """Run against ``config.attributes["connection"]`` or the ``sqlalchemy.url`` option."""
     connection = config.attributes.get("connection")
     if connection is not None:
-        context.configure(connection=connection, target_metadata=target_metadata, include_object=_include_object)
+        context.configure(
+            connection=connection, target_metadata=target_metadata, include_object=_include_object
+        )
         with context.begin_transaction():
             context.run_migrations()
         return
     engine = create_engine(config.get_main_option("sqlalchemy.url") or "")
     with engine.connect() as conn:
-        context.configure(connection=conn, target_metadata=target_metadata, include_object=_include_object)
+        context.configure(
+            connection=conn, target_metadata=target_metadata, include_object=_include_object
+        )
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()

@@ -1,0 +1,18 @@
+# The app image; the database is a separate PostGIS service (see docker-compose.yml).
+FROM python:3.11-slim-bookworm
+RUN apt-get update && apt-get install -y --no-install-recommends nodejs npm \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY mapsvc mapsvc
+COPY layers layers
+COPY importers importers
+RUN pip install --no-cache-dir -e .
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --omit=dev
+COPY web web
+COPY data data
+RUN useradd --system mapsvc
+USER mapsvc
+EXPOSE 8000
+CMD ["mapsvc", "serve", "--host", "0.0.0.0"]

@@ -1,0 +1,106 @@
+"""The first read path: collections and items over HTTP."""
+
+import pytest
+import shapely
+
+pytestmark = pytest.mark.db
+
+
+def test_collections_list_every_layer_with_published_counts(client, catalog):
+    response = client.get("/api/collections")
+    assert response.status_code == 200
+    collections = {c["id"]: c for c in response.json()["collections"]}
+    assert set(collections) == set(catalog)
+    assert collections["evacuation_sites"]["numberPublished"] == 5455
+    assert collections["aed"]["numberPublished"] == 0  # in the catalog, no datasets yet
+    layer = collections["shelters"]["layer"]
+    assert layer["title"] == {"ja": "指定避難所", "en": "Designated shelters"}
+    assert layer["category_title"]["en"] == "Disaster prevention"
+    assert "国土地理院" in layer["source"]["attribution"]["ja"]
+    cross_origin = client.get("/api/collections", headers={"Origin": "https://example.org"})
+    assert cross_origin.headers["access-control-allow-origin"] == "*"
+    assert "access-control-allow-credentials" not in cross_origin.headers
+
+
+def test_items_are_rfc7946_geojson_and_filter_by_bbox(client):
+    bbox = (135.45, 34.60, 135.55, 34.70)
+    response = client.get("/api/collections/evacuation_sites/items",
+                          params={"bbox": ",".join(map(str, bbox)), "limit": 10000})  # fmt: skip
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/geo+json"
+    body = response.json()
+    assert body["type"] == "FeatureCollection"
+    assert 0 < body["numberReturned"] == len(body["features"]) < 5455
+    box = shapely.box(*bbox)
+    for feature in body["features"]:
+        point = shapely.geometry.shape(feature["geometry"])
+        assert box.covers(point)
+        assert -180 <= point.x <= 180 and point.y < 90  # lon, lat order
+    assert not any(link["rel"] == "next" for link in body["links"])
+
+
+def test_items_page_with_limit_and_next_links(client):
+    first = client.get("/api/collections/schools/items", params={"limit": 7}).json()
+    assert first["numberReturned"] == 7
+    next_href = next(link["href"] for link in first["links"] if link["rel"] == "next")
+    second = client.get(next_href).json()
+    assert second["numberReturned"] == 7
+    assert not {f["id"] for f in first["features"]} & {f["id"] for f in second["features"]}
+
+
+def test_items_filter_by_municipality_and_ward(client):
+    kishiwada = client.get("/api/collections/shelters/items",
+                           params={"municipality": "27202", "limit": 10000}).json()  # fmt: skip
+    assert kishiwada["numberReturned"] == 84  # the GSI file of 272027 holds 84 shelters
+    osaka = client.get("/api/collections/shelters/items",
+                       params={"municipality": "271004", "limit": 10000}).json()  # fmt: skip
+    kita = client.get("/api/collections/shelters/items",
+                      params={"municipality": "271276", "limit": 10000}).json()  # fmt: skip
+    assert 0 < kita["numberReturned"] < osaka["numberReturned"]
+    # Clipped by the (simplified) ward boundary: nearly all addresses name the ward.
+    in_kita = [f for f in kita["features"] if "北区" in f["properties"]["address"]]
+    assert len(in_kita) >= 0.9 * kita["numberReturned"]
+
+
+@pytest.mark.parametrize(
+    ("params", "status"),
+    [
+        ({"bbox": "1,2,3"}, 400),
+        ({"bbox": "a,b,c,d"}, 400),
+        ({"bbox": "135,35,134,34"}, 400),
+        ({"limit": "0"}, 400),
+        ({"limit": "1000000"}, 400),
+        ({"limit": "ten"}, 400),
+        ({"municipality": "999999"}, 400),
+        ({"municipality": "131016"}, 404),
+    ],
+)
+def test_bad_parameters_get_a_clear_bilingual_400(client, params, status):
+    response = client.get("/api/collections/schools/items", params=params)
+    assert response.status_code == status
+    body = response.json()
+    assert body["code"] and body["message_ja"] and body["message_en"]
+
+
+def test_unknown_layer_is_404(client):
+    response = client.get("/api/collections/no_such_layer/items")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
+def test_viewer_page_and_vendored_leaflet_are_served_with_a_csp(client):
+    page = client.get("/")
+    assert page.status_code == 200
+    assert '<script type="module" src="/js/main.js">' in page.text
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    leaflet = client.get("/vendor/leaflet/leaflet-src.esm.js")
+    assert leaflet.status_code == 200
+    assert "1.9.4" in leaflet.text[:300]
+
+
+def test_health_and_municipalities(client):
+    assert client.get("/healthz").json() == {"status": "ok"}
+    municipalities = client.get("/api/municipalities").json()["municipalities"]
+    assert len(municipalities) == 75
+    assert {"code": "273830", "name_ja": "千早赤阪村", "name_en": "Chihayaakasaka-mura",
+            "kind": "village", "parent_code": "270008"} in municipalities  # fmt: skip

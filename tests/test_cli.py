@@ -1,0 +1,61 @@
+"""The `mapsvc` command, run as a user would run it."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.db
+
+
+def run(*args: str, settings=None) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)
+    if settings is not None:
+        env["MAPSVC_DATABASE__URL"] = settings.database.url.get_secret_value()
+    return subprocess.run([sys.executable, "-m", "mapsvc", *args], capture_output=True, text=True,
+                          env=env, check=False, timeout=120)  # fmt: skip
+
+
+def test_help_documents_every_command():
+    result = run("--help")
+    assert result.returncode == 0
+    for command in ("serve", "db", "demo", "municipalities", "layers"):
+        assert command in result.stdout
+    db_help = run("db", "--help").stdout
+    for action in ("start", "stop", "status", "upgrade"):
+        assert action in db_help
+
+
+def test_layers_list_prints_the_catalog(catalog):
+    result = run("layers", "list")
+    assert result.returncode == 0
+    lines = result.stdout.splitlines()
+    assert len(lines) == len(catalog)
+    assert (
+        "evacuation_sites\tdisaster\tpoint\t指定緊急避難場所\tDesignated emergency evacuation sites"
+        in lines
+    )
+
+
+def test_municipalities_list_and_db_status_against_a_database(test_settings, demo):
+    result = run("municipalities", "list", settings=test_settings)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 75
+    assert "272027\tcity\t岸和田市\tKishiwada-shi\t270008" in lines
+    status = run("db", "status", settings=test_settings)
+    assert "schema revision: 0001 (newest: 0001)" in status.stdout
+
+
+def test_upgrade_and_demo_load_are_idempotent(test_settings, demo):
+    assert run("db", "upgrade", settings=test_settings).returncode == 0
+    result = run("demo", "load", settings=test_settings)
+    assert result.returncode == 0, result.stderr
+    assert "0 files loaded, 88 already loaded" in result.stdout
+
+
+def test_an_unknown_command_fails_with_usage():
+    result = run("frobnicate")
+    assert result.returncode == 2
+    assert "usage: mapsvc" in result.stderr

@@ -1,0 +1,133 @@
+"""The demo data set: exact counts, real positions and names, one version per layer × municipality."""
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from mapsvc.db.engine import make_sessionmaker
+from mapsvc.services.demo import load_demo
+
+pytestmark = pytest.mark.db
+
+DEMO = Path(__file__).parents[1] / "data" / "demo"
+COUNTS = {"evacuation_sites": 5455, "shelters": 2975, "schools": 3412, "public_facilities": 2185}
+
+
+def _published(session) -> dict[str, int]:
+    rows = session.execute(text("SELECT layer_id, count(*) FROM published_feature GROUP BY 1"))
+    return dict(rows.tuples().all())
+
+
+def test_every_demo_feature_is_published_with_the_exact_counts(session, demo):
+    assert demo.by_layer == COUNTS
+    assert {k: v for k, v in _published(session).items() if k in COUNTS} == COUNTS
+
+
+def test_one_dataset_and_version_per_layer_and_municipality(session):
+    rows = session.execute(
+        text("SELECT d.layer_id, count(DISTINCT d.municipality_code), count(v.id) "
+             "FROM dataset d JOIN version v ON v.dataset_id = d.id GROUP BY 1")
+    ).tuples().all()  # fmt: skip
+    per_layer = {layer: (municipalities, versions) for layer, municipalities, versions in rows}
+    for layer in COUNTS:
+        assert per_layer[layer] == (43, 43), layer
+    owners = session.execute(
+        text("SELECT DISTINCT municipality_code FROM dataset WHERE layer_id = 'evacuation_sites'")
+    ).scalars().all()  # fmt: skip
+    assert "271004" in owners and "271403" in owners  # Osaka City and Sakai City, not their wards
+    assert not any(code[2] == "1" and code not in ("271004", "271403") for code in owners)
+
+
+def test_positions_names_and_flags_match_the_source_files(session):
+    source = json.loads((DEMO / "gsi_shelters/emergency/272027.json").read_text("utf-8"))
+    first = source["features"][0]
+    row = session.execute(
+        text("SELECT ST_X(geom), ST_Y(geom), properties FROM published_feature "
+             "WHERE layer_id = 'evacuation_sites' AND source_id = :id"),
+        {"id": first["properties"]["共通ID"]},
+    ).one()  # fmt: skip
+    assert (row[0], row[1]) == pytest.approx(tuple(first["geometry"]["coordinates"]), abs=1e-9)
+    assert row[2]["name"] == "大芝小学校　（３階廊下）" == first["properties"]["施設・場所名"]
+    assert row[2]["tsunami"] is True and row[2]["flood"] is False
+
+    schools = json.loads((DEMO / "ksj/P29-21_27.geojson").read_text("utf-8"))["features"]
+    for feature in schools[:: len(schools) // 7]:
+        found = session.execute(
+            text("SELECT count(*) FROM published_feature WHERE layer_id = 'schools' "
+                 "AND properties->>'name' = :name AND ST_DWithin(geom, ST_Point(:x, :y, 4326), 1e-7)"),
+            {"name": feature["properties"]["P29_004"], "x": feature["geometry"]["coordinates"][0],
+             "y": feature["geometry"]["coordinates"][1]},
+        ).scalar_one()  # fmt: skip
+        assert found >= 1, feature["properties"]
+
+
+def test_welfare_shelters_are_derived_from_the_common_id(session):
+    expected = sum(
+        f["properties"]["共通ID"][12] == "2"
+        for path in (DEMO / "gsi_shelters/evacuation").glob("*.json")
+        for f in json.loads(path.read_text("utf-8"))["features"]
+    )
+    found = session.execute(
+        text("SELECT count(*) FROM published_feature WHERE layer_id = 'shelters' "
+             "AND (properties->>'is_welfare')::boolean")
+    ).scalar_one()  # fmt: skip
+    assert found == expected > 0
+
+
+def test_points_lie_in_or_near_the_municipality_they_are_filed_under(session):
+    # The bundled boundaries are simplified, and they miss part of the Nanko landfill in
+    # Suminoe-ku (Osaka City), where 65 real sites lie 1.0-2.4 km "outside". A mis-filed dataset
+    # would put points tens of kilometres away.
+    distances = dict(
+        session.execute(
+            text("SELECT f.municipality_code, max(ST_Distance(f.geom::geography, "
+                 "m.boundary::geography)) FROM published_feature f JOIN municipality m "
+                 "ON m.code = f.municipality_code WHERE f.layer_id IN "
+                 "('evacuation_sites', 'shelters', 'schools', 'public_facilities') GROUP BY 1")
+        ).tuples().all()
+    )  # fmt: skip
+    assert len(distances) == 43
+    assert max(distances.values()) < 2500
+    assert sorted(code for code, d in distances.items() if d > 1300) == ["271004"]
+
+
+def test_a_second_load_loads_nothing(engine, catalog, test_settings, session):
+    before = session.execute(text("SELECT count(*) FROM version")).scalar_one()
+    again = load_demo(make_sessionmaker(engine), catalog, test_settings.demo_manifest)
+    assert again.files_loaded == 0
+    assert again.files_skipped == 88
+    assert session.execute(text("SELECT count(*) FROM version")).scalar_one() == before
+
+
+def test_municipalities_and_wards_are_seeded_with_names_and_boundaries(session):
+    kinds = dict(
+        session.execute(text("SELECT kind, count(*) FROM municipality GROUP BY 1")).tuples().all()
+    )
+    assert kinds == {"prefecture": 1, "designated_city": 2, "city": 31, "town": 9, "village": 1,
+                     "ward": 31}  # fmt: skip
+    kishiwada = session.execute(
+        text("SELECT name_ja, name_en, parent_code FROM municipality WHERE code = '272027'")
+    ).one()  # fmt: skip
+    assert tuple(kishiwada) == ("岸和田市", "Kishiwada-shi", "270008")
+    kita = session.execute(
+        text("SELECT name_en, parent_code FROM municipality WHERE code = '271276'")
+    ).one()  # fmt: skip
+    assert tuple(kita) == ("Osaka-shi Kita-ku", "271004")
+    missing = session.execute(text("SELECT count(*) FROM municipality WHERE boundary IS NULL"))
+    assert missing.scalar_one() == 0
+    # The prefecture's outline covers Kishiwada's city hall.
+    inside = session.execute(
+        text("SELECT ST_Covers(boundary, ST_Point(135.3716, 34.4603, 4326)) FROM municipality "
+             "WHERE code = '270008'")
+    ).scalar_one()  # fmt: skip
+    assert inside
+
+
+def test_boundaries_are_a_layer_owned_by_the_prefecture(session):
+    rows = session.execute(
+        text("SELECT municipality_code, count(*) FROM published_feature "
+             "WHERE layer_id = 'municipal_boundaries' GROUP BY 1")
+    ).tuples().all()  # fmt: skip
+    assert rows == [("270008", 43 + 31)]
