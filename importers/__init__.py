@@ -2,14 +2,21 @@
 
 from importers.base import Feature, ImportRejected, ImportReport, Issue, RawRecord
 from importers.geojson import read_geojson
+from importers.options import ImportOptions, Limits
 from importers.pipeline import to_features
+from importers.registry import READERS, detect_format, read_records
 
 __all__ = [
+    "READERS",
     "Feature",
+    "ImportOptions",
     "ImportRejected",
     "ImportReport",
     "Issue",
+    "Limits",
     "RawRecord",
+    "detect_format",
     "read_geojson",
+    "read_records",
     "to_features",
 ]

@@ -13,40 +13,6 @@ JSONValue = str | int | float | bool | None | list["JSONValue"] | dict[str, "JSO
 
 
 @dataclass(frozen=True, slots=True)
-class RawRecord:
-    """One row or feature as a format module read it, before mapping to the catalog.
-
-    ``row`` is the 1-based position a person would use to find it in the file (a CSV's data row,
-    a GeoJSON feature's index); ``srid`` is the CRS the geometry's coordinates are in.
-    """
-
-    row: int
-    geometry: BaseGeometry | None
-    properties: Mapping[str, Any]
-    srid: int = 4326
-
-
-@dataclass(frozen=True, slots=True)
-class Feature:
-    """A validated feature in EPSG:4326 with catalog-mapped properties."""
-
-    row: int
-    source_id: str | None
-    geometry: BaseGeometry
-    properties: Mapping[str, JSONValue]
-
-    @property
-    def __geo_interface__(self) -> dict[str, Any]:
-        """GeoJSON-like mapping, so shapely, folium and geopandas read a Feature directly."""
-        return {
-            "type": "Feature",
-            "id": self.source_id,
-            "geometry": shapely.geometry.mapping(self.geometry),
-            "properties": dict(self.properties),
-        }
-
-
-@dataclass(frozen=True, slots=True)
 class Issue:
     """A problem found in one row (or the whole file when ``row`` is None), in ja and en."""
 
@@ -66,6 +32,41 @@ class Issue:
             "value": self.value,
             "message_ja": self.message_ja,
             "message_en": self.message_en,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RawRecord:
+    """One row or feature as a format module read it, before mapping to the catalog.
+
+    ``row`` is the 1-based position a person would use to find it in the file (a CSV's data row,
+    a GeoJSON feature's index); ``srid`` is the CRS the geometry's coordinates are in.
+    """
+
+    row: int
+    geometry: BaseGeometry | None
+    properties: Mapping[str, Any]
+    srid: int = 4326
+    error: Issue | None = None  # a problem the reader found (e.g. unreadable coordinates)
+
+
+@dataclass(frozen=True, slots=True)
+class Feature:
+    """A validated feature in EPSG:4326 with catalog-mapped properties."""
+
+    row: int
+    source_id: str | None
+    geometry: BaseGeometry
+    properties: Mapping[str, JSONValue]
+
+    @property
+    def __geo_interface__(self) -> dict[str, Any]:
+        """GeoJSON-like mapping, so shapely, folium and geopandas read a Feature directly."""
+        return {
+            "type": "Feature",
+            "id": self.source_id,
+            "geometry": shapely.geometry.mapping(self.geometry),
+            "properties": dict(self.properties),
         }
 
 

@@ -2,28 +2,35 @@
 
 from __future__ import annotations
 
-import io
+import re
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
-import pyogrio.raw
-import shapely
+from importers.base import ImportRejected, ImportReport, Issue, RawRecord
+from importers.gdal import read_layer
+from importers.options import ImportOptions
 
-from importers.base import ImportRejected, Issue, RawRecord
-from importers.crs import srid_of
+_JS_WRAPPER = re.compile(
+    rb"^\s*(?:var|let|const|window\.|export)\b|^\s*[A-Za-z_$][\w$.]*\s*=\s*[{\[]"
+)
 
 
-def read_geojson(data: bytes) -> Iterator[RawRecord]:
-    """Yield one record per feature, in file order, with the file's CRS.
-
-    GDAL's GeoJSON driver honours the legacy ``crs`` member (KSJ and QGIS exports carry
-    ``urn:ogc:def:crs:EPSG::6668``) and reads the file in one pass.
-
-    Raises
-    ------
-    ImportRejected
-        If the bytes are not GeoJSON GDAL can read.
-    """
-    if data.lstrip()[:1] not in (b"{", b"["):
+def check_geojson(data: bytes) -> None:
+    """Refuse what is not GeoJSON text, with the most useful reason."""
+    head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:200]
+    if not head:
+        raise ImportRejected(Issue("empty_file", "ファイルが空です", "The file is empty"))
+    if _JS_WRAPPER.match(head):
+        raise ImportRejected(
+            Issue(
+                "javascript_not_geojson",
+                "JavaScriptのファイルです。先頭の「var 名前 =」と末尾の「;」を消して GeoJSON にしてください",
+                'This is JavaScript, not GeoJSON: remove the leading "var name =" and the trailing ";"',
+                value=head[:40].decode("utf-8", "replace"),
+            )
+        )
+    if head[:1] != b"{":
         raise ImportRejected(
             Issue(
                 "not_geojson",
@@ -31,20 +38,38 @@ def read_geojson(data: bytes) -> Iterator[RawRecord]:
                 "This is not a GeoJSON file (it does not start with {)",
             )
         )
-    try:
-        meta, _, wkb, fields = pyogrio.raw.read(io.BytesIO(data))
-    except Exception as exc:  # pyogrio raises its own hierarchy and GDAL's; all mean unreadable
-        raise ImportRejected(
-            Issue(
-                "unreadable_geojson",
-                f"GeoJSONとして読めません：{exc}",
-                f"Cannot read this as GeoJSON: {exc}",
-            )
-        ) from exc
-    srid = srid_of(meta["crs"])
-    geometries = shapely.from_wkb(wkb) if wkb is not None else [None] * len(fields[0])
-    names = list(meta["fields"])
-    columns = [list(values) for values in fields]
-    for index, geometry in enumerate(geometries):
-        properties = {name: column[index] for name, column in zip(names, columns, strict=True)}
+
+
+def read_geojson(
+    data: bytes,
+    options: ImportOptions | None = None,
+    report: ImportReport | None = None,  # noqa: ARG001 - the Reader signature
+) -> Iterator[RawRecord]:
+    """Yield one record per feature, in file order, with the file's CRS.
+
+    GDAL's GeoJSON driver honours the legacy ``crs`` member (KSJ and QGIS exports carry
+    ``urn:ogc:def:crs:EPSG::6668``), rejects NaN, and reads the file in one pass.
+
+    Raises
+    ------
+    ImportRejected
+        If the bytes are not GeoJSON GDAL can read.
+    """
+    check_geojson(data)
+    with tempfile.TemporaryDirectory(prefix="mapsvc-") as directory:
+        path = Path(directory) / "upload.geojson"
+        path.write_bytes(data)
+        try:
+            srid, rows = read_layer(str(path))
+        except Exception as exc:  # pyogrio raises its own hierarchy and GDAL's; all mean unreadable
+            raise ImportRejected(
+                Issue(
+                    "unreadable_geojson",
+                    "GeoJSONとして読めません（書式の誤り）",
+                    f"Cannot read this as GeoJSON: {exc}",
+                )
+            ) from exc
+    if options is not None and options.srid:
+        srid = options.srid
+    for index, (geometry, properties) in enumerate(rows):
         yield RawRecord(row=index + 1, geometry=geometry, properties=properties, srid=srid)

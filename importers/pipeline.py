@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from importers.base import Feature, ImportReport, Issue, JSONValue, RawRecord
+import shapely
+
+from importers.base import Feature, ImportRejected, ImportReport, Issue, JSONValue, RawRecord
 from importers.cells import CellError, convert
 from importers.columns import match_columns
 from importers.crs import to_wgs84
 from importers.derivations import DERIVATIONS
 from importers.geometry import GeometryError, check_finite, conform
+from importers.options import ImportOptions
 from layers import Attribute, LayerDefinition
 
 
@@ -57,44 +60,117 @@ def map_record(
     return properties if ok else None
 
 
+def _columns(
+    headers: Iterable[str], layer: LayerDefinition, options: ImportOptions
+) -> dict[str, Attribute]:
+    matched = match_columns(headers, layer)
+    for header, name in options.columns.items():
+        try:
+            matched[header] = layer.attribute(name)
+        except KeyError:
+            continue  # a geometry role (latitude, survey_x…), used by the tabular reader
+    return matched
+
+
+def _geometry(
+    record: RawRecord, layer: LayerDefinition, options: ImportOptions, report: ImportReport
+) -> shapely.Geometry:
+    geometry = to_wgs84(check_finite(record.geometry), record.srid)
+    vertices = shapely.get_num_coordinates(geometry)
+    if vertices > options.limits.max_vertices:
+        raise GeometryError(
+            "too_many_vertices",
+            f"図形の頂点が多すぎます（{vertices:,}、上限 {options.limits.max_vertices:,}）",
+            f"The shape has too many vertices ({vertices:,}; at most "
+            f"{options.limits.max_vertices:,})",
+        )
+    if not shapely.get_coordinates(geometry).any():
+        raise GeometryError(
+            "zero_coordinates",
+            "座標が (0, 0) です。正しい位置を入力してください",
+            "The coordinates are (0, 0): enter the real position",
+        )
+    if options.boundary is not None and not options.boundary.intersects(geometry):
+        raise GeometryError(
+            "outside_municipality",
+            "この位置は登録先の市区町村の外です。緯度・経度や登録先を確認してください",
+            "This position is outside the municipality the data is filed under: "
+            "check the coordinates and the municipality",
+        )
+    geometry, repaired = conform(
+        geometry, layer.geometry_type, repair=layer.invalid_geometry == "repair"
+    )
+    if repaired:
+        report.warnings.append(
+            Issue(
+                "geometry_repaired",
+                "不正な図形を自動修正しました。形を確認してください",
+                "An invalid shape was repaired automatically; please check it",
+                row=record.row,
+            )
+        )
+    return geometry
+
+
 def to_features(
-    records: Iterable[RawRecord], layer: LayerDefinition, report: ImportReport
+    records: Iterable[RawRecord],
+    layer: LayerDefinition,
+    report: ImportReport,
+    options: ImportOptions | None = None,
 ) -> Iterator[Feature]:
     """Validate and convert ``records`` for ``layer``, counting into ``report`` as it goes.
 
     Rows with errors are reported and skipped; the caller decides whether any error rejects the
     whole file.
+
+    Raises
+    ------
+    ImportRejected
+        If the file has more rows than the limit allows.
     """
+    options = options or ImportOptions()
     columns: dict[str, Attribute] | None = None
+    seen_ids: dict[str, int] = {}
     for record in records:
         report.rows += 1
+        if report.rows > options.limits.max_rows:
+            raise ImportRejected(
+                Issue(
+                    "too_many_rows",
+                    f"行数が多すぎます（上限 {options.limits.max_rows:,} 行）",
+                    f"Too many rows (at most {options.limits.max_rows:,})",
+                )
+            )
+        if record.error is not None:
+            report.errors.append(record.error)
+            continue
         if columns is None:
-            columns = match_columns(record.properties.keys(), layer)
+            columns = _columns(record.properties.keys(), layer, options)
         properties = map_record(record, layer, columns, report)
         try:
-            geometry = to_wgs84(check_finite(record.geometry), record.srid)
-            geometry, repaired = conform(
-                geometry, layer.geometry_type, repair=layer.invalid_geometry == "repair"
-            )
+            geometry = _geometry(record, layer, options, report)
         except GeometryError as exc:
             report.errors.append(Issue(exc.code, exc.message_ja, exc.message_en, row=record.row))
             continue
-        if repaired:
-            report.warnings.append(
-                Issue(
-                    "geometry_repaired",
-                    "不正な図形を自動修正しました。形を確認してください",
-                    "An invalid shape was repaired automatically; please check it",
-                    row=record.row,
-                )
-            )
         if properties is None:
             continue
         source_id = properties.get(layer.id_attribute) if layer.id_attribute else None
+        if source_id is not None:
+            key = str(source_id)
+            if key in seen_ids:
+                report.warnings.append(
+                    Issue(
+                        "duplicate_id",
+                        f"ID「{key}」が {seen_ids[key]} 行目と重複しています",
+                        f"ID {key!r} repeats row {seen_ids[key]}",
+                        row=record.row,
+                        column=layer.id_attribute,
+                        value=key,
+                    )
+                )
+            else:
+                seen_ids[key] = record.row
         report.accepted += 1
         yield Feature(
-            row=record.row,
-            source_id=None if source_id is None else str(source_id),
-            geometry=geometry,
-            properties=properties,
+            record.row, None if source_id is None else str(source_id), geometry, properties
         )

@@ -1,6 +1,12 @@
 """The layer catalog: layer definitions as data, validated by one typed model."""
 
-from layers.catalog import Catalog, CatalogError, LayerNotFound, load_catalog
+from layers.catalog import (
+    Catalog,
+    CatalogError,
+    LayerNotFound,
+    load_catalog,
+    load_geometry_columns,
+)
 from layers.definition import (
     CATEGORY_TITLES,
     Attribute,
@@ -21,4 +27,5 @@ __all__ = [
     "LayerDefinition",
     "LayerNotFound",
     "load_catalog",
+    "load_geometry_columns",
 ]

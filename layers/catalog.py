@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from layers.definition import LayerDefinition
 
 DEFINITIONS_DIR = Path(__file__).parent / "definitions"
+GEOMETRY_COLUMNS_FILE = Path(__file__).parent / "geometry_columns.toml"
 
 
 class LayerNotFound(LookupError):
@@ -70,3 +71,9 @@ def load_definition(path: Path) -> LayerDefinition:
 def load_catalog(directory: Path = DEFINITIONS_DIR) -> Catalog:
     """Load every ``*.toml`` definition in ``directory``."""
     return Catalog([load_definition(p) for p in sorted(directory.glob("*.toml"))])
+
+
+def load_geometry_columns(path: Path = GEOMETRY_COLUMNS_FILE) -> dict[str, tuple[str, ...]]:
+    """Header aliases of coordinate and geometry columns, by role (``latitude``, ``survey_x``…)."""
+    data = tomllib.loads(path.read_text("utf-8"))
+    return {role: tuple(aliases) for role, aliases in data.items()}

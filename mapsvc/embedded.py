@@ -157,9 +157,16 @@ class EmbeddedCluster:
                 )
         try:
             self._run(
-                "initdb", "-D", str(self.data_dir), "-U", SUPERUSER, "--auth=scram-sha-256",
-                f"--pwfile={pwfile}", "--encoding=UTF8", "--locale=C",
-            )  # fmt: skip
+                "initdb",
+                "-D",
+                str(self.data_dir),
+                "-U",
+                SUPERUSER,
+                "--auth=scram-sha-256",
+                f"--pwfile={pwfile}",
+                "--encoding=UTF8",
+                "--locale=C",
+            )
         finally:
             pwfile.unlink()
         self._password_file.write_text(password)
@@ -184,9 +191,18 @@ class EmbeddedCluster:
             "-c fsync=on -c synchronous_commit=on"
         )
         self._run(
-            "pg_ctl", "start", "-D", str(self.data_dir), "-l", str(self.log_file),
-            "-w", "-t", "60", "-o", options,
-        )  # fmt: skip
+            "pg_ctl",
+            "start",
+            "-D",
+            str(self.data_dir),
+            "-l",
+            str(self.log_file),
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            options,
+        )
         return True
 
     def stop(self) -> bool:

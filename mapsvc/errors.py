@@ -34,3 +34,31 @@ class Conflict(MapsvcError):
 
     code = "conflict"
     status = 409
+
+
+class Unauthorized(MapsvcError):
+    """No valid API key."""
+
+    code = "unauthorized"
+    status = 401
+
+
+class Forbidden(MapsvcError):
+    """A valid key that may not do this."""
+
+    code = "forbidden"
+    status = 403
+
+
+class PayloadTooLarge(MapsvcError):
+    """The request body is over the limit."""
+
+    code = "payload_too_large"
+    status = 413
+
+
+class ConfigurationError(MapsvcError):
+    """The service is missing a setting it needs for this request."""
+
+    code = "configuration_error"
+    status = 503

@@ -34,6 +34,27 @@ class ApiSettings(BaseModel):
     max_limit: int = Field(default=10_000, ge=1, le=100_000)
 
 
+class AuthSettings(BaseModel):
+    """How API keys are stored.
+
+    Keys are kept as HMACs under ``secret``; with the embedded database and no secret set, one is
+    generated beside the cluster.
+    """
+
+    secret: SecretStr | None = None
+
+
+class ImportSettings(BaseModel):
+    """Bounds on uploads."""
+
+    max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1024, le=2 * 1024**3)
+    max_rows: int = Field(default=500_000, ge=1, le=10_000_000)
+    max_vertices: int = Field(default=200_000, ge=4, le=10_000_000)
+    # The bundled boundaries are simplified (and miss landfill by up to 2.4 km), so a point is
+    # refused only when it is farther than this outside the municipality's polygon.
+    boundary_tolerance_m: float = Field(default=3000, ge=0, le=50_000)
+
+
 class Settings(BaseSettings):
     """The root of all settings."""
 
@@ -43,6 +64,8 @@ class Settings(BaseSettings):
 
     database: DatabaseSettings = DatabaseSettings()
     api: ApiSettings = ApiSettings()
+    auth: AuthSettings = AuthSettings()
+    imports: ImportSettings = ImportSettings()
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     seed_manifest: Path = PROJECT_DIR / "data" / "seed" / "seed.toml"

@@ -24,8 +24,10 @@ def test_collections_list_every_layer_with_published_counts(client, catalog):
 
 def test_items_are_rfc7946_geojson_and_filter_by_bbox(client):
     bbox = (135.45, 34.60, 135.55, 34.70)
-    response = client.get("/api/collections/evacuation_sites/items",
-                          params={"bbox": ",".join(map(str, bbox)), "limit": 10000})  # fmt: skip
+    response = client.get(
+        "/api/collections/evacuation_sites/items",
+        params={"bbox": ",".join(map(str, bbox)), "limit": 10000},
+    )
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/geo+json"
     body = response.json()
@@ -49,13 +51,16 @@ def test_items_page_with_limit_and_next_links(client):
 
 
 def test_items_filter_by_municipality_and_ward(client):
-    kishiwada = client.get("/api/collections/shelters/items",
-                           params={"municipality": "27202", "limit": 10000}).json()  # fmt: skip
+    kishiwada = client.get(
+        "/api/collections/shelters/items", params={"municipality": "27202", "limit": 10000}
+    ).json()
     assert kishiwada["numberReturned"] == 84  # the GSI file of 272027 holds 84 shelters
-    osaka = client.get("/api/collections/shelters/items",
-                       params={"municipality": "271004", "limit": 10000}).json()  # fmt: skip
-    kita = client.get("/api/collections/shelters/items",
-                      params={"municipality": "271276", "limit": 10000}).json()  # fmt: skip
+    osaka = client.get(
+        "/api/collections/shelters/items", params={"municipality": "271004", "limit": 10000}
+    ).json()
+    kita = client.get(
+        "/api/collections/shelters/items", params={"municipality": "271276", "limit": 10000}
+    ).json()
     assert 0 < kita["numberReturned"] < osaka["numberReturned"]
     # Clipped by the (simplified) ward boundary: nearly all addresses name the ward.
     in_kita = [f for f in kita["features"] if "北区" in f["properties"]["address"]]
@@ -102,5 +107,10 @@ def test_health_and_municipalities(client):
     assert client.get("/healthz").json() == {"status": "ok"}
     municipalities = client.get("/api/municipalities").json()["municipalities"]
     assert len(municipalities) == 75
-    assert {"code": "273830", "name_ja": "千早赤阪村", "name_en": "Chihayaakasaka-mura",
-            "kind": "village", "parent_code": "270008"} in municipalities  # fmt: skip
+    assert {
+        "code": "273830",
+        "name_ja": "千早赤阪村",
+        "name_en": "Chihayaakasaka-mura",
+        "kind": "village",
+        "parent_code": "270008",
+    } in municipalities

@@ -8,10 +8,23 @@ from layers import AttributeType, CatalogError, Category, GeometryType, load_cat
 from layers.catalog import DEFINITIONS_DIR, Catalog, load_definition
 
 REQUIRED = {
-    "evacuation_sites", "shelters", "schools", "public_facilities", "municipal_boundaries", "aed",
-    "medical_institutions", "care_facilities", "childcare_facilities", "tourism_facilities",
-    "parks", "public_toilets", "bus_stops", "bus_routes", "flood_hazard", "landslide_hazard",
-}  # fmt: skip
+    "evacuation_sites",
+    "shelters",
+    "schools",
+    "public_facilities",
+    "municipal_boundaries",
+    "aed",
+    "medical_institutions",
+    "care_facilities",
+    "childcare_facilities",
+    "tourism_facilities",
+    "parks",
+    "public_toilets",
+    "bus_stops",
+    "bus_routes",
+    "flood_hazard",
+    "landslide_hazard",
+}
 
 
 def test_catalog_defines_every_required_layer_in_every_category(catalog):
@@ -21,8 +34,16 @@ def test_catalog_defines_every_required_layer_in_every_category(catalog):
 
 def test_evacuation_sites_have_the_eight_hazard_flags(catalog):
     flags = [a.name for a in catalog["evacuation_sites"].attributes if a.type is AttributeType.FLAG]
-    hazards = {"flood", "landslide", "storm_surge", "earthquake", "tsunami", "large_fire",
-               "inland_flood", "volcano"}  # fmt: skip
+    hazards = {
+        "flood",
+        "landslide",
+        "storm_surge",
+        "earthquake",
+        "tsunami",
+        "large_fire",
+        "inland_flood",
+        "volcano",
+    }
     assert hazards <= set(flags)
 
 

@@ -26,16 +26,28 @@ def test_every_demo_feature_is_published_with_the_exact_counts(session, demo):
 
 
 def test_one_dataset_and_version_per_layer_and_municipality(session):
-    rows = session.execute(
-        text("SELECT d.layer_id, count(DISTINCT d.municipality_code), count(v.id) "
-             "FROM dataset d JOIN version v ON v.dataset_id = d.id GROUP BY 1")
-    ).tuples().all()  # fmt: skip
+    rows = (
+        session.execute(
+            text(
+                "SELECT d.layer_id, count(DISTINCT d.municipality_code), count(v.id) "
+                "FROM dataset d JOIN version v ON v.dataset_id = d.id GROUP BY 1"
+            )
+        )
+        .tuples()
+        .all()
+    )
     per_layer = {layer: (municipalities, versions) for layer, municipalities, versions in rows}
     for layer in COUNTS:
         assert per_layer[layer] == (43, 43), layer
-    owners = session.execute(
-        text("SELECT DISTINCT municipality_code FROM dataset WHERE layer_id = 'evacuation_sites'")
-    ).scalars().all()  # fmt: skip
+    owners = (
+        session.execute(
+            text(
+                "SELECT DISTINCT municipality_code FROM dataset WHERE layer_id = 'evacuation_sites'"
+            )
+        )
+        .scalars()
+        .all()
+    )
     assert "271004" in owners and "271403" in owners  # Osaka City and Sakai City, not their wards
     assert not any(code[2] == "1" and code not in ("271004", "271403") for code in owners)
 
@@ -44,10 +56,12 @@ def test_positions_names_and_flags_match_the_source_files(session):
     source = json.loads((DEMO / "gsi_shelters/emergency/272027.json").read_text("utf-8"))
     first = source["features"][0]
     row = session.execute(
-        text("SELECT ST_X(geom), ST_Y(geom), properties FROM published_feature "
-             "WHERE layer_id = 'evacuation_sites' AND source_id = :id"),
+        text(
+            "SELECT ST_X(geom), ST_Y(geom), properties FROM published_feature "
+            "WHERE layer_id = 'evacuation_sites' AND source_id = :id"
+        ),
         {"id": first["properties"]["共通ID"]},
-    ).one()  # fmt: skip
+    ).one()
     assert (row[0], row[1]) == pytest.approx(tuple(first["geometry"]["coordinates"]), abs=1e-9)
     assert row[2]["name"] == "大芝小学校　（３階廊下）" == first["properties"]["施設・場所名"]
     assert row[2]["tsunami"] is True and row[2]["flood"] is False
@@ -55,11 +69,16 @@ def test_positions_names_and_flags_match_the_source_files(session):
     schools = json.loads((DEMO / "ksj/P29-21_27.geojson").read_text("utf-8"))["features"]
     for feature in schools[:: len(schools) // 7]:
         found = session.execute(
-            text("SELECT count(*) FROM published_feature WHERE layer_id = 'schools' "
-                 "AND properties->>'name' = :name AND ST_DWithin(geom, ST_Point(:x, :y, 4326), 1e-7)"),
-            {"name": feature["properties"]["P29_004"], "x": feature["geometry"]["coordinates"][0],
-             "y": feature["geometry"]["coordinates"][1]},
-        ).scalar_one()  # fmt: skip
+            text(
+                "SELECT count(*) FROM published_feature WHERE layer_id = 'schools' "
+                "AND properties->>'name' = :name AND ST_DWithin(geom, ST_Point(:x, :y, 4326), 1e-7)"
+            ),
+            {
+                "name": feature["properties"]["P29_004"],
+                "x": feature["geometry"]["coordinates"][0],
+                "y": feature["geometry"]["coordinates"][1],
+            },
+        ).scalar_one()
         assert found >= 1, feature["properties"]
 
 
@@ -70,9 +89,11 @@ def test_welfare_shelters_are_derived_from_the_common_id(session):
         for f in json.loads(path.read_text("utf-8"))["features"]
     )
     found = session.execute(
-        text("SELECT count(*) FROM published_feature WHERE layer_id = 'shelters' "
-             "AND (properties->>'is_welfare')::boolean")
-    ).scalar_one()  # fmt: skip
+        text(
+            "SELECT count(*) FROM published_feature WHERE layer_id = 'shelters' "
+            "AND (properties->>'is_welfare')::boolean"
+        )
+    ).scalar_one()
     assert found == expected > 0
 
 
@@ -82,12 +103,16 @@ def test_points_lie_in_or_near_the_municipality_they_are_filed_under(session):
     # would put points tens of kilometres away.
     distances = dict(
         session.execute(
-            text("SELECT f.municipality_code, max(ST_Distance(f.geom::geography, "
-                 "m.boundary::geography)) FROM published_feature f JOIN municipality m "
-                 "ON m.code = f.municipality_code WHERE f.layer_id IN "
-                 "('evacuation_sites', 'shelters', 'schools', 'public_facilities') GROUP BY 1")
-        ).tuples().all()
-    )  # fmt: skip
+            text(
+                "SELECT f.municipality_code, max(ST_Distance(f.geom::geography, "
+                "m.boundary::geography)) FROM published_feature f JOIN municipality m "
+                "ON m.code = f.municipality_code WHERE f.layer_id IN "
+                "('evacuation_sites', 'shelters', 'schools', 'public_facilities') GROUP BY 1"
+            )
+        )
+        .tuples()
+        .all()
+    )
     assert len(distances) == 43
     assert max(distances.values()) < 2500
     assert sorted(code for code, d in distances.items() if d > 1300) == ["271004"]
@@ -105,29 +130,43 @@ def test_municipalities_and_wards_are_seeded_with_names_and_boundaries(session):
     kinds = dict(
         session.execute(text("SELECT kind, count(*) FROM municipality GROUP BY 1")).tuples().all()
     )
-    assert kinds == {"prefecture": 1, "designated_city": 2, "city": 31, "town": 9, "village": 1,
-                     "ward": 31}  # fmt: skip
+    assert kinds == {
+        "prefecture": 1,
+        "designated_city": 2,
+        "city": 31,
+        "town": 9,
+        "village": 1,
+        "ward": 31,
+    }
     kishiwada = session.execute(
         text("SELECT name_ja, name_en, parent_code FROM municipality WHERE code = '272027'")
-    ).one()  # fmt: skip
+    ).one()
     assert tuple(kishiwada) == ("岸和田市", "Kishiwada-shi", "270008")
     kita = session.execute(
         text("SELECT name_en, parent_code FROM municipality WHERE code = '271276'")
-    ).one()  # fmt: skip
+    ).one()
     assert tuple(kita) == ("Osaka-shi Kita-ku", "271004")
     missing = session.execute(text("SELECT count(*) FROM municipality WHERE boundary IS NULL"))
     assert missing.scalar_one() == 0
     # The prefecture's outline covers Kishiwada's city hall.
     inside = session.execute(
-        text("SELECT ST_Covers(boundary, ST_Point(135.3716, 34.4603, 4326)) FROM municipality "
-             "WHERE code = '270008'")
-    ).scalar_one()  # fmt: skip
+        text(
+            "SELECT ST_Covers(boundary, ST_Point(135.3716, 34.4603, 4326)) FROM municipality "
+            "WHERE code = '270008'"
+        )
+    ).scalar_one()
     assert inside
 
 
 def test_boundaries_are_a_layer_owned_by_the_prefecture(session):
-    rows = session.execute(
-        text("SELECT municipality_code, count(*) FROM published_feature "
-             "WHERE layer_id = 'municipal_boundaries' GROUP BY 1")
-    ).tuples().all()  # fmt: skip
+    rows = (
+        session.execute(
+            text(
+                "SELECT municipality_code, count(*) FROM published_feature "
+                "WHERE layer_id = 'municipal_boundaries' GROUP BY 1"
+            )
+        )
+        .tuples()
+        .all()
+    )
     assert rows == [("270008", 43 + 31)]

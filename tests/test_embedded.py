@@ -52,8 +52,9 @@ def test_the_cluster_needs_its_password_and_listens_on_loopback_only(test_settin
 
 def test_postgis_is_installed_for_the_server_used():
     bin_dir = find_pg_bin()
-    version = subprocess.run([bin_dir / "postgres", "--version"], capture_output=True, text=True,
-                             check=True).stdout  # fmt: skip
+    version = subprocess.run(
+        [bin_dir / "postgres", "--version"], capture_output=True, text=True, check=True
+    ).stdout
     assert "PostgreSQL" in version
 
 

@@ -13,10 +13,22 @@ from layers import GeometryType
 
 @pytest.mark.parametrize(
     ("cell", "expected"),
-    [("1", True), ("○", True), ("有", True), ("TRUE", True), ("１", True), (1, True),
-     ("", False), (None, False), ("×", False), ("-", False), ("−", False), ("0", False),
-     ("△", "conditional")],
-)  # fmt: skip
+    [
+        ("1", True),
+        ("○", True),
+        ("有", True),
+        ("TRUE", True),
+        ("１", True),
+        (1, True),
+        ("", False),
+        (None, False),
+        ("×", False),
+        ("-", False),
+        ("−", False),
+        ("0", False),
+        ("△", "conditional"),
+    ],
+)
 def test_flags_are_normalised(cell, expected):
     assert to_flag(cell) == expected
 
@@ -81,12 +93,19 @@ def test_geometry_rules():
 
 
 def test_legacy_crs_member_is_read_and_coordinates_stay_lon_lat():
-    data = json.dumps({
-        "type": "FeatureCollection",
-        "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::6668"}},
-        "features": [{"type": "Feature", "properties": {"名称": "x"},
-                      "geometry": {"type": "Point", "coordinates": [135.5, 34.7]}}],
-    }).encode()  # fmt: skip
+    data = json.dumps(
+        {
+            "type": "FeatureCollection",
+            "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::6668"}},
+            "features": [
+                {
+                    "type": "Feature",
+                    "properties": {"名称": "x"},
+                    "geometry": {"type": "Point", "coordinates": [135.5, 34.7]},
+                }
+            ],
+        }
+    ).encode()
     [record] = read_geojson(data)
     assert record.srid == 6668
     assert (record.geometry.x, record.geometry.y) == (135.5, 34.7)

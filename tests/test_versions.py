@@ -18,10 +18,13 @@ KISHIWADA = "272027"
 
 def _file(names: list[str]) -> SourceFile:
     features = [
-        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [135.37 + i / 1000, 34.46]},
-         "properties": {"名称": name, "電話番号": "072-423-2121"}}
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [135.37 + i / 1000, 34.46]},
+            "properties": {"名称": name, "電話番号": "072-423-2121"},
+        }
         for i, name in enumerate(names)
-    ]  # fmt: skip
+    ]
     body = json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False)
     return SourceFile(body.encode(), "aed.geojson", "geojson")
 
@@ -30,16 +33,28 @@ def _stage(session, catalog, source: SourceFile):
     report = ImportReport()
     features = list(to_features(read_geojson(source.content), catalog["aed"], report))
     return stage(
-        session, layer_id="aed", municipality_code=KISHIWADA, source=source,
-        features=features, report=report.as_dict(), actor="test",
-    )  # fmt: skip
+        session,
+        layer_id="aed",
+        municipality_code=KISHIWADA,
+        source=source,
+        features=features,
+        report=report,
+        actor="test",
+    )
 
 
 def _published_names(session) -> list[str]:
-    return session.execute(
-        text("SELECT properties->>'name' FROM published_feature WHERE layer_id = 'aed' "
-             "AND municipality_code = :m ORDER BY 1"), {"m": KISHIWADA}
-    ).scalars().all()  # fmt: skip
+    return (
+        session.execute(
+            text(
+                "SELECT properties->>'name' FROM published_feature WHERE layer_id = 'aed' "
+                "AND municipality_code = :m ORDER BY 1"
+            ),
+            {"m": KISHIWADA},
+        )
+        .scalars()
+        .all()
+    )
 
 
 def _audit(session) -> list[tuple[str, int]]:
@@ -104,6 +119,13 @@ def test_a_failed_stage_leaves_nothing_behind(session, catalog):
     bowtie = shapely.Polygon([(135, 34), (135.1, 34.1), (135.1, 34), (135, 34.1), (135, 34)])
     broken = Feature(2, None, bowtie, {})
     with pytest.raises(CheckViolation, match="ck_feature_geom_valid"), session.begin_nested():
-        stage(session, layer_id="aed", municipality_code=KISHIWADA, source=source,
-              features=[good, broken], report={}, actor="test")  # fmt: skip
+        stage(
+            session,
+            layer_id="aed",
+            municipality_code=KISHIWADA,
+            source=source,
+            features=[good, broken],
+            report=ImportReport(),
+            actor="test",
+        )
     assert session.execute(text(counts)).one() == before

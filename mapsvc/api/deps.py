@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Path, Query, Request
+from fastapi import Depends, Header, Path, Query, Request
 from sqlalchemy.orm import Session
 
 from layers import Catalog, LayerDefinition
 from mapsvc.errors import InvalidParameter, NotFound
+from mapsvc.services.keys import Principal, auth_secret, authenticate
 from mapsvc.settings import Settings
 
 
@@ -66,6 +67,22 @@ def parse_bbox(
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_principal(
+    request: Request,
+    session: SessionDep,
+    authorization: Annotated[str | None, Header(description="Bearer msk_…")] = None,
+    x_api_key: Annotated[str | None, Header()] = None,
+) -> Principal:
+    """The principal of the request's API key (``Authorization: Bearer`` or ``X-API-Key``)."""
+    key = x_api_key
+    if authorization and authorization.lower().startswith("bearer "):
+        key = authorization[7:].strip()
+    return authenticate(session, auth_secret(request.app.state.settings), key)
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 LayerDep = Annotated[LayerDefinition, Depends(get_layer)]
 BBoxDep = Annotated[tuple[float, float, float, float] | None, Depends(parse_bbox)]

@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 
 from layers import LayerNotFound
 from mapsvc.errors import MapsvcError
+from mapsvc.services.uploads import UploadRejected
 
 
 def _body(code: str, message_ja: str, message_en: str) -> dict[str, str]:
@@ -20,6 +21,11 @@ def add_exception_handlers(app: FastAPI) -> None:
     @app.exception_handler(MapsvcError)
     async def domain_error(_: Request, exc: MapsvcError) -> JSONResponse:
         return JSONResponse(_body(exc.code, exc.message_ja, exc.message_en), status_code=exc.status)
+
+    @app.exception_handler(UploadRejected)
+    async def upload_rejected(_: Request, exc: UploadRejected) -> JSONResponse:
+        body = _body(exc.code, exc.message_ja, exc.message_en) | {"report": exc.report}
+        return JSONResponse(body, status_code=exc.status)
 
     @app.exception_handler(LayerNotFound)
     async def layer_not_found(_: Request, exc: LayerNotFound) -> JSONResponse:

@@ -149,6 +149,7 @@ class FeatureRow(Base):
         ForeignKey("version.id", ondelete="CASCADE", deferrable=True, initially="DEFERRED")
     )
     source_id: Mapped[str | None] = mapped_column(Text)
+    source_row: Mapped[int | None] = mapped_column(Integer)  # where the report points, in the file
     properties: Mapped[dict[str, Any]] = mapped_column(JSONB)
     geom: Mapped[WKBElement] = mapped_column(
         Geometry(srid=4326, spatial_index=False), nullable=False
@@ -171,3 +172,20 @@ class AuditRow(Base):
     version_id: Mapped[int | None] = mapped_column(BigInteger)
     sha256: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+
+
+class ApiKeyRow(Base):
+    """An API key: only its visible prefix and an HMAC of the whole key are stored."""
+
+    __tablename__ = "api_key"
+    __table_args__ = (CheckConstraint("role IN ('editor', 'admin')", name="role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    prefix: Mapped[str] = mapped_column(Text, unique=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    municipality_code: Mapped[str] = mapped_column(ForeignKey("municipality.code"))
+    role: Mapped[str] = mapped_column(Text)
+    label: Mapped[str] = mapped_column(Text, server_default="")
+    created_by: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    revoked_at: Mapped[datetime | None]

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
+import shapely
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Row, Table, column, func, select, table, text
 from sqlalchemy.orm import Session
 
-from mapsvc.db.models import DatasetRow, LayerRow, MunicipalityRow, VersionRow
+from mapsvc.db.models import (
+    ApiKeyRow,
+    DatasetRow,
+    FeatureRow,
+    LayerRow,
+    MunicipalityRow,
+    VersionRow,
+)
 
 # The view of published features (created by the first migration).
 published_feature: Table = table(  # type: ignore[assignment]
@@ -106,6 +116,103 @@ def find_version(session: Session, dataset_id: int, sha256: str) -> VersionRow |
     return session.execute(statement).scalar_one_or_none()
 
 
+def buffered_boundary(session: Session, code: str, metres: float) -> BaseGeometry | None:
+    """A municipality's boundary grown by ``metres`` (geodesic), or None if it has none."""
+    grown = func.ST_Buffer(func.geography(MunicipalityRow.boundary), metres)
+    wkb = session.execute(
+        select(func.ST_AsBinary(func.geometry(grown))).where(MunicipalityRow.code == code)
+    ).scalar_one_or_none()
+    if wkb is None:
+        return None
+    boundary = shapely.from_wkb(bytes(wkb))
+    shapely.prepare(boundary)  # many point-in-polygon tests follow
+    return boundary
+
+
+def get_key(session: Session, prefix: str) -> ApiKeyRow | None:
+    """An API key by its visible prefix."""
+    return session.execute(select(ApiKeyRow).where(ApiKeyRow.prefix == prefix)).scalar_one_or_none()
+
+
+def list_keys(session: Session) -> list[ApiKeyRow]:
+    """Every API key, newest first."""
+    return list(session.execute(select(ApiKeyRow).order_by(ApiKeyRow.id.desc())).scalars())
+
+
 def get_version(session: Session, version_id: int) -> VersionRow | None:
     """One version by id."""
     return session.get(VersionRow, version_id)
+
+
+@dataclass(frozen=True)
+class FeaturePair:
+    """A feature of version a and its counterpart in version b (either may be missing)."""
+
+    key: str
+    old: dict[str, Any] | None
+    new: dict[str, Any] | None
+    moved_m: float | None
+
+
+def pair_features(
+    session: Session, old_id: int, new_id: int, name_attribute: str
+) -> list[FeaturePair]:
+    """Features of two versions paired by stable key (the source ID, else the name).
+
+    Repeated keys pair in file order, so two rows with one ID are not reported as changed.
+    """
+    key = func.coalesce(FeatureRow.source_id, FeatureRow.properties[name_attribute].astext, "")
+
+    def side(version_id: int) -> Any:
+        return (
+            select(
+                key.label("k"),
+                func.row_number().over(partition_by=key, order_by=FeatureRow.id).label("n"),
+                FeatureRow.properties.label("p"),
+                FeatureRow.geom.label("g"),
+            )
+            .where(FeatureRow.version_id == version_id)
+            .subquery()
+        )
+
+    a, b = side(old_id), side(new_id)
+    moved = func.ST_Distance(
+        func.geography(func.ST_PointOnSurface(a.c.g)), func.geography(func.ST_PointOnSurface(b.c.g))
+    )
+    statement = (
+        select(func.coalesce(a.c.k, b.c.k), a.c.p, b.c.p, moved)
+        .select_from(a.join(b, (a.c.k == b.c.k) & (a.c.n == b.c.n), full=True))
+        .order_by(func.coalesce(a.c.k, b.c.k))
+    )
+    return [
+        FeaturePair(k, old, new, None if m is None else float(m))
+        for k, old, new, m in session.execute(statement)
+    ]
+
+
+def list_versions(session: Session, dataset_id: int) -> Sequence[VersionRow]:
+    """A dataset's versions, newest first."""
+    statement = (
+        select(VersionRow).where(VersionRow.dataset_id == dataset_id).order_by(VersionRow.id.desc())
+    )
+    return session.execute(statement).scalars().all()
+
+
+def find_dataset(session: Session, layer_id: str, municipality_code: str) -> DatasetRow | None:
+    """The dataset of a layer and municipality, if it was ever uploaded to."""
+    statement = select(DatasetRow).where(
+        DatasetRow.layer_id == layer_id, DatasetRow.municipality_code == municipality_code
+    )
+    return session.execute(statement).scalar_one_or_none()
+
+
+def version_features(
+    session: Session, version_id: int
+) -> Sequence[Row[tuple[str, dict[str, Any], int | None]]]:
+    """A version's features as (GeoJSON geometry text, properties, source row), in file order."""
+    statement = (
+        select(func.ST_AsGeoJSON(FeatureRow.geom, 6), FeatureRow.properties, FeatureRow.source_row)
+        .where(FeatureRow.version_id == version_id)
+        .order_by(FeatureRow.id)
+    )
+    return session.execute(statement).all()

@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session
 
 from importers import Feature
 from mapsvc.db.models import (
+    ApiKeyRow,
     AuditRow,
+    Base,
     DatasetRow,
     LayerRow,
     MunicipalityRow,
@@ -120,12 +122,19 @@ def copy_features(session: Session, version_id: int, features: Iterable[Feature]
     """
     count = 0
     cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
-    with cursor.copy("COPY feature (version_id, source_id, properties, geom) FROM STDIN") as copy:
+    columns = "version_id, source_id, source_row, properties, geom"
+    with cursor.copy(f"COPY feature ({columns}) FROM STDIN") as copy:
         for feature in features:
             geometry = shapely.set_srid(feature.geometry, 4326)
             ewkb = shapely.to_wkb(geometry, hex=True, include_srid=True)
             copy.write_row(
-                (version_id, feature.source_id, orjson.dumps(feature.properties).decode(), ewkb)
+                (
+                    version_id,
+                    feature.source_id,
+                    feature.row,
+                    orjson.dumps(feature.properties).decode(),
+                    ewkb,
+                )
             )
             count += 1
     return count
@@ -146,6 +155,23 @@ def point_dataset_at(session: Session, dataset_id: int, version_id: int) -> None
         .where(DatasetRow.id == dataset_id)
         .values(current_version_id=version_id, updated_at=func.now())
     )
+
+
+def insert_row(session: Session, row: Base) -> None:
+    """Insert an ORM row now, so its generated id is known."""
+    session.add(row)
+    session.flush()
+
+
+def revoke_key(session: Session, prefix: str) -> str | None:
+    """Mark an active key revoked; return its municipality, or None if there was none."""
+    result = session.execute(
+        update(ApiKeyRow)
+        .where(ApiKeyRow.prefix == prefix, ApiKeyRow.revoked_at.is_(None))
+        .values(revoked_at=func.now())
+        .returning(ApiKeyRow.municipality_code)
+    ).first()
+    return None if result is None else str(result[0])
 
 
 def insert_audit(session: Session, **values: Any) -> None:

@@ -34,10 +34,11 @@ class DemoResult:
 
 def _owner(feature: Feature, path: Path, rule: str, wards: dict[str, str | None]) -> str:
     """The owning municipality: a ward's features belong to its designated city's dataset."""
-    if rule == "filename":
-        code = path.stem
-    else:
-        code = str(feature.properties[rule.removeprefix("attribute:")])
+    code = (
+        path.stem
+        if rule == "filename"
+        else str(feature.properties[rule.removeprefix("attribute:")])
+    )
     if code not in wards:
         raise DemoDataError(f"{path.name} row {feature.row}: unknown municipality {code}")
     return wards[code] or code
@@ -76,8 +77,9 @@ def load_demo(sessions: sessionmaker[Session], catalog: Catalog, manifest: Path)
                         municipality_code=code,
                         source=file,
                         features=features,
-                        report=part.as_dict() | {"split_from_rows": report.rows},
+                        report=part,
                         actor=DEMO_ACTOR,
+                        extra_report={"split_from_rows": report.rows},
                     )
                     publish(session, version.id, DEMO_ACTOR)
                     result.versions_published += 1

@@ -33,6 +33,7 @@ class SeedManifest:
     code_master: Path
     names_en: Path
     boundaries: tuple[Path, ...]
+    plane_srid: int
 
     @classmethod
     def read(cls, path: Path) -> SeedManifest:
@@ -44,6 +45,7 @@ class SeedManifest:
             code_master=base / data["code_master"],
             names_en=base / data["names_en"],
             boundaries=tuple(base / p for p in data["boundaries"]),
+            plane_srid=int(data["plane_srid"]),
         )
 
 
@@ -174,7 +176,7 @@ def publish_boundaries(session: Session, catalog: Catalog, prefecture: str) -> b
         municipality_code=prefecture,
         source=source,
         features=accepted,
-        report=report.as_dict(),
+        report=report,
         actor=SEED_ACTOR,
     )
     publish(session, version.id, SEED_ACTOR)

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from importers import Feature
+from importers import Feature, ImportReport
 from mapsvc.db import queries, writes
 from mapsvc.db.models import VersionRow
 from mapsvc.errors import Conflict, NotFound
@@ -37,13 +37,16 @@ def stage(
     municipality_code: str,
     source: SourceFile,
     features: Iterable[Feature],
-    report: dict[str, Any],
+    report: ImportReport,
     actor: str,
+    extra_report: dict[str, Any] | None = None,
 ) -> tuple[VersionRow, bool]:
     """Store ``features`` as a new staged version; return it and whether it is new.
 
     The same bytes uploaded again to the same dataset return the existing version unchanged.
-    Runs in the caller's transaction, so a failure leaves no partial version behind.
+    ``features`` is consumed while it streams into the database, so ``report`` is complete
+    (and stored with the version) only then. Runs in the caller's transaction, so a failure
+    leaves no partial version behind.
     """
     dataset = writes.get_or_create_dataset(session, layer_id, municipality_code)
     existing = queries.find_version(session, dataset.id, source.sha256)
@@ -64,7 +67,7 @@ def stage(
             "format": source.format,
             "options": source.options,
             "feature_count": count,
-            "report": report,
+            "report": report.as_dict() | (extra_report or {}),
             "created_by": actor,
         },
     )

@@ -1,5 +1,5 @@
 """One router per resource."""
 
-from mapsvc.api.routers import collections, health, municipalities
+from mapsvc.api.routers import collections, datasets, health, municipalities
 
-ROUTERS = (health.router, collections.router, municipalities.router)
+ROUTERS = (health.router, collections.router, municipalities.router, datasets.router)

@@ -83,8 +83,11 @@ def get_items(
     query = FeatureQuery(layer.id, limit, offset, bbox, owner, ward)
     links = [
         {"rel": "self", "type": "application/geo+json", "href": str(request.url)},
-        {"rel": "next", "type": "application/geo+json",
-         "href": str(request.url.include_query_params(offset=offset + limit, limit=limit))},
-    ]  # fmt: skip
+        {
+            "rel": "next",
+            "type": "application/geo+json",
+            "href": str(request.url.include_query_params(offset=offset + limit, limit=limit)),
+        },
+    ]
     page = feature_page(session, query, links)
     return GeoJSONResponse(page.body)

@@ -1,16 +1,15 @@
-"""The ``mapsvc`` command: serve, manage the database, load the demo, list reference data."""
+"""Commands that run the service and manage its database and reference data."""
 
 from __future__ import annotations
 
 import argparse
-import sys
-from collections.abc import Callable, Sequence
 
 from layers import load_catalog
+from mapsvc.cli.common import session_scope
 from mapsvc.db import queries
 from mapsvc.db.engine import create_database, database_url, make_engine, make_sessionmaker
 from mapsvc.db.migrate import current_revision, head_revision
-from mapsvc.embedded import EmbeddedCluster, EmbeddedDatabaseError
+from mapsvc.embedded import EmbeddedCluster
 from mapsvc.services.demo import load_demo
 from mapsvc.services.setup import upgrade_database
 from mapsvc.settings import Settings
@@ -109,11 +108,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_municipalities_list(settings: Settings, _: argparse.Namespace) -> int:
     """Print every municipality: code, kind, names, parent."""
-    engine = make_engine(database_url(settings.database), settings.database)
-    with make_sessionmaker(engine)() as session:
+    with session_scope(settings) as session:
         for m in queries.list_municipalities(session):
             print(f"{m.code}\t{m.kind}\t{m.name_ja}\t{m.name_en}\t{m.parent_code or ''}")
-    engine.dispose()
     return 0
 
 
@@ -125,63 +122,3 @@ def cmd_layers_list(_: Settings, __: argparse.Namespace) -> int:
             f"{layer.title.ja}\t{layer.title.en}"
         )
     return 0
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser; ``mapsvc --help`` documents every command."""
-    parser = argparse.ArgumentParser(
-        prog="mapsvc",
-        description="Wide-area digital map service. Settings come from MAPSVC_* environment "
-        "variables; with no MAPSVC_DATABASE__URL an embedded PostGIS cluster is used.",
-    )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    def add(
-        parent: argparse._SubParsersAction[argparse.ArgumentParser],
-        name: str,
-        handler: Callable[[Settings, argparse.Namespace], int],
-    ) -> argparse.ArgumentParser:
-        command = parent.add_parser(name, help=handler.__doc__, description=handler.__doc__)
-        command.set_defaults(handler=handler)
-        return command  # fmt: skip
-
-    serve = add(sub, "serve", cmd_serve)
-    serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="port (default 8000)")
-    serve.add_argument("--workers", type=int, default=1, help="worker processes")
-    db = sub.add_parser("db", help="the database: start, stop, status, upgrade")
-    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
-    add(db_sub, "start", cmd_db_start)
-    add(db_sub, "stop", cmd_db_stop)
-    add(db_sub, "status", cmd_db_status)
-    add(db_sub, "upgrade", cmd_db_upgrade)
-    demo = sub.add_parser("demo", help="the bundled demo data set")
-    add(
-        demo.add_subparsers(dest="demo_command", required=True, metavar="ACTION"),
-        "load",
-        cmd_demo_load,
-    )
-    municipalities = sub.add_parser("municipalities", help="the prefecture's municipalities")
-    add(
-        municipalities.add_subparsers(dest="m_command", required=True, metavar="ACTION"),
-        "list",
-        cmd_municipalities_list,
-    )
-    layers = sub.add_parser("layers", help="the layer catalog")
-    add(
-        layers.add_subparsers(dest="l_command", required=True, metavar="ACTION"),
-        "list",
-        cmd_layers_list,
-    )
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``mapsvc`` console script."""
-    args = build_parser().parse_args(argv)
-    try:
-        code: int = args.handler(Settings(), args)
-    except EmbeddedDatabaseError as exc:
-        print(f"mapsvc: {exc}", file=sys.stderr)
-        return 2
-    return code

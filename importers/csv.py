@@ -1,0 +1,61 @@
+"""Read CSV and TSV files (UTF-8, UTF-8 with BOM, CP932, UTF-16 with BOM)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+
+from importers.base import ImportRejected, ImportReport, Issue, RawRecord
+from importers.options import ImportOptions
+from importers.tabular import Table, records_from_table
+from importers.text import decode
+
+
+def _reject(code: str, ja: str, en: str) -> ImportRejected:
+    return ImportRejected(Issue(code, ja, en))
+
+
+def read_table(data: bytes, options: ImportOptions) -> tuple[Table, str]:
+    """Decode and split a delimited text file; return the table and the encoding used."""
+    if not data.strip():
+        raise _reject("empty_file", "ファイルが空です", "The file is empty")
+    if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise _reject(
+            "binary_file", "テキスト（CSV）ファイルではありません", "This is not a text (CSV) file"
+        )
+    text, codec = decode(data, options.encoding, name="CSV")
+    first_line = text.lstrip("\ufeff").split("\n", 1)[0]
+    delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""), delimiter=delimiter)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise _reject("empty_file", "ファイルが空です", "The file is empty") from None
+    headers = [h.strip() for h in header]
+    while headers and headers[-1] == "":  # trailing empty columns, as Excel and some feeds write
+        headers.pop()
+    if not any(headers):
+        raise _reject("no_header", "1行目に列名がありません", "The first line has no column names")
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        # Excel row numbers: the header is row 1. A quoted line break keeps one row.
+        for number, values in enumerate(reader, start=2):
+            if any(v.strip() for v in values):
+                yield number, values[: len(headers)]
+
+    return Table(headers, rows()), codec
+
+
+def read_csv(data: bytes, options: ImportOptions, report: ImportReport) -> Iterator[RawRecord]:
+    """Yield a record per data row; a header-only file is rejected."""
+    table, codec = read_table(data, options)
+    if codec == "cp932":
+        report.warnings.append(
+            Issue(
+                "encoding_cp932",
+                "文字コードを Shift_JIS（CP932）として読みました",
+                "Read the file as Shift_JIS (CP932)",
+            )
+        )
+    yield from records_from_table(table, options, report)

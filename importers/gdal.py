@@ -1,0 +1,47 @@
+"""The one door to GDAL: configure it safely before pyogrio loads, then read a local file."""
+
+from __future__ import annotations
+
+import os
+
+# A .vrt can make GDAL read arbitrary local files (a real CVE class for upload services): the VRT
+# driver is switched off before GDAL registers its drivers, whatever file reaches it.
+os.environ["GDAL_SKIP"] = "OGR_VRT"
+os.environ.setdefault("CPL_VSIL_CURL_ALLOWED_EXTENSIONS", ".none")  # no network reads
+os.environ["GDAL_HTTP_TIMEOUT"] = "1"
+
+from typing import Any
+
+import pyogrio
+import pyogrio.raw
+import shapely
+
+from importers.crs import srid_of
+
+
+def read_layer(
+    path: str, *, layer: str | int | None = None, encoding: str | None = None
+) -> tuple[int, list[Any]]:
+    """Read one layer of a local file: (srid, [(geometry, properties), …]) in file order.
+
+    Only ever called on files this package wrote itself, after their content was checked to be
+    of the expected format.
+    """
+    meta, _, wkb, fields = pyogrio.raw.read(path, layer=layer, encoding=encoding)
+    srid = srid_of(meta["crs"])
+    names = list(meta["fields"])
+    count = len(wkb) if wkb is not None else (len(fields[0]) if len(fields) else 0)
+    geometries = shapely.from_wkb(wkb) if wkb is not None else [None] * count
+    columns = [list(values) for values in fields]
+    rows = [
+        (geometry, {name: column[i] for name, column in zip(names, columns, strict=True)})
+        for i, geometry in enumerate(geometries)
+    ]
+    return srid, rows
+
+
+def list_layers(path: str) -> list[tuple[str, str | None]]:
+    """(name, geometry type) of each layer in a local file."""
+    return [
+        (str(name), None if kind is None else str(kind)) for name, kind in pyogrio.list_layers(path)
+    ]

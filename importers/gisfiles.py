@@ -1,0 +1,210 @@
+"""Shapefile zips, KML/KMZ and GeoPackage: checked here, then read by GDAL from a private copy."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path, PurePosixPath
+
+import defusedxml.ElementTree
+from defusedxml import DefusedXmlException
+
+from importers.archive import SafeZip
+from importers.base import ImportRejected, ImportReport, Issue, RawRecord
+from importers.gdal import list_layers, read_layer
+from importers.options import ImportOptions
+from importers.text import normalise_encoding
+
+_SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
+
+
+def _reject(code: str, ja: str, en: str, value: str | None = None) -> ImportRejected:
+    return ImportRejected(Issue(code, ja, en, value=value))
+
+
+# LIBKML's standard fields, kept only when a placemark really uses them.
+_KML_STANDARD = {"timestamp", "begin", "end", "altitudeMode", "tessellate", "extrude", "visibility",
+                 "drawOrder", "icon", "snippet"}
+
+
+def _blank(value: object) -> bool:
+    return value is None or str(value) in ("", "-1", "nan", "NaT", "None")
+
+
+def _records(
+    srid: int, rows: list[tuple[object, dict[str, object]]], options: ImportOptions, start: int = 1
+) -> Iterator[RawRecord]:
+    for index, (geometry, properties) in enumerate(rows, start=start):
+        yield RawRecord(index, geometry, properties, options.srid or srid)  # type: ignore[arg-type]
+
+
+def _read(
+    path: Path, kind: str, **kwargs: object
+) -> tuple[int, list[tuple[object, dict[str, object]]]]:
+    try:
+        return read_layer(str(path), **kwargs)  # type: ignore[arg-type]
+    except ImportRejected:
+        raise
+    except Exception as exc:  # GDAL's errors: the file is damaged or not what it claims
+        raise _reject(
+            "unreadable_file", f"{kind}として読めません", f"Cannot read this {kind}: {exc}"
+        ) from exc
+
+
+def _dbf_encoding(dbf: bytes) -> str:
+    # No .cpg: DATA.md's order on the DBF's bytes. Municipal and KSJ DBFs are usually CP932.
+    try:
+        dbf.decode("utf-8")
+    except UnicodeDecodeError:
+        return "cp932"
+    return "utf-8"
+
+
+def read_shapefile(
+    data: bytes, options: ImportOptions, report: ImportReport
+) -> Iterator[RawRecord]:
+    """A zipped Shapefile: ``.prj`` gives the CRS, ``.cpg`` (else the bytes) the DBF encoding."""
+    archive = SafeZip(data, options.limits)
+    shapes = archive.find(".shp")
+    if not shapes:
+        raise _reject(
+            "no_shapefile", "ZIPの中に .shp ファイルがありません", "The zip holds no .shp file"
+        )
+    if len(shapes) > 1 and options.layer is None:
+        names = ", ".join(PurePosixPath(s).stem for s in shapes)
+        raise _reject(
+            "choose_layer",
+            f"ZIPに複数のシェープファイルがあります。layer で選んでください：{names}",
+            f"The zip holds several shapefiles; choose one with layer: {names}",
+            names,
+        )
+    chosen = (
+        shapes[0]
+        if options.layer is None
+        else next((s for s in shapes if PurePosixPath(s).stem == options.layer), None)
+    )
+    if chosen is None:
+        raise _reject(
+            "unknown_layer",
+            f"「{options.layer}」というシェープファイルはありません",
+            f"No shapefile called {options.layer!r}",
+        )
+    stem = chosen[: -len(".shp")]
+    parts = {
+        suffix: next((n for n in archive.names() if n.lower() == (stem + suffix).lower()), None)
+        for suffix in _SHAPEFILE_PARTS
+    }
+    missing = [s for s in (".shx", ".dbf") if parts[s] is None]
+    if missing:
+        raise _reject(
+            "incomplete_shapefile",
+            f"シェープファイルの {'・'.join(missing)} がありません",
+            f"The shapefile lacks its {', '.join(missing)}",
+        )
+    with tempfile.TemporaryDirectory(prefix="mapsvc-") as directory:
+        for suffix, member in parts.items():
+            if member is not None:
+                (Path(directory) / f"upload{suffix}").write_bytes(archive.read(member))
+        if options.encoding:
+            encoding = normalise_encoding(options.encoding)
+        elif parts[".cpg"] is not None:
+            encoding = normalise_encoding(
+                (Path(directory) / "upload.cpg").read_text("ascii", "replace")
+            )
+        else:
+            encoding = _dbf_encoding((Path(directory) / "upload.dbf").read_bytes())
+        srid, rows = _read(Path(directory) / "upload.shp", "シェープファイル", encoding=encoding)
+    if parts[".prj"] is None and not options.srid:
+        report.warnings.append(
+            Issue(
+                "no_prj",
+                ".prj がないため座標系を推定しました",
+                "No .prj: the coordinate system was assumed",
+            )
+        )
+        if options.plane_srid and rows and _looks_planar(rows):
+            srid = options.plane_srid
+    yield from _records(srid, rows, options)
+
+
+def _looks_planar(rows: list[tuple[object, dict[str, object]]]) -> bool:
+    import shapely
+
+    geometry = next((g for g, _ in rows if g is not None), None)
+    return geometry is not None and abs(shapely.get_coordinates(geometry)[0][0]) > 180
+
+
+def _check_xml(document: bytes) -> None:
+    """Refuse DOCTYPEs and entities (XXE, billion laughs) before any parser expands them."""
+    if b"<!DOCTYPE" in document[:4096].upper() or b"<!ENTITY" in document.upper():
+        raise _reject(
+            "xml_doctype",
+            "KMLに DOCTYPE 宣言があるため受け付けられません",
+            "KML with a DOCTYPE declaration is not accepted",
+        )
+    try:
+        defusedxml.ElementTree.fromstring(document)
+    except (DefusedXmlException, defusedxml.ElementTree.ParseError) as exc:
+        raise _reject(
+            "bad_xml", "KMLのXMLが壊れています", f"The KML's XML is broken: {exc}"
+        ) from exc
+
+
+def read_kml(data: bytes, options: ImportOptions, report: ImportReport) -> Iterator[RawRecord]:  # noqa: ARG001
+    """KML or KMZ: every folder's placemarks, with name, description and ExtendedData."""
+    if data[:2] == b"PK":
+        archive = SafeZip(data, options.limits)
+        documents = archive.find(".kml")
+        if not documents:
+            raise _reject("no_kml", "KMZの中に .kml がありません", "The KMZ holds no .kml file")
+        data = archive.read("doc.kml" if "doc.kml" in documents else documents[0])
+    _check_xml(data)
+    with tempfile.TemporaryDirectory(prefix="mapsvc-") as directory:
+        path = Path(directory) / "upload.kml"
+        path.write_bytes(data)
+        layers = [name for name, _ in list_layers(str(path))]
+        start = 1
+        for layer in layers:
+            srid, rows = _read(path, "KML", layer=layer)
+            rows = [(g, {k: v for k, v in p.items() if k not in _KML_STANDARD or not _blank(v)})
+                    for g, p in rows]
+            yield from _records(srid, rows, options, start)
+            start += len(rows)
+
+
+def read_gpkg(data: bytes, options: ImportOptions, report: ImportReport) -> Iterator[RawRecord]:  # noqa: ARG001
+    """A GeoPackage layer: the one named, or the only one with geometry."""
+    if not data.startswith(b"SQLite format 3\x00"):
+        raise _reject(
+            "not_gpkg", "GeoPackageファイルではありません", "This is not a GeoPackage file"
+        )
+    with tempfile.TemporaryDirectory(prefix="mapsvc-") as directory:
+        path = Path(directory) / "upload.gpkg"
+        path.write_bytes(data)
+        try:
+            layers = [name for name, kind in list_layers(str(path)) if kind is not None]
+        except Exception as exc:
+            raise _reject(
+                "unreadable_file",
+                "GeoPackageとして読めません",
+                f"Cannot read this GeoPackage: {exc}",
+            ) from exc
+        if options.layer is not None:
+            if options.layer not in layers:
+                raise _reject(
+                    "unknown_layer",
+                    f"レイヤー「{options.layer}」がありません（{'、'.join(layers)}）",
+                    f"No layer {options.layer!r} (layers: {', '.join(layers)})",
+                )
+            layer = options.layer
+        elif len(layers) == 1:
+            layer = layers[0]
+        else:
+            raise _reject(
+                "choose_layer",
+                f"複数のレイヤーがあります。layer で選んでください：{'、'.join(layers)}",
+                f"The GeoPackage has several layers; choose one with layer: {', '.join(layers)}",
+                ", ".join(layers),
+            )
+        srid, rows = _read(path, "GeoPackage", layer=layer)
+    yield from _records(srid, rows, options)

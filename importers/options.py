@@ -1,0 +1,56 @@
+"""What a caller may tell an importer about a file, and the limits every import obeys."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from shapely.geometry.base import BaseGeometry
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Size bounds: a file past any of them is rejected, never half-read."""
+
+    max_rows: int = 500_000
+    max_vertices: int = 200_000  # per feature
+    max_archive_members: int = 200
+    max_unpacked_bytes: int = 1 << 30  # total of a zip's members
+    max_member_ratio: int = 200  # compressed -> uncompressed, per member (zip bombs)
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """Explicit choices that override detection.
+
+    Parameters
+    ----------
+    format
+        ``csv``, ``xlsx``, ``geojson``, ``shapefile``, ``kml``, ``gpkg`` or ``gtfs``; None detects it.
+    encoding
+        Text encoding of CSV/TSV/DBF/GTFS files; None detects (BOM, then UTF-8, then CP932).
+    srid
+        EPSG code of the coordinates when the file does not say (plane-rectangular X/Y, Tokyo Datum).
+    sheet, layer
+        The Excel sheet or GeoPackage layer to read; None takes the first.
+    columns
+        Header -> attribute name, for headers the catalog's aliases do not cover.
+    boundary
+        The owning municipality's boundary (EPSG:4326) with the tolerance already added: points
+        outside it are row errors, and it decides the axis order of plane-rectangular X/Y.
+    plane_srid
+        The plane-rectangular zone (EPSG code) assumed for X/Y columns when ``srid`` is not given.
+    gtfs_table
+        For GTFS feeds: ``stops`` (points) or ``routes`` (lines).
+    """
+
+    format: str | None = None
+    encoding: str | None = None
+    srid: int | None = None
+    sheet: str | None = None
+    layer: str | None = None
+    columns: Mapping[str, str] = field(default_factory=dict)
+    boundary: BaseGeometry | None = None
+    plane_srid: int | None = None
+    gtfs_table: str = "stops"
+    limits: Limits = field(default_factory=Limits)

@@ -1,0 +1,259 @@
+"""Rows of a table (CSV, TSV, Excel) to records: find the coordinate columns and build points.
+
+Latitude/longitude columns are decimal degrees. X/Y columns are plane-rectangular metres: the
+CRS is the declared one or the municipality's zone, and whether X is the northing (survey
+convention) or the easting (GIS exports) is decided from where the points fall.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import unicodedata
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from importers.base import ImportRejected, ImportReport, Issue, RawRecord
+from importers.columns import header_key
+from importers.crs import to_wgs84
+from importers.options import ImportOptions
+from layers import load_geometry_columns
+
+JAPAN = shapely.box(122.0, 20.0, 154.0, 46.0)
+_SAMPLE = 200
+
+
+@dataclass(frozen=True)
+class Table:
+    """A header and its rows; each row carries the number a person sees (Excel's row number)."""
+
+    headers: list[str]
+    rows: Iterable[tuple[int, Sequence[object]]]
+
+
+def _roles(headers: Sequence[str], options: ImportOptions) -> dict[str, int]:
+    """Column index per geometry role (``latitude``, ``survey_x``…); explicit choices win."""
+    aliases = load_geometry_columns()
+    keys = {role: {header_key(a) for a in names} for role, names in aliases.items()}
+    found: dict[str, int] = {}
+    for index, header in enumerate(headers):
+        override = options.columns.get(header)
+        if override in keys:
+            found[override] = index
+    for index, header in enumerate(headers):
+        folded = header_key(header)
+        for role, names in keys.items():
+            if role not in found and folded in names and index not in found.values():
+                found[role] = index
+    return found
+
+
+def _number(value: object) -> float | None:
+    text = unicodedata.normalize("NFKC", "" if value is None else str(value)).strip()
+    if text == "":
+        return None
+    return float(text.replace(",", ""))
+
+
+def _row_issue(
+    row: int, code: str, ja: str, en: str, column: str | None = None, value: object = None
+) -> Issue:
+    return Issue(code, ja, en, row=row, column=column, value=None if value is None else str(value))
+
+
+def _degrees(row: int, lon: float, lat: float, columns: tuple[str, str]) -> Issue | None:
+    if lon == 0 and lat == 0:
+        return _row_issue(
+            row,
+            "zero_coordinates",
+            "緯度・経度が (0, 0) です。正しい位置を入力してください",
+            "Latitude and longitude are (0, 0): enter the real position",
+        )
+    if JAPAN.covers(shapely.Point(lat, lon)):
+        return _row_issue(
+            row,
+            "swapped_coordinates",
+            "緯度と経度が入れ替わっています（緯度は20〜46、経度は122〜154）",
+            "Latitude and longitude are swapped (latitude 20-46, longitude 122-154)",
+            f"{columns[1]}/{columns[0]}",
+            f"{lat}, {lon}",
+        )
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        return _row_issue(
+            row,
+            "not_degrees",
+            "緯度・経度が度の値ではありません。平面直角座標なら列名を X座標・Y座標 にするか座標系を指定してください",
+            "Latitude/longitude are not degrees: for plane-rectangular metres name the "
+            "columns X/Y or give the CRS",
+            f"{columns[1]}/{columns[0]}",
+            f"{lat}, {lon}",
+        )
+    return None
+
+
+def _northing_first(sample: list[tuple[float, float]], srid: int, options: ImportOptions, default: bool) -> bool:
+    """Whether X/Y pairs are (northing, easting).
+
+    The column names give the default (survey "X座標" is the northing, GIS "POINT_X" the easting);
+    the municipality's boundary overrules them when the other order puts more points inside it.
+    """
+    if options.boundary is None or not sample:
+        return default
+
+    def inside(points: list[tuple[float, float]]) -> int:
+        return sum(options.boundary.covers(to_wgs84(shapely.Point(x, y), srid)) for x, y in points)  # type: ignore[union-attr]
+
+    as_survey, as_gis = inside([(b, a) for a, b in sample]), inside(sample)
+    return default if as_survey == as_gis else as_survey > as_gis
+
+
+def records_from_table(
+    table: Table, options: ImportOptions, report: ImportReport
+) -> Iterator[RawRecord]:
+    """Yield one record per row, with a point (or the reason there is none)."""
+    headers = table.headers
+    rows = iter(table.rows)
+    first = next(rows, None)
+    if first is None:
+        raise ImportRejected(
+            Issue(
+                "no_rows",
+                "データ行がありません（列名の行だけです）",
+                "The file has column names but no data rows",
+            )
+        )
+    rows = itertools.chain([first], rows)
+    roles = _roles(headers, options)
+    geometry_columns = set(roles.values()) - {roles.get("address")}
+    if "wkt" in roles:
+        mode, columns = "wkt", (roles["wkt"], roles["wkt"])
+    elif "longitude" in roles and "latitude" in roles:
+        mode, columns = "degrees", (roles["longitude"], roles["latitude"])
+    elif "gis_x" in roles and "gis_y" in roles:
+        mode, columns = "gis", (roles["gis_x"], roles["gis_y"])
+    elif "survey_x" in roles and "survey_y" in roles:
+        mode, columns = "survey", (roles["survey_x"], roles["survey_y"])
+    else:
+        raise ImportRejected(
+            Issue(
+                "no_coordinate_columns",
+                "緯度・経度（または X座標・Y座標）の列が見つかりません。列名を「緯度」「経度」にしてください"
+                "（住所から位置を求めるジオコーディングはオフラインでは使えません）",
+                "No latitude/longitude (or X/Y) columns found: name them 緯度/経度 or latitude/longitude "
+                "(geocoding addresses is not available offline)",
+                value=", ".join(headers[:30]),
+            )
+        )
+    names = (headers[columns[0]], headers[columns[1]])
+    srid = options.srid or 4326
+    northing_first = False
+    if mode in ("gis", "survey"):
+        buffered = list(itertools.islice(rows, _SAMPLE))
+        rows = itertools.chain(buffered, rows)
+        sample = []
+        for _, values in buffered:
+            try:
+                a, b = _number(values[columns[0]]), _number(values[columns[1]])
+            except (ValueError, IndexError):
+                continue
+            if a is not None and b is not None:
+                sample.append((a, b))
+        if sample and all(abs(a) <= 180 and abs(b) <= 180 for a, b in sample):
+            mode = "degrees"  # X/Y columns that hold longitude/latitude
+        else:
+            srid = options.srid or options.plane_srid or 0
+            if not srid:
+                raise ImportRejected(
+                    Issue(
+                        "plane_coordinates_need_crs",
+                        "X・Y座標の座標系（平面直角座標系の系番号）を指定してください",
+                        "X/Y coordinates need their CRS (the plane-rectangular zone)",
+                    )
+                )
+            northing_first = _northing_first(sample, srid, options, default=mode == "survey")
+            mode = "plane"
+            order = (
+                "X座標＝北方向（測量の慣例）" if northing_first else "X座標＝東方向（GISの慣例）"
+            )
+            order_en = (
+                "X = northing (survey convention)"
+                if northing_first
+                else "X = easting (GIS convention)"
+            )
+            report.warnings.append(
+                Issue(
+                    "plane_coordinates_read",
+                    f"{names[0]}/{names[1]} を EPSG:{srid} の平面直角座標、{order}として読みました",
+                    f"Read {names[0]}/{names[1]} as EPSG:{srid} metres, {order_en}",
+                )
+            )
+    for row, values in rows:
+        properties = {
+            h: (values[i] if i < len(values) else None)
+            for i, h in enumerate(headers)
+            if i not in geometry_columns
+        }
+        yield _record(row, values, properties, mode, columns, names, srid, northing_first, roles)
+
+
+def _record(
+    row: int,
+    values: Sequence[object],
+    properties: dict[str, object],
+    mode: str,
+    columns: tuple[int, int],
+    names: tuple[str, str],
+    srid: int,
+    northing_first: bool,
+    roles: dict[str, int],
+) -> RawRecord:
+    cells = [values[i] if i < len(values) else None for i in columns]
+    geometry: BaseGeometry | None = None
+    error = None
+    try:
+        if mode == "wkt":
+            text = str(cells[0] or "").strip()
+            geometry = shapely.from_wkt(text) if text else None
+        else:
+            a, b = _number(cells[0]), _number(cells[1])
+            if a is not None and b is not None:
+                if not (math.isfinite(a) and math.isfinite(b)):
+                    raise ValueError(f"{a}, {b}")
+                x, y = (b, a) if northing_first else (a, b)
+                error = _degrees(row, x, y, names) if mode == "degrees" else None
+                geometry = None if error else shapely.Point(x, y)
+    except (ValueError, shapely.errors.GEOSException):
+        error = _row_issue(
+            row,
+            "unreadable_coordinates",
+            "座標が数値として読めません",
+            "The coordinates are not numbers",
+            "/".join(names),
+            ", ".join(map(str, cells)),
+        )
+    if geometry is None and error is None:
+        index = roles.get("address")
+        address = values[index] if index is not None and index < len(values) else None
+        has_address = address not in (None, "")
+        error = _row_issue(
+            row,
+            "missing_coordinates",
+            "緯度・経度がありません"
+            + (
+                "（住所からの位置特定はオフラインでは行えません。緯度・経度を入力してください）"
+                if has_address
+                else ""
+            ),
+            "No coordinates"
+            + (
+                " (addresses cannot be geocoded offline: enter latitude and longitude)"
+                if has_address
+                else ""
+            ),
+            "/".join(names),
+            str(address) if address else None,
+        )
+    return RawRecord(row, geometry, properties, srid, error)

@@ -1,0 +1,80 @@
+"""Refuse request bodies over the limit while they stream in, before anything is parsed."""
+
+from __future__ import annotations
+
+import orjson
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mapsvc.errors import PayloadTooLarge
+
+
+class BodySizeLimit:
+    """ASGI middleware: 413 as soon as a body passes ``limit`` bytes (by header or by count)."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass the request on, counting the body as it streams."""
+        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(send)
+            return
+        received = 0
+        refused = False
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise _TooLarge
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            # Whatever the app answers once the body was cut off (FastAPI turns a failed body
+            # read into a 400), the client gets the 413 that explains it.
+            nonlocal refused
+            if received > self.limit:
+                if not refused:
+                    refused = True
+                    await self._refuse(send)
+                return
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, guarded_send)
+        except _TooLarge:
+            if not refused:
+                await self._refuse(send)
+
+    async def _refuse(self, send: Send) -> None:
+        error = PayloadTooLarge(
+            f"ファイルが大きすぎます（上限 {self.limit // (1024 * 1024)} MB）",
+            f"The file is too large (at most {self.limit // (1024 * 1024)} MB)",
+        )
+        body = orjson.dumps(
+            {
+                "code": error.code,
+                "detail": error.message_en,
+                "message_ja": error.message_ja,
+                "message_en": error.message_en,
+            }
+        )
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [(b"content-type", b"application/json"), (b"connection", b"close")],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+class _TooLarge(Exception):
+    pass

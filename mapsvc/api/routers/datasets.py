@@ -1,0 +1,187 @@
+"""Municipal uploads: versions of a dataset, their reports, previews, publishing and rollback."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, File, Form, Path, UploadFile
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel
+
+from importers.codes import InvalidCode, to_code6
+from mapsvc.api.deps import LayerDep, PrincipalDep, SessionDep, SettingsDep
+from mapsvc.api.responses import FastJSONResponse
+from mapsvc.errors import InvalidParameter
+from mapsvc.services import datasets
+from mapsvc.services.keys import authorize
+from mapsvc.services.uploads import UploadRequest
+
+router = APIRouter(prefix="/api/datasets/{layer}/{municipality}", tags=["datasets"])
+PREVIEW_CSP = (
+    "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: https://cyberjapandata.gsi.go.jp; frame-ancestors 'self'"
+)
+
+
+def _code(value: str) -> str:
+    try:
+        return to_code6(value)
+    except InvalidCode:
+        raise InvalidParameter(
+            "市区町村コードが正しくありません", f"Invalid municipality code {value!r}"
+        ) from None
+
+
+MunicipalityDep = Annotated[
+    str, Path(alias="municipality", description="6-digit local government code")
+]
+
+
+class RollbackBody(BaseModel):
+    """Which earlier version to go back to."""
+
+    version_id: int
+
+
+def _columns(value: str | None) -> dict[str, str]:
+    if not value:
+        return {}
+    try:
+        columns = orjson.loads(value)
+    except orjson.JSONDecodeError:
+        columns = None
+    if not isinstance(columns, dict) or not all(isinstance(v, str) for v in columns.values()):
+        raise InvalidParameter(
+            'columns は {"列名": "属性名"} のJSONで指定してください',
+            'columns must be JSON like {"header": "attribute"}',
+        )
+    return columns
+
+
+@router.post("/versions", status_code=201, response_class=FastJSONResponse)
+def upload_version(
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: PrincipalDep,
+    layer: LayerDep,
+    municipality: MunicipalityDep,
+    file: Annotated[UploadFile, File(description="the data file")],
+    format: Annotated[
+        str | None, Form(description="csv, xlsx, geojson, shapefile, kml, gpkg, gtfs")
+    ] = None,
+    encoding: Annotated[str | None, Form()] = None,
+    crs: Annotated[int | None, Form(description="EPSG code, e.g. 6674 (JGD2011 zone VI)")] = None,
+    sheet: Annotated[str | None, Form()] = None,
+    source_layer: Annotated[
+        str | None, Form(alias="layer", description="GeoPackage layer or shapefile")
+    ] = None,
+    columns: Annotated[str | None, Form(description='JSON {"header": "attribute"}')] = None,
+    publish: Annotated[bool, Form()] = False,
+    accept_partial: Annotated[bool, Form()] = False,
+) -> FastJSONResponse:
+    """Upload a file as a new staged version (201), or get the report of why it was rejected (422)."""
+    code = _code(municipality)
+    authorize(principal, code)
+    request = UploadRequest(
+        format, encoding, crs, sheet, source_layer, _columns(columns), publish, accept_partial
+    )
+    content = file.file.read()  # already bounded by the body-size limit
+    result = datasets.upload_file(
+        session, settings, layer, code, content, file.filename or "upload", request, principal.actor
+    )
+    return FastJSONResponse(
+        datasets.version_view(result.version) | {"created": result.created},
+        status_code=201 if result.created else 200,
+    )
+
+
+@router.get("/versions", response_class=FastJSONResponse)
+def list_versions(
+    session: SessionDep, principal: PrincipalDep, layer: LayerDep, municipality: MunicipalityDep
+) -> dict[str, Any]:
+    """The dataset's versions, newest first, with counts, status and who/when."""
+    code = _code(municipality)
+    authorize(principal, code)
+    return {
+        "versions": [
+            datasets.version_view(v, report=False)
+            for v in datasets.versions(session, layer.id, code)
+        ]
+    }
+
+
+@router.get("/versions/{version_id}", response_class=FastJSONResponse)
+def get_version(
+    session: SessionDep,
+    principal: PrincipalDep,
+    layer: LayerDep,
+    municipality: MunicipalityDep,
+    version_id: int,
+) -> dict[str, Any]:
+    """One version with its full import report."""
+    code = _code(municipality)
+    authorize(principal, code)
+    return datasets.version_view(datasets.version(session, layer.id, code, version_id))
+
+
+@router.get("/versions/{version_id}/preview", response_class=HTMLResponse)
+def preview_version(
+    session: SessionDep,
+    principal: PrincipalDep,
+    layer: LayerDep,
+    municipality: MunicipalityDep,
+    version_id: int,
+) -> HTMLResponse:
+    """A map of the version's features, rows with warnings in red, rows with errors listed."""
+    code = _code(municipality)
+    authorize(principal, code)
+    html = datasets.preview(session, layer, code, version_id, leaflet_url="/vendor/leaflet")
+    return HTMLResponse(html, headers={"Content-Security-Policy": PREVIEW_CSP})
+
+
+@router.post("/versions/{version_id}/publish", response_class=FastJSONResponse)
+def publish_version(
+    session: SessionDep,
+    principal: PrincipalDep,
+    layer: LayerDep,
+    municipality: MunicipalityDep,
+    version_id: int,
+) -> dict[str, Any]:
+    """Make this version the one residents see (the previous one is kept for rollback)."""
+    code = _code(municipality)
+    authorize(principal, code)
+    return datasets.version_view(
+        datasets.publish_version(session, layer.id, code, version_id, principal.actor)
+    )
+
+
+@router.post("/rollback", response_class=FastJSONResponse)
+def rollback(
+    session: SessionDep,
+    principal: PrincipalDep,
+    layer: LayerDep,
+    municipality: MunicipalityDep,
+    body: RollbackBody,
+) -> dict[str, Any]:
+    """Go back to an earlier published version."""
+    code = _code(municipality)
+    authorize(principal, code)
+    return datasets.version_view(
+        datasets.rollback_to(session, layer.id, code, body.version_id, principal.actor)
+    )
+
+
+@router.get("/versions/{old}/diff/{new}", response_class=FastJSONResponse)
+def diff(
+    session: SessionDep,
+    principal: PrincipalDep,
+    layer: LayerDep,
+    municipality: MunicipalityDep,
+    old: int,
+    new: int,
+) -> dict[str, Any]:
+    """Added, removed and changed features between two versions, by the source's stable key."""
+    code = _code(municipality)
+    authorize(principal, code)
+    return datasets.diff(session, layer, code, old, new)

@@ -1,0 +1,151 @@
+"""API keys: created once and shown once, stored as an HMAC, checked in constant time."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from mapsvc.db import queries, writes
+from mapsvc.db.models import ApiKeyRow
+from mapsvc.embedded import EmbeddedCluster
+from mapsvc.errors import ConfigurationError, Forbidden, InvalidParameter, NotFound, Unauthorized
+from mapsvc.settings import Settings
+
+KEY_PREFIX = "msk"
+ROLES = ("editor", "admin")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who a request acts as."""
+
+    key_prefix: str
+    municipality_code: str
+    role: str
+
+    @property
+    def actor(self) -> str:
+        """How the audit log names this key."""
+        return f"key:{self.key_prefix}"
+
+    def may_write(self, municipality_code: str) -> bool:
+        """Admins write every dataset; editors only their own municipality's."""
+        return self.role == "admin" or self.municipality_code == municipality_code
+
+
+def auth_secret(settings: Settings) -> bytes:
+    """The HMAC secret: configured, or generated once beside the embedded cluster."""
+    if settings.auth.secret is not None:
+        return settings.auth.secret.get_secret_value().encode()
+    if settings.database.url is not None:
+        raise ConfigurationError(
+            "APIキーを使うには MAPSVC_AUTH__SECRET を設定してください",
+            "Set MAPSVC_AUTH__SECRET to use API keys with an external database",
+        )
+    path: Path = EmbeddedCluster.from_settings(settings.database).state_dir / "auth-secret"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    return path.read_text().strip().encode()
+
+
+def _digest(secret: bytes, key: str) -> str:
+    return hmac.new(secret, key.encode(), hashlib.sha256).hexdigest()
+
+
+def create_key(
+    session: Session, secret: bytes, *, municipality_code: str, role: str, label: str, actor: str
+) -> tuple[str, ApiKeyRow]:
+    """Create a key; return the full key (shown once, never stored) and its row."""
+    if role not in ROLES:
+        raise InvalidParameter("role は editor か admin です", f"role must be one of {ROLES}")
+    municipality = queries.get_municipality(session, municipality_code)
+    if municipality is None:
+        raise NotFound("その市区町村はありません", f"No municipality {municipality_code}")
+    if municipality.kind == "ward":
+        raise InvalidParameter(
+            "区ではなく市のキーを作ってください",
+            f"Keys belong to municipalities, not wards: use {municipality.parent_code}",
+        )
+    if role == "admin" and municipality.kind != "prefecture":
+        raise InvalidParameter(
+            "admin のキーは都道府県にだけ作れます", "Admin keys belong to the prefecture"
+        )
+    prefix = f"{KEY_PREFIX}_{secrets.token_hex(4)}"
+    key = f"{prefix}_{secrets.token_urlsafe(32)}"
+    row = ApiKeyRow(
+        prefix=prefix,
+        digest=_digest(secret, key),
+        municipality_code=municipality_code,
+        role=role,
+        label=label,
+        created_by=actor,
+    )
+    writes.insert_row(session, row)
+    writes.insert_audit(
+        session,
+        actor=actor,
+        action="key_create",
+        result="ok",
+        municipality_code=municipality_code,
+        detail={"prefix": prefix, "role": role, "label": label},
+    )
+    return key, row
+
+
+def revoke_key(session: Session, prefix: str, actor: str) -> None:
+    """Revoke a key by its visible prefix."""
+    municipality_code = writes.revoke_key(session, prefix)
+    if municipality_code is None:
+        raise NotFound("そのキーはないか、失効済みです", f"No active key {prefix}")
+    writes.insert_audit(
+        session,
+        actor=actor,
+        action="key_revoke",
+        result="ok",
+        municipality_code=municipality_code,
+        detail={"prefix": prefix},
+    )
+
+
+def list_keys(session: Session) -> list[ApiKeyRow]:
+    """Every key, newest first (prefixes only: the keys themselves are not stored)."""
+    return queries.list_keys(session)
+
+
+def authenticate(session: Session, secret: bytes, key: str | None) -> Principal:
+    """The principal a presented key stands for.
+
+    Raises
+    ------
+    Unauthorized
+        If the key is missing, malformed, unknown, revoked or wrong.
+    """
+    unauthorized = Unauthorized(
+        "APIキーが必要です（Authorization: Bearer msk_…）",
+        "An API key is required (Authorization: Bearer msk_…)",
+    )
+    if not key or key.count("_") < 2:
+        raise unauthorized
+    prefix = "_".join(key.split("_", 2)[:2])
+    row = queries.get_key(session, prefix)
+    expected = row.digest if row is not None else "0" * 64
+    valid = hmac.compare_digest(expected, _digest(secret, key))  # constant time either way
+    if row is None or not valid or row.revoked_at is not None:
+        raise unauthorized
+    return Principal(row.prefix, row.municipality_code, row.role)
+
+
+def authorize(principal: Principal, municipality_code: str) -> None:
+    """Refuse a write to another municipality's dataset."""
+    if not principal.may_write(municipality_code):
+        raise Forbidden(
+            "このキーでは他の市区町村のデータは変更できません",
+            f"This key may not change data of municipality {municipality_code}",
+        )

@@ -1,0 +1,144 @@
+"""Awkward variants of the real demo files, as municipalities really send them.
+
+Each builder reads the bundled real data (data/demo) for one municipality and writes it the way a
+staff member's tools would: Excel's Shift_JIS CSV with CRLF, UTF-8 with BOM, UTF-16 TSV, an Excel
+workbook with English headers and ○/× marks, X/Y in plane-rectangular zone VI, a Shapefile zip
+with .prj and a CP932 .dbf (no .cpg), KML, GeoPackage.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pyogrio.raw
+import shapely
+from pyproj import Transformer
+
+DEMO = Path(__file__).parents[2] / "data" / "demo"
+KISHIWADA = "272027"
+HAZARDS = ["洪水", "崖崩れ、土石流及び地滑り", "高潮", "地震", "津波", "大規模な火事", "内水氾濫", "火山現象"]
+HAZARDS_EN = ["flood", "landslide", "stormSurge", "earthquake", "tsunami", "fire", "inlandFlooding", "volcano"]
+
+
+def gsi_features(kind: str = "emergency", code: str = KISHIWADA) -> list[dict]:
+    """The real GSI features of one municipality (kind: emergency or evacuation)."""
+    return json.loads((DEMO / "gsi_shelters" / kind / f"{code}.json").read_text("utf-8"))["features"]
+
+
+def ksj_features(name: str, code5: str = "27202") -> list[dict]:
+    """Real KSJ features (P29 schools or P05 facilities) of one municipality."""
+    path = DEMO / "ksj" / name
+    key = "P29_001" if name.startswith("P29") else "P05_001"
+    return [f for f in json.loads(path.read_text("utf-8"))["features"] if f["properties"][key] == code5]
+
+
+def gsi_csv_rows(features: list[dict]) -> tuple[list[str], list[list[str]]]:
+    """GSI's per-municipality emergency-site CSV columns, with 緯度/経度 at the end."""
+    header = ["NO", "共通ID", "施設・場所名", "住所", *HAZARDS, "指定避難所との住所同一", "緯度", "経度", "備考"]
+    rows = []
+    for f in features:
+        p = f["properties"]
+        lon, lat = f["geometry"]["coordinates"]
+        rows.append([str(p["NO"]), p["共通ID"], p["施設・場所名"], p["住所"], *[p[h] for h in HAZARDS],
+                     p["指定避難所との住所同一"], f"{lat}", f"{lon}", p["備考"]])
+    return header, rows
+
+
+def to_csv(header: list[str], rows: list[list[str]], *, encoding: str = "utf-8", delimiter: str = ",",
+           newline: str = "\n") -> bytes:
+    """Delimited text in an encoding (cp932, utf-8-sig, utf-16 …) with a line ending."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator=newline)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue().encode(encoding)
+
+
+def gsi_csv_cp932() -> bytes:
+    """The GSI CSV as Excel saves "CSV (comma delimited)": CP932 with CRLF."""
+    return to_csv(*gsi_csv_rows(gsi_features()), encoding="cp932", newline="\r\n")
+
+
+def plane_rectangular_csv(survey_order: bool = True) -> bytes:
+    """Emergency sites with X/Y in JGD2011 zone VI metres (X = northing when ``survey_order``)."""
+    to_plane = Transformer.from_crs(4326, 6674, always_xy=True)
+    header = ["名称", "住所", "X座標" if survey_order else "POINT_X", "Y座標" if survey_order else "POINT_Y", "地震"]
+    rows = []
+    for f in gsi_features():
+        easting, northing = to_plane.transform(*f["geometry"]["coordinates"])
+        first, second = (northing, easting) if survey_order else (easting, northing)
+        rows.append([f["properties"]["施設・場所名"], f["properties"]["住所"], f"{first:.3f}", f"{second:.3f}",
+                     f["properties"]["地震"]])
+    return to_csv(header, rows, encoding="utf-8-sig")
+
+
+def excel_camelcase() -> bytes:
+    """An .xlsx with English camelCase headers and ○/×/△ marks (as Takamatsu publishes)."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "避難場所"
+    sheet.append(["No", "name", "address", "latitude", "longitude", *HAZARDS_EN])
+    for index, f in enumerate(gsi_features(), start=1):
+        p = f["properties"]
+        lon, lat = f["geometry"]["coordinates"]
+        marks = ["○" if p[h] == "1" else "×" for h in HAZARDS]
+        marks[-1] = "△" if index == 1 else marks[-1]
+        sheet.append([index, p["施設・場所名"], p["住所"], lat, lon, *marks])
+    workbook.create_sheet("メモ").append(["このシートは説明です"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _write_ogr(path: Path, features: list[dict], driver: str, *, srid: int = 4326, encoding: str | None = None,
+               layer: str | None = None, append: bool = False) -> None:
+    to_target = Transformer.from_crs(4326, srid, always_xy=True)
+    geometries = [shapely.transform(shapely.geometry.shape(f["geometry"]), lambda xy: np.column_stack(
+        to_target.transform(xy[:, 0], xy[:, 1]))) for f in features]
+    fields = list(features[0]["properties"])
+    data = [np.array([str(f["properties"][k]) for f in features], dtype=object) for k in fields]
+    pyogrio.raw.write(str(path), np.array(shapely.to_wkb(geometries), dtype=object), data, fields,
+                      driver=driver, geometry_type=geometries[0].geom_type, crs=f"EPSG:{srid}",
+                      encoding=encoding, layer=layer, append=append)
+
+
+def shapefile_zip_zone6(tmp: Path) -> bytes:
+    """Kishiwada's public facilities as a zipped Shapefile in zone VI with .prj, CP932 .dbf, no .cpg."""
+    folder = tmp / "shp"
+    folder.mkdir(exist_ok=True)
+    _write_ogr(folder / "公共施設.shp", ksj_features("P05-22_27.geojson"), "ESRI Shapefile", srid=6674,
+               encoding="cp932")
+    (folder / "公共施設.cpg").unlink(missing_ok=True)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for part in sorted(folder.iterdir()):
+            # Windows zips store CP932 names without the UTF-8 flag, as here.
+            info = zipfile.ZipInfo(part.name.encode("cp932").decode("cp437"))
+            archive.writestr(info, part.read_bytes())
+    return buffer.getvalue()
+
+
+def kml_schools(tmp: Path) -> bytes:
+    """Kishiwada's schools as KML (as exported from a web map)."""
+    path = tmp / "schools.kml"
+    features = [{"geometry": f["geometry"], "properties": {"Name": f["properties"]["P29_004"],
+                                                           "所在地": f["properties"]["P29_005"]}}
+                for f in ksj_features("P29-21_27.geojson")]
+    _write_ogr(path, features, "KML")
+    return path.read_bytes()
+
+
+def gpkg_shelters(tmp: Path, *, second_layer: bool = False) -> bytes:
+    """Kishiwada's shelters as a GeoPackage (optionally with a second layer to choose from)."""
+    path = tmp / ("two.gpkg" if second_layer else "one.gpkg")
+    path.unlink(missing_ok=True)
+    _write_ogr(path, gsi_features("evacuation"), "GPKG", layer="shelters")
+    if second_layer:
+        _write_ogr(path, gsi_features("emergency"), "GPKG", layer="emergency", append=True)
+    return path.read_bytes()
