@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import io
 from collections.abc import Iterator
 
 from importers.base import ImportRejected, ImportReport, Issue, RawRecord
@@ -16,6 +15,16 @@ def _reject(code: str, ja: str, en: str) -> ImportRejected:
     return ImportRejected(Issue(code, ja, en))
 
 
+def _lines(text: str, start: int) -> Iterator[str]:
+    """The lines of ``text`` with their endings, as slices: no second copy of a large file."""
+    end = len(text)
+    while start < end:
+        stop = text.find("\n", start)
+        stop = end if stop < 0 else stop + 1
+        yield text[start:stop]
+        start = stop
+
+
 def read_table(data: bytes, options: ImportOptions) -> tuple[Table, str]:
     """Decode and split a delimited text file; return the table and the encoding used."""
     if not data.strip():
@@ -25,9 +34,10 @@ def read_table(data: bytes, options: ImportOptions) -> tuple[Table, str]:
             "binary_file", "テキスト（CSV）ファイルではありません", "This is not a text (CSV) file"
         )
     text, codec = decode(data, options.encoding, name="CSV")
-    first_line = text.lstrip("\ufeff").split("\n", 1)[0]
+    start = 1 if text.startswith("\ufeff") else 0
+    first_line = text[start : text.find("\n", start) if "\n" in text else len(text)]
     delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""), delimiter=delimiter)
+    reader = csv.reader(_lines(text, start), delimiter=delimiter)
     try:
         header = next(reader)
     except StopIteration:

@@ -35,13 +35,15 @@ def render_preview(
     ``leaflet_url`` is where the page loads Leaflet from (the app serves it; no CDN).
     """
     flagged_rows = {w["row"] for w in report.get("warnings", []) if w.get("row") is not None}
+    fields = list(dict.fromkeys([layer.name_attribute, *layer.popup[:4]]))
+    blank = dict.fromkeys(fields)  # tooltips need every field on every feature
     collection = {
         "type": "FeatureCollection",
         "features": [
             {
                 "type": "Feature",
                 "geometry": geometry,
-                "properties": _escaped(properties) | {"_row": row, "_flagged": row in flagged_rows},
+                "properties": blank | _escaped(properties) | {"_row": row, "_flagged": row in flagged_rows},
             }
             for geometry, properties, row in features
         ],
@@ -50,7 +52,6 @@ def render_preview(
     fmap.default_js = [("leaflet", f"{leaflet_url}/leaflet.js")]
     fmap.default_css = [("leaflet_css", f"{leaflet_url}/leaflet.css")]
     folium.TileLayer(GSI_TILES, attr=GSI_ATTRIBUTION, name="GSI").add_to(fmap)
-    fields = [f for f in (layer.name_attribute, *layer.popup[:4]) if f][:5]
     style = layer.style
 
     def draw(feature: dict[str, Any]) -> dict[str, Any]:

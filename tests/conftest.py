@@ -28,6 +28,7 @@ from mapsvc.db.engine import (
 )
 from mapsvc.embedded import EmbeddedCluster
 from mapsvc.services.demo import DemoResult, load_demo
+from mapsvc.services.keys import auth_secret, create_key
 from mapsvc.services.setup import upgrade_database
 from mapsvc.settings import Settings
 
@@ -48,7 +49,10 @@ def test_settings() -> Iterator[Settings]:
     create_database(server_url, name)
     url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
     settings = base.model_copy(
-        update={"database": base.database.model_copy(update={"url": SecretStr(url), "name": name})}
+        update={
+            "database": base.database.model_copy(update={"url": SecretStr(url), "name": name}),
+            "auth": base.auth.model_copy(update={"secret": SecretStr("test-secret")}),
+        }
     )
     yield settings
     drop_database(server_url, name)
@@ -87,3 +91,24 @@ def client(session: Session, test_settings: Settings) -> Iterator[TestClient]:
     app.dependency_overrides[get_session] = lambda: session
     with TestClient(app) as c:
         yield c
+
+
+@pytest.fixture
+def keys(session: Session, test_settings: Settings) -> dict[str, str]:
+    """API keys (rolled back with the test): editors of Kishiwada and Sakai, the prefecture's admin."""
+    secret = auth_secret(test_settings)
+    made = {}
+    for name, code, role in (
+        ("kishiwada", "272027", "editor"),
+        ("sakai", "271403", "editor"),
+        ("admin", "270008", "admin"),
+        ("prefecture", "270008", "editor"),
+    ):
+        made[name], _ = create_key(
+            session, secret, municipality_code=code, role=role, label=name, actor="test"
+        )
+    return made
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
