@@ -48,6 +48,7 @@ class RawRecord:
     properties: Mapping[str, Any]
     srid: int = 4326
     error: Issue | None = None  # a problem the reader found (e.g. unreadable coordinates)
+    xy: tuple[float, float] | None = None  # a point as numbers, built in batches by the pipeline
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +84,16 @@ class ImportReport:
     def rejected(self) -> int:
         """Rows that produced no feature."""
         return self.rows - self.accepted
+
+    def as_rejection(self, issue: Issue | None, fmt: str | None) -> dict[str, JSONValue]:
+        """The report of a rejected file: the file-level ``issue`` (if any) leads the errors."""
+        errors: list[JSONValue] = [issue.as_dict()] if issue is not None else []
+        errors += [i.as_dict() for i in self.errors]
+        return self.as_dict() | {
+            "format": fmt,
+            "errors": errors,
+            "rejected_file": issue is not None,
+        }
 
     def as_dict(self) -> dict[str, JSONValue]:
         """JSON-ready form, stored with each version."""

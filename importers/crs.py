@@ -10,7 +10,7 @@ from shapely.geometry.base import BaseGeometry
 
 WGS84 = 4326
 # Datums that coincide with WGS84 within a metre at web-map scale: no transformation needed.
-_SAME_AS_WGS84 = {4326, 6668, 4612}
+SAME_AS_WGS84 = {4326, 6668, 4612}
 
 
 @lru_cache(maxsize=32)
@@ -27,7 +27,7 @@ def transformer(srid: int) -> Transformer:
 
 def to_wgs84(geometry: BaseGeometry, srid: int) -> BaseGeometry:
     """Return ``geometry`` in EPSG:4326 (lon/lat)."""
-    if srid in _SAME_AS_WGS84:
+    if srid in SAME_AS_WGS84:
         return geometry
     project = transformer(srid).transform
     # The stubs know only the interleaved form; with interleaved=False shapely calls f(x, y).

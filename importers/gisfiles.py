@@ -7,7 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
 import defusedxml.ElementTree
+import shapely
 from defusedxml import DefusedXmlException
+from shapely.geometry.base import BaseGeometry
 
 from importers.archive import SafeZip
 from importers.base import ImportRejected, ImportReport, Issue, RawRecord
@@ -23,8 +25,18 @@ def _reject(code: str, ja: str, en: str, value: str | None = None) -> ImportReje
 
 
 # LIBKML's standard fields, kept only when a placemark really uses them.
-_KML_STANDARD = {"timestamp", "begin", "end", "altitudeMode", "tessellate", "extrude", "visibility",
-                 "drawOrder", "icon", "snippet"}
+_KML_STANDARD = {
+    "timestamp",
+    "begin",
+    "end",
+    "altitudeMode",
+    "tessellate",
+    "extrude",
+    "visibility",
+    "drawOrder",
+    "icon",
+    "snippet",
+}
 
 
 def _blank(value: object) -> bool:
@@ -128,9 +140,7 @@ def read_shapefile(
 
 
 def _looks_planar(rows: list[tuple[object, dict[str, object]]]) -> bool:
-    import shapely
-
-    geometry = next((g for g, _ in rows if g is not None), None)
+    geometry = next((g for g, _ in rows if isinstance(g, BaseGeometry)), None)
     return geometry is not None and abs(shapely.get_coordinates(geometry)[0][0]) > 180
 
 
@@ -166,8 +176,10 @@ def read_kml(data: bytes, options: ImportOptions, report: ImportReport) -> Itera
         start = 1
         for layer in layers:
             srid, rows = _read(path, "KML", layer=layer)
-            rows = [(g, {k: v for k, v in p.items() if k not in _KML_STANDARD or not _blank(v)})
-                    for g, p in rows]
+            rows = [
+                (g, {k: v for k, v in p.items() if k not in _KML_STANDARD or not _blank(v)})
+                for g, p in rows
+            ]
             yield from _records(srid, rows, options, start)
             start += len(rows)
 

@@ -22,7 +22,6 @@ from importers.crs import to_wgs84
 from importers.options import ImportOptions
 from layers import load_geometry_columns
 
-JAPAN = shapely.box(122.0, 20.0, 154.0, 46.0)
 _SAMPLE = 200
 
 
@@ -72,7 +71,7 @@ def _degrees(row: int, lon: float, lat: float, columns: tuple[str, str]) -> Issu
             "緯度・経度が (0, 0) です。正しい位置を入力してください",
             "Latitude and longitude are (0, 0): enter the real position",
         )
-    if JAPAN.covers(shapely.Point(lat, lon)):
+    if 122 <= lat <= 154 and 20 <= lon <= 46:  # Japan's ranges do not overlap: surely swapped
         return _row_issue(
             row,
             "swapped_coordinates",
@@ -94,7 +93,9 @@ def _degrees(row: int, lon: float, lat: float, columns: tuple[str, str]) -> Issu
     return None
 
 
-def _northing_first(sample: list[tuple[float, float]], srid: int, options: ImportOptions, default: bool) -> bool:
+def _northing_first(
+    sample: list[tuple[float, float]], srid: int, options: ImportOptions, default: bool
+) -> bool:
     """Whether X/Y pairs are (northing, easting).
 
     The column names give the default (survey "X座標" is the northing, GIS "POINT_X" the easting);
@@ -224,7 +225,8 @@ def _record(
                     raise ValueError(f"{a}, {b}")
                 x, y = (b, a) if northing_first else (a, b)
                 error = _degrees(row, x, y, names) if mode == "degrees" else None
-                geometry = None if error else shapely.Point(x, y)
+                if error is None:  # the pipeline builds the points in batches, much faster
+                    return RawRecord(row, None, properties, srid, None, (x, y))
     except (ValueError, shapely.errors.GEOSException):
         error = _row_issue(
             row,

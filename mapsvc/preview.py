@@ -43,12 +43,16 @@ def render_preview(
             {
                 "type": "Feature",
                 "geometry": geometry,
-                "properties": blank | _escaped(properties) | {"_row": row, "_flagged": row in flagged_rows},
+                "properties": blank
+                | _escaped(properties)
+                | {"_row": row, "_flagged": row in flagged_rows},
             }
             for geometry, properties, row in features
         ],
     }
-    fmap = folium.Map(tiles=None, control_scale=True, prefer_canvas=True)
+    fmap = folium.Map(
+        location=[34.6, 135.5], zoom_start=9, tiles=None, control_scale=True, prefer_canvas=True
+    )
     fmap.default_js = [("leaflet", f"{leaflet_url}/leaflet.js")]
     fmap.default_css = [("leaflet_css", f"{leaflet_url}/leaflet.css")]
     folium.TileLayer(GSI_TILES, attr=GSI_ATTRIBUTION, name="GSI").add_to(fmap)
@@ -73,9 +77,7 @@ def render_preview(
             ),
         )
         layer_json.add_to(fmap)
-        fmap.fit_bounds(layer_json.get_bounds())
-    else:
-        fmap.location, fmap.zoom_start = [35.0, 135.5], 8
+        fmap.fit_bounds(layer_json.get_bounds())  # type: ignore[arg-type] # never None: features exist
     errors = report.get("errors", [])[:200]
     rows = "".join(
         f"<tr><td>{html.escape(str(e.get('row') or ''))}</td><td>{html.escape(str(e.get('column') or ''))}</td>"
@@ -95,8 +97,9 @@ def render_preview(
         )
         + "</div>"
     )
-    fmap.get_root().html.add_child(folium.Element(summary))
-    rendered: str = fmap.get_root().render()
+    root: Any = fmap.get_root()  # a folium Figure; the stubs type it as Element
+    root.html.add_child(folium.Element(summary))
+    rendered: str = root.render()
     return rendered
 
 

@@ -31,6 +31,7 @@ from mapsvc.services.demo import DemoResult, load_demo
 from mapsvc.services.keys import auth_secret, create_key
 from mapsvc.services.setup import upgrade_database
 from mapsvc.settings import Settings
+from tests.support.databases import seeded_database
 
 
 @pytest.fixture(scope="session")
@@ -112,3 +113,13 @@ def keys(session: Session, test_settings: Settings) -> dict[str, str]:
 
 def bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
+
+
+@pytest.fixture
+def scratch(test_settings: Settings, engine: Engine) -> Iterator[tuple[Settings, Engine]]:
+    """A fresh seeded database (no demo data) whose commits cannot disturb other tests."""
+    server = test_settings.database.url.get_secret_value()
+    settings, scratch_engine, name = seeded_database(test_settings, server)
+    yield settings, scratch_engine
+    scratch_engine.dispose()
+    drop_database(server, name)

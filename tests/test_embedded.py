@@ -39,7 +39,7 @@ def test_the_cluster_runs_on_its_own_port_as_an_unprivileged_user(session):
 @needs_embedded
 def test_the_cluster_needs_its_password_and_listens_on_loopback_only(test_settings):
     url = make_url(test_settings.database.url.get_secret_value())
-    wrong = create_engine(url.set(password="not-the-password"))  # noqa: S106
+    wrong = create_engine(url.set(password="not-the-password"))
     with pytest.raises(OperationalError, match="password authentication failed"):
         wrong.connect()
     wrong.dispose()

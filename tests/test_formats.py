@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 import shapely
 
-from importers import ImportOptions, ImportRejected, ImportReport, detect_format, read_records, to_features
+from importers import (
+    ImportOptions,
+    ImportRejected,
+    ImportReport,
+    detect_format,
+    read_records,
+    to_features,
+)
 from tests.support import variants as v
 
 GTFS = Path(__file__).parent / "data" / "gtfs"
@@ -51,7 +58,9 @@ def test_csv_and_tsv_in_every_real_encoding(catalog, encoding, delimiter):
     data = v.to_csv(header, rows, encoding=encoding, delimiter=delimiter)
     _, features, report = run(data, catalog["evacuation_sites"])
     assert report.accepted == len(rows) and not report.errors
-    assert features[0].properties["name"] == "大芝小学校　（３階廊下）"  # no BOM in the first header
+    assert (
+        features[0].properties["name"] == "大芝小学校　（３階廊下）"
+    )  # no BOM in the first header
 
 
 def test_cp932_only_characters_decode(catalog):
@@ -73,7 +82,9 @@ def test_undecodable_bytes_are_rejected_with_the_offset(catalog):
 
 def test_plane_rectangular_xy_in_survey_order_is_reprojected(catalog):
     source = v.gsi_features()
-    _, features, report = run(v.plane_rectangular_csv(), catalog["evacuation_sites"], plane_srid=6674)
+    _, features, report = run(
+        v.plane_rectangular_csv(), catalog["evacuation_sites"], plane_srid=6674
+    )
     assert report.accepted == len(source)
     assert any("northing" in w.message_en for w in report.warnings)
     close_to_source(features, source, tolerance=1e-5)
@@ -81,16 +92,20 @@ def test_plane_rectangular_xy_in_survey_order_is_reprojected(catalog):
 
 def test_gis_point_x_is_the_easting(catalog):
     source = v.gsi_features()
-    _, features, report = run(v.plane_rectangular_csv(survey_order=False), catalog["evacuation_sites"],
-                              plane_srid=6674)
+    _, features, report = run(
+        v.plane_rectangular_csv(survey_order=False), catalog["evacuation_sites"], plane_srid=6674
+    )
     assert report.accepted == len(source)
     close_to_source(features, source, tolerance=1e-5)
 
 
 def test_xy_order_follows_the_municipality_when_names_mislead(catalog):
     # Survey-named columns holding (easting, northing): only the boundary can tell.
-    data = v.plane_rectangular_csv(survey_order=False).replace("POINT_X".encode(), "X座標".encode()).replace(
-        "POINT_Y".encode(), "Y座標".encode())
+    data = (
+        v.plane_rectangular_csv(survey_order=False)
+        .replace(b"POINT_X", "X座標".encode())
+        .replace(b"POINT_Y", "Y座標".encode())
+    )
     kishiwada = shapely.buffer(shapely.box(135.30, 34.38, 135.50, 34.52), 0.0)
     _, features, _ = run(data, catalog["evacuation_sites"], plane_srid=6674, boundary=kishiwada)
     close_to_source(features, v.gsi_features(), tolerance=1e-5)
@@ -112,7 +127,7 @@ def test_excel_with_camelcase_headers_and_marks(catalog):
 
 
 def test_excel_named_sheet_and_unknown_sheet(catalog):
-    with pytest.raises(ImportRejected, match="メモ|避難場所"):
+    with pytest.raises(ImportRejected, match=r"メモ|避難場所"):
         run(v.excel_camelcase(), catalog["evacuation_sites"], sheet="no such sheet")
     with pytest.raises(ImportRejected) as caught:
         run(v.excel_camelcase(), catalog["evacuation_sites"], sheet="メモ")
@@ -121,7 +136,9 @@ def test_excel_named_sheet_and_unknown_sheet(catalog):
 
 def test_shapefile_zip_in_zone_vi_with_cp932_dbf_and_no_cpg(catalog, tmp_path):
     source = v.ksj_features("P05-22_27.geojson")
-    fmt, features, report = run(v.shapefile_zip_zone6(tmp_path), catalog["public_facilities"], "施設.zip")
+    fmt, features, report = run(
+        v.shapefile_zip_zone6(tmp_path), catalog["public_facilities"], "施設.zip"
+    )
     assert fmt == "shapefile"
     assert report.accepted == len(source) == 45 and not report.errors
     assert {f.properties["name"] for f in features} == {s["properties"]["P05_003"] for s in source}
@@ -150,7 +167,8 @@ def test_geopackage_with_one_layer_and_a_choice_of_two(catalog, tmp_path):
     fmt, features, report = run(v.gpkg_shelters(tmp_path), catalog["shelters"], "x.gpkg")
     assert fmt == "gpkg" and report.accepted == len(source) == 84
     assert sum(f.properties["is_welfare"] for f in features) == sum(
-        s["properties"]["共通ID"][12] == "2" for s in source)
+        s["properties"]["共通ID"][12] == "2" for s in source
+    )
     two = v.gpkg_shelters(tmp_path, second_layer=True)
     with pytest.raises(ImportRejected, match="shelters, emergency"):
         run(two, catalog["shelters"])
@@ -160,7 +178,7 @@ def test_geopackage_with_one_layer_and_a_choice_of_two(catalog, tmp_path):
 
 def test_geojson_feature_collection_single_feature_and_legacy_crs(catalog):
     data = (v.DEMO / "ksj" / "P29-21_27.geojson").read_bytes()
-    _, features, report = run(data, catalog["schools"])
+    _, _features, report = run(data, catalog["schools"])
     assert report.accepted == 3412
     single = json.dumps(json.loads(data)["features"][0]).encode()
     _, one, _ = run(single, catalog["schools"])
@@ -175,7 +193,9 @@ def _gtfs_counts(name: str) -> tuple[int, int]:
     return poles, len(routes) - 1
 
 
-@pytest.mark.parametrize("name", ["403491_fureaibus_gtfs_20190401.zip", "GFTS_hekinan.zip", "city_oyabe_gtfs.zip"])
+@pytest.mark.parametrize(
+    "name", ["403491_fureaibus_gtfs_20190401.zip", "GFTS_hekinan.zip", "city_oyabe_gtfs.zip"]
+)
 def test_gtfs_jp_feeds_give_stops_and_routes(catalog, name):
     data = (GTFS / name).read_bytes()
     poles, routes = _gtfs_counts(name)
@@ -189,10 +209,14 @@ def test_gtfs_jp_feeds_give_stops_and_routes(catalog, name):
 
 
 def test_gtfs_routes_use_shapes_when_the_feed_has_them(catalog):
-    _, lines, _ = run((GTFS / "city_oyabe_gtfs.zip").read_bytes(), catalog["bus_routes"], gtfs_table="routes")
+    _, lines, _ = run(
+        (GTFS / "city_oyabe_gtfs.zip").read_bytes(), catalog["bus_routes"], gtfs_table="routes"
+    )
     # shapes.txt has far more points than stops: the route follows the road.
     assert max(shapely.get_num_coordinates(line.geometry) for line in lines) > 100
-    _, english, _ = run((GTFS / "city_oyabe_gtfs.zip").read_bytes(), catalog["bus_stops"], gtfs_table="stops")
+    _, english, _ = run(
+        (GTFS / "city_oyabe_gtfs.zip").read_bytes(), catalog["bus_stops"], gtfs_table="stops"
+    )
     assert "Isurugi St. Kitaguchi" in {s.properties["name_en"] for s in english}
 
 

@@ -28,10 +28,12 @@ def state(session):
     """Published data and history before the hostile request; checked unchanged after it."""
 
     def snapshot():
-        return session.execute(text(
-            "SELECT (SELECT count(*) FROM published_feature), (SELECT count(*) FROM version),"
-            " (SELECT count(*) FROM feature), (SELECT max(id) FROM version)"
-        )).one()
+        return session.execute(
+            text(
+                "SELECT (SELECT count(*) FROM published_feature), (SELECT count(*) FROM version),"
+                " (SELECT count(*) FROM feature), (SELECT max(id) FROM version)"
+            )
+        ).one()
 
     before = snapshot()
     yield
@@ -39,8 +41,12 @@ def state(session):
 
 
 def send(client, keys, data: bytes, name: str, **form):
-    response = client.post(f"{URL}/versions", files={"file": (name, data)}, data=form,
-                           headers=bearer(keys["kishiwada"]))
+    response = client.post(
+        f"{URL}/versions",
+        files={"file": (name, data)},
+        data=form,
+        headers=bearer(keys["kishiwada"]),
+    )
     assert client.get("/healthz").status_code == 200  # still answering
     return response
 
@@ -81,23 +87,38 @@ def test_zip_bomb_by_ratio(client, keys, state, tmp_path):
 def test_zip_bomb_by_total_size():
     members = {f"part{i}.txt": b"x" * (2 << 20) for i in range(4)} | {"stops.txt": b"stop_id\n"}
     with pytest.raises(ImportRejected) as caught:
-        list(read_records(zipped(members), "feed.zip", ImportOptions(limits=Limits(max_unpacked_bytes=4 << 20)),
-                          ImportReport())[1])
+        list(
+            read_records(
+                zipped(members),
+                "feed.zip",
+                ImportOptions(limits=Limits(max_unpacked_bytes=4 << 20)),
+                ImportReport(),
+            )[1]
+        )
     assert caught.value.issue.code == "zip_bomb"
 
 
 @pytest.mark.parametrize(
     ("member", "code"),
-    [("../../etc/evil.shp", "zip_unsafe_path"), ("/abs/evil.shp", "zip_unsafe_path"),
-     ("C:/evil.shp", "zip_unsafe_path"), ("data.vrt", "zip_refused_member")],
+    [
+        ("../../etc/evil.shp", "zip_unsafe_path"),
+        ("/abs/evil.shp", "zip_unsafe_path"),
+        ("C:/evil.shp", "zip_unsafe_path"),
+        ("data.vrt", "zip_refused_member"),
+    ],
 )
-def test_zip_members_with_unsafe_paths_or_redirecting_files(client, keys, state, tmp_path, member, code):
+def test_zip_members_with_unsafe_paths_or_redirecting_files(
+    client, keys, state, tmp_path, member, code
+):
     members = shapefile_members(tmp_path) | {member: b"<OGRVRTDataSource/>"}
     rejected(send(client, keys, zipped(members), "x.zip"), code)
 
 
 def test_zip_with_a_symlink(client, keys, state, tmp_path):
-    rejected(send(client, keys, zipped(shapefile_members(tmp_path), symlink="link.prj"), "x.zip"), "zip_symlink")
+    rejected(
+        send(client, keys, zipped(shapefile_members(tmp_path), symlink="link.prj"), "x.zip"),
+        "zip_symlink",
+    )
 
 
 @pytest.mark.parametrize(
@@ -122,41 +143,67 @@ def test_nan_and_infinity_coordinates(client, keys, state, value):
 
 
 def test_nan_in_geojson(client, keys, state):
-    data = b'{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"x"},' \
-           b'"geometry":{"type":"Point","coordinates":[NaN, 34.4]}}]}'
+    data = (
+        b'{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"x"},'
+        b'"geometry":{"type":"Point","coordinates":[NaN, 34.4]}}]}'
+    )
     rejected(send(client, keys, data, "nan.geojson"))
 
 
 def test_a_million_vertex_polygon(client, keys, state):
     steps = 1_000_000
-    ring = [[round(135.38 + 0.02 * math.cos(2 * math.pi * i / steps), 7),
-             round(34.46 + 0.02 * math.sin(2 * math.pi * i / steps), 7)] for i in range(steps)]
+    ring = [
+        [
+            round(135.38 + 0.02 * math.cos(2 * math.pi * i / steps), 7),
+            round(34.46 + 0.02 * math.sin(2 * math.pi * i / steps), 7),
+        ]
+        for i in range(steps)
+    ]
     ring.append(ring[0])
-    data = json.dumps({"type": "Feature", "properties": {"A31a_205": "1"},
-                       "geometry": {"type": "Polygon", "coordinates": [ring]}}).encode()
-    response = client.post("/api/datasets/flood_hazard/272027/versions", files={"file": ("big.geojson", data)},
-                           headers=bearer(keys["kishiwada"]))
+    data = json.dumps(
+        {
+            "type": "Feature",
+            "properties": {"A31a_205": "1"},
+            "geometry": {"type": "Polygon", "coordinates": [ring]},
+        }
+    ).encode()
+    response = client.post(
+        "/api/datasets/flood_hazard/272027/versions",
+        files={"file": ("big.geojson", data)},
+        headers=bearer(keys["kishiwada"]),
+    )
     rejected(response, "too_many_vertices")
 
 
-def test_an_upload_over_the_size_limit_is_refused_while_streaming(session, test_settings, keys, state):
-    small = test_settings.model_copy(update={"imports": test_settings.imports.model_copy(
-        update={"max_upload_bytes": 1 << 20})})
+def test_an_upload_over_the_size_limit_is_refused_while_streaming(
+    session, test_settings, keys, state
+):
+    small = test_settings.model_copy(
+        update={"imports": test_settings.imports.model_copy(update={"max_upload_bytes": 1 << 20})}
+    )
     app = create_app(small)
     app.dependency_overrides[get_session] = lambda: session
     with TestClient(app) as client:
-        declared = client.post(f"{URL}/versions", files={"file": ("big.csv", b"x" * (2 << 20))},
-                               headers=bearer(keys["kishiwada"]))
+        declared = client.post(
+            f"{URL}/versions",
+            files={"file": ("big.csv", b"x" * (2 << 20))},
+            headers=bearer(keys["kishiwada"]),
+        )
         assert declared.status_code == 413 and declared.json()["code"] == "payload_too_large"
 
         def chunks():  # no Content-Length: the limit is enforced by counting
-            boundary = b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\n\r\n"
+            boundary = (
+                b'--b\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n\r\n'
+            )
             yield boundary
             for _ in range(64):
                 yield b"y" * 65536
 
-        streamed = client.post(f"{URL}/versions", content=chunks(),
-                               headers=bearer(keys["kishiwada"]) | {"Content-Type": "multipart/form-data; boundary=b"})
+        streamed = client.post(
+            f"{URL}/versions",
+            content=chunks(),
+            headers=bearer(keys["kishiwada"]) | {"Content-Type": "multipart/form-data; boundary=b"},
+        )
         assert streamed.status_code == 413
         assert client.get("/healthz").status_code == 200
 
@@ -165,8 +212,14 @@ def test_binary_garbage_named_csv(client, keys, state):
     rejected(send(client, keys, bytes(range(256)) * 40, "data.csv"))
 
 
-@pytest.mark.parametrize(("data", "code"), [(b"", "empty_file"), ("名称,緯度,経度\r\n".encode(), "no_rows"),
-                                            (b"\xef\xbb\xbf", "empty_file")])
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (b"", "empty_file"),
+        ("名称,緯度,経度\r\n".encode(), "no_rows"),
+        (b"\xef\xbb\xbf", "empty_file"),
+    ],
+)
 def test_empty_and_header_only_files(client, keys, state, data, code):
     rejected(send(client, keys, data, "x.csv"), code)
 
@@ -189,19 +242,36 @@ def test_duplicate_ids_are_reported(client, keys):
 
 def test_formula_cells_are_stored_verbatim(client, keys):
     header = ["名称", "緯度", "経度", "備考"]
-    rows = [["=HYPERLINK(\"http://evil\")", "34.4571", "135.3745", "+1+1"], ["@SUM(A1)", "34.457", "135.3744", "-2"]]
-    response = client.post("/api/datasets/aed/272027/versions", files={"file": ("f.csv", v.to_csv(header, rows))},
-                           data={"publish": "true"}, headers=bearer(keys["kishiwada"]))
+    rows = [
+        ['=HYPERLINK("http://evil")', "34.4571", "135.3745", "+1+1"],
+        ["@SUM(A1)", "34.457", "135.3744", "-2"],
+    ]
+    response = client.post(
+        "/api/datasets/aed/272027/versions",
+        files={"file": ("f.csv", v.to_csv(header, rows))},
+        data={"publish": "true"},
+        headers=bearer(keys["kishiwada"]),
+    )
     assert response.status_code == 201
-    items = client.get("/api/collections/aed/items", params={"municipality": "272027"}).json()["features"]
+    items = client.get("/api/collections/aed/items", params={"municipality": "272027"}).json()[
+        "features"
+    ]
     names = {f["properties"]["name"]: f["properties"]["note"] for f in items}
     assert names == {'=HYPERLINK("http://evil")': "+1+1", "@SUM(A1)": "-2"}
 
 
 def test_a_100000_row_csv_is_accepted_in_bounded_memory(catalog):
     header = ["ID", "名称", "緯度", "経度", "設置位置"]
-    rows = [[f"A{i}", f"施設{i}", f"{34.44 + (i % 300) * 0.0001:.6f}", f"{135.36 + (i // 300) * 0.0001:.6f}", "1階"]
-            for i in range(100_000)]
+    rows = [
+        [
+            f"A{i}",
+            f"施設{i}",
+            f"{34.44 + (i % 300) * 0.0001:.6f}",
+            f"{135.36 + (i // 300) * 0.0001:.6f}",
+            "1階",
+        ]
+        for i in range(100_000)
+    ]
     data = v.to_csv(header, rows)
     report = ImportReport()
     options = ImportOptions()

@@ -14,18 +14,27 @@ AED = "/api/datasets/aed/272027"
 
 
 def upload(client, key, url=AED, data=b"", name="aed.csv", **form):
-    return client.post(f"{url}/versions", files={"file": (name, data)},
-                       data={k: str(val).lower() if isinstance(val, bool) else str(val) for k, val in form.items()},
-                       headers=bearer(key) if key else {})
+    return client.post(
+        f"{url}/versions",
+        files={"file": (name, data)},
+        data={
+            k: str(val).lower() if isinstance(val, bool) else str(val) for k, val in form.items()
+        },
+        headers=bearer(key) if key else {},
+    )
 
 
 def published(client, layer="aed", municipality="272027"):
-    body = client.get(f"/api/collections/{layer}/items", params={"municipality": municipality, "limit": 10000})
+    body = client.get(
+        f"/api/collections/{layer}/items", params={"municipality": municipality, "limit": 10000}
+    )
     return body.json()["features"]
 
 
 def audit(session, action=None):
-    rows = session.execute(text("SELECT action, result, actor FROM audit_log WHERE layer_id = 'aed' ORDER BY id"))
+    rows = session.execute(
+        text("SELECT action, result, actor FROM audit_log WHERE layer_id = 'aed' ORDER BY id")
+    )
     return [r for r in rows.tuples() if action is None or r[0] == action]
 
 
@@ -42,7 +51,7 @@ def test_writes_need_a_key_of_the_right_municipality(client, keys):
 
 
 def test_a_revoked_key_stops_working(client, keys, session):
-    from mapsvc.services.keys import revoke_key  # noqa: PLC0415
+    from mapsvc.services.keys import revoke_key
 
     revoke_key(session, "_".join(keys["kishiwada"].split("_")[:2]), "test")
     assert upload(client, keys["kishiwada"], data=v.aed_standard_csv()).status_code == 401
@@ -54,12 +63,24 @@ def test_upload_publish_and_read_digital_agency_aed_list(client, keys, session):
     version = response.json()
     assert version["status"] == "staged" and version["created"] is True
     report = version["report"]
-    assert (report["rows"], report["accepted"], report["rejected"], report["errors"]) == (20, 20, 0, [])
+    assert (report["rows"], report["accepted"], report["rejected"], report["errors"]) == (
+        20,
+        20,
+        0,
+        [],
+    )
     assert published(client) == []  # staged is invisible
-    assert client.post(f"{AED}/versions/{version['id']}/publish", headers=bearer(keys["kishiwada"])).status_code == 200
+    assert (
+        client.post(
+            f"{AED}/versions/{version['id']}/publish", headers=bearer(keys["kishiwada"])
+        ).status_code
+        == 200
+    )
     features = published(client)
     assert len(features) == 20
-    first = next(f["properties"] for f in features if f["properties"]["source_id"] == "272027-AED-0001")
+    first = next(
+        f["properties"] for f in features if f["properties"]["source_id"] == "272027-AED-0001"
+    )
     assert first["location_detail"] == "1階ロビー"
     assert first["address"].startswith("大阪府岸和田市")
     assert first["phone"] == "072-423-2121"  # full-width digits normalised
@@ -69,7 +90,9 @@ def test_upload_publish_and_read_digital_agency_aed_list(client, keys, session):
 
 
 def test_the_older_recommended_dataset_columns_map_too(client, keys):
-    response = upload(client, keys["kishiwada"], data=v.aed_standard_csv(old_schema=True), publish=True)
+    response = upload(
+        client, keys["kishiwada"], data=v.aed_standard_csv(old_schema=True), publish=True
+    )
     assert response.status_code == 201
     props = published(client)[0]["properties"]
     assert props["name"] and props["address"] and props["location_detail"] == "1階ロビー"
@@ -88,8 +111,14 @@ def test_identical_bytes_return_the_existing_version(client, keys, session):
 def test_a_bad_file_is_rejected_with_row_column_value_and_changes_nothing(client, keys, session):
     good = upload(client, keys["kishiwada"], data=v.aed_standard_csv(), publish=True).json()
     header = ["名称", "緯度", "経度", "小児対応設備の有無"]
-    rows = [["市役所", "34.4571", "135.3745", "○"], ["消防署", "abc", "135.37", "○"], ["図書館", "34.45", "135.37", "たぶん"],
-            ["大阪城", "34.6873", "135.5262", "×"], ["逆", "135.37", "34.45", "×"], ["住所だけ", "", "", "×"]]
+    rows = [
+        ["市役所", "34.4571", "135.3745", "○"],
+        ["消防署", "abc", "135.37", "○"],
+        ["図書館", "34.45", "135.37", "たぶん"],
+        ["大阪城", "34.6873", "135.5262", "×"],
+        ["逆", "135.37", "34.45", "×"],
+        ["住所だけ", "", "", "×"],
+    ]
     response = upload(client, keys["kishiwada"], data=v.to_csv(header, rows), name="bad.csv")
     assert response.status_code == 422
     body = response.json()
@@ -107,20 +136,31 @@ def test_a_bad_file_is_rejected_with_row_column_value_and_changes_nothing(client
     versions = client.get(f"{AED}/versions", headers=bearer(keys["kishiwada"])).json()["versions"]
     assert [x["id"] for x in versions] == [good["id"]]
     assert audit(session)[-1][:2] == ("upload", "rejected")
-    partial = upload(client, keys["kishiwada"], data=v.to_csv(header, rows), name="bad.csv", accept_partial=True)
+    partial = upload(
+        client, keys["kishiwada"], data=v.to_csv(header, rows), name="bad.csv", accept_partial=True
+    )
     assert partial.status_code == 201 and partial.json()["features"] == 1
 
 
 def test_rollback_to_any_earlier_version(client, keys):
     first = upload(client, keys["kishiwada"], data=v.aed_standard_csv(), publish=True).json()
-    second = upload(client, keys["kishiwada"], data=v.aed_standard_csv(old_schema=True), publish=True).json()
+    second = upload(
+        client, keys["kishiwada"], data=v.aed_standard_csv(old_schema=True), publish=True
+    ).json()
     assert {f["properties"].get("団体名") for f in published(client)} == {"岸和田市"}
-    response = client.post(f"{AED}/rollback", json={"version_id": first["id"]}, headers=bearer(keys["kishiwada"]))
+    response = client.post(
+        f"{AED}/rollback", json={"version_id": first["id"]}, headers=bearer(keys["kishiwada"])
+    )
     assert response.status_code == 200 and response.json()["id"] == first["id"]
     assert "団体名" not in published(client)[0]["properties"]
     listed = client.get(f"{AED}/versions", headers=bearer(keys["kishiwada"])).json()["versions"]
-    assert {x["id"]: x["status"] for x in listed} == {first["id"]: "published", second["id"]: "retired"}
-    never = client.post(f"{AED}/rollback", json={"version_id": 10**9}, headers=bearer(keys["kishiwada"]))
+    assert {x["id"]: x["status"] for x in listed} == {
+        first["id"]: "published",
+        second["id"]: "retired",
+    }
+    never = client.post(
+        f"{AED}/rollback", json={"version_id": 10**9}, headers=bearer(keys["kishiwada"])
+    )
     assert never.status_code == 404
 
 
@@ -133,8 +173,12 @@ def test_diff_by_the_gsi_common_id(client, keys):
     changed[1][-3] = f"{float(changed[1][-3]) + 0.001:.6f}"  # moved ~111 m north
     extra = changed[2][:]
     extra[1], extra[2] = "E2720200999201", "新しい避難場所"
-    new = upload(client, keys["kishiwada"], url, v.to_csv(header, [*changed, extra]), "new.csv").json()
-    diff = client.get(f"{url}/versions/{old['id']}/diff/{new['id']}", headers=bearer(keys["kishiwada"])).json()
+    new = upload(
+        client, keys["kishiwada"], url, v.to_csv(header, [*changed, extra]), "new.csv"
+    ).json()
+    diff = client.get(
+        f"{url}/versions/{old['id']}/diff/{new['id']}", headers=bearer(keys["kishiwada"])
+    ).json()
     assert diff["counts"] == {"added": 1, "removed": 1, "changed": 2, "unchanged": len(rows) - 3}
     assert diff["added"][0]["key"] == "E2720200999201"
     assert diff["removed"][0]["key"] == rows[0][1]
@@ -157,20 +201,41 @@ def test_preview_is_a_map_with_inert_uploaded_text(client, keys):
 
 
 def test_prefecture_wide_layers_belong_to_the_prefecture(client, keys):
-    flood = {"type": "FeatureCollection", "features": [{
-        "type": "Feature", "properties": {"A31a_205": "3", "A31a_202": "大津川"},
-        "geometry": {"type": "Polygon", "coordinates": [[[135.40, 34.47], [135.42, 34.47], [135.42, 34.49],
-                                                         [135.40, 34.49], [135.40, 34.47]]]}}]}
+    flood = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"A31a_205": "3", "A31a_202": "大津川"},
+                "geometry": {
+                    "type": "Polygon",
+                    "coordinates": [
+                        [
+                            [135.40, 34.47],
+                            [135.42, 34.47],
+                            [135.42, 34.49],
+                            [135.40, 34.49],
+                            [135.40, 34.47],
+                        ]
+                    ],
+                },
+            }
+        ],
+    }
     url = "/api/datasets/flood_hazard/270008"
     data = json.dumps(flood).encode()
     assert upload(client, keys["kishiwada"], url, data, "flood.geojson").status_code == 403
     response = upload(client, keys["prefecture"], url, data, "flood.geojson", publish=True)
     assert response.status_code == 201, response.json()
     [feature] = published(client, "flood_hazard", "270008")
-    assert feature["properties"]["depth_class"] == "3" and feature["geometry"]["type"] == "MultiPolygon"
+    assert (
+        feature["properties"]["depth_class"] == "3"
+        and feature["geometry"]["type"] == "MultiPolygon"
+    )
     kyoto = json.loads(json.dumps(flood))
-    kyoto["features"][0]["geometry"]["coordinates"] = [[[135.75, 35.0], [135.76, 35.0], [135.76, 35.01],
-                                                        [135.75, 35.0]]]
+    kyoto["features"][0]["geometry"]["coordinates"] = [
+        [[135.75, 35.0], [135.76, 35.0], [135.76, 35.01], [135.75, 35.0]]
+    ]
     outside = upload(client, keys["prefecture"], url, json.dumps(kyoto).encode(), "kyoto.geojson")
     assert outside.status_code == 422
     assert outside.json()["report"]["errors"][0]["code"] == "outside_municipality"
@@ -184,9 +249,11 @@ def test_wards_are_not_dataset_owners(client, keys):
 
 def test_upload_endpoints_are_in_the_openapi_document(client):
     paths = client.get("/openapi.json").json()["paths"]
-    for path in ("/api/datasets/{layer}/{municipality}/versions",
-                 "/api/datasets/{layer}/{municipality}/versions/{version_id}/preview",
-                 "/api/datasets/{layer}/{municipality}/versions/{version_id}/publish",
-                 "/api/datasets/{layer}/{municipality}/rollback",
-                 "/api/datasets/{layer}/{municipality}/versions/{old}/diff/{new}"):
+    for path in (
+        "/api/datasets/{layer}/{municipality}/versions",
+        "/api/datasets/{layer}/{municipality}/versions/{version_id}/preview",
+        "/api/datasets/{layer}/{municipality}/versions/{version_id}/publish",
+        "/api/datasets/{layer}/{municipality}/rollback",
+        "/api/datasets/{layer}/{municipality}/versions/{old}/diff/{new}",
+    ):
         assert path in paths

@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeAlias
 
 from mapsvc.cli import data, database, keys
 from mapsvc.embedded import EmbeddedDatabaseError
@@ -13,7 +14,7 @@ from mapsvc.errors import MapsvcError
 from mapsvc.settings import Settings
 
 Handler = Callable[[Settings, argparse.Namespace], int]
-SubParsers = argparse._SubParsersAction  # type: ignore[type-arg]
+SubParsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 def _add(parent: SubParsers, name: str, handler: Handler) -> argparse.ArgumentParser:

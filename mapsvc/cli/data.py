@@ -73,9 +73,7 @@ def _dry_run(
             if count % 1000 == 0:
                 progress(count)
     except ImportRejected as exc:
-        body = report.as_dict() | {"format": fmt}
-        body["errors"] = [exc.issue.as_dict(), *body["errors"]]  # type: ignore[list-item]
-        return body, False
+        return report.as_rejection(exc.issue, fmt), False
     ok = report.accepted > 0 and (not report.errors or args.accept_partial)
     return report.as_dict() | {"format": fmt}, ok
 

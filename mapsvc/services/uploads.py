@@ -14,6 +14,7 @@ from importers import (
     ImportOptions,
     ImportRejected,
     ImportReport,
+    Issue,
     Limits,
     read_records,
     to_features,
@@ -99,11 +100,8 @@ def _owner(session: Session, code: str) -> str:
     return code
 
 
-def _rejection(report: ImportReport, fmt: str | None, issue: Any = None) -> UploadRejected:
-    body = report.as_dict() | {"format": fmt, "rejected_file": issue is not None}
-    if issue is not None:
-        body["errors"] = [issue.as_dict(), *body["errors"]]  # type: ignore[list-item]
-    return UploadRejected(body)
+def _rejection(report: ImportReport, fmt: str | None, issue: Issue | None = None) -> UploadRejected:
+    return UploadRejected(report.as_rejection(issue, fmt))
 
 
 def upload(

@@ -22,36 +22,85 @@ from pyproj import Transformer
 
 DEMO = Path(__file__).parents[2] / "data" / "demo"
 KISHIWADA = "272027"
-HAZARDS = ["洪水", "崖崩れ、土石流及び地滑り", "高潮", "地震", "津波", "大規模な火事", "内水氾濫", "火山現象"]
-HAZARDS_EN = ["flood", "landslide", "stormSurge", "earthquake", "tsunami", "fire", "inlandFlooding", "volcano"]
+HAZARDS = [
+    "洪水",
+    "崖崩れ、土石流及び地滑り",
+    "高潮",
+    "地震",
+    "津波",
+    "大規模な火事",
+    "内水氾濫",
+    "火山現象",
+]
+HAZARDS_EN = [
+    "flood",
+    "landslide",
+    "stormSurge",
+    "earthquake",
+    "tsunami",
+    "fire",
+    "inlandFlooding",
+    "volcano",
+]
 
 
 def gsi_features(kind: str = "emergency", code: str = KISHIWADA) -> list[dict]:
     """The real GSI features of one municipality (kind: emergency or evacuation)."""
-    return json.loads((DEMO / "gsi_shelters" / kind / f"{code}.json").read_text("utf-8"))["features"]
+    return json.loads((DEMO / "gsi_shelters" / kind / f"{code}.json").read_text("utf-8"))[
+        "features"
+    ]
 
 
 def ksj_features(name: str, code5: str = "27202") -> list[dict]:
     """Real KSJ features (P29 schools or P05 facilities) of one municipality."""
     path = DEMO / "ksj" / name
     key = "P29_001" if name.startswith("P29") else "P05_001"
-    return [f for f in json.loads(path.read_text("utf-8"))["features"] if f["properties"][key] == code5]
+    return [
+        f for f in json.loads(path.read_text("utf-8"))["features"] if f["properties"][key] == code5
+    ]
 
 
 def gsi_csv_rows(features: list[dict]) -> tuple[list[str], list[list[str]]]:
     """GSI's per-municipality emergency-site CSV columns, with 緯度/経度 at the end."""
-    header = ["NO", "共通ID", "施設・場所名", "住所", *HAZARDS, "指定避難所との住所同一", "緯度", "経度", "備考"]
+    header = [
+        "NO",
+        "共通ID",
+        "施設・場所名",
+        "住所",
+        *HAZARDS,
+        "指定避難所との住所同一",
+        "緯度",
+        "経度",
+        "備考",
+    ]
     rows = []
     for f in features:
         p = f["properties"]
         lon, lat = f["geometry"]["coordinates"]
-        rows.append([str(p["NO"]), p["共通ID"], p["施設・場所名"], p["住所"], *[p[h] for h in HAZARDS],
-                     p["指定避難所との住所同一"], f"{lat}", f"{lon}", p["備考"]])
+        rows.append(
+            [
+                str(p["NO"]),
+                p["共通ID"],
+                p["施設・場所名"],
+                p["住所"],
+                *[p[h] for h in HAZARDS],
+                p["指定避難所との住所同一"],
+                f"{lat}",
+                f"{lon}",
+                p["備考"],
+            ]
+        )
     return header, rows
 
 
-def to_csv(header: list[str], rows: list[list[str]], *, encoding: str = "utf-8", delimiter: str = ",",
-           newline: str = "\n") -> bytes:
+def to_csv(
+    header: list[str],
+    rows: list[list[str]],
+    *,
+    encoding: str = "utf-8",
+    delimiter: str = ",",
+    newline: str = "\n",
+) -> bytes:
     """Delimited text in an encoding (cp932, utf-8-sig, utf-16 …) with a line ending."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=delimiter, lineterminator=newline)
@@ -68,13 +117,26 @@ def gsi_csv_cp932() -> bytes:
 def plane_rectangular_csv(survey_order: bool = True) -> bytes:
     """Emergency sites with X/Y in JGD2011 zone VI metres (X = northing when ``survey_order``)."""
     to_plane = Transformer.from_crs(4326, 6674, always_xy=True)
-    header = ["名称", "住所", "X座標" if survey_order else "POINT_X", "Y座標" if survey_order else "POINT_Y", "地震"]
+    header = [
+        "名称",
+        "住所",
+        "X座標" if survey_order else "POINT_X",
+        "Y座標" if survey_order else "POINT_Y",
+        "地震",
+    ]
     rows = []
     for f in gsi_features():
         easting, northing = to_plane.transform(*f["geometry"]["coordinates"])
         first, second = (northing, easting) if survey_order else (easting, northing)
-        rows.append([f["properties"]["施設・場所名"], f["properties"]["住所"], f"{first:.3f}", f"{second:.3f}",
-                     f["properties"]["地震"]])
+        rows.append(
+            [
+                f["properties"]["施設・場所名"],
+                f["properties"]["住所"],
+                f"{first:.3f}",
+                f"{second:.3f}",
+                f["properties"]["地震"],
+            ]
+        )
     return to_csv(header, rows, encoding="utf-8-sig")
 
 
@@ -96,24 +158,51 @@ def excel_camelcase() -> bytes:
     return buffer.getvalue()
 
 
-def _write_ogr(path: Path, features: list[dict], driver: str, *, srid: int = 4326, encoding: str | None = None,
-               layer: str | None = None, append: bool = False) -> None:
+def _write_ogr(
+    path: Path,
+    features: list[dict],
+    driver: str,
+    *,
+    srid: int = 4326,
+    encoding: str | None = None,
+    layer: str | None = None,
+    append: bool = False,
+) -> None:
     to_target = Transformer.from_crs(4326, srid, always_xy=True)
-    geometries = [shapely.transform(shapely.geometry.shape(f["geometry"]), lambda xy: np.column_stack(
-        to_target.transform(xy[:, 0], xy[:, 1]))) for f in features]
+    geometries = [
+        shapely.transform(
+            shapely.geometry.shape(f["geometry"]),
+            lambda xy: np.column_stack(to_target.transform(xy[:, 0], xy[:, 1])),
+        )
+        for f in features
+    ]
     fields = list(features[0]["properties"])
     data = [np.array([str(f["properties"][k]) for f in features], dtype=object) for k in fields]
-    pyogrio.raw.write(str(path), np.array(shapely.to_wkb(geometries), dtype=object), data, fields,
-                      driver=driver, geometry_type=geometries[0].geom_type, crs=f"EPSG:{srid}",
-                      encoding=encoding, layer=layer, append=append)
+    pyogrio.raw.write(
+        str(path),
+        np.array(shapely.to_wkb(geometries), dtype=object),
+        data,
+        fields,
+        driver=driver,
+        geometry_type=geometries[0].geom_type,
+        crs=f"EPSG:{srid}",
+        encoding=encoding,
+        layer=layer,
+        append=append,
+    )
 
 
 def shapefile_zip_zone6(tmp: Path) -> bytes:
     """Kishiwada's public facilities as a zipped Shapefile in zone VI with .prj, CP932 .dbf, no .cpg."""
     folder = tmp / "shp"
     folder.mkdir(exist_ok=True)
-    _write_ogr(folder / "公共施設.shp", ksj_features("P05-22_27.geojson"), "ESRI Shapefile", srid=6674,
-               encoding="cp932")
+    _write_ogr(
+        folder / "公共施設.shp",
+        ksj_features("P05-22_27.geojson"),
+        "ESRI Shapefile",
+        srid=6674,
+        encoding="cp932",
+    )
     (folder / "公共施設.cpg").unlink(missing_ok=True)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -127,9 +216,16 @@ def shapefile_zip_zone6(tmp: Path) -> bytes:
 def kml_schools(tmp: Path) -> bytes:
     """Kishiwada's schools as KML (as exported from a web map)."""
     path = tmp / "schools.kml"
-    features = [{"geometry": f["geometry"], "properties": {"Name": f["properties"]["P29_004"],
-                                                           "所在地": f["properties"]["P29_005"]}}
-                for f in ksj_features("P29-21_27.geojson")]
+    features = [
+        {
+            "geometry": f["geometry"],
+            "properties": {
+                "Name": f["properties"]["P29_004"],
+                "所在地": f["properties"]["P29_005"],
+            },
+        }
+        for f in ksj_features("P29-21_27.geojson")
+    ]
     _write_ogr(path, features, "KML")
     return path.read_bytes()
 
@@ -149,26 +245,111 @@ def aed_standard_csv(code: str = KISHIWADA, *, old_schema: bool = False) -> byte
     placed at Kishiwada's real public facilities."""
     facilities = ksj_features("P05-22_27.geojson")[:20]
     if old_schema:
-        header = ["都道府県コード又は市区町村コード", "NO", "都道府県名", "市区町村名", "名称", "名称_カナ", "住所",
-                  "方書", "緯度", "経度", "設置位置", "電話番号", "内線番号", "法人番号", "団体名", "利用可能曜日",
-                  "開始時間", "終了時間", "利用可能日時特記事項", "小児対応設備の有無", "URL", "備考"]
+        header = [
+            "都道府県コード又は市区町村コード",
+            "NO",
+            "都道府県名",
+            "市区町村名",
+            "名称",
+            "名称_カナ",
+            "住所",
+            "方書",
+            "緯度",
+            "経度",
+            "設置位置",
+            "電話番号",
+            "内線番号",
+            "法人番号",
+            "団体名",
+            "利用可能曜日",
+            "開始時間",
+            "終了時間",
+            "利用可能日時特記事項",
+            "小児対応設備の有無",
+            "URL",
+            "備考",
+        ]
     else:
-        header = ["全国地方公共団体コード", "ID", "地方公共団体名", "名称", "名称_カナ", "名称_英字",
-                  "所在地_全国地方公共団体コード", "町字ID", "所在地_連結表記", "所在地_都道府県", "所在地_市区町村",
-                  "緯度", "経度", "設置位置", "電話番号", "利用可能曜日", "開始時間", "終了時間",
-                  "小児対応設備の有無", "URL", "備考"]
+        header = [
+            "全国地方公共団体コード",
+            "ID",
+            "地方公共団体名",
+            "名称",
+            "名称_カナ",
+            "名称_英字",
+            "所在地_全国地方公共団体コード",
+            "町字ID",
+            "所在地_連結表記",
+            "所在地_都道府県",
+            "所在地_市区町村",
+            "緯度",
+            "経度",
+            "設置位置",
+            "電話番号",
+            "利用可能曜日",
+            "開始時間",
+            "終了時間",
+            "小児対応設備の有無",
+            "URL",
+            "備考",
+        ]
     rows = []
     for index, f in enumerate(facilities, start=1):
         p = f["properties"]
         lon, lat = f["geometry"]["coordinates"]
         if old_schema:
-            rows.append([code, str(index), "大阪府", "岸和田市", p["P05_003"], "", p["P05_004"], "", str(lat),
-                         str(lon), "1階ロビー", "072-423-2121", "", "", "岸和田市", "月火水木金", "09:00", "17:00",
-                         "", "有" if index % 2 else "無", "https://www.city.kishiwada.lg.jp/", ""])
+            rows.append(
+                [
+                    code,
+                    str(index),
+                    "大阪府",
+                    "岸和田市",
+                    p["P05_003"],
+                    "",
+                    p["P05_004"],
+                    "",
+                    str(lat),
+                    str(lon),
+                    "1階ロビー",
+                    "072-423-2121",
+                    "",
+                    "",
+                    "岸和田市",
+                    "月火水木金",
+                    "09:00",
+                    "17:00",
+                    "",
+                    "有" if index % 2 else "無",
+                    "https://www.city.kishiwada.lg.jp/",
+                    "",
+                ]
+            )
         else:
-            rows.append([code[1:] if index == 1 else code,  # Excel dropped nothing here, but 5 digits happen
-                         f"{code}-AED-{index:04d}", "岸和田市", p["P05_003"], "", "", code, "",
-                         f"大阪府{p['P05_004']}", "大阪府", "岸和田市", str(lat), str(lon), "1階ロビー",
-                         "０７２－４２３－２１２１", "月火水木金", "09:00", "17:00", "○" if index % 2 else "×",
-                         "https://www.city.kishiwada.lg.jp/", ""])
+            rows.append(
+                [
+                    code[1:]
+                    if index == 1
+                    else code,  # Excel dropped nothing here, but 5 digits happen
+                    f"{code}-AED-{index:04d}",
+                    "岸和田市",
+                    p["P05_003"],
+                    "",
+                    "",
+                    code,
+                    "",
+                    f"大阪府{p['P05_004']}",
+                    "大阪府",
+                    "岸和田市",
+                    str(lat),
+                    str(lon),
+                    "1階ロビー",
+                    "０７２－４２３－２１２１",
+                    "月火水木金",
+                    "09:00",
+                    "17:00",
+                    "○" if index % 2 else "×",
+                    "https://www.city.kishiwada.lg.jp/",
+                    "",
+                ]
+            )
     return to_csv(header, rows, encoding="utf-8-sig")

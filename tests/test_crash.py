@@ -1,0 +1,168 @@
+"""Crash safety: kill -9 the importer, or PostgreSQL itself, in the middle of a load."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+
+from layers import load_catalog
+from mapsvc.db.engine import make_engine, make_sessionmaker
+from mapsvc.embedded import EmbeddedCluster
+from mapsvc.services.datasets import upload_file
+from mapsvc.services.uploads import UploadRequest
+from tests.support import variants as v
+from tests.support.databases import seeded_database
+
+pytestmark = pytest.mark.db
+
+LAYER, CODE = "aed", "272027"
+
+
+def big_csv(path: Path, rows: int = 300_000) -> Path:
+    lines = ["名称,緯度,経度,設置位置"]
+    lines += [
+        f"施設{i},{34.440 + (i % 500) * 0.00004:.6f},{135.380 + (i // 500) * 0.00003:.6f},1階"
+        for i in range(rows)
+    ]
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    return path
+
+
+def state(engine: Engine) -> tuple:
+    """The dataset's current version and its feature count, versions, and orphan features."""
+    with engine.connect() as conn:
+        return conn.execute(
+            text(
+                "SELECT d.current_version_id,"
+                " (SELECT count(*) FROM published_feature p WHERE p.dataset_id = d.id),"
+                " (SELECT count(*) FROM version WHERE dataset_id = d.id),"
+                " (SELECT count(*) FROM feature f WHERE NOT EXISTS (SELECT 1 FROM version v WHERE v.id = f.version_id))"
+                " FROM dataset d WHERE layer_id = :layer AND municipality_code = :code"
+            ),
+            {"layer": LAYER, "code": CODE},
+        ).one()
+
+
+def start_import(url: str, csv: Path) -> subprocess.Popen:
+    env = dict(os.environ, MAPSVC_DATABASE__URL=url, MAPSVC_AUTH__SECRET="x")
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mapsvc",
+            "import",
+            str(csv),
+            "--layer",
+            LAYER,
+            "--municipality",
+            CODE,
+            "--publish",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def wait_for_copy(engine: Engine, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "the import ended before it loaded anything"
+        with engine.connect() as conn:
+            copying = conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'COPY feature%' AND state = 'active'"
+                )
+            ).scalar_one()
+        if copying:
+            time.sleep(0.3)  # well inside the load
+            return
+        time.sleep(0.05)
+    raise AssertionError("the import never started loading")
+
+
+def publish_first_version(engine: Engine, settings) -> int:
+    with make_sessionmaker(engine)() as session:
+        result = upload_file(
+            session,
+            settings,
+            load_catalog()[LAYER],
+            CODE,
+            v.aed_standard_csv(),
+            "aed.csv",
+            UploadRequest(publish=True),
+            "test",
+        )
+        return result.version.id
+
+
+def test_kill_9_of_the_importer_leaves_the_published_version_intact(scratch, tmp_path):
+    test_settings, engine = scratch
+    url = test_settings.database.url.get_secret_value()
+    published = publish_first_version(engine, test_settings)
+    before = state(engine)
+    assert before[0] == published and before[1] == 20
+    process = start_import(url, big_csv(tmp_path / "big.csv"))
+    wait_for_copy(engine, process)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:  # the server ends the dead client's transaction
+        with engine.connect() as conn:
+            if not conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'COPY feature%'"
+                    " AND state <> 'idle'"
+                )
+            ).scalar_one():
+                break
+        time.sleep(0.1)
+    assert state(engine) == before
+    with engine.connect() as conn:  # the next upload works as usual
+        assert conn.execute(text("SELECT 1")).scalar_one() == 1
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_kill_9_of_postgresql_mid_load_recovers_to_the_published_version(test_settings, tmp_path):
+    directory = Path(tempfile.mkdtemp(prefix="mapsvc-crash-", dir="/tmp"))
+    directory.chmod(0o755)
+    cluster = EmbeddedCluster(
+        directory / "state", _free_port(), test_settings.database.embedded_os_user
+    )
+    cluster.start()
+    try:
+        settings, engine, _ = seeded_database(test_settings, cluster.url("postgres"))
+        url = settings.database.url.get_secret_value()
+        published = publish_first_version(engine, settings)
+        before = state(engine)
+        process = start_import(url, big_csv(tmp_path / "big.csv"))
+        wait_for_copy(engine, process)
+        engine.dispose()
+        postmaster = int((cluster.data_dir / "postmaster.pid").read_text().split()[0])
+        os.kill(postmaster, signal.SIGKILL)
+        assert process.wait(timeout=60) != 0  # the import fails: the server vanished
+        for _ in range(50):  # children notice the postmaster's death and exit
+            if not cluster.is_running():
+                break
+            time.sleep(0.1)
+        (cluster.data_dir / "postmaster.pid").unlink(missing_ok=True)
+        assert cluster.start() is True  # crash recovery replays the WAL
+        engine = make_engine(url, settings.database)
+        after = state(engine)
+        assert after == before and after[0] == published
+        engine.dispose()
+    finally:
+        cluster.stop()
+        subprocess.run(["rm", "-rf", str(directory)], check=False)
