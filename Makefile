@@ -1,5 +1,5 @@
 # Shortcuts for the scripts (the README's two commands work without make).
-.PHONY: help setup run test
+.PHONY: help setup run test bench
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -12,3 +12,7 @@ run:  ## set up, then serve on 127.0.0.1:8000 with the embedded database and dem
 
 test:  ## set up, then run every check and the whole test suite
 	./scripts/test.sh
+
+bench:  ## measure against peers on this machine (ogr2ogr for imports); prints tables with ratios
+	./scripts/setup.sh
+	.venv/bin/python -m bench.imports
