@@ -182,6 +182,7 @@ BATCH = 2048
 class _State:
     columns: dict[str, Attribute] | None = None
     seen_ids: dict[str, int] = field(default_factory=dict)
+    repeats: dict[str, int] = field(default_factory=dict)
 
 
 def _batch(
@@ -230,26 +231,27 @@ def _batch(
         if properties is None:
             continue
         source_id = properties.get(layer.id_attribute) if layer.id_attribute else None
+        key = f"r{record.row}"
         if source_id is not None:
-            _check_duplicate(str(source_id), record.row, layer, report, state)
+            key = _key(str(source_id), record.row, layer, report, state)
         report.accepted += 1
-        yield Feature(
-            record.row, None if source_id is None else str(source_id), geometry, properties
-        )
+        yield Feature(record.row, None if source_id is None else str(source_id), geometry, properties, key)
 
 
-def _check_duplicate(
-    key: str, row: int, layer: LayerDefinition, report: ImportReport, state: _State
-) -> None:
+def _key(key: str, row: int, layer: LayerDefinition, report: ImportReport, state: _State) -> str:
+    """The feature's key: its source ID, made unique with "~n" on repeats (which are reported)."""
     first = state.seen_ids.setdefault(key, row)
-    if first != row:
-        report.warnings.append(
-            Issue(
-                "duplicate_id",
-                f"ID「{key}」が {first} 行目と重複しています",
-                f"ID {key!r} repeats row {first}",
-                row=row,
-                column=layer.id_attribute,
-                value=key,
-            )
+    if first == row:
+        return key
+    state.repeats[key] = state.repeats.get(key, 1) + 1
+    report.warnings.append(
+        Issue(
+            "duplicate_id",
+            f"ID「{key}」が {first} 行目と重複しています",
+            f"ID {key!r} repeats row {first}",
+            row=row,
+            column=layer.id_attribute,
+            value=key,
         )
+    )
+    return f"{key}~{state.repeats[key]}"

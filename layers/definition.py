@@ -158,6 +158,8 @@ class LayerDefinition(Frozen):
     maxzoom: int = Field(default=22, ge=0, le=22)
     invalid_geometry: Literal["reject", "repair"] = "reject"
     derive: tuple[Identifier, ...] = ()
+    # For hazard layers: the evacuation-site flag that answers "where do I go for this hazard".
+    evacuation_flag: Identifier | None = None
 
     @model_validator(mode="after")
     def _references_exist(self) -> LayerDefinition:

@@ -14,7 +14,8 @@ from starlette.middleware.base import RequestResponseEndpoint
 from layers import load_catalog
 from mapsvc import __version__
 from mapsvc.api.errors import add_exception_handlers
-from mapsvc.api.limits import BodySizeLimit
+from mapsvc.api.limits import BodySizeLimit, HeadAsGet
+from mapsvc.api.openapi30 import add_openapi_30
 from mapsvc.api.routers import ROUTERS
 from mapsvc.db.engine import database_url, make_engine, make_sessionmaker
 from mapsvc.settings import Settings
@@ -44,9 +45,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     add_exception_handlers(app)
+    add_openapi_30(app)
     # Public, read-only data: any origin, no credentials.
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD"])
     app.add_middleware(BodySizeLimit, limit=settings.imports.max_upload_bytes)
+    app.add_middleware(HeadAsGet)
     # A low level: at level 6 compressing a large response cost more than the query.
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=3)
 

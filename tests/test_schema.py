@@ -20,8 +20,8 @@ def test_features_refuse_invalid_or_empty_geometry(session, wkt):
     with pytest.raises(IntegrityError, match="ck_feature_geom_valid"), session.begin_nested():
         session.execute(
             text(
-                "INSERT INTO feature (version_id, properties, geom) "
-                "VALUES (:v, '{}', ST_GeomFromText(:wkt, 4326))"
+                "INSERT INTO feature (version_id, feature_key, properties, geom) "
+                "VALUES (:v, 'k', '{}', ST_GeomFromText(:wkt, 4326))"
             ),
             {"v": version, "wkt": wkt},
         )
@@ -31,8 +31,8 @@ def test_features_refuse_another_srid(session):
     with pytest.raises(DBAPIError), session.begin_nested():
         session.execute(
             text(
-                "INSERT INTO feature (version_id, properties, geom) "
-                "VALUES (:v, '{}', ST_GeomFromText('POINT(0 0)', 3857))"
+                "INSERT INTO feature (version_id, feature_key, properties, geom) "
+                "VALUES (:v, 'k', '{}', ST_GeomFromText('POINT(0 0)', 3857))"
             ),
             {"v": _any_version(session)},
         )

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as SATimeoutError
 
 from layers import LayerNotFound
+from mapsvc.api.caching import CACHE_CONTROL, NotModified
 from mapsvc.errors import MapsvcError
 from mapsvc.services.uploads import UploadRejected
 
@@ -26,6 +29,21 @@ def add_exception_handlers(app: FastAPI) -> None:
     async def upload_rejected(_: Request, exc: UploadRejected) -> JSONResponse:
         body = _body(exc.code, exc.message_ja, exc.message_en) | {"report": exc.report}
         return JSONResponse(body, status_code=exc.status)
+
+    @app.exception_handler(NotModified)
+    async def not_modified(_: Request, exc: NotModified) -> Response:
+        return Response(status_code=304, headers={"ETag": exc.etag, "Cache-Control": CACHE_CONTROL})
+
+    @app.exception_handler(SATimeoutError)
+    async def pool_exhausted(_: Request, __: SATimeoutError) -> JSONResponse:
+        # Every connection is busy: tell clients (and the proxy) to come back, never a 500.
+        body = _body("busy", "混み合っています。少し待ってからもう一度お試しください", "Busy: please retry shortly")
+        return JSONResponse(body, status_code=503, headers={"Retry-After": "2"})
+
+    @app.exception_handler(OperationalError)
+    async def database_unavailable(_: Request, __: OperationalError) -> JSONResponse:
+        body = _body("unavailable", "一時的に利用できません", "Temporarily unavailable: please retry shortly")
+        return JSONResponse(body, status_code=503, headers={"Retry-After": "5"})
 
     @app.exception_handler(LayerNotFound)
     async def layer_not_found(_: Request, exc: LayerNotFound) -> JSONResponse:

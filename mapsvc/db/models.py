@@ -141,6 +141,7 @@ class FeatureRow(Base):
         # then on a bbox or a nearest-neighbour order.
         Index("ix_feature_version_geom", "version_id", "geom", postgresql_using="gist"),
         Index("ix_feature_version_source_id", "version_id", "source_id"),
+        Index("uq_feature_version_key", "version_id", "feature_key", unique=True),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -150,6 +151,9 @@ class FeatureRow(Base):
     )
     source_id: Mapped[str | None] = mapped_column(Text)
     source_row: Mapped[int | None] = mapped_column(Integer)  # where the report points, in the file
+    # Unique within its version and stable across versions when the source has stable IDs: the
+    # public feature id is "<municipality>-<feature_key>".
+    feature_key: Mapped[str] = mapped_column(Text)
     properties: Mapped[dict[str, Any]] = mapped_column(JSONB)
     geom: Mapped[WKBElement] = mapped_column(
         Geometry(srid=4326, spatial_index=False), nullable=False

@@ -20,63 +20,6 @@ from mapsvc.db.models import (
     VersionRow,
 )
 
-# The view of published features (created by the first migration).
-published_feature: Table = table(  # type: ignore[assignment]
-    "published_feature",
-    column("id"),
-    column("version_id"),
-    column("source_id"),
-    column("properties"),
-    column("geom"),
-    column("dataset_id"),
-    column("layer_id"),
-    column("municipality_code"),
-)
-
-
-@dataclass(frozen=True)
-class FeatureQuery:
-    """What a client asked of a layer's published features."""
-
-    layer_id: str
-    limit: int
-    offset: int = 0
-    bbox: tuple[float, float, float, float] | None = None
-    municipality_code: str | None = None  # a dataset owner
-    within_code: str | None = None  # a ward: features inside its boundary
-
-
-def select_feature_page(
-    session: Session, query: FeatureQuery
-) -> Sequence[Row[tuple[int, str, str]]]:
-    """One page of features as (id, geometry GeoJSON text, properties JSON text).
-
-    PostGIS writes each geometry's GeoJSON (6 decimals, ~0.1 m) so the service passes the text
-    through without parsing it: the read path is serialisation-bound.
-    """
-    f = published_feature.c
-    statement = (
-        select(f.id, func.ST_AsGeoJSON(f.geom, 6), text("published_feature.properties::text"))
-        .select_from(published_feature)
-        .where(f.layer_id == query.layer_id)
-        .order_by(f.id)
-        .limit(query.limit)
-        .offset(query.offset)
-    )
-    if query.bbox is not None:
-        statement = statement.where(f.geom.op("&&")(func.ST_MakeEnvelope(*query.bbox, 4326)))
-    if query.municipality_code is not None:
-        statement = statement.where(f.municipality_code == query.municipality_code)
-    if query.within_code is not None:
-        boundary = (
-            select(MunicipalityRow.boundary)
-            .where(MunicipalityRow.code == query.within_code)
-            .scalar_subquery()
-        )
-        statement = statement.where(func.ST_Intersects(f.geom, boundary))
-    return session.execute(statement).all()
-
-
 def count_published(session: Session) -> dict[str, int]:
     """Published feature count per layer."""
     statement = (

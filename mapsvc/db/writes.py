@@ -124,7 +124,7 @@ def copy_features(session: Session, version_id: int, features: Iterable[Feature]
     """
     count = 0
     cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
-    columns = "version_id, source_id, source_row, properties, geom"
+    columns = "version_id, source_id, source_row, feature_key, properties, geom"
     iterator = iter(features)
     with cursor.copy(f"COPY feature ({columns}) FROM STDIN") as copy:
         while batch := list(itertools.islice(iterator, 2048)):
@@ -133,7 +133,8 @@ def copy_features(session: Session, version_id: int, features: Iterable[Feature]
             encoded = shapely.to_wkb(geometries, hex=True, include_srid=True)
             for feature, ewkb in zip(batch, encoded, strict=True):
                 properties = orjson.dumps(feature.properties).decode()
-                copy.write_row((version_id, feature.source_id, feature.row, properties, ewkb))
+                key = feature.key or f"r{feature.row}"
+                copy.write_row((version_id, feature.source_id, feature.row, key, properties, ewkb))
             count += len(batch)
     return count
 

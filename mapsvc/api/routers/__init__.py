@@ -1,5 +1,12 @@
 """One router per resource."""
 
-from mapsvc.api.routers import collections, datasets, health, municipalities
+from mapsvc.api.routers import collections, datasets, health, municipalities, ogc, places
 
-ROUTERS = (health.router, collections.router, municipalities.router, datasets.router)
+ROUTERS = (
+    health.router,
+    ogc.router,
+    collections.router,
+    places.router,
+    municipalities.router,
+    datasets.router,
+)

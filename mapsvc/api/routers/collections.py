@@ -1,4 +1,4 @@
-"""Layers as OGC API collections, and their published features."""
+"""Layers as OGC API collections, their published features, and single features."""
 
 from __future__ import annotations
 
@@ -6,57 +6,67 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from layers import CATEGORY_TITLES, LayerDefinition
-from mapsvc.api.deps import BBoxDep, CatalogDep, LayerDep, SessionDep, SettingsDep
+from mapsvc.api.caching import cache_headers, etag_for
+from mapsvc.api.deps import CatalogDep, LayerDep, SessionDep, SettingsDep
+from mapsvc.api.params import (
+    COMMON,
+    attribute_filters,
+    attribute_names,
+    crs_param,
+    parse_bbox,
+    parse_properties,
+    parse_sortby,
+    reject_unknown,
+)
 from mapsvc.api.responses import FastJSONResponse, GeoJSONResponse
-from mapsvc.db import queries
-from mapsvc.db.queries import FeatureQuery
-from mapsvc.errors import InvalidParameter
-from mapsvc.services.features import feature_page, resolve_municipality
+from mapsvc.db import features, queries
+from mapsvc.db.features import FeatureQuery
+from mapsvc.errors import InvalidParameter, NotFound
+from mapsvc.services.features import collection, feature_item, feature_page, resolve_municipality
 
 router = APIRouter(prefix="/api", tags=["collections"])
 
 
-def _collection(request: Request, layer: LayerDefinition, count: int) -> dict[str, Any]:
-    items = str(request.url_for("items", layer=layer.id))
-    return {
-        "id": layer.id,
-        "title": layer.title.ja,
-        "description": layer.description.ja if layer.description else layer.title.en,
-        "itemType": "feature",
-        "crs": ["http://www.opengis.net/def/crs/OGC/1.3/CRS84"],
-        "links": [
-            {"rel": "items", "type": "application/geo+json", "href": items},
-            {
-                "rel": "license",
-                "type": "text/html",
-                "href": str(layer.source.license.url),
-                "title": layer.source.license.name,
-            },
-        ],
-        "numberPublished": count,
-        # The catalog entry as data, for the viewer: ja/en titles, style, labels, licence.
-        "layer": layer.model_dump(mode="json")
-        | {"category_title": dict(zip(("ja", "en"), CATEGORY_TITLES[layer.category], strict=True))},
-    }
+def _base(request: Request) -> str:
+    return str(request.url_for("landing")).rstrip("/")
 
 
-@router.get("/collections", response_class=FastJSONResponse)
-def list_collections(request: Request, session: SessionDep, catalog: CatalogDep) -> dict[str, Any]:
-    """Every layer of the catalog, including those with no published data yet."""
+@router.get("/collections", response_class=FastJSONResponse, name="collections")
+def list_collections(request: Request, session: SessionDep, catalog: CatalogDep) -> FastJSONResponse:
+    """Every layer with published data, as a feature collection (the full catalog: /api/layers)."""
+    reject_unknown(request, {"f"})
+    etag = etag_for(request, session, list(catalog))
     counts = queries.count_published(session)
-    return {
+    base = _base(request)
+    body = {
         "collections": [
-            _collection(request, layer, counts.get(layer.id, 0)) for layer in catalog.values()
+            collection(layer, counts[layer.id], features.layer_extent(session, layer.id), base)
+            for layer in catalog.values()
+            if counts.get(layer.id)
         ],
         "links": [{"rel": "self", "type": "application/json", "href": str(request.url)}],
     }
+    return cache_headers(FastJSONResponse(body), etag)  # type: ignore[return-value]
+
+
+@router.get("/layers", response_class=FastJSONResponse, name="layers")
+def list_layers(request: Request, session: SessionDep, catalog: CatalogDep) -> FastJSONResponse:
+    """The whole catalog, including layers no municipality has published yet (count 0)."""
+    etag = etag_for(request, session, list(catalog))
+    counts = queries.count_published(session)
+    base = _base(request)
+    body = {"layers": [collection(layer, counts.get(layer.id, 0), None, base) for layer in catalog.values()]}
+    return cache_headers(FastJSONResponse(body), etag)  # type: ignore[return-value]
 
 
 @router.get("/collections/{layer}", response_class=FastJSONResponse)
-def get_collection(request: Request, session: SessionDep, layer: LayerDep) -> dict[str, Any]:
-    """One layer's metadata."""
-    return _collection(request, layer, queries.count_published(session).get(layer.id, 0))
+def get_collection(request: Request, session: SessionDep, layer: LayerDep) -> FastJSONResponse:
+    """One layer's metadata: extent, CRSs, licence and attribution, links."""
+    reject_unknown(request, {"f"})
+    etag = etag_for(request, session, [layer.id])
+    count = queries.count_published(session).get(layer.id, 0)
+    body = collection(layer, count, features.layer_extent(session, layer.id), _base(request))
+    return cache_headers(FastJSONResponse(body), etag)  # type: ignore[return-value]
 
 
 @router.get("/collections/{layer}/items", name="items", response_class=GeoJSONResponse)
@@ -65,29 +75,64 @@ def get_items(
     session: SessionDep,
     settings: SettingsDep,
     layer: LayerDep,
-    bbox: BBoxDep,
+    bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy (in bbox-crs; default CRS84)")] = None,
+    bbox_crs: Annotated[str | None, Query(alias="bbox-crs")] = None,
+    crs: Annotated[str | None, Query(description="output CRS URI (default CRS84)")] = None,
     limit: Annotated[int | None, Query(ge=1, description="features per page")] = None,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
-    municipality: Annotated[
-        str | None, Query(description="6-digit code; a ward clips its city")
-    ] = None,
+    properties: Annotated[str | None, Query(description="comma-separated attributes to return")] = None,
+    sortby: Annotated[str | None, Query(description="+attribute,-attribute")] = None,
+    municipality: Annotated[str | None, Query(description="6-digit code; a ward clips its city")] = None,
+    datetime: Annotated[str | None, Query(description="accepted; the layers carry no time")] = None,  # noqa: ARG001
 ) -> GeoJSONResponse:
-    """The layer's published features as an RFC 7946 FeatureCollection, paged."""
+    """The layer's published features as RFC 7946 GeoJSON, paged; ``<attribute>=value`` filters."""
+    reject_unknown(request, COMMON | attribute_names(layer))
     limit = limit or settings.api.default_limit
     if limit > settings.api.max_limit:
-        raise InvalidParameter(
-            f"limit は {settings.api.max_limit} 以下にしてください",
-            f"limit must be at most {settings.api.max_limit}",
-        )
+        raise InvalidParameter(f"limit は {settings.api.max_limit} 以下にしてください",
+                               f"limit must be at most {settings.api.max_limit}")
+    output = crs_param(crs)
+    box_crs = crs_param(bbox_crs, "bbox-crs")
+    etag = etag_for(request, session, [layer.id])
     owner, ward = resolve_municipality(session, municipality) if municipality else (None, None)
-    query = FeatureQuery(layer.id, limit, offset, bbox, owner, ward)
+    box = parse_bbox(bbox, box_crs.srid)
+    if box is not None and box_crs.north_first:  # the client's order: latitude (northing) first
+        box = (box[1], box[0], box[3], box[2])
+    query = FeatureQuery(layer.id, limit, offset, box, box_crs.srid, owner, ward, attribute_filters(request, layer),
+                         parse_sortby(sortby, layer), parse_properties(properties, layer), output)
     links = [
         {"rel": "self", "type": "application/geo+json", "href": str(request.url)},
-        {
-            "rel": "next",
-            "type": "application/geo+json",
-            "href": str(request.url.include_query_params(offset=offset + limit, limit=limit)),
-        },
+        {"rel": "collection", "type": "application/json", "href": str(request.url_for("collections")) + f"/{layer.id}"},
     ]
-    page = feature_page(session, query, links)
-    return GeoJSONResponse(page.body)
+    if offset:
+        previous = request.url.include_query_params(offset=max(0, offset - limit), limit=limit)
+        links.append({"rel": "prev", "type": "application/geo+json", "href": str(previous)})
+    next_href = str(request.url.include_query_params(offset=offset + limit, limit=limit))
+    page = feature_page(session, query, links, next_href)
+    response = GeoJSONResponse(page.body, headers={"Content-Crs": f"<{output.uri}>"})
+    return cache_headers(response, etag)  # type: ignore[return-value]
+
+
+@router.get("/collections/{layer}/items/{feature_id}", response_class=GeoJSONResponse)
+def get_item(
+    request: Request,
+    session: SessionDep,
+    layer: LayerDep,
+    feature_id: str,
+    crs: Annotated[str | None, Query(description="output CRS URI (default CRS84)")] = None,
+) -> GeoJSONResponse:
+    """One feature by its stable id (``<municipality>-<source ID>``)."""
+    reject_unknown(request, {"f", "crs"})
+    output = crs_param(crs)
+    etag = etag_for(request, session, [layer.id])
+    collection_href = str(request.url_for("collections")) + f"/{layer.id}"
+    links = [
+        {"rel": "self", "type": "application/geo+json", "href": str(request.url)},
+        {"rel": "collection", "type": "application/json", "href": collection_href},
+    ]
+    if len(feature_id) > 200:
+        raise NotFound("その地物はありません", f"No feature {feature_id[:40]!r}…")
+    body = feature_item(session, layer, feature_id, output, links)
+    return cache_headers(GeoJSONResponse(body, headers={"Content-Crs": f"<{output.uri}>"}), etag)  # type: ignore[return-value]
+
+

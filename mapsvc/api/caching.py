@@ -1,0 +1,42 @@
+"""Conditional requests: ETags tied to the published versions a response depends on."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+from fastapi import Request, Response
+from sqlalchemy.orm import Session
+
+from mapsvc.db.features import layer_state
+
+# Browsers and proxies may reuse a response for a minute, then must revalidate (cheap: a 304).
+CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=30"
+
+
+class NotModified(Exception):
+    """The client's copy is current: answer 304."""
+
+    def __init__(self, etag: str) -> None:
+        super().__init__(etag)
+        self.etag = etag
+
+
+def etag_for(request: Request, session: Session, layer_ids: Sequence[str], variant: str = "") -> str:
+    """The ETag of this URL given the layers' published versions; raises NotModified on a match.
+
+    Checked before the response is built, so a revalidation costs one small query.
+    """
+    state = layer_state(session, layer_ids)
+    digest = hashlib.sha256(f"{state}|{request.url.path}?{request.url.query}|{variant}".encode())
+    etag = f'"{digest.hexdigest()[:32]}"'
+    if etag in [t.strip().removeprefix("W/") for t in request.headers.get("if-none-match", "").split(",")]:
+        raise NotModified(etag)
+    return etag
+
+
+def cache_headers(response: Response, etag: str) -> Response:
+    """Set the validator and the caching policy on a response."""
+    response.headers["ETag"] = etag
+    response.headers["Cache-Control"] = CACHE_CONTROL
+    return response

@@ -1,0 +1,46 @@
+"""OGC API – Features: the landing page and the conformance declaration."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from mapsvc.api.responses import FastJSONResponse
+
+router = APIRouter(prefix="/api", tags=["ogc"])
+
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+]
+
+
+def _href(request: Request, name: str, **params: Any) -> str:
+    return str(request.url_for(name, **params))
+
+
+@router.get("", response_class=FastJSONResponse, name="landing")
+@router.get("/", response_class=FastJSONResponse, include_in_schema=False)
+def landing(request: Request) -> dict[str, Any]:
+    """The API's entry point: links to its definition, conformance and data."""
+    return {
+        "title": "mapsvc — 広域デジタルマップ API",
+        "description": "Every municipality's published layers as OGC API – Features collections.",
+        "links": [
+            {"rel": "self", "type": "application/json", "href": str(request.url)},
+            {"rel": "service-desc", "type": "application/vnd.oai.openapi+json;version=3.0",
+             "href": _href(request, "openapi30"), "title": "OpenAPI 3.0"},
+            {"rel": "service-doc", "type": "text/html", "href": str(request.base_url) + "docs", "title": "API docs"},
+            {"rel": "conformance", "type": "application/json", "href": _href(request, "conformance")},
+            {"rel": "data", "type": "application/json", "href": _href(request, "collections")},
+        ],
+    }
+
+
+@router.get("/conformance", response_class=FastJSONResponse, name="conformance")
+def conformance() -> dict[str, list[str]]:
+    """The conformance classes this API implements."""
+    return {"conformsTo": CONFORMANCE}

@@ -1,0 +1,173 @@
+"""Read SQL for published features: pages, single items, counts, layer state."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    Row,
+    Table,
+    Text,
+    bindparam,
+    column,
+    func,
+    literal,
+    select,
+    table,
+    text,
+    type_coerce,
+)
+from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from mapsvc.db.models import DatasetRow, MunicipalityRow, VersionRow
+from mapsvc.geo.crs import DEFAULT, OutputCrs
+
+# The view of published features (created by the first migration, extended by later ones).
+published_feature: Table = table(  # type: ignore[assignment]
+    "published_feature",
+    column("id", BigInteger),
+    column("version_id", BigInteger),
+    column("source_id", Text),
+    column("feature_key", Text),
+    column("properties", JSONB),
+    column("geom", Geometry(srid=4326)),
+    column("dataset_id", Integer),
+    column("layer_id", Text),
+    column("municipality_code", Text),
+)
+f = published_feature.c
+
+
+@dataclass(frozen=True)
+class FeatureQuery:
+    """What a client asked of a layer's published features (names already allow-listed)."""
+
+    layer_id: str
+    limit: int
+    offset: int = 0
+    bbox: tuple[float, float, float, float] | None = None
+    bbox_srid: int = 4326
+    municipality_code: str | None = None  # a dataset owner
+    within_code: str | None = None  # a ward: features inside its boundary
+    equals: dict[str, Any] = field(default_factory=dict)  # attribute -> JSON value
+    sortby: tuple[tuple[str, bool], ...] = ()  # (attribute, descending)
+    properties: tuple[str, ...] | None = None  # None: all
+    crs: OutputCrs = DEFAULT
+
+    @property
+    def filtered(self) -> bool:
+        """Whether anything but the owner narrows the result (then counting costs a scan)."""
+        return bool(self.bbox or self.within_code or self.equals)
+
+
+def public_id() -> ColumnElement[str]:
+    """The stable public id: ``<municipality>-<feature key>``."""
+    return f.municipality_code.concat("-").concat(f.feature_key)  # type: ignore[no-any-return]
+
+
+def _geometry_json(crs: OutputCrs) -> ColumnElement[str]:
+    geometry = f.geom if crs.srid == 4326 else func.ST_Transform(f.geom, crs.srid)
+    if crs.north_first:
+        geometry = func.ST_FlipCoordinates(geometry)
+    # options 0: no "crs" member inside the geometry (the Content-Crs header says it)
+    return func.ST_AsGeoJSON(geometry, crs.decimals, 0)  # type: ignore[no-any-return]
+
+
+def _properties_json(keys: tuple[str, ...] | None) -> ColumnElement[str]:
+    if keys is None:
+        return text("published_feature.properties::text")  # type: ignore[return-value]
+    # Only the asked-for keys, each a bound parameter.
+    pairs = [item for key in keys for item in (literal(key), f.properties[key])]
+    return func.jsonb_strip_nulls(func.jsonb_build_object(*pairs)).op("::")(text("text"))  # type: ignore[no-any-return]
+
+
+def _where(query: FeatureQuery) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [f.layer_id == query.layer_id]
+    if query.bbox is not None:
+        envelope = func.ST_MakeEnvelope(*query.bbox, query.bbox_srid)
+        if query.bbox_srid != 4326:
+            envelope = func.ST_Transform(func.ST_Segmentize(envelope, 100.0), 4326)
+        conditions.append(f.geom.op("&&")(envelope))
+        conditions.append(func.ST_Intersects(f.geom, envelope))
+    if query.municipality_code is not None:
+        conditions.append(f.municipality_code == query.municipality_code)
+    if query.within_code is not None:
+        boundary = (
+            select(MunicipalityRow.boundary)
+            .where(MunicipalityRow.code == query.within_code)
+            .scalar_subquery()
+        )
+        conditions.append(func.ST_Intersects(f.geom, boundary))
+    if query.equals:
+        conditions.append(f.properties.op("@>")(type_coerce(query.equals, JSONB)))
+    return conditions
+
+
+def select_page(session: Session, query: FeatureQuery) -> Sequence[Row[tuple[str, str, str]]]:
+    """One page as (public id, geometry GeoJSON text, properties JSON text).
+
+    PostGIS writes each geometry's GeoJSON so the service passes the text through unparsed.
+    """
+    order = [
+        (f.properties[name].desc() if descending else f.properties[name].asc())
+        for name, descending in query.sortby
+    ]
+    statement = (
+        select(public_id(), _geometry_json(query.crs), _properties_json(query.properties))
+        .select_from(published_feature)
+        .where(*_where(query))
+        .order_by(*order, f.id)
+        .limit(query.limit)
+        .offset(query.offset)
+    )
+    return session.execute(statement).all()  # type: ignore[return-value]
+
+
+def select_item(session: Session, layer_id: str, feature_id: str, crs: OutputCrs) -> Row[Any] | None:
+    """One published feature by public id, or None."""
+    code, _, key = feature_id.partition("-")
+    statement = select(public_id(), _geometry_json(crs), _properties_json(None)).where(
+        f.layer_id == layer_id, f.municipality_code == code, f.feature_key == key
+    )
+    return session.execute(statement).first()
+
+
+def count_matched(session: Session, query: FeatureQuery) -> int | None:
+    """How many features match, when that costs no scan (no spatial or attribute filter)."""
+    if query.filtered:
+        return None
+    statement = (
+        select(func.coalesce(func.sum(VersionRow.feature_count), 0))
+        .join(DatasetRow, DatasetRow.current_version_id == VersionRow.id)
+        .where(DatasetRow.layer_id == query.layer_id)
+    )
+    if query.municipality_code is not None:
+        statement = statement.where(DatasetRow.municipality_code == query.municipality_code)
+    return int(session.execute(statement).scalar_one())
+
+
+def layer_state(session: Session, layer_ids: Sequence[str]) -> str:
+    """A short hash of the published versions of the layers: it changes exactly when they do."""
+    entry = DatasetRow.layer_id.concat(":").concat(func.coalesce(DatasetRow.current_version_id, 0))
+    statement = select(func.string_agg(entry, aggregate_order_by(literal(","), DatasetRow.id))).where(DatasetRow.layer_id.in_(bindparam("layers", expanding=True)))
+    state = session.execute(statement, {"layers": list(layer_ids)}).scalar_one() or ""
+    return hashlib.sha256(state.encode()).hexdigest()[:20]
+
+
+def layer_extent(session: Session, layer_id: str) -> tuple[float, float, float, float] | None:
+    """The bounding box of the layer's published features."""
+    box = session.execute(
+        select(func.ST_XMin(func.ST_Extent(f.geom)), func.ST_YMin(func.ST_Extent(f.geom)),
+               func.ST_XMax(func.ST_Extent(f.geom)), func.ST_YMax(func.ST_Extent(f.geom)))
+        .where(f.layer_id == layer_id)
+    ).one()
+    return None if box[0] is None else (float(box[0]), float(box[1]), float(box[2]), float(box[3]))
+

@@ -1,0 +1,75 @@
+"""Read SQL for point questions: nearest features, what is at a point."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Row, func, literal_column, select, type_coerce
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Session
+
+from mapsvc.db.features import f, public_id
+from mapsvc.db.models import DatasetRow, MunicipalityRow
+
+CANDIDATES = 8  # planar nearest-neighbour candidates per result, re-ranked by geodesic distance
+
+
+def _point(lon: float, lat: float) -> Any:
+    return func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326)
+
+
+def nearest(session: Session, layer_id: str, lon: float, lat: float, limit: int,
+            equals: dict[str, Any]) -> Sequence[Row[tuple[str, str, str, float]]]:  # fmt: skip
+    """The ``limit`` nearest published features: (id, geometry JSON, properties JSON, metres).
+
+    The GiST index orders by planar distance in degrees; a wider candidate set is re-ranked by
+    the true (geodesic) distance, since a degree of longitude is shorter than one of latitude.
+    """
+    point = _point(lon, lat)
+    candidates = (
+        select(public_id().label("id"), f.geom.label("geom"), f.properties.label("properties"))
+        .where(f.layer_id == layer_id)
+        .order_by(f.geom.op("<->")(point))
+        .limit(limit * CANDIDATES)
+    )
+    if equals:
+        candidates = candidates.where(f.properties.op("@>")(type_coerce(equals, JSONB)))
+    c = candidates.subquery()
+    distance = func.ST_Distance(func.geography(c.c.geom), func.geography(point))
+    statement = (
+        select(c.c.id, func.ST_AsGeoJSON(c.c.geom, 6), c.c.properties.op("::")(literal_column("text")), distance)
+        .order_by(distance)
+        .limit(limit)
+    )
+    return session.execute(statement).all()  # type: ignore[return-value]
+
+
+def municipalities_at(session: Session, lon: float, lat: float) -> Sequence[MunicipalityRow]:
+    """The municipality and ward (if any) covering the point, ward first."""
+    statement = (
+        select(MunicipalityRow)
+        .where(MunicipalityRow.kind != "prefecture", func.ST_Covers(MunicipalityRow.boundary, _point(lon, lat)))
+        .order_by((MunicipalityRow.kind == "ward").desc())
+    )
+    return session.execute(statement).scalars().all()
+
+
+def published_owners(session: Session, layer_id: str, codes: Sequence[str]) -> list[str]:
+    """Which of ``codes`` have published data in the layer."""
+    statement = select(DatasetRow.municipality_code).where(
+        DatasetRow.layer_id == layer_id,
+        DatasetRow.municipality_code.in_(codes),
+        DatasetRow.current_version_id.is_not(None),
+    )
+    return list(session.execute(statement).scalars())
+
+
+def features_at(session: Session, layer_id: str, owners: Sequence[str], lon: float, lat: float) -> list[dict[str, Any]]:
+    """Properties of the layer's published features (of these owners) covering the point."""
+    statement = select(f.properties).where(
+        f.layer_id == layer_id,
+        f.municipality_code.in_(owners),
+        func.ST_Covers(f.geom, _point(lon, lat)),
+    )
+    return list(session.execute(statement).scalars())

@@ -1,0 +1,1 @@
+"""Pure geographic helpers shared by the API: coordinate reference systems and their URIs."""
