@@ -45,6 +45,15 @@ if [ ! -e "$stamp" ]; then
   rm -f .venv/.installed-* && touch "$stamp"
 fi
 
+# ogctests (the OGC API Features conformance suite) pins an older pytest and httpx: its own venv.
+stamp_ogc=".venv-ogctests/.installed-ogctests-0.1.15"
+if [ ! -e "$stamp_ogc" ]; then
+  echo "setup: installing ogctests into .venv-ogctests"
+  [ -x .venv-ogctests/bin/python ] || python3 -m venv .venv-ogctests
+  .venv-ogctests/bin/pip install --quiet --disable-pip-version-check ogctests==0.1.15
+  touch "$stamp_ogc"
+fi
+
 # Front-end packages (Leaflet), served by the app itself: reinstalled when the lock changes.
 stamp_js="node_modules/.installed-$(sha256sum package-lock.json | cut -c1-16)"
 if [ ! -e "$stamp_js" ]; then

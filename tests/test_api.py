@@ -6,10 +6,10 @@ import shapely
 pytestmark = pytest.mark.db
 
 
-def test_collections_list_every_layer_with_published_counts(client, catalog):
-    response = client.get("/api/collections")
+def test_layers_list_every_catalog_layer_with_published_counts(client, catalog):
+    response = client.get("/api/layers")
     assert response.status_code == 200
-    collections = {c["id"]: c for c in response.json()["collections"]}
+    collections = {c["id"]: c for c in response.json()["layers"]}
     assert set(collections) == set(catalog)
     assert collections["evacuation_sites"]["numberPublished"] == 5455
     assert collections["aed"]["numberPublished"] == 0  # in the catalog, no datasets yet

@@ -16,7 +16,7 @@ async function getJSON(url, signal) {
   return body;
 }
 
-export const listCollections = () => getJSON(urls.collections()).then((b) => b.collections);
+export const listLayers = () => getJSON(urls.layers()).then((b) => b.layers);
 
 /** Features of a layer in a bbox [minLon, minLat, maxLon, maxLat]. */
 export const getItems = (layerId, bbox, limit, signal) =>

@@ -1,5 +1,5 @@
 // Bootstrap: the only module that knows all the others.
-import { getItems, listCollections } from "./api.js";
+import { getItems, listLayers } from "./api.js";
 import { pick, t } from "./i18n.js";
 import { addAttribution, createMap, drawFeatures, onMoveEnd, removeDrawn, visibleBbox, zoomOf } from "./map.js";
 import { popupContent, renderPanel } from "./ui.js";
@@ -80,7 +80,7 @@ onMoveEnd(map, () => {
   timer = setTimeout(refreshAll, 150);
 });
 
-listCollections()
+listLayers()
   .then((collections) => {
     state.collections = collections;
     const attributions = new Set(collections.filter((c) => c.numberPublished).map((c) => c.layer.source.attribution.ja));

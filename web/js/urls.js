@@ -1,5 +1,5 @@
 // Every API path the viewer uses, in one place (mirrors mapsvc/api/routers).
 export const urls = {
-  collections: () => "/api/collections",
+  layers: () => "/api/layers",
   items: (layerId, params) => `/api/collections/${encodeURIComponent(layerId)}/items?${new URLSearchParams(params)}`,
 };

@@ -1,12 +1,13 @@
 """One router per resource."""
 
-from mapsvc.api.routers import collections, datasets, health, municipalities, ogc, places
+from mapsvc.api.routers import collections, datasets, downloads, health, municipalities, ogc, places
 
 ROUTERS = (
     health.router,
     ogc.router,
     collections.router,
     places.router,
+    downloads.router,
     municipalities.router,
     datasets.router,
 )

@@ -1,0 +1,115 @@
+"""Whole-layer downloads (GeoJSON, CSV for Excel, GeoPackage), streamed in constant memory."""
+
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+import pyogrio.raw
+import shapely
+from sqlalchemy.orm import Session, sessionmaker
+
+from layers import GeometryType, LayerDefinition
+from mapsvc.db import downloads as sql
+
+BATCH = 2000
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> Any:
+    """A cell Excel will not run: text starting like a formula gets a leading apostrophe (OWASP)."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return "" if value is None else value
+
+
+def metadata(layer: LayerDefinition, updated: str | None) -> dict[str, Any]:
+    """Licence, attribution and update date, repeated in every download."""
+    return {"license": {"name": layer.source.license.name, "url": str(layer.source.license.url)},
+            "attribution": layer.source.attribution.model_dump(),
+            "notice": layer.source.notice.model_dump() if layer.source.notice else None,
+            "updated": updated}
+
+
+def geojson_chunks(sessions: sessionmaker[Session], layer: LayerDefinition, owner: str | None) -> Iterator[bytes]:
+    """A FeatureCollection written as it is read, a batch at a time."""
+    with sessions() as session:
+        head = {"type": "FeatureCollection", "name": layer.id} | metadata(layer, sql.updated(session, layer.id))
+        yield orjson.dumps(head)[:-1] + b',"features":['
+        pieces: list[bytes] = []
+        separator = b""
+        for feature_id, geometry, properties in sql.stream(session, layer.id, owner, BATCH):
+            pieces.append(orjson.dumps({"type": "Feature", "id": feature_id, "geometry": orjson.Fragment(geometry),
+                                        "properties": orjson.Fragment(properties)}))
+            if len(pieces) == 500:  # a chunk per 500 features: few, large writes
+                yield separator + b",".join(pieces)
+                separator, pieces = b",", []
+        if pieces:
+            yield separator + b",".join(pieces)
+        yield b"]}"
+
+
+def csv_chunks(sessions: sessionmaker[Session], layer: LayerDefinition, owner: str | None,
+               encoding: str) -> Iterator[bytes]:  # fmt: skip
+    """CSV that opens correctly in Japanese Excel: UTF-8 with BOM (or CP932), CRLF, safe cells."""
+    names = [a.name for a in layer.attributes]
+    point = layer.geometry_type is GeometryType.POINT
+    header = ["id", *(["longitude", "latitude"] if point else ["wkt"]), *names]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(header)
+    yield ("\ufeff" if encoding == "utf-8" else "").encode() + buffer.getvalue().encode(encoding, "replace")
+    buffer.seek(0)
+    buffer.truncate()
+    with sessions() as session:
+        for count, (feature_id, geometry, properties) in enumerate(
+            sql.stream(session, layer.id, owner, BATCH, wkt=True), start=1
+        ):
+            props = orjson.loads(properties)
+            shape = shapely.from_wkt(geometry)
+            place = [f"{shape.x:.6f}", f"{shape.y:.6f}"] if point and shape.geom_type == "Point" else [geometry]
+            writer.writerow([feature_id, *place, *(safe_cell(props.get(n)) for n in names)])
+            if count % 500 == 0:
+                yield buffer.getvalue().encode(encoding, "replace")
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue().encode(encoding, "replace")
+
+
+def write_geopackage(sessions: sessionmaker[Session], layer: LayerDefinition, owner: str | None) -> Path:
+    """A GeoPackage on disk, appended a batch at a time (the caller streams and deletes it)."""
+    directory = Path(tempfile.mkdtemp(prefix="mapsvc-download-"))
+    path = directory / f"{layer.id}.gpkg"
+    fields = [a.name for a in layer.attributes]
+    geometry_type = {"point": "Point", "line": "MultiLineString", "polygon": "MultiPolygon"}[layer.geometry_type.value]
+    with sessions() as session:
+        batch: list[tuple[str, str, str]] = []
+        appended = False
+
+        def flush() -> None:
+            nonlocal appended
+            props = [orjson.loads(p) for _, _, p in batch]
+            columns = [np.array(["" if (v := p.get(n)) is None else str(v) for p in props], dtype=object)
+                       for n in fields]
+            geometries = np.array(shapely.to_wkb(shapely.from_wkt([g for _, g, _ in batch])), dtype=object)
+            pyogrio.raw.write(str(path), geometries, [np.array([i for i, _, _ in batch], dtype=object), *columns],
+                              ["id", *fields], layer=layer.id, driver="GPKG", geometry_type=geometry_type,
+                              crs="EPSG:4326", append=appended, promote_to_multi=geometry_type != "Point")
+            appended = True
+            batch.clear()
+
+        for row in sql.stream(session, layer.id, owner, BATCH, wkt=True):
+            batch.append(row)
+            if len(batch) >= BATCH:
+                flush()
+        if batch:
+            flush()
+    return path
