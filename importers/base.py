@@ -60,7 +60,6 @@ class Feature:
     geometry: BaseGeometry
     properties: Mapping[str, JSONValue]
     key: str = ""  # unique in the file: the source ID (with "~n" on its nth use) or "r<row>"
-    key: str = ""  # unique within the file: the source ID (+ "~n" on its nth repeat) or "r<row>"
 
     @property
     def __geo_interface__(self) -> dict[str, Any]:

@@ -235,7 +235,9 @@ def _batch(
         if source_id is not None:
             key = _key(str(source_id), record.row, layer, report, state)
         report.accepted += 1
-        yield Feature(record.row, None if source_id is None else str(source_id), geometry, properties, key)
+        yield Feature(
+            record.row, None if source_id is None else str(source_id), geometry, properties, key
+        )
 
 
 def _key(key: str, row: int, layer: LayerDefinition, report: ImportReport, state: _State) -> str:

@@ -30,7 +30,7 @@ def test_geojson_download_has_every_feature_and_the_licence(live):
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/geo+json"
     assert 'filename="schools.geojson"' in response.headers["content-disposition"]
-    assert "rel=\"license\"" in response.headers["link"]
+    assert 'rel="license"' in response.headers["link"]
     body = json.loads(response.content)
     assert len(body["features"]) == 3412 and len({f["id"] for f in body["features"]}) == 3412
     assert body["license"]["url"].startswith("https://nlftp.mlit.go.jp/")
@@ -43,16 +43,21 @@ def test_csv_download_opens_in_japanese_excel(live):
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert len(rows) == 92
     assert {"id", "longitude", "latitude", "name", "school_class"} <= set(rows[0])
-    sjis = live.get("/api/collections/schools/download.csv", params={"municipality": "272027", "encoding": "cp932"})
+    sjis = live.get(
+        "/api/collections/schools/download.csv",
+        params={"municipality": "272027", "encoding": "cp932"},
+    )
     assert sjis.headers["content-type"] == "text/csv; charset=shift_jis"
     assert "和泉高等学校" in sjis.content.decode("cp932")
 
 
 def test_geopackage_download_reads_back(live, tmp_path):
-    response = live.get("/api/collections/shelters/download.gpkg", params={"municipality": "272027"})
+    response = live.get(
+        "/api/collections/shelters/download.gpkg", params={"municipality": "272027"}
+    )
     path = tmp_path / "shelters.gpkg"
     path.write_bytes(response.content)
-    meta, _, geometry, fields = pyogrio.raw.read(str(path))
+    meta, _, geometry, _ = pyogrio.raw.read(str(path))
     assert len(geometry) == 84 and "name" in list(meta["fields"])
 
 
@@ -64,13 +69,29 @@ def test_no_published_data_is_a_404(live):
 def test_formula_cells_are_escaped_in_csv_and_verbatim_in_geojson(scratch):
     settings, engine = scratch
     header = ["名称", "緯度", "経度", "備考"]
-    rows = [["=HYPERLINK(\"http://evil\")", "34.4571", "135.3745", "+1+1"], ["@SUM(A1)", "34.457", "135.3744", "-2"]]
+    rows = [
+        ['=HYPERLINK("http://evil")', "34.4571", "135.3745", "+1+1"],
+        ["@SUM(A1)", "34.457", "135.3744", "-2"],
+    ]
     with make_sessionmaker(engine)() as session:
-        upload_file(session, settings, load_catalog()["aed"], "272027", v.to_csv(header, rows), "f.csv",
-                    UploadRequest(publish=True), "test")
+        upload_file(
+            session,
+            settings,
+            load_catalog()["aed"],
+            "272027",
+            v.to_csv(header, rows),
+            "f.csv",
+            UploadRequest(publish=True),
+            "test",
+        )
     with TestClient(create_app(settings)) as client:
         table = client.get("/api/collections/aed/download.csv").content.decode("utf-8-sig")
         cells = {row["name"]: row["note"] for row in csv.DictReader(io.StringIO(table))}
-        assert cells == {"'=HYPERLINK(\"http://evil\")": "'+1+1", "'@SUM(A1)": "'-2"}
-        features = json.loads(client.get("/api/collections/aed/download.geojson").content)["features"]
-        assert {f["properties"]["name"] for f in features} == {'=HYPERLINK("http://evil")', "@SUM(A1)"}
+        assert cells == {'\'=HYPERLINK("http://evil")': "'+1+1", "'@SUM(A1)": "'-2"}
+        features = json.loads(client.get("/api/collections/aed/download.geojson").content)[
+            "features"
+        ]
+        assert {f["properties"]["name"] for f in features} == {
+            '=HYPERLINK("http://evil")',
+            "@SUM(A1)",
+        }

@@ -3,7 +3,6 @@
 import subprocess
 from pathlib import Path
 
-import httpx
 import pytest
 import shapely
 from pyproj import Transformer
@@ -26,12 +25,23 @@ def test_the_ogctests_part_1_core_suite_passes(server, tmp_path):
     # ogctests lives in its own venv (it pins an older pytest and httpx); an empty config keeps
     # this project's pytest settings (warnings as errors) out of its run.
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
-    script = ("import sys; from ogctests.main import run_ogctests; "
-              "raise SystemExit(run_ogctests('features/core', sys.argv[1], "
-              "['-q', '-rfE', '-p', 'no:cacheprovider', '-c', sys.argv[2]]))")
-    result = subprocess.run([str(OGCTESTS), "-c", script, f"{server}/api", str(tmp_path / "pytest.ini")],
-                            capture_output=True, text=True, cwd=tmp_path, timeout=600, check=False)
-    summary = next((line for line in reversed(result.stdout.splitlines()) if " in " in line), result.stdout[-500:])
+    script = (
+        "import sys; from ogctests.main import run_ogctests; "
+        "raise SystemExit(run_ogctests('features/core', sys.argv[1], "
+        "['-q', '-rfE', '-p', 'no:cacheprovider', '-c', sys.argv[2]]))"
+    )
+    result = subprocess.run(
+        [str(OGCTESTS), "-c", script, f"{server}/api", str(tmp_path / "pytest.ini")],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=600,
+        check=False,
+    )
+    summary = next(
+        (line for line in reversed(result.stdout.splitlines()) if " in " in line),
+        result.stdout[-500:],
+    )
     assert result.returncode == 0, result.stdout[-6000:]
     assert "failed" not in summary and "error" not in summary and "29 passed" in summary, summary
 
@@ -50,8 +60,13 @@ def test_landing_conformance_and_openapi_30(client):
 
 def test_collections_list_published_layers_and_the_catalog_lists_all(client, catalog):
     collections = {c["id"]: c for c in client.get("/api/collections").json()["collections"]}
-    assert set(collections) == {"evacuation_sites", "shelters", "schools", "public_facilities",
-                                "municipal_boundaries"}
+    assert set(collections) == {
+        "evacuation_sites",
+        "shelters",
+        "schools",
+        "public_facilities",
+        "municipal_boundaries",
+    }
     sites = collections["evacuation_sites"]
     assert sites["crs"][0] == "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
     minx, miny, maxx, maxy = sites["extent"]["spatial"]["bbox"][0]
@@ -75,8 +90,14 @@ def test_output_crs_flips_axes_as_the_crs_defines(client):
 def test_bbox_crs_in_plane_rectangular_metres(client):
     # Around central Kishiwada, in zone VI with the northing first (the CRS's axis order).
     box = "-170000,-58000,-166000,-53000"
-    body = client.get("/api/collections/shelters/items", params={
-        "bbox": box, "bbox-crs": "http://www.opengis.net/def/crs/EPSG/0/6674", "limit": 1000}).json()
+    body = client.get(
+        "/api/collections/shelters/items",
+        params={
+            "bbox": box,
+            "bbox-crs": "http://www.opengis.net/def/crs/EPSG/0/6674",
+            "limit": 1000,
+        },
+    ).json()
     assert body["numberReturned"] > 5
     to_zone6 = Transformer.from_crs(4326, 6674, always_xy=True)
     for feature in body["features"]:
@@ -88,23 +109,39 @@ def test_bbox_crs_in_plane_rectangular_metres(client):
 
 def test_properties_sortby_filters_and_paging(client):
     url = "/api/collections/schools/items"
-    body = client.get(url, params={"municipality": "272027", "school_class": "16001",
-                                   "properties": "name,school_class", "sortby": "-name", "limit": 100}).json()
+    body = client.get(
+        url,
+        params={
+            "municipality": "272027",
+            "school_class": "16001",
+            "properties": "name,school_class",
+            "sortby": "-name",
+            "limit": 100,
+        },
+    ).json()
     names = [f["properties"]["name"] for f in body["features"]]
     assert names == sorted(names, reverse=True) and len(names) > 10
     assert all(set(f["properties"]) <= {"name", "school_class"} for f in body["features"])
     assert {f["properties"]["school_class"] for f in body["features"]} == {"16001"}
     page = client.get(url, params={"limit": 1000}).json()
     assert page["numberMatched"] == 3412
-    next_page = client.get(next(link["href"] for link in page["links"] if link["rel"] == "next")).json()
+    next_page = client.get(
+        next(link["href"] for link in page["links"] if link["rel"] == "next")
+    ).json()
     assert any(link["rel"] == "prev" for link in next_page["links"])
-    for bad in ({"sortby": "nonexistent"}, {"properties": "password"}, {"tsunami": "yes"}, {"school_class": "1",
-                                                                                           "x": "1"}):
+    for bad in (
+        {"sortby": "nonexistent"},
+        {"properties": "password"},
+        {"tsunami": "yes"},
+        {"school_class": "1", "x": "1"},
+    ):
         assert client.get(url, params=bad).status_code == 400
 
 
 def test_feature_ids_are_stable_source_keys(client):
-    body = client.get("/api/collections/evacuation_sites/items", params={"municipality": "272027", "limit": 1}).json()
+    body = client.get(
+        "/api/collections/evacuation_sites/items", params={"municipality": "272027", "limit": 1}
+    ).json()
     feature = body["features"][0]
     assert feature["id"] == "272027-" + feature["properties"]["common_id"]
     item = client.get(f"/api/collections/evacuation_sites/items/{feature['id']}")
@@ -120,35 +157,49 @@ def test_etag_304_cache_control_head_and_cors(client):
     again = client.get(url, headers={"If-None-Match": first.headers["etag"]})
     assert again.status_code == 304 and again.content == b""
     head = client.head(url)
-    assert head.status_code == 200 and head.content == b"" and head.headers["etag"] == first.headers["etag"]
+    assert (
+        head.status_code == 200
+        and head.content == b""
+        and head.headers["etag"] == first.headers["etag"]
+    )
     cors = client.get(url, headers={"Origin": "https://bot.example"})
     assert cors.headers["access-control-allow-origin"] == "*"
 
 
 def test_the_etag_changes_when_a_new_version_is_published(client, session, catalog):
-    from mapsvc.services.versions import SourceFile, publish, stage  # noqa: PLC0415
-    from importers import ImportReport, read_geojson, to_features  # noqa: PLC0415
+    from importers import ImportReport, read_geojson, to_features
+    from mapsvc.services.versions import SourceFile, publish, stage
 
     url = "/api/collections/public_facilities/items?municipality=272027&limit=5"
     before = client.get(url).headers["etag"]
     content = b'{"type":"Feature","properties":{"P05_003":"x","P05_002":"1"},"geometry":{"type":"Point","coordinates":[135.37,34.46]}}'
     report = ImportReport()
-    version, _ = stage(session, layer_id="public_facilities", municipality_code="272027",
-                       source=SourceFile(content, "x.geojson", "geojson"),
-                       features=to_features(read_geojson(content), catalog["public_facilities"], report),
-                       report=report, actor="test")
+    version, _ = stage(
+        session,
+        layer_id="public_facilities",
+        municipality_code="272027",
+        source=SourceFile(content, "x.geojson", "geojson"),
+        features=to_features(read_geojson(content), catalog["public_facilities"], report),
+        report=report,
+        actor="test",
+    )
     publish(session, version.id, "test")
     after = client.get(url, headers={"If-None-Match": before})
     assert after.status_code == 200 and after.headers["etag"] != before
 
 
 def test_an_exhausted_pool_answers_503_with_retry_after(test_settings, demo):
-    from fastapi.testclient import TestClient  # noqa: PLC0415
+    from fastapi.testclient import TestClient
 
-    from mapsvc.app import create_app  # noqa: PLC0415
+    from mapsvc.app import create_app
 
-    tight = test_settings.model_copy(update={"database": test_settings.database.model_copy(
-        update={"pool_size": 1, "pool_timeout_s": 0.2})})
+    tight = test_settings.model_copy(
+        update={
+            "database": test_settings.database.model_copy(
+                update={"pool_size": 1, "pool_timeout_s": 0.2}
+            )
+        }
+    )
     app = create_app(tight)
     with TestClient(app) as client:
         engine = app.state.sessionmaker.kw["bind"]
@@ -163,13 +214,34 @@ def test_an_exhausted_pool_answers_503_with_retry_after(test_settings, demo):
 
 
 def test_ogrinfo_reads_our_collections_through_gdals_oapif_driver(server):
-    listing = subprocess.run(["ogrinfo", "-ro", "-so", f"OAPIF:{server}/api"], capture_output=True, text=True,
-                             timeout=120, check=False)
+    listing = subprocess.run(
+        ["ogrinfo", "-ro", "-so", f"OAPIF:{server}/api"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert listing.returncode == 0, listing.stderr
     assert "evacuation_sites" in listing.stdout and "schools" in listing.stdout
-    features = subprocess.run(["ogrinfo", "-ro", "-al", "-q", f"OAPIF:{server}/api", "shelters",
-                               "-spat", "135.36", "34.45", "135.40", "34.49"],
-                              capture_output=True, text=True, timeout=120, check=False)
+    features = subprocess.run(
+        [
+            "ogrinfo",
+            "-ro",
+            "-al",
+            "-q",
+            f"OAPIF:{server}/api",
+            "shelters",
+            "-spat",
+            "135.36",
+            "34.45",
+            "135.40",
+            "34.49",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert features.returncode == 0, features.stderr
     assert "大芝地区公民館" in features.stdout
     point = shapely.Point(135.392374, 34.484901)

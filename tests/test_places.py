@@ -13,8 +13,10 @@ CITY_HALL = {"lon": 135.3716, "lat": 34.4603}  # Kishiwada city hall
 
 
 def test_nearest_flood_sites_with_geodesic_distance(client):
-    body = client.get("/api/nearest", params=CITY_HALL | {"layer": "evacuation_sites", "limit": 5,
-                                                           "flood": "true"}).json()
+    body = client.get(
+        "/api/nearest",
+        params=CITY_HALL | {"layer": "evacuation_sites", "limit": 5, "flood": "true"},
+    ).json()
     distances = [f["properties"]["distance_m"] for f in body["features"]]
     assert len(distances) == 5 and distances == sorted(distances)
     assert all(f["properties"]["flood"] is True for f in body["features"])
@@ -23,34 +25,54 @@ def test_nearest_flood_sites_with_geodesic_distance(client):
 
 
 def test_nearest_is_exact_against_a_full_scan(client, session):
-    from sqlalchemy import text  # noqa: PLC0415
+    from sqlalchemy import text
 
-    expected = session.execute(text(
-        "SELECT municipality_code || '-' || feature_key FROM published_feature WHERE layer_id = 'schools' "
-        "ORDER BY ST_Distance(geom::geography, ST_Point(:lon, :lat, 4326)::geography) LIMIT 10"), CITY_HALL
-    ).scalars().all()
+    expected = (
+        session.execute(
+            text(
+                "SELECT municipality_code || '-' || feature_key FROM published_feature WHERE layer_id = 'schools' "
+                "ORDER BY ST_Distance(geom::geography, ST_Point(:lon, :lat, 4326)::geography) LIMIT 10"
+            ),
+            CITY_HALL,
+        )
+        .scalars()
+        .all()
+    )
     body = client.get("/api/nearest", params=CITY_HALL | {"layer": "schools", "limit": 10}).json()
     assert [f["id"] for f in body["features"]] == expected
 
 
-@pytest.mark.parametrize("params", [
-    {"lon": 34.46, "lat": 135.37, "layer": "schools"},  # swapped
-    {"lon": 0, "lat": 0, "layer": "schools"},
-    {"lon": 135.37, "lat": 34.46, "layer": "nope"},
-    {"lon": 135.37, "lat": 34.46, "layer": "schools", "limit": 500},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"lon": 34.46, "lat": 135.37, "layer": "schools"},  # swapped
+        {"lon": 0, "lat": 0, "layer": "schools"},
+        {"lon": 135.37, "lat": 34.46, "layer": "nope"},
+        {"lon": 135.37, "lat": 34.46, "layer": "schools", "limit": 500},
+    ],
+)
 def test_nearest_refuses_bad_questions(client, params):
     assert client.get("/api/nearest", params=params).status_code in (400, 404)
 
 
 def _publish_flood_zone(session, catalog, owner: str, ring: list[list[float]]) -> None:
-    content = json.dumps({"type": "Feature", "properties": {"A31a_205": "2", "A31a_202": "津田川"},
-                          "geometry": {"type": "Polygon", "coordinates": [ring]}}).encode()
+    content = json.dumps(
+        {
+            "type": "Feature",
+            "properties": {"A31a_205": "2", "A31a_202": "津田川"},
+            "geometry": {"type": "Polygon", "coordinates": [ring]},
+        }
+    ).encode()
     report = ImportReport()
-    version, _ = stage(session, layer_id="flood_hazard", municipality_code=owner,
-                       source=SourceFile(content, "flood.geojson", "geojson"),
-                       features=to_features(read_geojson(content), catalog["flood_hazard"], report),
-                       report=report, actor="test")
+    version, _ = stage(
+        session,
+        layer_id="flood_hazard",
+        municipality_code=owner,
+        source=SourceFile(content, "flood.geojson", "geojson"),
+        features=to_features(read_geojson(content), catalog["flood_hazard"], report),
+        report=report,
+        actor="test",
+    )
     publish(session, version.id, "test")
 
 
@@ -59,15 +81,21 @@ def test_point_says_no_data_until_something_is_published(client, session, catalo
     assert before["municipality"]["code"] == "272027"
     flood = next(h for h in before["hazards"] if h["layer"] == "flood_hazard")
     assert flood["status"] == "no_data" and "safe" in flood["summary"]["en"]
-    _publish_flood_zone(session, catalog, "270008", [[135.36, 34.45], [135.38, 34.45], [135.38, 34.47],
-                                                     [135.36, 34.47], [135.36, 34.45]])
+    _publish_flood_zone(
+        session,
+        catalog,
+        "270008",
+        [[135.36, 34.45], [135.38, 34.45], [135.38, 34.47], [135.36, 34.47], [135.36, 34.45]],
+    )
     inside = client.get("/api/point", params=CITY_HALL).json()
     flood = next(h for h in inside["hazards"] if h["layer"] == "flood_hazard")
     assert flood["status"] == "inside"
     assert flood["classes"][0]["label"]["en"] == "0.5 to 3 m"
     assert flood["nearest_evacuation_site"]["name"] == "千亀利公園"
     outside = client.get("/api/point", params={"lon": 135.40, "lat": 34.43}).json()
-    assert next(h for h in outside["hazards"] if h["layer"] == "flood_hazard")["status"] == "outside"
+    assert (
+        next(h for h in outside["hazards"] if h["layer"] == "flood_hazard")["status"] == "outside"
+    )
     landslide = next(h for h in outside["hazards"] if h["layer"] == "landslide_hazard")
     assert landslide["status"] == "no_data"
 

@@ -22,7 +22,9 @@ class NotModified(Exception):
         self.etag = etag
 
 
-def etag_for(request: Request, session: Session, layer_ids: Sequence[str], variant: str = "") -> str:
+def etag_for(
+    request: Request, session: Session, layer_ids: Sequence[str], variant: str = ""
+) -> str:
     """The ETag of this URL given the layers' published versions; raises NotModified on a match.
 
     Checked before the response is built, so a revalidation costs one small query.
@@ -30,7 +32,9 @@ def etag_for(request: Request, session: Session, layer_ids: Sequence[str], varia
     state = layer_state(session, layer_ids)
     digest = hashlib.sha256(f"{state}|{request.url.path}?{request.url.query}|{variant}".encode())
     etag = f'"{digest.hexdigest()[:32]}"'
-    if etag in [t.strip().removeprefix("W/") for t in request.headers.get("if-none-match", "").split(",")]:
+    if etag in [
+        t.strip().removeprefix("W/") for t in request.headers.get("if-none-match", "").split(",")
+    ]:
         raise NotModified(etag)
     return etag
 

@@ -37,12 +37,18 @@ def add_exception_handlers(app: FastAPI) -> None:
     @app.exception_handler(SATimeoutError)
     async def pool_exhausted(_: Request, __: SATimeoutError) -> JSONResponse:
         # Every connection is busy: tell clients (and the proxy) to come back, never a 500.
-        body = _body("busy", "混み合っています。少し待ってからもう一度お試しください", "Busy: please retry shortly")
+        body = _body(
+            "busy",
+            "混み合っています。少し待ってからもう一度お試しください",
+            "Busy: please retry shortly",
+        )
         return JSONResponse(body, status_code=503, headers={"Retry-After": "2"})
 
     @app.exception_handler(OperationalError)
     async def database_unavailable(_: Request, __: OperationalError) -> JSONResponse:
-        body = _body("unavailable", "一時的に利用できません", "Temporarily unavailable: please retry shortly")
+        body = _body(
+            "unavailable", "一時的に利用できません", "Temporarily unavailable: please retry shortly"
+        )
         return JSONResponse(body, status_code=503, headers={"Retry-After": "5"})
 
     @app.exception_handler(LayerNotFound)

@@ -67,4 +67,6 @@ def add_openapi_30(app: FastAPI) -> None:
 
     @app.get("/api/openapi.json", include_in_schema=False, name="openapi30")
     def serve(request: Request) -> JSONResponse:
-        return JSONResponse(openapi_30(request.app), media_type="application/vnd.oai.openapi+json;version=3.0")
+        return JSONResponse(
+            openapi_30(request.app), media_type="application/vnd.oai.openapi+json;version=3.0"
+        )

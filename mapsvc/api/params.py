@@ -11,7 +11,18 @@ from layers import AttributeType, LayerDefinition
 from mapsvc.errors import InvalidParameter
 from mapsvc.geo.crs import SUPPORTED, OutputCrs, parse_crs
 
-COMMON = {"f", "limit", "offset", "bbox", "bbox-crs", "crs", "datetime", "properties", "sortby", "municipality"}
+COMMON = {
+    "f",
+    "limit",
+    "offset",
+    "bbox",
+    "bbox-crs",
+    "crs",
+    "datetime",
+    "properties",
+    "sortby",
+    "municipality",
+}
 
 
 def reject_unknown(request: Request, allowed: Iterable[str]) -> None:
@@ -29,7 +40,10 @@ def crs_param(value: str | None, name: str = "crs") -> OutputCrs:
     crs = parse_crs(value)
     if crs is None:
         names = ", ".join(c.uri for c in SUPPORTED)
-        raise InvalidParameter(f"{name} に対応していない座標系です（{names}）", f"Unsupported {name} (use one of: {names})")
+        raise InvalidParameter(
+            f"{name} に対応していない座標系です（{names}）",
+            f"Unsupported {name} (use one of: {names})",
+        )
     return crs
 
 
@@ -51,7 +65,11 @@ def parse_bbox(value: str | None, srid: int) -> tuple[float, float, float, float
         raise InvalidParameter(*message)
     min_x, min_y, max_x, max_y = numbers
     in_degrees = srid in (4326, 6668)
-    if min_x > max_x or min_y > max_y or (in_degrees and not (-180 <= min_x <= max_x <= 180 and -90 <= min_y <= max_y <= 90)):
+    if (
+        min_x > max_x
+        or min_y > max_y
+        or (in_degrees and not (-180 <= min_x <= max_x <= 180 and -90 <= min_y <= max_y <= 90))
+    ):
         raise InvalidParameter(*message)
     return min_x, min_y, max_x, max_y
 
@@ -68,7 +86,9 @@ def parse_properties(value: str | None, layer: LayerDefinition) -> tuple[str, ..
     names = tuple(n.strip() for n in value.split(",") if n.strip())
     unknown = [n for n in names if n not in attribute_names(layer)]
     if unknown:
-        raise InvalidParameter(f"不明な属性です：{', '.join(unknown)}", f"Unknown properties: {', '.join(unknown)}")
+        raise InvalidParameter(
+            f"不明な属性です：{', '.join(unknown)}", f"Unknown properties: {', '.join(unknown)}"
+        )
     return names
 
 
@@ -82,7 +102,9 @@ def parse_sortby(value: str | None, layer: LayerDefinition) -> tuple[tuple[str, 
         descending = item.startswith("-")
         name = item.lstrip("+-").strip()
         if name not in attribute_names(layer):
-            raise InvalidParameter(f"並べ替えに使えない属性です：{name}", f"Cannot sort by {name!r}")
+            raise InvalidParameter(
+                f"並べ替えに使えない属性です：{name}", f"Cannot sort by {name!r}"
+            )
         keys.append((name, descending))
     if len(keys) > 3:
         raise InvalidParameter("並べ替えの項目は3つまでです", "sortby takes at most three keys")
@@ -98,13 +120,18 @@ def attribute_filters(request: Request, layer: LayerDefinition) -> dict[str, Any
             continue
         if attribute.type is AttributeType.FLAG:
             if raw.lower() not in ("true", "false"):
-                raise InvalidParameter(f"{attribute.name} は true か false です", f"{attribute.name} must be true or false")
+                raise InvalidParameter(
+                    f"{attribute.name} は true か false です",
+                    f"{attribute.name} must be true or false",
+                )
             filters[attribute.name] = raw.lower() == "true"
         elif attribute.type in (AttributeType.INTEGER, AttributeType.NUMBER):
             try:
                 number = float(raw)
             except ValueError:
-                raise InvalidParameter(f"{attribute.name} は数値です", f"{attribute.name} must be a number") from None
+                raise InvalidParameter(
+                    f"{attribute.name} は数値です", f"{attribute.name} must be a number"
+                ) from None
             filters[attribute.name] = int(number) if number.is_integer() else number
         else:
             filters[attribute.name] = raw[:200]

@@ -26,7 +26,9 @@ def stream(session: Session, layer_id: str, owner: str | None, batch: int,
     )
     if owner is not None:
         statement = statement.where(f.municipality_code == owner)
-    result = session.execute(statement, execution_options={"stream_results": True, "yield_per": batch})
+    result = session.execute(
+        statement, execution_options={"stream_results": True, "yield_per": batch}
+    )
     for row in result:
         yield row[0], row[1], row[2]
 

@@ -70,7 +70,7 @@ class FeatureQuery:
 
 def public_id() -> ColumnElement[str]:
     """The stable public id: ``<municipality>-<feature key>``."""
-    return f.municipality_code.concat("-").concat(f.feature_key)  # type: ignore[no-any-return]
+    return f.municipality_code.concat("-").concat(f.feature_key)
 
 
 def _geometry_json(crs: OutputCrs) -> ColumnElement[str]:
@@ -78,7 +78,7 @@ def _geometry_json(crs: OutputCrs) -> ColumnElement[str]:
     if crs.north_first:
         geometry = func.ST_FlipCoordinates(geometry)
     # options 0: no "crs" member inside the geometry (the Content-Crs header says it)
-    return func.ST_AsGeoJSON(geometry, crs.decimals, 0)  # type: ignore[no-any-return]
+    return func.ST_AsGeoJSON(geometry, crs.decimals, 0)
 
 
 def _properties_json(keys: tuple[str, ...] | None) -> ColumnElement[str]:
@@ -86,7 +86,7 @@ def _properties_json(keys: tuple[str, ...] | None) -> ColumnElement[str]:
         return text("published_feature.properties::text")  # type: ignore[return-value]
     # Only the asked-for keys, each a bound parameter.
     pairs = [item for key in keys for item in (literal(key), f.properties[key])]
-    return func.jsonb_strip_nulls(func.jsonb_build_object(*pairs)).op("::")(text("text"))  # type: ignore[no-any-return]
+    return func.jsonb_strip_nulls(func.jsonb_build_object(*pairs)).op("::")(text("text"))
 
 
 def _where(query: FeatureQuery) -> list[ColumnElement[bool]]:
@@ -128,10 +128,12 @@ def select_page(session: Session, query: FeatureQuery) -> Sequence[Row[tuple[str
         .limit(query.limit)
         .offset(query.offset)
     )
-    return session.execute(statement).all()  # type: ignore[return-value]
+    return session.execute(statement).all()
 
 
-def select_item(session: Session, layer_id: str, feature_id: str, crs: OutputCrs) -> Row[Any] | None:
+def select_item(
+    session: Session, layer_id: str, feature_id: str, crs: OutputCrs
+) -> Row[Any] | None:
     """One published feature by public id, or None."""
     code, _, key = feature_id.partition("-")
     statement = select(public_id(), _geometry_json(crs), _properties_json(None)).where(
@@ -157,7 +159,9 @@ def count_matched(session: Session, query: FeatureQuery) -> int | None:
 def layer_state(session: Session, layer_ids: Sequence[str]) -> str:
     """A short hash of the published versions of the layers: it changes exactly when they do."""
     entry = DatasetRow.layer_id.concat(":").concat(func.coalesce(DatasetRow.current_version_id, 0))
-    statement = select(func.string_agg(entry, aggregate_order_by(literal(","), DatasetRow.id))).where(DatasetRow.layer_id.in_(bindparam("layers", expanding=True)))
+    statement = select(
+        func.string_agg(entry, aggregate_order_by(literal(","), DatasetRow.id))
+    ).where(DatasetRow.layer_id.in_(bindparam("layers", expanding=True)))
     state = session.execute(statement, {"layers": list(layer_ids)}).scalar_one() or ""
     return hashlib.sha256(state.encode()).hexdigest()[:20]
 
@@ -165,9 +169,11 @@ def layer_state(session: Session, layer_ids: Sequence[str]) -> str:
 def layer_extent(session: Session, layer_id: str) -> tuple[float, float, float, float] | None:
     """The bounding box of the layer's published features."""
     box = session.execute(
-        select(func.ST_XMin(func.ST_Extent(f.geom)), func.ST_YMin(func.ST_Extent(f.geom)),
-               func.ST_XMax(func.ST_Extent(f.geom)), func.ST_YMax(func.ST_Extent(f.geom)))
-        .where(f.layer_id == layer_id)
+        select(
+            func.ST_XMin(func.ST_Extent(f.geom)),
+            func.ST_YMin(func.ST_Extent(f.geom)),
+            func.ST_XMax(func.ST_Extent(f.geom)),
+            func.ST_YMax(func.ST_Extent(f.geom)),
+        ).where(f.layer_id == layer_id)
     ).one()
     return None if box[0] is None else (float(box[0]), float(box[1]), float(box[2]), float(box[3]))
-

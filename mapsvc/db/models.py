@@ -15,6 +15,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -193,3 +194,22 @@ class ApiKeyRow(Base):
     created_by: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     revoked_at: Mapped[datetime | None]
+
+
+class TileGeomRow(Base):
+    """A feature's geometry generalised for one zoom band, in EPSG:3857, cut into small pieces."""
+
+    __tablename__ = "tile_geom"
+    __table_args__ = (
+        Index(
+            "ix_tile_geom_version_band_geom", "version_id", "band", "geom", postgresql_using="gist"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("version.id", ondelete="CASCADE"))
+    feature_id: Mapped[int] = mapped_column(ForeignKey("feature.id", ondelete="CASCADE"))
+    band: Mapped[int] = mapped_column(SmallInteger)
+    geom: Mapped[WKBElement] = mapped_column(
+        Geometry(srid=3857, spatial_index=False), nullable=False
+    )

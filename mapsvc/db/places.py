@@ -38,18 +38,26 @@ def nearest(session: Session, layer_id: str, lon: float, lat: float, limit: int,
     c = candidates.subquery()
     distance = func.ST_Distance(func.geography(c.c.geom), func.geography(point))
     statement = (
-        select(c.c.id, func.ST_AsGeoJSON(c.c.geom, 6), c.c.properties.op("::")(literal_column("text")), distance)
+        select(
+            c.c.id,
+            func.ST_AsGeoJSON(c.c.geom, 6),
+            c.c.properties.op("::")(literal_column("text")),
+            distance,
+        )
         .order_by(distance)
         .limit(limit)
     )
-    return session.execute(statement).all()  # type: ignore[return-value]
+    return session.execute(statement).all()
 
 
 def municipalities_at(session: Session, lon: float, lat: float) -> Sequence[MunicipalityRow]:
     """The municipality and ward (if any) covering the point, ward first."""
     statement = (
         select(MunicipalityRow)
-        .where(MunicipalityRow.kind != "prefecture", func.ST_Covers(MunicipalityRow.boundary, _point(lon, lat)))
+        .where(
+            MunicipalityRow.kind != "prefecture",
+            func.ST_Covers(MunicipalityRow.boundary, _point(lon, lat)),
+        )
         .order_by((MunicipalityRow.kind == "ward").desc())
     )
     return session.execute(statement).scalars().all()
@@ -65,7 +73,9 @@ def published_owners(session: Session, layer_id: str, codes: Sequence[str]) -> l
     return list(session.execute(statement).scalars())
 
 
-def features_at(session: Session, layer_id: str, owners: Sequence[str], lon: float, lat: float) -> list[dict[str, Any]]:
+def features_at(
+    session: Session, layer_id: str, owners: Sequence[str], lon: float, lat: float
+) -> list[dict[str, Any]]:
     """Properties of the layer's published features (of these owners) covering the point."""
     statement = select(f.properties).where(
         f.layer_id == layer_id,

@@ -8,7 +8,7 @@ from typing import Any
 
 import shapely
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Row, Table, column, func, select, table, text
+from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
 from mapsvc.db.models import (
@@ -19,6 +19,7 @@ from mapsvc.db.models import (
     MunicipalityRow,
     VersionRow,
 )
+
 
 def count_published(session: Session) -> dict[str, int]:
     """Published feature count per layer."""

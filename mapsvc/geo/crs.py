@@ -10,8 +10,11 @@ EPSG_URI = "http://www.opengis.net/def/crs/EPSG/0/{}"
 
 @dataclass(frozen=True)
 class OutputCrs:
-    """A CRS a client may ask for: its EPSG code, whether its first axis is north (latitude or
-    northing, so coordinates are flipped from PostGIS's x/y), and decimals worth sending."""
+    """A CRS a client may ask for.
+
+    ``north_first``: its first axis is latitude or northing, so coordinates are flipped from
+    PostGIS's x/y; ``decimals``: what is worth sending (0.1 m in degrees, 1 cm in metres).
+    """
 
     uri: str
     srid: int

@@ -33,22 +33,36 @@ def safe_cell(value: Any) -> Any:
 
 def metadata(layer: LayerDefinition, updated: str | None) -> dict[str, Any]:
     """Licence, attribution and update date, repeated in every download."""
-    return {"license": {"name": layer.source.license.name, "url": str(layer.source.license.url)},
-            "attribution": layer.source.attribution.model_dump(),
-            "notice": layer.source.notice.model_dump() if layer.source.notice else None,
-            "updated": updated}
+    return {
+        "license": {"name": layer.source.license.name, "url": str(layer.source.license.url)},
+        "attribution": layer.source.attribution.model_dump(),
+        "notice": layer.source.notice.model_dump() if layer.source.notice else None,
+        "updated": updated,
+    }
 
 
-def geojson_chunks(sessions: sessionmaker[Session], layer: LayerDefinition, owner: str | None) -> Iterator[bytes]:
+def geojson_chunks(
+    sessions: sessionmaker[Session], layer: LayerDefinition, owner: str | None
+) -> Iterator[bytes]:
     """A FeatureCollection written as it is read, a batch at a time."""
     with sessions() as session:
-        head = {"type": "FeatureCollection", "name": layer.id} | metadata(layer, sql.updated(session, layer.id))
+        head = {"type": "FeatureCollection", "name": layer.id} | metadata(
+            layer, sql.updated(session, layer.id)
+        )
         yield orjson.dumps(head)[:-1] + b',"features":['
         pieces: list[bytes] = []
         separator = b""
         for feature_id, geometry, properties in sql.stream(session, layer.id, owner, BATCH):
-            pieces.append(orjson.dumps({"type": "Feature", "id": feature_id, "geometry": orjson.Fragment(geometry),
-                                        "properties": orjson.Fragment(properties)}))
+            pieces.append(
+                orjson.dumps(
+                    {
+                        "type": "Feature",
+                        "id": feature_id,
+                        "geometry": orjson.Fragment(geometry),
+                        "properties": orjson.Fragment(properties),
+                    }
+                )
+            )
             if len(pieces) == 500:  # a chunk per 500 features: few, large writes
                 yield separator + b",".join(pieces)
                 separator, pieces = b",", []
@@ -66,7 +80,9 @@ def csv_chunks(sessions: sessionmaker[Session], layer: LayerDefinition, owner: s
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(header)
-    yield ("\ufeff" if encoding == "utf-8" else "").encode() + buffer.getvalue().encode(encoding, "replace")
+    yield ("\ufeff" if encoding == "utf-8" else "").encode() + buffer.getvalue().encode(
+        encoding, "replace"
+    )
     buffer.seek(0)
     buffer.truncate()
     with sessions() as session:
@@ -75,7 +91,10 @@ def csv_chunks(sessions: sessionmaker[Session], layer: LayerDefinition, owner: s
         ):
             props = orjson.loads(properties)
             shape = shapely.from_wkt(geometry)
-            place = [f"{shape.x:.6f}", f"{shape.y:.6f}"] if point and shape.geom_type == "Point" else [geometry]
+            if point and isinstance(shape, shapely.Point):
+                place = [f"{shape.x:.6f}", f"{shape.y:.6f}"]
+            else:
+                place = [geometry]
             writer.writerow([feature_id, *place, *(safe_cell(props.get(n)) for n in names)])
             if count % 500 == 0:
                 yield buffer.getvalue().encode(encoding, "replace")
@@ -84,12 +103,16 @@ def csv_chunks(sessions: sessionmaker[Session], layer: LayerDefinition, owner: s
         yield buffer.getvalue().encode(encoding, "replace")
 
 
-def write_geopackage(sessions: sessionmaker[Session], layer: LayerDefinition, owner: str | None) -> Path:
+def write_geopackage(
+    sessions: sessionmaker[Session], layer: LayerDefinition, owner: str | None
+) -> Path:
     """A GeoPackage on disk, appended a batch at a time (the caller streams and deletes it)."""
     directory = Path(tempfile.mkdtemp(prefix="mapsvc-download-"))
     path = directory / f"{layer.id}.gpkg"
     fields = [a.name for a in layer.attributes]
-    geometry_type = {"point": "Point", "line": "MultiLineString", "polygon": "MultiPolygon"}[layer.geometry_type.value]
+    geometry_type = {"point": "Point", "line": "MultiLineString", "polygon": "MultiPolygon"}[
+        layer.geometry_type.value
+    ]
     with sessions() as session:
         batch: list[tuple[str, str, str]] = []
         appended = False
@@ -97,12 +120,25 @@ def write_geopackage(sessions: sessionmaker[Session], layer: LayerDefinition, ow
         def flush() -> None:
             nonlocal appended
             props = [orjson.loads(p) for _, _, p in batch]
-            columns = [np.array(["" if (v := p.get(n)) is None else str(v) for p in props], dtype=object)
-                       for n in fields]
-            geometries = np.array(shapely.to_wkb(shapely.from_wkt([g for _, g, _ in batch])), dtype=object)
-            pyogrio.raw.write(str(path), geometries, [np.array([i for i, _, _ in batch], dtype=object), *columns],
-                              ["id", *fields], layer=layer.id, driver="GPKG", geometry_type=geometry_type,
-                              crs="EPSG:4326", append=appended, promote_to_multi=geometry_type != "Point")
+            columns = [
+                np.array(["" if (v := p.get(n)) is None else str(v) for p in props], dtype=object)
+                for n in fields
+            ]
+            geometries = np.array(
+                shapely.to_wkb(shapely.from_wkt([g for _, g, _ in batch])), dtype=object
+            )
+            pyogrio.raw.write(
+                str(path),
+                geometries,
+                [np.array([i for i, _, _ in batch], dtype=object), *columns],
+                ["id", *fields],
+                layer=layer.id,
+                driver="GPKG",
+                geometry_type=geometry_type,
+                crs="EPSG:4326",
+                append=appended,
+                promote_to_multi=geometry_type != "Point",
+            )
             appended = True
             batch.clear()
 

@@ -46,7 +46,9 @@ def resolve_municipality(session: Session, value: str) -> tuple[str | None, str 
     return code, None
 
 
-def collection(layer: LayerDefinition, count: int, extent: tuple[float, ...] | None, base: str) -> dict[str, Any]:
+def collection(
+    layer: LayerDefinition, count: int, extent: tuple[float, ...] | None, base: str
+) -> dict[str, Any]:
     """A layer as an OGC API collection, with its catalog entry for clients that want it."""
     items = f"{base}/collections/{layer.id}/items"
     body: dict[str, Any] = {
@@ -59,8 +61,12 @@ def collection(layer: LayerDefinition, count: int, extent: tuple[float, ...] | N
         "links": [
             {"rel": "self", "type": "application/json", "href": f"{base}/collections/{layer.id}"},
             {"rel": "items", "type": "application/geo+json", "href": items},
-            {"rel": "license", "type": "text/html", "href": str(layer.source.license.url),
-             "title": layer.source.license.name},
+            {
+                "rel": "license",
+                "type": "text/html",
+                "href": str(layer.source.license.url),
+                "title": layer.source.license.name,
+            },
         ],
         "attribution": layer.source.attribution.ja,
         "numberPublished": count,
@@ -72,7 +78,9 @@ def collection(layer: LayerDefinition, count: int, extent: tuple[float, ...] | N
     return body
 
 
-def feature_page(session: Session, query: FeatureQuery, links: list[dict[str, str]], next_href: str) -> FeaturePage:
+def feature_page(
+    session: Session, query: FeatureQuery, links: list[dict[str, str]], next_href: str
+) -> FeaturePage:
     """An RFC 7946 FeatureCollection; geometry and properties pass through as PostGIS wrote them."""
     rows = features.select_page(session, query)
     body: dict[str, Any] = {
@@ -80,23 +88,49 @@ def feature_page(session: Session, query: FeatureQuery, links: list[dict[str, st
         "timeStamp": datetime.now(UTC).isoformat(timespec="seconds"),
         "numberReturned": len(rows),
         "features": [
-            {"type": "Feature", "id": feature_id, "geometry": orjson.Fragment(geometry),
-             "properties": orjson.Fragment(properties)}
+            {
+                "type": "Feature",
+                "id": feature_id,
+                "geometry": orjson.Fragment(geometry),
+                "properties": orjson.Fragment(properties),
+            }
             for feature_id, geometry, properties in rows
         ],
     }
     matched = features.count_matched(session, query)
     if matched is not None:
-        body["numberMatched"] = max(matched, query.offset + len(rows)) if len(rows) == query.limit else query.offset + len(rows)
+        body["numberMatched"] = (
+            max(matched, query.offset + len(rows))
+            if len(rows) == query.limit
+            else query.offset + len(rows)
+        )
     more = len(rows) == query.limit and (matched is None or query.offset + len(rows) < matched)
-    body["links"] = links + ([{"rel": "next", "type": "application/geo+json", "href": next_href}] if more else [])
+    body["links"] = links + (
+        [{"rel": "next", "type": "application/geo+json", "href": next_href}] if more else []
+    )
     return FeaturePage(orjson.dumps(body), len(rows))
 
 
-def feature_item(session: Session, layer: LayerDefinition, feature_id: str, crs: OutputCrs, links: list[dict[str, str]]) -> bytes:
+def feature_item(
+    session: Session,
+    layer: LayerDefinition,
+    feature_id: str,
+    crs: OutputCrs,
+    links: list[dict[str, str]],
+) -> bytes:
     """One feature as GeoJSON, or NotFound."""
     row = features.select_item(session, layer.id, feature_id, crs)
     if row is None:
-        raise NotFound("その地物はありません（公開が取り下げられた可能性があります）", f"No feature {feature_id!r}")
-    return orjson.dumps({"type": "Feature", "id": row[0], "geometry": orjson.Fragment(row[1]),
-                         "properties": orjson.Fragment(row[2]), "links": links})
+        raise NotFound(
+            "その地物はありません（公開が取り下げられた可能性があります）",
+            f"No feature {feature_id!r}",
+        )
+    return orjson.dumps(
+        {
+            "type": "Feature",
+            "id": row[0],
+            "geometry": orjson.Fragment(row[1]),
+            "properties": orjson.Fragment(row[2]),
+            "links": links,
+        }
+    )

@@ -21,24 +21,41 @@ def nearest_collection(session: Session, layer: LayerDefinition, lon: float, lat
     for feature_id, geometry, properties, distance in rows:
         body = orjson.loads(properties)
         body["distance_m"] = round(float(distance), 1)
-        features.append({"type": "Feature", "id": feature_id, "geometry": orjson.Fragment(geometry),
-                         "properties": body})
-    return orjson.dumps({"type": "FeatureCollection", "numberReturned": len(features), "features": features,
-                         "layer": layer.id, "from": [lon, lat]})
+        features.append(
+            {
+                "type": "Feature",
+                "id": feature_id,
+                "geometry": orjson.Fragment(geometry),
+                "properties": body,
+            }
+        )
+    return orjson.dumps(
+        {
+            "type": "FeatureCollection",
+            "numberReturned": len(features),
+            "features": features,
+            "layer": layer.id,
+            "from": [lon, lat],
+        }
+    )
 
 
 def _class_labels(layer: LayerDefinition, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    attribute = layer.attribute(layer.style.class_attribute) if layer.style.class_attribute else None
+    attribute = (
+        layer.attribute(layer.style.class_attribute) if layer.style.class_attribute else None
+    )
     labels = {v.value: v for v in attribute.values} if attribute else {}
     classes = []
     for properties in found:
         value = properties.get(layer.style.class_attribute or "")
         entry = labels.get(str(value))
-        classes.append({
-            "value": value,
-            "label": entry.label.model_dump() if entry else None,
-            "name": properties.get(layer.name_attribute),
-        })
+        classes.append(
+            {
+                "value": value,
+                "label": entry.label.model_dump() if entry else None,
+                "name": properties.get(layer.name_attribute),
+            }
+        )
     return sorted(classes, key=lambda c: str(c["value"]), reverse=True)
 
 
@@ -52,40 +69,59 @@ def hazard_at(session: Session, catalog: Catalog, layer: LayerDefinition, owners
     published = places.published_owners(session, layer.id, owners)
     answer: dict[str, Any] = {"layer": layer.id, "title": layer.title.model_dump()}
     if not published:
-        answer.update(status="no_data", summary={
-            "ja": f"{layer.title.ja}：この場所のデータは公開されていません（安全という意味ではありません）",
-            "en": f"{layer.title.en}: no data is published for this place (this does not mean it is safe)",
-        })
+        answer.update(
+            status="no_data",
+            summary={
+                "ja": f"{layer.title.ja}：この場所のデータは公開されていません（安全という意味ではありません）",
+                "en": f"{layer.title.en}: no data is published for this place (this does not mean it is safe)",
+            },
+        )
         return answer
     found = places.features_at(session, layer.id, published, lon, lat)
     if not found:
-        answer.update(status="outside", summary={
-            "ja": f"{layer.title.ja}の区域外です", "en": f"Outside the {layer.title.en.lower()}"})
+        answer.update(
+            status="outside",
+            summary={
+                "ja": f"{layer.title.ja}の区域外です",
+                "en": f"Outside the {layer.title.en.lower()}",
+            },
+        )
     else:
         classes = _class_labels(layer, found)
         worst = classes[0]["label"] or {"ja": "", "en": ""}
-        answer.update(status="inside", classes=classes, summary={
-            "ja": f"{layer.title.ja}の区域内です（{worst['ja']}）。避難先を確認してください",
-            "en": f"Inside the {layer.title.en.lower()} ({worst['en']}). Check where to evacuate",
-        })
+        answer.update(
+            status="inside",
+            classes=classes,
+            summary={
+                "ja": f"{layer.title.ja}の区域内です（{worst['ja']}）。避難先を確認してください",
+                "en": f"Inside the {layer.title.en.lower()} ({worst['en']}). Check where to evacuate",
+            },
+        )
     if layer.evacuation_flag:
         shelters = catalog.get("evacuation_sites")
         if shelters is not None:
-            nearest = places.nearest(session, shelters.id, lon, lat, 1, {layer.evacuation_flag: True})
+            nearest = places.nearest(
+                session, shelters.id, lon, lat, 1, {layer.evacuation_flag: True}
+            )
             if nearest:
                 feature_id, geometry, properties, distance = nearest[0]
                 props = orjson.loads(properties)
-                answer["nearest_evacuation_site"] = {"id": feature_id, "name": props.get("name"),
-                                                     "address": props.get("address"),
-                                                     "geometry": orjson.loads(geometry),
-                                                     "distance_m": round(float(distance), 1)}
+                answer["nearest_evacuation_site"] = {
+                    "id": feature_id,
+                    "name": props.get("name"),
+                    "address": props.get("address"),
+                    "geometry": orjson.loads(geometry),
+                    "distance_m": round(float(distance), 1),
+                }
     return answer
 
 
 def what_is_here(session: Session, catalog: Catalog, lon: float, lat: float) -> dict[str, Any]:
     """The municipality (and ward) at the point and each hazard layer's answer there."""
     found = places.municipalities_at(session, lon, lat)
-    areas = [{"code": m.code, "name": {"ja": m.name_ja, "en": m.name_en}, "kind": m.kind} for m in found]
+    areas = [
+        {"code": m.code, "name": {"ja": m.name_ja, "en": m.name_en}, "kind": m.kind} for m in found
+    ]
     city = next((m for m in found if m.kind != "ward"), None)
     owners = [c for c in (city.code if city else None, city.parent_code if city else None) if c]
     hazards = [
@@ -93,6 +129,10 @@ def what_is_here(session: Session, catalog: Catalog, lon: float, lat: float) -> 
         for layer in catalog.values()
         if layer.category.value == "disaster" and layer.geometry_type is GeometryType.POLYGON
     ]
-    return {"point": [lon, lat], "municipality": areas[-1] if areas and city else None,
-            "ward": areas[0] if areas and areas[0]["kind"] == "ward" else None, "hazards": hazards,
-            "inside_prefecture": bool(found)}
+    return {
+        "point": [lon, lat],
+        "municipality": areas[-1] if areas and city else None,
+        "ward": areas[0] if areas and areas[0]["kind"] == "ward" else None,
+        "hazards": hazards,
+        "inside_prefecture": bool(found),
+    }

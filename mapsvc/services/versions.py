@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from importers import Feature, ImportReport
-from mapsvc.db import queries, writes
+from mapsvc.db import queries, tiles, writes
 from mapsvc.db.models import VersionRow
 from mapsvc.errors import Conflict, NotFound
 
@@ -94,6 +94,7 @@ def _flip(session: Session, version: VersionRow, actor: str, action: str) -> Ver
     if previous is not None:
         writes.set_version_status(session, previous, "retired")
     writes.set_version_status(session, version.id, "published")
+    tiles.build_tile_geometry(session, version.id)
     writes.point_dataset_at(session, dataset.id, version.id)
     # Same transaction as the flip: there is never a published state without its audit row.
     writes.insert_audit(

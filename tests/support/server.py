@@ -26,9 +26,22 @@ def live_server(database_url: str) -> Iterator[str]:
     port = free_port()
     env = dict(os.environ, MAPSVC_DATABASE__URL=database_url, MAPSVC_AUTH__SECRET="live-test")
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "mapsvc.app:create_app", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "mapsvc.app:create_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     try:

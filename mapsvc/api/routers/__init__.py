@@ -1,6 +1,15 @@
 """One router per resource."""
 
-from mapsvc.api.routers import collections, datasets, downloads, health, municipalities, ogc, places
+from mapsvc.api.routers import (
+    collections,
+    datasets,
+    downloads,
+    health,
+    municipalities,
+    ogc,
+    places,
+    tiles,
+)
 
 ROUTERS = (
     health.router,
@@ -8,6 +17,7 @@ ROUTERS = (
     collections.router,
     places.router,
     downloads.router,
+    tiles.router,
     municipalities.router,
     datasets.router,
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
@@ -32,7 +32,9 @@ def _base(request: Request) -> str:
 
 
 @router.get("/collections", response_class=FastJSONResponse, name="collections")
-def list_collections(request: Request, session: SessionDep, catalog: CatalogDep) -> FastJSONResponse:
+def list_collections(
+    request: Request, session: SessionDep, catalog: CatalogDep
+) -> FastJSONResponse:
     """Every layer with published data, as a feature collection (the full catalog: /api/layers)."""
     reject_unknown(request, {"f"})
     etag = etag_for(request, session, list(catalog))
@@ -55,7 +57,11 @@ def list_layers(request: Request, session: SessionDep, catalog: CatalogDep) -> F
     etag = etag_for(request, session, list(catalog))
     counts = queries.count_published(session)
     base = _base(request)
-    body = {"layers": [collection(layer, counts.get(layer.id, 0), None, base) for layer in catalog.values()]}
+    body = {
+        "layers": [
+            collection(layer, counts.get(layer.id, 0), None, base) for layer in catalog.values()
+        ]
+    }
     return cache_headers(FastJSONResponse(body), etag)  # type: ignore[return-value]
 
 
@@ -75,22 +81,30 @@ def get_items(
     session: SessionDep,
     settings: SettingsDep,
     layer: LayerDep,
-    bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy (in bbox-crs; default CRS84)")] = None,
+    bbox: Annotated[
+        str | None, Query(description="minx,miny,maxx,maxy (in bbox-crs; default CRS84)")
+    ] = None,
     bbox_crs: Annotated[str | None, Query(alias="bbox-crs")] = None,
     crs: Annotated[str | None, Query(description="output CRS URI (default CRS84)")] = None,
     limit: Annotated[int | None, Query(ge=1, description="features per page")] = None,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
-    properties: Annotated[str | None, Query(description="comma-separated attributes to return")] = None,
+    properties: Annotated[
+        str | None, Query(description="comma-separated attributes to return")
+    ] = None,
     sortby: Annotated[str | None, Query(description="+attribute,-attribute")] = None,
-    municipality: Annotated[str | None, Query(description="6-digit code; a ward clips its city")] = None,
+    municipality: Annotated[
+        str | None, Query(description="6-digit code; a ward clips its city")
+    ] = None,
     datetime: Annotated[str | None, Query(description="accepted; the layers carry no time")] = None,  # noqa: ARG001
 ) -> GeoJSONResponse:
     """The layer's published features as RFC 7946 GeoJSON, paged; ``<attribute>=value`` filters."""
     reject_unknown(request, COMMON | attribute_names(layer))
     limit = limit or settings.api.default_limit
     if limit > settings.api.max_limit:
-        raise InvalidParameter(f"limit は {settings.api.max_limit} 以下にしてください",
-                               f"limit must be at most {settings.api.max_limit}")
+        raise InvalidParameter(
+            f"limit は {settings.api.max_limit} 以下にしてください",
+            f"limit must be at most {settings.api.max_limit}",
+        )
     output = crs_param(crs)
     box_crs = crs_param(bbox_crs, "bbox-crs")
     etag = etag_for(request, session, [layer.id])
@@ -98,11 +112,26 @@ def get_items(
     box = parse_bbox(bbox, box_crs.srid)
     if box is not None and box_crs.north_first:  # the client's order: latitude (northing) first
         box = (box[1], box[0], box[3], box[2])
-    query = FeatureQuery(layer.id, limit, offset, box, box_crs.srid, owner, ward, attribute_filters(request, layer),
-                         parse_sortby(sortby, layer), parse_properties(properties, layer), output)
+    query = FeatureQuery(
+        layer.id,
+        limit,
+        offset,
+        box,
+        box_crs.srid,
+        owner,
+        ward,
+        attribute_filters(request, layer),
+        parse_sortby(sortby, layer),
+        parse_properties(properties, layer),
+        output,
+    )
     links = [
         {"rel": "self", "type": "application/geo+json", "href": str(request.url)},
-        {"rel": "collection", "type": "application/json", "href": str(request.url_for("collections")) + f"/{layer.id}"},
+        {
+            "rel": "collection",
+            "type": "application/json",
+            "href": str(request.url_for("collections")) + f"/{layer.id}",
+        },
     ]
     if offset:
         previous = request.url.include_query_params(offset=max(0, offset - limit), limit=limit)
@@ -134,5 +163,3 @@ def get_item(
         raise NotFound("その地物はありません", f"No feature {feature_id[:40]!r}…")
     body = feature_item(session, layer, feature_id, output, links)
     return cache_headers(GeoJSONResponse(body, headers={"Content-Crs": f"<{output.uri}>"}), etag)  # type: ignore[return-value]
-
-

@@ -30,7 +30,9 @@ def download(
     layer: LayerDep,
     fmt: Literal["geojson", "csv", "gpkg"],
     municipality: Annotated[str | None, Query(description="one municipality's data only")] = None,
-    encoding: Annotated[Literal["utf-8", "cp932"], Query(description="CSV only: cp932 for old Excel")] = "utf-8",
+    encoding: Annotated[
+        Literal["utf-8", "cp932"], Query(description="CSV only: cp932 for old Excel")
+    ] = "utf-8",
 ) -> StreamingResponse | FileResponse:
     """The layer's published data (or one municipality's), with its licence and update date."""
     reject_unknown(request, {"municipality", "encoding"})
@@ -38,7 +40,9 @@ def download(
     owner = resolve_municipality(session, municipality)[0] if municipality else None
     updated = sql.updated(session, layer.id)
     if updated is None:
-        raise NotFound("このレイヤーにはまだ公開データがありません", f"No published data in {layer.id}")
+        raise NotFound(
+            "このレイヤーにはまだ公開データがありません", f"No published data in {layer.id}"
+        )
     name = f"{layer.id}{'_' + owner if owner else ''}.{fmt}"
     headers = {
         "Content-Disposition": f'attachment; filename="{name}"',
@@ -54,8 +58,11 @@ def download(
             background=BackgroundTask(shutil.rmtree, path.parent, ignore_errors=True))  # fmt: skip
     elif fmt == "csv":
         media = MEDIA["csv"].format(charset="shift_jis" if encoding == "cp932" else "utf-8")
-        response = StreamingResponse(csv_chunks(sessions, layer, owner, encoding), media_type=media, headers=headers)
+        response = StreamingResponse(
+            csv_chunks(sessions, layer, owner, encoding), media_type=media, headers=headers
+        )
     else:
-        response = StreamingResponse(geojson_chunks(sessions, layer, owner), media_type=MEDIA["geojson"],
-                                     headers=headers)
+        response = StreamingResponse(
+            geojson_chunks(sessions, layer, owner), media_type=MEDIA["geojson"], headers=headers
+        )
     return cache_headers(response, etag)  # type: ignore[return-value]

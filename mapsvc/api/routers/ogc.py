@@ -31,10 +31,23 @@ def landing(request: Request) -> dict[str, Any]:
         "description": "Every municipality's published layers as OGC API – Features collections.",
         "links": [
             {"rel": "self", "type": "application/json", "href": str(request.url)},
-            {"rel": "service-desc", "type": "application/vnd.oai.openapi+json;version=3.0",
-             "href": _href(request, "openapi30"), "title": "OpenAPI 3.0"},
-            {"rel": "service-doc", "type": "text/html", "href": str(request.base_url) + "docs", "title": "API docs"},
-            {"rel": "conformance", "type": "application/json", "href": _href(request, "conformance")},
+            {
+                "rel": "service-desc",
+                "type": "application/vnd.oai.openapi+json;version=3.0",
+                "href": _href(request, "openapi30"),
+                "title": "OpenAPI 3.0",
+            },
+            {
+                "rel": "service-doc",
+                "type": "text/html",
+                "href": str(request.base_url) + "docs",
+                "title": "API docs",
+            },
+            {
+                "rel": "conformance",
+                "type": "application/json",
+                "href": _href(request, "conformance"),
+            },
             {"rel": "data", "type": "application/json", "href": _href(request, "collections")},
         ],
     }

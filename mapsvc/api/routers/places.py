@@ -21,8 +21,10 @@ Lat = Annotated[float, Query(ge=-90, le=90, description="latitude (WGS84)")]
 
 def _in_japan(lon: float, lat: float) -> None:
     if not (JAPAN[0] <= lon <= JAPAN[2] and JAPAN[1] <= lat <= JAPAN[3]):
-        raise InvalidParameter("日本国内の経度・緯度を指定してください（lon=経度, lat=緯度）",
-                               "Give a longitude/latitude in Japan (lon, lat: is the order swapped?)")
+        raise InvalidParameter(
+            "日本国内の経度・緯度を指定してください（lon=経度, lat=緯度）",
+            "Give a longitude/latitude in Japan (lon, lat: is the order swapped?)",
+        )
 
 
 @router.get("/nearest", response_class=GeoJSONResponse)
@@ -35,22 +37,30 @@ def nearest(
     layer: Annotated[str, Query(description="layer id, e.g. evacuation_sites")],
     limit: Annotated[int, Query(ge=1, le=50)] = 5,
 ) -> GeoJSONResponse:
-    """The nearest published features with their geodesic distance; ``<attribute>=value`` filters
-    (e.g. ``flood=true`` for flood evacuation sites)."""
+    """The nearest published features with their geodesic distance.
+
+    ``<attribute>=value`` filters, e.g. ``flood=true`` for flood evacuation sites.
+    """
     if layer not in catalog:
         raise NotFound("そのレイヤーはありません", f"No layer {layer!r}")
     definition = catalog[layer]
     reject_unknown(request, {"lon", "lat", "layer", "limit"} | attribute_names(definition))
     _in_japan(lon, lat)
     etag = etag_for(request, session, [layer])
-    body = nearest_collection(session, definition, lon, lat, limit, attribute_filters(request, definition))
+    body = nearest_collection(
+        session, definition, lon, lat, limit, attribute_filters(request, definition)
+    )
     return cache_headers(GeoJSONResponse(body), etag)  # type: ignore[return-value]
 
 
 @router.get("/point", response_class=FastJSONResponse)
-def point(request: Request, session: SessionDep, catalog: CatalogDep, lon: Lon, lat: Lat) -> FastJSONResponse:
-    """What is here: the municipality and ward, and for each hazard layer the class in force,
-    "outside", or "no_data" where nothing is published (never a false "safe")."""
+def point(
+    request: Request, session: SessionDep, catalog: CatalogDep, lon: Lon, lat: Lat
+) -> FastJSONResponse:
+    """What is here: the municipality and ward, and each hazard layer's answer.
+
+    The class in force, "outside", or "no_data" where nothing is published (never a false "safe").
+    """
     reject_unknown(request, {"lon", "lat"})
     _in_japan(lon, lat)
     etag = etag_for(request, session, list(catalog))

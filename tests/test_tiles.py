@@ -1,0 +1,78 @@
+"""Vector tiles: per collection and multi-layer, TileJSON, zoom ranges, tile-ready geometry."""
+
+import math
+
+import pytest
+from sqlalchemy import text
+
+pytestmark = pytest.mark.db
+
+
+def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
+    n = 2**z
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    return x, y
+
+
+def test_multi_layer_tile_holds_each_requested_layer(client):
+    x, y = tile_of(135.3716, 34.4603, 12)
+    response = client.get(
+        f"/api/tiles/WebMercatorQuad/12/{y}/{x}",
+        params={"collections": "evacuation_sites,municipal_boundaries"},
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/vnd.mapbox-vector-tile"
+    assert b"evacuation_sites" in response.content and b"municipal_boundaries" in response.content
+    again = client.get(response.url, headers={"If-None-Match": response.headers["etag"]})
+    assert again.status_code == 304
+
+
+def test_tiles_respect_each_layers_zoom_range_and_empty_places(client):
+    x, y = tile_of(135.3716, 34.4603, 6)
+    assert (
+        client.get(f"/api/collections/schools/tiles/WebMercatorQuad/6/{y}/{x}").status_code == 204
+    )  # minzoom 10
+    x, y = tile_of(139.7, 35.7, 12)  # Tokyo: nothing published there
+    assert (
+        client.get(f"/api/collections/schools/tiles/WebMercatorQuad/12/{y}/{x}").status_code == 204
+    )
+    for bad in (
+        "/api/collections/schools/tiles/WebMercatorQuad/3/9/9",
+        "/api/collections/schools/tiles/WebMercatorQuad/30/0/0",
+    ):
+        assert client.get(bad).status_code in (400, 422)
+    assert (
+        client.get(
+            "/api/tiles/WebMercatorQuad/10/400/900", params={"collections": "nope"}
+        ).status_code
+        == 404
+    )
+
+
+def test_tilejson_describes_the_collection(client):
+    body = client.get("/api/collections/schools/tiles/WebMercatorQuad").json()
+    assert body["tilejson"] == "3.0.0" and body["minzoom"] == 10
+    assert body["tiles"][0].endswith("/api/collections/schools/tiles/WebMercatorQuad/{z}/{y}/{x}")
+    assert body["vector_layers"][0]["id"] == "schools"
+
+
+def test_polygons_get_generalised_subdivided_geometry_when_published(session):
+    rows = session.execute(
+        text(
+            "SELECT g.band, count(*), sum(ST_NPoints(g.geom)), max(ST_NPoints(g.geom)) FROM tile_geom g "
+            "JOIN dataset d ON d.current_version_id = g.version_id WHERE d.layer_id = 'municipal_boundaries' "
+            "GROUP BY g.band ORDER BY g.band"
+        )
+    ).all()
+    assert [band for band, *_ in rows] == [0, 1, 2, 3]
+    vertices = [total for _, _, total, _ in rows]
+    assert vertices[0] < vertices[1] <= vertices[3]  # coarser bands carry fewer vertices
+    assert all(largest <= 256 + 10 for *_, largest in rows)  # subdivided into small pieces
+    points = session.execute(
+        text(
+            "SELECT count(*) FROM tile_geom g JOIN dataset d ON d.current_version_id = g.version_id "
+            "WHERE d.layer_id = 'evacuation_sites'"
+        )
+    ).scalar_one()
+    assert points == 0  # point tiles read the features directly
