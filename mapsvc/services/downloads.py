@@ -91,10 +91,11 @@ def csv_chunks(sessions: sessionmaker[Session], layer: LayerDefinition, owner: s
         ):
             props = orjson.loads(properties)
             shape = shapely.from_wkt(geometry)
-            if point and isinstance(shape, shapely.Point):
-                place = [f"{shape.x:.6f}", f"{shape.y:.6f}"]
-            else:
-                place = [geometry]
+            place = (
+                [f"{shape.x:.6f}", f"{shape.y:.6f}"]
+                if point and isinstance(shape, shapely.Point)
+                else [geometry]
+            )
             writer.writerow([feature_id, *place, *(safe_cell(props.get(n)) for n in names)])
             if count % 500 == 0:
                 yield buffer.getvalue().encode(encoding, "replace")
