@@ -13,6 +13,9 @@ from mapsvc.geo.crs import SUPPORTED, OutputCrs, parse_crs
 
 COMMON = {
     "f",
+    "filter",
+    "filter-lang",
+    "filter-crs",
     "limit",
     "offset",
     "bbox",

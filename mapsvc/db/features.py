@@ -61,11 +61,12 @@ class FeatureQuery:
     sortby: tuple[tuple[str, bool], ...] = ()  # (attribute, descending)
     properties: tuple[str, ...] | None = None  # None: all
     crs: OutputCrs = DEFAULT
+    condition: ColumnElement[bool] | None = None  # a CQL2 filter, already translated
 
     @property
     def filtered(self) -> bool:
         """Whether anything but the owner narrows the result (then counting costs a scan)."""
-        return bool(self.bbox or self.within_code or self.equals)
+        return bool(self.bbox or self.within_code or self.equals or self.condition is not None)
 
 
 def public_id() -> ColumnElement[str]:
@@ -108,6 +109,8 @@ def _where(query: FeatureQuery) -> list[ColumnElement[bool]]:
         conditions.append(func.ST_Intersects(f.geom, boundary))
     if query.equals:
         conditions.append(f.properties.op("@>")(type_coerce(query.equals, JSONB)))
+    if query.condition is not None:
+        conditions.append(query.condition)
     return conditions
 
 

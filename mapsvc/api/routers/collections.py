@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
@@ -21,7 +21,9 @@ from mapsvc.api.params import (
 from mapsvc.api.responses import FastJSONResponse, GeoJSONResponse
 from mapsvc.db import features, queries
 from mapsvc.db.features import FeatureQuery
+from mapsvc.db.filters import to_condition
 from mapsvc.errors import InvalidParameter, NotFound
+from mapsvc.services.cql2 import parse_filter
 from mapsvc.services.features import collection, feature_item, feature_page, resolve_municipality
 
 router = APIRouter(prefix="/api", tags=["collections"])
@@ -96,6 +98,11 @@ def get_items(
         str | None, Query(description="6-digit code; a ward clips its city")
     ] = None,
     datetime: Annotated[str | None, Query(description="accepted; the layers carry no time")] = None,  # noqa: ARG001
+    filter: Annotated[str | None, Query(description="CQL2 filter (see /queryables)")] = None,
+    filter_lang: Annotated[
+        str | None, Query(alias="filter-lang", description="cql2-text or cql2-json")
+    ] = None,
+    filter_crs: Annotated[str | None, Query(alias="filter-crs")] = None,
 ) -> GeoJSONResponse:
     """The layer's published features as RFC 7946 GeoJSON, paged; ``<attribute>=value`` filters."""
     reject_unknown(request, COMMON | attribute_names(layer))
@@ -112,6 +119,11 @@ def get_items(
     box = parse_bbox(bbox, box_crs.srid)
     if box is not None and box_crs.north_first:  # the client's order: latitude (northing) first
         box = (box[1], box[0], box[3], box[2])
+    condition = None
+    if filter is not None:
+        condition = to_condition(
+            parse_filter(filter, filter_lang), layer, crs_param(filter_crs, "filter-crs")
+        )
     query = FeatureQuery(
         layer.id,
         limit,
@@ -124,6 +136,7 @@ def get_items(
         parse_sortby(sortby, layer),
         parse_properties(properties, layer),
         output,
+        condition,
     )
     links = [
         {"rel": "self", "type": "application/geo+json", "href": str(request.url)},
@@ -140,6 +153,31 @@ def get_items(
     page = feature_page(session, query, links, next_href)
     response = GeoJSONResponse(page.body, headers={"Content-Crs": f"<{output.uri}>"})
     return cache_headers(response, etag)  # type: ignore[return-value]
+
+
+@router.get("/collections/{layer}/queryables", response_class=FastJSONResponse)
+def queryables(request: Request, layer: LayerDep) -> FastJSONResponse:
+    """The properties a filter may use, as JSON Schema (OGC API Features Part 3)."""
+    kinds = {"flag": "boolean", "integer": "integer", "number": "number"}
+    properties: dict[str, Any] = {"geometry": {"$ref": "https://geojson.org/schema/Geometry.json"}}
+    for attribute in layer.attributes:
+        schema: dict[str, Any] = {
+            "title": attribute.label.ja,
+            "description": attribute.label.en,
+            "type": kinds.get(attribute.type.value, "string"),
+        }
+        if attribute.values:
+            schema["enum"] = [v.value for v in attribute.values]
+        properties[attribute.name] = schema
+    body = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": str(request.url),
+        "type": "object",
+        "title": layer.title.ja,
+        "properties": properties,
+        "additionalProperties": False,
+    }
+    return FastJSONResponse(body, media_type="application/schema+json")
 
 
 @router.get("/collections/{layer}/items/{feature_id}", response_class=GeoJSONResponse)
