@@ -13,6 +13,9 @@ run:  ## set up, then serve on 127.0.0.1:8000 with the embedded database and dem
 test:  ## set up, then run every check and the whole test suite
 	./scripts/test.sh
 
-bench:  ## measure against peers on this machine (ogr2ogr for imports); prints tables with ratios
+bench:  ## measure against peers on this machine (ogr2ogr, tipg); prints tables with ratios
 	./scripts/setup.sh
+	[ -x .venv-bench-tipg/bin/python ] || (python3 -m venv .venv-bench-tipg && \
+		.venv-bench-tipg/bin/pip install --quiet tipg==1.6.1 uvicorn==0.54.0)
 	.venv/bin/python -m bench.imports
+	.venv/bin/python -m bench.api

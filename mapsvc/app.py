@@ -5,16 +5,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
-from starlette.middleware.base import RequestResponseEndpoint
 
 from layers import load_catalog
 from mapsvc import __version__
 from mapsvc.api.errors import add_exception_handlers
-from mapsvc.api.limits import BodySizeLimit, HeadAsGet
+from mapsvc.api.limits import BodySizeLimit, HeadAsGet, SecurityHeaders
 from mapsvc.api.openapi30 import add_openapi_30
 from mapsvc.api.routers import ROUTERS
 from mapsvc.db.engine import database_url, make_engine, make_sessionmaker
@@ -53,13 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # A low level: at level 6 compressing a large response cost more than the query.
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=3)
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next: RequestResponseEndpoint) -> Response:
-        response = await call_next(request)
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        return response
+    app.add_middleware(SecurityHeaders, csp=CONTENT_SECURITY_POLICY)
 
     leaflet = settings.vendor_dir / "leaflet" / "dist"
     if leaflet.is_dir():

@@ -23,7 +23,10 @@ def make_engine(url: str, settings: DatabaseSettings) -> Engine:
         pool_size=settings.pool_size,
         max_overflow=0,
         pool_timeout=settings.pool_timeout_s,
-        pool_pre_ping=True,
+        # No pre-ping: it costs a round trip per request; a dead connection surfaces as an
+        # OperationalError (answered 503) and the pool replaces it.
+        pool_pre_ping=False,
+        pool_recycle=1800,
         connect_args={
             "connect_timeout": 10,
             "options": f"-c statement_timeout={settings.statement_timeout_ms} -c jit=off",

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from geoalchemy2 import Geometry
 from sqlalchemy import (
     BigInteger,
@@ -14,7 +15,6 @@ from sqlalchemy import (
     Row,
     Table,
     Text,
-    bindparam,
     column,
     func,
     literal,
@@ -23,7 +23,7 @@ from sqlalchemy import (
     text,
     type_coerce,
 )
-from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -114,11 +114,52 @@ def _where(query: FeatureQuery) -> list[ColumnElement[bool]]:
     return conditions
 
 
+def _fast_page(session: Session, query: FeatureQuery) -> Sequence[Row[tuple[str, str, str]]]:
+    # The common request (bbox, owner, equality filters) as one constant-shaped SQL text: building
+    # and executing the equivalent Core statement cost 1.3 ms against 0.3 ms for this.
+    geometry = "geom" if query.crs.srid == 4326 else "ST_Transform(geom, :srid)"
+    if query.crs.north_first:
+        geometry = f"ST_FlipCoordinates({geometry})"
+    sql = [  # constant fragments only; every value is a bound parameter
+        f"SELECT municipality_code || '-' || feature_key, ST_AsGeoJSON({geometry}, :decimals, 0), "  # noqa: S608
+        "properties::text FROM published_feature WHERE layer_id = :layer"
+    ]
+    params: dict[str, Any] = {
+        "layer": query.layer_id,
+        "srid": query.crs.srid,
+        "decimals": query.crs.decimals,
+        "limit": query.limit,
+        "offset": query.offset,
+    }
+    if query.bbox is not None:
+        sql.append(
+            "AND geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326) "
+            "AND ST_Intersects(geom, ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326))"
+        )
+        params.update(zip(("x0", "y0", "x1", "y1"), query.bbox, strict=True))
+    if query.municipality_code is not None:
+        sql.append("AND municipality_code = :owner")
+        params["owner"] = query.municipality_code
+    if query.equals:
+        sql.append("AND properties @> CAST(:equals AS jsonb)")
+        params["equals"] = orjson.dumps(query.equals).decode()
+    sql.append("ORDER BY id LIMIT :limit OFFSET :offset")
+    return session.execute(text(" ".join(sql)), params).all()  # type: ignore[return-value]
+
+
 def select_page(session: Session, query: FeatureQuery) -> Sequence[Row[tuple[str, str, str]]]:
     """One page as (public id, geometry GeoJSON text, properties JSON text).
 
     PostGIS writes each geometry's GeoJSON so the service passes the text through unparsed.
     """
+    if (
+        query.bbox_srid == 4326
+        and query.within_code is None
+        and query.condition is None
+        and not query.sortby
+        and query.properties is None
+    ):
+        return _fast_page(session, query)
     order = [
         (f.properties[name].desc() if descending else f.properties[name].asc())
         for name, descending in query.sortby
@@ -161,10 +202,12 @@ def count_matched(session: Session, query: FeatureQuery) -> int | None:
 
 def layer_state(session: Session, layer_ids: Sequence[str]) -> str:
     """A short hash of the published versions of the layers: it changes exactly when they do."""
-    entry = DatasetRow.layer_id.concat(":").concat(func.coalesce(DatasetRow.current_version_id, 0))
-    statement = select(
-        func.string_agg(entry, aggregate_order_by(literal(","), DatasetRow.id))
-    ).where(DatasetRow.layer_id.in_(bindparam("layers", expanding=True)))
+    # Plain SQL text: this runs before every data response (it decides 304s), and the Core
+    # equivalent cost four times as much to build and run.
+    statement = text(
+        "SELECT string_agg(layer_id || ':' || coalesce(current_version_id, 0), ',' ORDER BY id) "
+        "FROM dataset WHERE layer_id = ANY(:layers)"
+    )
     state = session.execute(statement, {"layers": list(layer_ids)}).scalar_one() or ""
     return hashlib.sha256(state.encode()).hexdigest()[:20]
 

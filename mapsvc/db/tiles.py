@@ -33,13 +33,15 @@ def build_tile_geometry(session: Session, version_id: int) -> None:
     )
     if kind == "point" or exists.first():
         return
+    # A staff action on possibly huge polygons, not a public read: no 15 s cap here.
+    session.execute(text("SET LOCAL statement_timeout = '10min'"))
     for band, _, tolerance in BANDS:
         session.execute(
             text(
                 "INSERT INTO tile_geom (version_id, feature_id, band, geom) "
                 "SELECT :v, f.id, :band, ST_Subdivide(g, :pieces) FROM ("
-                "  SELECT id, ST_MakeValid(CASE WHEN :tol > 0 THEN ST_SimplifyPreserveTopology("
-                "    ST_Transform(geom, 3857), :tol) ELSE ST_Transform(geom, 3857) END) AS g"
+                "  SELECT id, CASE WHEN :tol > 0 THEN ST_MakeValid(ST_SimplifyPreserveTopology("
+                "    ST_Transform(geom, 3857), :tol)) ELSE ST_Transform(geom, 3857) END AS g"
                 "  FROM feature WHERE version_id = :v) f "
                 "WHERE NOT ST_IsEmpty(g)"
             ),
