@@ -144,7 +144,7 @@ def _fast_page(session: Session, query: FeatureQuery) -> Sequence[Row[tuple[str,
         sql.append("AND properties @> CAST(:equals AS jsonb)")
         params["equals"] = orjson.dumps(query.equals).decode()
     sql.append("ORDER BY id LIMIT :limit OFFSET :offset")
-    return session.execute(text(" ".join(sql)), params).all()  # type: ignore[return-value]
+    return session.execute(text(" ".join(sql)), params).all()
 
 
 def select_page(session: Session, query: FeatureQuery) -> Sequence[Row[tuple[str, str, str]]]:
