@@ -15,6 +15,7 @@ from mapsvc import __version__
 from mapsvc.api.errors import add_exception_handlers
 from mapsvc.api.limits import BodySizeLimit, HeadAsGet, SecurityHeaders
 from mapsvc.api.openapi30 import add_openapi_30
+from mapsvc.api.ratelimit import RateLimiter
 from mapsvc.api.routers import ROUTERS
 from mapsvc.db.engine import database_url, make_engine, make_sessionmaker
 from mapsvc.settings import Settings
@@ -41,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="mapsvc", version=__version__, lifespan=lifespan)
     app.state.settings = settings
     app.state.catalog = load_catalog()
+    app.state.download_limiter = RateLimiter(settings.api.downloads_per_minute)
     for router in ROUTERS:
         app.include_router(router)
     add_exception_handlers(app)

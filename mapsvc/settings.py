@@ -32,6 +32,7 @@ class ApiSettings(BaseModel):
 
     default_limit: int = Field(default=100, ge=1, le=10_000)
     max_limit: int = Field(default=10_000, ge=1, le=100_000)
+    downloads_per_minute: int = Field(default=30, ge=1, le=10_000)  # per client address
 
 
 class AuthSettings(BaseModel):

@@ -95,3 +95,18 @@ def test_formula_cells_are_escaped_in_csv_and_verbatim_in_geojson(scratch):
             '=HYPERLINK("http://evil")',
             "@SUM(A1)",
         }
+
+
+def test_downloads_are_rate_limited_per_client(test_settings, demo):
+    tight = test_settings.model_copy(
+        update={"api": test_settings.api.model_copy(update={"downloads_per_minute": 2})}
+    )
+    with TestClient(create_app(tight)) as client:
+        url = "/api/collections/schools/download.csv?municipality=273830"
+        assert [client.get(url).status_code for _ in range(2)] == [200, 200]
+        refused = client.get(url)
+        assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
+        assert refused.json()["message_ja"]
+        assert (
+            client.get("/api/collections/schools/items?limit=1").status_code == 200
+        )  # reads go on

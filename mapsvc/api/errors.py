@@ -10,6 +10,7 @@ from sqlalchemy.exc import TimeoutError as SATimeoutError
 
 from layers import LayerNotFound
 from mapsvc.api.caching import CACHE_CONTROL, NotModified
+from mapsvc.api.ratelimit import TooManyRequests
 from mapsvc.errors import MapsvcError
 from mapsvc.services.uploads import UploadRejected
 
@@ -23,7 +24,12 @@ def add_exception_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(MapsvcError)
     async def domain_error(_: Request, exc: MapsvcError) -> JSONResponse:
-        return JSONResponse(_body(exc.code, exc.message_ja, exc.message_en), status_code=exc.status)
+        headers = (
+            {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else None
+        )
+        return JSONResponse(
+            _body(exc.code, exc.message_ja, exc.message_en), status_code=exc.status, headers=headers
+        )
 
     @app.exception_handler(UploadRejected)
     async def upload_rejected(_: Request, exc: UploadRejected) -> JSONResponse:

@@ -52,12 +52,23 @@ def _downgrade(node: Any) -> Any:
     return node
 
 
+def _list_layers(document: dict[str, Any], layer_ids: list[str]) -> None:
+    # Layer ids come from the catalog at start-up: documenting them as an enum tells clients (and
+    # property-based testers) which values exist.
+    for path in document.get("paths", {}).values():
+        for operation in path.values():
+            for parameter in operation.get("parameters", []):
+                if parameter.get("name") == "layer":
+                    parameter["schema"] = {"type": "string", "enum": layer_ids}
+
+
 def openapi_30(app: FastAPI) -> dict[str, Any]:
     """The app's OpenAPI document rewritten as 3.0.3 (cached on the app)."""
     cached: dict[str, Any] | None = getattr(app.state, "openapi_30", None)
     if cached is None:
         document = _downgrade(copy.deepcopy(app.openapi()))
         document["openapi"] = OPENAPI_30
+        _list_layers(document, list(app.state.catalog))
         app.state.openapi_30 = cached = document
     return cached
 

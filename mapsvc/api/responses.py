@@ -20,3 +20,41 @@ class FastJSONResponse(JSONResponse):
     def render(self, content: Any) -> bytes:
         """Serialise with orjson."""
         return orjson.dumps(content)
+
+
+# OpenAPI descriptions of the bodies these routes stream as bytes (FastAPI cannot infer them).
+_GEOMETRY = {
+    "type": "object",
+    "nullable": True,
+    "required": ["type"],
+    "properties": {"type": {"type": "string"}},
+}
+FEATURE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["type", "geometry", "properties"],
+    "properties": {
+        "type": {"type": "string", "enum": ["Feature"]},
+        "id": {"type": "string"},
+        "geometry": _GEOMETRY,
+        "properties": {"type": "object", "nullable": True},
+        "links": {"type": "array", "items": {"type": "object"}},
+    },
+}
+COLLECTION_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["type", "features"],
+    "properties": {
+        "type": {"type": "string", "enum": ["FeatureCollection"]},
+        "features": {"type": "array", "items": FEATURE_SCHEMA},
+        "numberReturned": {"type": "integer"},
+        "numberMatched": {"type": "integer"},
+        "links": {"type": "array", "items": {"type": "object"}},
+    },
+}
+
+
+def geojson_body(schema: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
+    """A ``responses=`` entry: a 200 of ``application/geo+json`` with this schema."""
+    return {
+        200: {"content": {"application/geo+json": {"schema": schema}}, "description": "GeoJSON"}
+    }

@@ -18,7 +18,13 @@ from mapsvc.api.params import (
     parse_sortby,
     reject_unknown,
 )
-from mapsvc.api.responses import FastJSONResponse, GeoJSONResponse
+from mapsvc.api.responses import (
+    COLLECTION_SCHEMA,
+    FEATURE_SCHEMA,
+    FastJSONResponse,
+    GeoJSONResponse,
+    geojson_body,
+)
 from mapsvc.db import features, queries
 from mapsvc.db.features import FeatureQuery
 from mapsvc.db.filters import to_condition
@@ -77,7 +83,12 @@ def get_collection(request: Request, session: SessionDep, layer: LayerDep) -> Fa
     return cache_headers(FastJSONResponse(body), etag)  # type: ignore[return-value]
 
 
-@router.get("/collections/{layer}/items", name="items", response_class=GeoJSONResponse)
+@router.get(
+    "/collections/{layer}/items",
+    name="items",
+    response_class=GeoJSONResponse,
+    responses=geojson_body(COLLECTION_SCHEMA),
+)
 def get_items(
     request: Request,
     session: SessionDep,
@@ -155,7 +166,16 @@ def get_items(
     return cache_headers(response, etag)  # type: ignore[return-value]
 
 
-@router.get("/collections/{layer}/queryables", response_class=FastJSONResponse)
+@router.get(
+    "/collections/{layer}/queryables",
+    response_class=FastJSONResponse,
+    responses={
+        200: {
+            "content": {"application/schema+json": {"schema": {"type": "object"}}},
+            "description": "JSON Schema",
+        }
+    },
+)
 def queryables(request: Request, layer: LayerDep) -> FastJSONResponse:
     """The properties a filter may use, as JSON Schema (OGC API Features Part 3)."""
     kinds = {"flag": "boolean", "integer": "integer", "number": "number"}
@@ -180,7 +200,11 @@ def queryables(request: Request, layer: LayerDep) -> FastJSONResponse:
     return FastJSONResponse(body, media_type="application/schema+json")
 
 
-@router.get("/collections/{layer}/items/{feature_id}", response_class=GeoJSONResponse)
+@router.get(
+    "/collections/{layer}/items/{feature_id}",
+    response_class=GeoJSONResponse,
+    responses=geojson_body(FEATURE_SCHEMA),
+)
 def get_item(
     request: Request,
     session: SessionDep,

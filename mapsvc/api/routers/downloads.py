@@ -5,25 +5,43 @@ from __future__ import annotations
 import shutil
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, StreamingResponse
 from starlette.background import BackgroundTask
 
 from mapsvc.api.caching import cache_headers, etag_for
 from mapsvc.api.deps import LayerDep, SessionDep
 from mapsvc.api.params import reject_unknown
+from mapsvc.api.ratelimit import download_limit
 from mapsvc.db import downloads as sql
 from mapsvc.errors import NotFound
 from mapsvc.services.downloads import csv_chunks, geojson_chunks, write_geopackage
 from mapsvc.services.features import resolve_municipality
 
-router = APIRouter(prefix="/api/collections/{layer}", tags=["downloads"])
+router = APIRouter(
+    prefix="/api/collections/{layer}", tags=["downloads"], dependencies=[Depends(download_limit)]
+)
 
 MEDIA = {"geojson": "application/geo+json", "csv": "text/csv; charset={charset}",
          "gpkg": "application/geopackage+sqlite3"}  # fmt: skip
 
 
-@router.get("/download.{fmt}", response_model=None)
+@router.get(
+    "/download.{fmt}",
+    response_model=None,
+    responses={
+        200: {
+            "description": "the layer's data",
+            "content": {
+                "application/geo+json": {"schema": {"type": "object"}},
+                "text/csv": {"schema": {"type": "string"}},
+                "application/geopackage+sqlite3": {
+                    "schema": {"type": "string", "format": "binary"}
+                },
+            },
+        }
+    },
+)
 def download(
     request: Request,
     session: SessionDep,

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from mapsvc.api.caching import cache_headers, etag_for
 from mapsvc.api.deps import CatalogDep, SessionDep
 from mapsvc.api.params import attribute_filters, attribute_names, reject_unknown
-from mapsvc.api.responses import FastJSONResponse, GeoJSONResponse
+from mapsvc.api.responses import COLLECTION_SCHEMA, FastJSONResponse, GeoJSONResponse, geojson_body
 from mapsvc.errors import InvalidParameter, NotFound
 from mapsvc.services.places import JAPAN, nearest_collection, what_is_here
 
@@ -27,7 +27,7 @@ def _in_japan(lon: float, lat: float) -> None:
         )
 
 
-@router.get("/nearest", response_class=GeoJSONResponse)
+@router.get("/nearest", response_class=GeoJSONResponse, responses=geojson_body(COLLECTION_SCHEMA))
 def nearest(
     request: Request,
     session: SessionDep,
