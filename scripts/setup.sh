@@ -12,6 +12,8 @@ ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1 || missing+
 python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
 command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 command -v ogr2ogr >/dev/null 2>&1 || missing+=(gdal-bin)  # bench and interoperability tests
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)  # browser tests (Playwright drives it)
+[ -d /usr/share/fonts/opentype/noto ] || missing+=(fonts-noto-cjk)  # Japanese in screenshots
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing Debian packages for: ${missing[*]}"
   sudo_if_needed apt-get update -qq

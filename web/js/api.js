@@ -18,6 +18,9 @@ async function getJSON(url, signal) {
 
 export const listLayers = () => getJSON(urls.layers()).then((b) => b.layers);
 
+/** What is at a point: municipality, ward, each hazard layer's answer. */
+export const whatIsHere = (lon, lat) => getJSON(urls.point(lon, lat));
+
 /** Features of a layer in a bbox [minLon, minLat, maxLon, maxLat]. */
 export const getItems = (layerId, bbox, limit, signal) =>
   getJSON(urls.items(layerId, { bbox: bbox.map((v) => v.toFixed(5)).join(","), limit }), signal);

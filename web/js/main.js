@@ -1,8 +1,11 @@
 // Bootstrap: the only module that knows all the others.
-import { getItems, listLayers } from "./api.js";
+import { getItems, listLayers, whatIsHere } from "./api.js";
 import { pick, t } from "./i18n.js";
-import { addAttribution, createMap, drawFeatures, onMoveEnd, removeDrawn, visibleBbox, zoomOf } from "./map.js";
-import { popupContent, renderPanel } from "./ui.js";
+import {
+  addAttribution, createMap, drawFeatures, markPlace, onMoveEnd, onTap, refreshSize, removeDrawn, visibleBbox,
+  zoomOf,
+} from "./map.js";
+import { popupContent, renderHere, renderPanel } from "./ui.js";
 
 const MAX_FEATURES = 5000;
 const DEFAULT_LAYERS = ["municipal_boundaries", "evacuation_sites"];
@@ -36,7 +39,9 @@ async function refresh(id) {
   try {
     const page = await getItems(id, visibleBbox(map), MAX_FEATURES, controller.signal);
     const layer = collection.layer;
-    state.drawn.set(id, drawFeatures(map, page, styleOf(layer), (f) => popupContent(state.lang, layer, f)));
+    // Boundaries are context, not content: taps go through them to "what is here?".
+    const popup = id === "municipal_boundaries" ? null : (f) => popupContent(state.lang, layer, f);
+    state.drawn.set(id, drawFeatures(map, page, styleOf(layer), popup));
     if (page.numberReturned >= MAX_FEATURES) status(t(state.lang, "tooMany"));
   } catch (error) {
     if (error.name !== "AbortError") status(`${pick(state.lang, collection.layer.title)}: ${t(state.lang, "loadFailed")}`);
@@ -57,6 +62,8 @@ function render() {
   $("panel-toggle").textContent = t(state.lang, "layers");
   $("panel").setAttribute("aria-label", t(state.lang, "layers"));
   $("map").setAttribute("aria-label", t(state.lang, "map"));
+  if (lastAnswer) renderHere($("here"), state.lang, lastAnswer);
+  else $("here").replaceChildren(document.createTextNode(t(state.lang, "tapHint")));
   renderPanel($("layer-list"), state.lang, state.collections, state.enabled, (id, on) => {
     if (on) state.enabled.add(id);
     else state.enabled.delete(id);
@@ -72,6 +79,19 @@ $("panel-toggle").addEventListener("click", () => {
   const panel = $("panel");
   panel.hidden = !panel.hidden;
   $("panel-toggle").setAttribute("aria-expanded", String(!panel.hidden));
+  refreshSize(map);
+});
+window.addEventListener("resize", () => refreshSize(map));
+
+let lastAnswer = null;
+onTap(map, async (lon, lat) => {
+  markPlace(map, lon, lat);
+  try {
+    lastAnswer = await whatIsHere(lon, lat);
+  } catch {
+    lastAnswer = null;
+  }
+  renderHere($("here"), state.lang, lastAnswer);
 });
 
 let timer = null;
@@ -83,9 +103,13 @@ onMoveEnd(map, () => {
 listLayers()
   .then((collections) => {
     state.collections = collections;
-    const attributions = new Set(collections.filter((c) => c.numberPublished).map((c) => c.layer.source.attribution.ja));
-    for (const text of attributions) addAttribution(map, text.replace(/[<>&]/g, ""));
+    // Every source's credit, in full, below the layers; the map itself carries a short credit so
+    // that a phone's small map is not covered by text.
+    const credits = [...new Set(collections.filter((c) => c.numberPublished).map((c) => c.layer.source.attribution.ja))];
+    $("attribution").textContent = credits.join(" / ");
+    addAttribution(map, "データ出典は一覧の下 / Data sources below the list");
     render();
+    refreshSize(map);
     refreshAll();
   })
   .catch(() => status(t(state.lang, "loadFailed")));

@@ -20,6 +20,16 @@ export function visibleBbox(map) {
 }
 
 export const zoomOf = (map) => map.getZoom();
+
+/** Call `handler(lon, lat)` when the map is tapped or clicked. */
+export const onTap = (map, handler) => map.on("click", (event) => handler(event.latlng.lng, event.latlng.lat));
+
+let tapped = null;
+/** Mark the tapped place (one marker at a time). */
+export function markPlace(map, lon, lat) {
+  if (tapped) map.removeLayer(tapped);
+  tapped = L.circleMarker([lat, lon], { radius: 9, color: "#000", weight: 3, fillOpacity: 0 }).addTo(map);
+}
 export const onMoveEnd = (map, handler) => map.on("moveend", handler);
 
 function styleFor(style, feature) {
@@ -28,12 +38,13 @@ function styleFor(style, feature) {
   return { color: style.color, weight: style.weight, fillColor: fill, fillOpacity: style.fill_opacity, radius: style.radius };
 }
 
-/** Draw a FeatureCollection; `popup(feature)` returns a DOM element. Returns a handle. */
+/** Draw a FeatureCollection; `popup(feature)` returns a DOM element (null: not clickable). */
 export function drawFeatures(map, collection, style, popup) {
   const layer = L.geoJSON(collection, {
+    interactive: popup !== null,
     style: (feature) => styleFor(style, feature),
     pointToLayer: (feature, latlng) => L.circleMarker(latlng, { ...styleFor(style, feature), fillOpacity: 0.85 }),
-    onEachFeature: (feature, item) => item.bindPopup(() => popup(feature), { maxWidth: 320 }),
+    onEachFeature: (feature, item) => popup && item.bindPopup(() => popup(feature), { maxWidth: 320 }),
   });
   layer.addTo(map);
   return layer;
@@ -41,3 +52,6 @@ export function drawFeatures(map, collection, style, popup) {
 
 export const removeDrawn = (map, handle) => handle && map.removeLayer(handle);
 export const addAttribution = (map, text) => map.attributionControl.addAttribution(text);
+
+/** Tell Leaflet the container changed size (the panel grew): keeps the centre where it was. */
+export const refreshSize = (map) => map.invalidateSize({ animate: false });

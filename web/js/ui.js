@@ -35,6 +35,28 @@ export function popupContent(lang, layer, feature) {
   return box;
 }
 
+/** "What is here?": the municipality and each hazard's answer, as text a screen reader reads. */
+export function renderHere(container, lang, answer) {
+  container.replaceChildren(el("h2", {}, t(lang, "here")));
+  if (!answer || !answer.municipality) {
+    container.append(el("p", {}, t(lang, "outsidePrefecture")));
+    return;
+  }
+  const place = [answer.municipality, answer.ward].filter(Boolean).map((m) => pick(lang, m.name));
+  container.append(el("p", { class: "place" }, place[place.length - 1]));
+  const list = el("ul", { class: "hazards" });
+  for (const hazard of answer.hazards) {
+    const item = el("li", { class: `hazard ${hazard.status}` }, pick(lang, hazard.summary));
+    const site = hazard.nearest_evacuation_site;
+    if (site && hazard.status === "inside") {
+      item.append(el("br"), document.createTextNode(
+        `${t(lang, "nearestSite")}: ${site.name} (${Math.round(site.distance_m)} ${t(lang, "metres")})`));
+    }
+    list.append(item);
+  }
+  container.append(list);
+}
+
 /** The layer panel, grouped by category; `onToggle(id, checked)` is called on change. */
 export function renderPanel(container, lang, collections, enabled, onToggle) {
   container.replaceChildren();
