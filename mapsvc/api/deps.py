@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Header, Path, Query, Request
+from fastapi import Depends, Header, Path, Request
 from sqlalchemy.orm import Session
 
 from layers import Catalog, LayerDefinition
-from mapsvc.errors import InvalidParameter, NotFound
+from mapsvc.errors import NotFound
 from mapsvc.services.keys import Principal, auth_secret, authenticate
 from mapsvc.settings import Settings
 
@@ -44,28 +44,6 @@ def get_layer(
     return catalog[layer_id]
 
 
-def parse_bbox(
-    bbox: Annotated[str | None, Query(description="minLon,minLat,maxLon,maxLat (WGS84)")] = None,
-) -> tuple[float, float, float, float] | None:
-    """Parse and bound-check ``bbox``."""
-    if bbox is None:
-        return None
-    message = (
-        "bbox は 最小経度,最小緯度,最大経度,最大緯度 の4つの数値で指定してください",
-        f"bbox must be four numbers minLon,minLat,maxLon,maxLat, not {bbox!r}",
-    )
-    try:
-        values = [float(v) for v in bbox.split(",")]
-    except ValueError:
-        raise InvalidParameter(*message) from None
-    if len(values) != 4:
-        raise InvalidParameter(*message)
-    min_x, min_y, max_x, max_y = values
-    if not (-180 <= min_x <= max_x <= 180 and -90 <= min_y <= max_y <= 90):
-        raise InvalidParameter(*message)
-    return min_x, min_y, max_x, max_y
-
-
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
@@ -85,4 +63,3 @@ def get_principal(
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 LayerDep = Annotated[LayerDefinition, Depends(get_layer)]
-BBoxDep = Annotated[tuple[float, float, float, float] | None, Depends(parse_bbox)]

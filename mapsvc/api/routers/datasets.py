@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, File, Form, Path, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Path, UploadFile
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
@@ -33,9 +33,18 @@ def _code(value: str) -> str:
         ) from None
 
 
-MunicipalityDep = Annotated[
-    str, Path(alias="municipality", description="6-digit local government code")
-]
+def writable_municipality(
+    principal: PrincipalDep,
+    municipality: Annotated[str, Path(description="6-digit local government code")],
+) -> str:
+    """The path's municipality as a 6-digit code, once the key may act on it (else 403)."""
+    code = _code(municipality)
+    authorize(principal, code)
+    return code
+
+
+# Every dataset route takes the municipality through this: authorisation cannot be forgotten.
+MunicipalityDep = Annotated[str, Depends(writable_municipality)]
 
 
 class RollbackBody(BaseModel):
@@ -81,8 +90,7 @@ def upload_version(
     accept_partial: Annotated[bool, Form()] = False,
 ) -> FastJSONResponse:
     """Upload a file as a new staged version (201), or get the report of why it was rejected (422)."""
-    code = _code(municipality)
-    authorize(principal, code)
+    code = municipality
     request = UploadRequest(
         format, encoding, crs, sheet, source_layer, _columns(columns), publish, accept_partial
     )
@@ -98,11 +106,10 @@ def upload_version(
 
 @router.get("/versions", response_class=FastJSONResponse)
 def list_versions(
-    session: SessionDep, principal: PrincipalDep, layer: LayerDep, municipality: MunicipalityDep
+    session: SessionDep, layer: LayerDep, municipality: MunicipalityDep
 ) -> dict[str, Any]:
     """The dataset's versions, newest first, with counts, status and who/when."""
-    code = _code(municipality)
-    authorize(principal, code)
+    code = municipality
     return {
         "versions": [
             datasets.version_view(v, report=False)
@@ -114,28 +121,24 @@ def list_versions(
 @router.get("/versions/{version_id}", response_class=FastJSONResponse)
 def get_version(
     session: SessionDep,
-    principal: PrincipalDep,
     layer: LayerDep,
     municipality: MunicipalityDep,
     version_id: int,
 ) -> dict[str, Any]:
     """One version with its full import report."""
-    code = _code(municipality)
-    authorize(principal, code)
+    code = municipality
     return datasets.version_view(datasets.version(session, layer.id, code, version_id))
 
 
 @router.get("/versions/{version_id}/preview", response_class=HTMLResponse)
 def preview_version(
     session: SessionDep,
-    principal: PrincipalDep,
     layer: LayerDep,
     municipality: MunicipalityDep,
     version_id: int,
 ) -> HTMLResponse:
     """A map of the version's features, rows with warnings in red, rows with errors listed."""
-    code = _code(municipality)
-    authorize(principal, code)
+    code = municipality
     html = datasets.preview(session, layer, code, version_id, leaflet_url="/vendor/leaflet")
     return HTMLResponse(html, headers={"Content-Security-Policy": PREVIEW_CSP})
 
@@ -149,8 +152,7 @@ def publish_version(
     version_id: int,
 ) -> dict[str, Any]:
     """Make this version the one residents see (the previous one is kept for rollback)."""
-    code = _code(municipality)
-    authorize(principal, code)
+    code = municipality
     return datasets.version_view(
         datasets.publish_version(session, layer.id, code, version_id, principal.actor)
     )
@@ -165,8 +167,7 @@ def rollback(
     body: RollbackBody,
 ) -> dict[str, Any]:
     """Go back to an earlier published version."""
-    code = _code(municipality)
-    authorize(principal, code)
+    code = municipality
     return datasets.version_view(
         datasets.rollback_to(session, layer.id, code, body.version_id, principal.actor)
     )
@@ -175,13 +176,11 @@ def rollback(
 @router.get("/versions/{old}/diff/{new}", response_class=FastJSONResponse)
 def diff(
     session: SessionDep,
-    principal: PrincipalDep,
     layer: LayerDep,
     municipality: MunicipalityDep,
     old: int,
     new: int,
 ) -> dict[str, Any]:
     """Added, removed and changed features between two versions, by the source's stable key."""
-    code = _code(municipality)
-    authorize(principal, code)
+    code = municipality
     return datasets.diff(session, layer, code, old, new)
