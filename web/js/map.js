@@ -43,7 +43,10 @@ export function drawFeatures(map, collection, style, popup) {
   const layer = L.geoJSON(collection, {
     interactive: popup !== null,
     style: (feature) => styleFor(style, feature),
-    pointToLayer: (feature, latlng) => L.circleMarker(latlng, { ...styleFor(style, feature), fillOpacity: 0.85 }),
+    // Small dots when zoomed out, so thousands of sites stay readable (layers redraw on zoom).
+    pointToLayer: (feature, latlng) => L.circleMarker(latlng, {
+      ...styleFor(style, feature), fillOpacity: 0.85, radius: Math.min(style.radius, Math.max(2, map.getZoom() - 8)),
+    }),
     onEachFeature: (feature, item) => popup && item.bindPopup(() => popup(feature), { maxWidth: 320 }),
   });
   layer.addTo(map);
