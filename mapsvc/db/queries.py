@@ -15,7 +15,6 @@ from mapsvc.db.models import (
     ApiKeyRow,
     DatasetRow,
     FeatureRow,
-    LayerRow,
     MunicipalityRow,
     VersionRow,
 )
@@ -39,11 +38,6 @@ def get_municipality(session: Session, code: str) -> MunicipalityRow | None:
 def list_municipalities(session: Session) -> Sequence[MunicipalityRow]:
     """All municipalities in code order."""
     return session.execute(select(MunicipalityRow).order_by(MunicipalityRow.code)).scalars().all()
-
-
-def list_layer_rows(session: Session) -> Sequence[LayerRow]:
-    """The catalog as synchronised into the database."""
-    return session.execute(select(LayerRow).order_by(LayerRow.id)).scalars().all()
 
 
 def version_with_source(session: Session, sha256: str) -> bool:
