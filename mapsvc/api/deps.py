@@ -20,13 +20,13 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     """The app's settings."""
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_catalog(request: Request) -> Catalog:
+async def get_catalog(request: Request) -> Catalog:
     """The layer catalog loaded at start-up."""
     catalog: Catalog = request.app.state.catalog
     return catalog
@@ -35,7 +35,7 @@ def get_catalog(request: Request) -> Catalog:
 CatalogDep = Annotated[Catalog, Depends(get_catalog)]
 
 
-def get_layer(
+async def get_layer(
     catalog: CatalogDep, layer_id: Annotated[str, Path(alias="layer")]
 ) -> LayerDefinition:
     """Resolve the path's layer id to its catalog entry, or 404."""
