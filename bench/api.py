@@ -8,12 +8,11 @@ Run: `make bench` (or `python -m bench.api`).
 from __future__ import annotations
 
 import math
-import os
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import httpx
@@ -28,7 +27,7 @@ from mapsvc.db.engine import make_sessionmaker
 from mapsvc.services.demo import load_demo
 from mapsvc.services.versions import SourceFile, publish, stage
 from mapsvc.settings import Settings
-from tests.support.server import free_port, live_server
+from tests.support.server import live_server, uvicorn_server
 
 TIPG = Path(__file__).parents[1] / ".venv-bench-tipg" / "bin" / "python"
 REQUESTS = 200
@@ -118,38 +117,11 @@ def get(client: httpx.Client, url: str, **params: object) -> Callable[[], object
     return call
 
 
-def tipg_server(database_url: str) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = dict(
-        os.environ,
-        DATABASE_URL=database_url.replace("+psycopg", ""),
-        TIPG_DB_SCHEMAS='["bench"]',
-        TIPG_MAX_FEATURES_PER_QUERY="10000",
-    )
-    process = subprocess.Popen(
-        [
-            str(TIPG),
-            "-m",
-            "uvicorn",
-            "tipg.main:app",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            if httpx.get(f"{base}/collections", timeout=2).status_code == 200:
-                return process, base
-        except httpx.TransportError:
-            time.sleep(0.1)
-    process.terminate()
-    raise SystemExit("tipg did not start")
+def tipg_server(database_url: str) -> AbstractContextManager[str]:
+    """Tipg on the ``bench`` schema, in its own venv."""
+    env = {"DATABASE_URL": database_url.replace("+psycopg", ""), "TIPG_DB_SCHEMAS": '["bench"]',
+           "TIPG_MAX_FEATURES_PER_QUERY": "10000"}  # fmt: skip
+    return uvicorn_server(str(TIPG), ["tipg.main:app"], env, "/collections")
 
 
 def main() -> None:
@@ -159,13 +131,8 @@ def main() -> None:
     with scratch_database() as (settings, engine):
         prepare(settings, engine)
         url = settings.database.url.get_secret_value()  # type: ignore[union-attr]
-        process, tipg = tipg_server(url)
-        try:
-            with live_server(url) as ours, httpx.Client(timeout=30) as client:
-                rows = run_cases(client, ours, tipg, engine)
-        finally:
-            process.terminate()
-            process.wait()
+        with tipg_server(url) as tipg, live_server(url) as ours, httpx.Client(timeout=30) as client:
+            rows = run_cases(client, ours, tipg, engine)
     print_table(
         f"Read path: mapsvc vs tipg 1.6.1 ({REQUESTS} sequential requests per case, 1 worker each)",
         [

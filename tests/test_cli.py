@@ -1,26 +1,10 @@
 """The `mapsvc` command, run as a user would run it."""
 
-import os
-import subprocess
-import sys
-
 import pytest
 
+from tests.support.cli import run_mapsvc as run
+
 pytestmark = pytest.mark.db
-
-
-def run(*args: str, settings=None) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ)
-    if settings is not None:
-        env["MAPSVC_DATABASE__URL"] = settings.database.url.get_secret_value()
-    return subprocess.run(
-        [sys.executable, "-m", "mapsvc", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-        timeout=120,
-    )
 
 
 def test_help_documents_every_command():

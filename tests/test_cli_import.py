@@ -8,24 +8,13 @@ import sys
 import pytest
 
 from tests.support import variants as v
+from tests.support.cli import run_mapsvc
 
 pytestmark = pytest.mark.db
 
 
-def mapsvc(settings, *args: str) -> subprocess.CompletedProcess[str]:
-    env = dict(
-        os.environ,
-        MAPSVC_DATABASE__URL=settings.database.url.get_secret_value(),
-        MAPSVC_AUTH__SECRET="cli-test-secret",
-    )
-    return subprocess.run(
-        [sys.executable, "-m", "mapsvc", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-        timeout=120,
-    )
+def mapsvc(settings, *args: str):
+    return run_mapsvc(*args, settings=settings)
 
 
 @pytest.fixture

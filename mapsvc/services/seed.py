@@ -6,6 +6,7 @@ import csv
 import json
 import tomllib
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import orjson
@@ -36,8 +37,12 @@ class SeedManifest:
     plane_srid: int
 
     @classmethod
+    @lru_cache(maxsize=4)
     def read(cls, path: Path) -> SeedManifest:
-        """Parse the manifest; paths in it are relative to it."""
+        """Parse the manifest; paths in it are relative to it.
+
+        Read once per path: it does not change while the service runs, and uploads ask for it.
+        """
         data = tomllib.loads(path.read_text("utf-8"))
         base = path.parent
         return cls(

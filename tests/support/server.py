@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 
 import httpx
 
@@ -21,17 +21,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def live_server(database_url: str) -> Iterator[str]:
-    """Serve mapsvc on the given database; yield its base URL."""
+def uvicorn_server(python: str, app: list[str], env: dict[str, str], probe: str) -> Iterator[str]:
+    """Run ``python -m uvicorn <app…>`` on a free port until ``probe`` answers 200; yield the URL."""
     port = free_port()
-    env = dict(os.environ, MAPSVC_DATABASE__URL=database_url, MAPSVC_AUTH__SECRET="live-test")
     process = subprocess.Popen(
         [
-            sys.executable,
+            python,
             "-m",
             "uvicorn",
-            "--factory",
-            "mapsvc.app:create_app",
+            *app,
             "--host",
             "127.0.0.1",
             "--port",
@@ -39,21 +37,27 @@ def live_server(database_url: str) -> Iterator[str]:
             "--log-level",
             "warning",
         ],
-        env=env,
+        env=dict(os.environ, **env),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
+        for _ in range(200):
             try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                if httpx.get(f"{base}{probe}", timeout=2).status_code == 200:
                     break
             except httpx.TransportError:
                 time.sleep(0.1)
         else:
-            raise RuntimeError("the server did not start")
+            raise RuntimeError(f"the server ({' '.join(app)}) did not start")
         yield base
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def live_server(database_url: str) -> AbstractContextManager[str]:
+    """Serve mapsvc on the given database; yield its base URL."""
+    env = {"MAPSVC_DATABASE__URL": database_url, "MAPSVC_AUTH__SECRET": "live-test"}
+    return uvicorn_server(sys.executable, ["--factory", "mapsvc.app:create_app"], env, "/healthz")
