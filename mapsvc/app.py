@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import mimetypes
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -20,12 +24,21 @@ from mapsvc.api.routers import ROUTERS
 from mapsvc.db.engine import database_url, make_engine, make_sessionmaker
 from mapsvc.settings import Settings
 
-# Leaflet and our modules only; GSI's tiles are the one outside origin the page may load.
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; img-src 'self' data: https://cyberjapandata.gsi.go.jp; "
-    "style-src 'self'; script-src 'self'; connect-src 'self'; object-src 'none'; "
-    "base-uri 'none'; frame-ancestors 'none'"
-)
+# Front-end packages served by the app itself (no CDN): npm package -> its browser files.
+VENDOR_PACKAGES = {"leaflet": "dist", "leaflet.vectorgrid": "dist"}
+mimetypes.add_type("application/manifest+json", ".webmanifest")
+
+
+def content_security_policy(web_dir: Path) -> str:
+    """Our own scripts and data only; images also from the configured base-map tile servers."""
+    config = web_dir / "config.json"
+    base_maps = json.loads(config.read_text("utf-8")).get("baseMaps", []) if config.exists() else []
+    tile_origins = sorted({"{0.scheme}://{0.netloc}".format(urlsplit(b["url"])) for b in base_maps})
+    return (
+        f"default-src 'self'; img-src 'self' data: {' '.join(tile_origins)}; "
+        "style-src 'self'; script-src 'self'; connect-src 'self'; object-src 'none'; "
+        "base-uri 'none'; frame-ancestors 'none'"
+    )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -54,10 +67,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # A low level: at level 6 compressing a large response cost more than the query.
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=3)
 
-    app.add_middleware(SecurityHeaders, csp=CONTENT_SECURITY_POLICY)
+    app.add_middleware(SecurityHeaders, csp=content_security_policy(settings.web_dir))
 
-    leaflet = settings.vendor_dir / "leaflet" / "dist"
-    if leaflet.is_dir():
-        app.mount("/vendor/leaflet", StaticFiles(directory=leaflet), name="leaflet")
+    for package, folder in VENDOR_PACKAGES.items():
+        files = settings.vendor_dir / package / folder
+        if files.is_dir():
+            app.mount(f"/vendor/{package}", StaticFiles(directory=files), name=package)
     app.mount("/", StaticFiles(directory=settings.web_dir, html=True), name="web")
     return app

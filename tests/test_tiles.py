@@ -76,3 +76,19 @@ def test_polygons_get_generalised_subdivided_geometry_when_published(session):
         )
     ).scalar_one()
     assert points == 0  # point tiles read the features directly
+
+
+def test_display_tiles_carry_geometry_and_class_only(client):
+    """The viewer's multi-layer tiles leave out ids and names; a collection's tiles keep them."""
+    site = client.get("/api/collections/evacuation_sites/items", params={"limit": 1}).json()
+    lon, lat = site["features"][0]["geometry"]["coordinates"]
+    name = site["features"][0]["properties"]["name"].encode()
+    x, y = tile_of(lon, lat, 14)
+    full = client.get(f"/api/collections/evacuation_sites/tiles/WebMercatorQuad/14/{y}/{x}")
+    display = client.get(
+        f"/api/tiles/WebMercatorQuad/14/{y}/{x}", params={"collections": "evacuation_sites"}
+    )
+    assert name in full.content and site["features"][0]["id"].encode() in full.content
+    assert display.status_code == 200 and name not in display.content
+    assert b"271" not in display.content  # no public ids (they start with the municipality code)
+    assert len(display.content) < len(full.content) / 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import shapely
@@ -20,14 +21,26 @@ from mapsvc.db.models import (
 )
 
 
-def count_published(session: Session) -> dict[str, int]:
-    """Published feature count per layer."""
+@dataclass(frozen=True)
+class Publication:
+    """What is published of a layer: how many features, and when they last changed."""
+
+    count: int = 0
+    updated: datetime | None = None
+
+
+def published(session: Session) -> dict[str, Publication]:
+    """Per layer with published data: feature count and latest publish time."""
     statement = (
-        select(DatasetRow.layer_id, func.sum(VersionRow.feature_count))
+        select(
+            DatasetRow.layer_id,
+            func.sum(VersionRow.feature_count),
+            func.max(VersionRow.published_at),
+        )
         .join(VersionRow, VersionRow.id == DatasetRow.current_version_id)
         .group_by(DatasetRow.layer_id)
     )
-    return {layer: int(n) for layer, n in session.execute(statement)}
+    return {layer: Publication(int(n), at) for layer, n, at in session.execute(statement)}
 
 
 def get_municipality(session: Session, code: str) -> MunicipalityRow | None:

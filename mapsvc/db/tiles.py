@@ -59,7 +59,7 @@ def build_tile_geometry(session: Session, version_id: int) -> None:
 
 _POINTS = """
 SELECT ST_AsMVT(t, :name, 4096, 'geom', 'mvt_id') FROM (
-  SELECT f.id AS mvt_id, f.municipality_code || '-' || f.feature_key AS id,
+  SELECT f.id AS mvt_id, CASE WHEN :ids THEN f.municipality_code || '-' || f.feature_key END AS id,
          f.properties ->> :label AS name, f.properties ->> :klass AS class,
          ST_AsMVTGeom(ST_Transform(f.geom, 3857), ST_TileEnvelope(:z, :x, :y), 4096, 64, true) AS geom
   FROM published_feature f
@@ -70,7 +70,7 @@ SELECT ST_AsMVT(t, :name, 4096, 'geom', 'mvt_id') FROM (
 
 _SHAPES = """
 SELECT ST_AsMVT(t, :name, 4096, 'geom') FROM (
-  SELECT d.municipality_code || '-' || f.feature_key AS id,
+  SELECT CASE WHEN :ids THEN d.municipality_code || '-' || f.feature_key END AS id,
          f.properties ->> :label AS name, f.properties ->> :klass AS class,
          ST_AsMVTGeom(g.geom, ST_TileEnvelope(:z, :x, :y), 4096, 64, true) AS geom
   FROM dataset d
@@ -83,8 +83,12 @@ SELECT ST_AsMVT(t, :name, 4096, 'geom') FROM (
 
 
 def tile(session: Session, layer_id: str, points: bool, label: str, klass: str, z: int, x: int, y: int,
-         cap: int) -> bytes:  # fmt: skip
-    """One layer's MVT tile (empty bytes when nothing is there)."""
+         cap: int, ids: bool = True) -> bytes:  # fmt: skip
+    """One layer's MVT tile (empty bytes when nothing is there).
+
+    ``label`` and ``klass`` name the properties copied as ``name`` and ``class`` ("" for none);
+    ``ids`` adds each feature's public id. Empty values are left out of the tile.
+    """
     statement = text(_POINTS if points else _SHAPES).bindparams(bindparam("cap"))
     params = {
         "name": layer_id,
@@ -95,6 +99,7 @@ def tile(session: Session, layer_id: str, points: bool, label: str, klass: str, 
         "x": x,
         "y": y,
         "cap": cap,
+        "ids": ids,
         "band": band_of(z),
     }
     data = session.execute(statement, params).scalar_one()

@@ -47,9 +47,15 @@ def resolve_municipality(session: Session, value: str) -> tuple[str | None, str 
 
 
 def collection(
-    layer: LayerDefinition, count: int, extent: tuple[float, ...] | None, base: str
+    layer: LayerDefinition,
+    publication: queries.Publication,
+    extent: tuple[float, ...] | None,
+    base: str,
 ) -> dict[str, Any]:
-    """A layer as an OGC API collection, with its catalog entry for clients that want it."""
+    """A layer as an OGC API collection, with its catalog entry for clients that want it.
+
+    ``updated`` is when any municipality last published this layer (ISO 8601, null if never).
+    """
     items = f"{base}/collections/{layer.id}/items"
     body: dict[str, Any] = {
         "id": layer.id,
@@ -69,7 +75,10 @@ def collection(
             },
         ],
         "attribution": layer.source.attribution.ja,
-        "numberPublished": count,
+        "numberPublished": publication.count,
+        "updated": publication.updated.isoformat(timespec="seconds")
+        if publication.updated
+        else None,
         "layer": layer.model_dump(mode="json")
         | {"category_title": dict(zip(("ja", "en"), CATEGORY_TITLES[layer.category], strict=True))},
     }

@@ -46,13 +46,15 @@ def list_collections(
     """Every layer with published data, as a feature collection (the full catalog: /api/layers)."""
     reject_unknown(request, {"f"})
     etag = etag_for(request, session, list(catalog))
-    counts = queries.count_published(session)
+    publications = queries.published(session)
     base = _base(request)
     body = {
         "collections": [
-            collection(layer, counts[layer.id], features.layer_extent(session, layer.id), base)
+            collection(
+                layer, publications[layer.id], features.layer_extent(session, layer.id), base
+            )
             for layer in catalog.values()
-            if counts.get(layer.id)
+            if layer.id in publications
         ],
         "links": [{"rel": "self", "type": "application/json", "href": str(request.url)}],
     }
@@ -63,11 +65,13 @@ def list_collections(
 def list_layers(request: Request, session: SessionDep, catalog: CatalogDep) -> FastJSONResponse:
     """The whole catalog, including layers no municipality has published yet (count 0)."""
     etag = etag_for(request, session, list(catalog))
-    counts = queries.count_published(session)
+    publications = queries.published(session)
     base = _base(request)
+    nothing = queries.Publication()
     body = {
         "layers": [
-            collection(layer, counts.get(layer.id, 0), None, base) for layer in catalog.values()
+            collection(layer, publications.get(layer.id, nothing), None, base)
+            for layer in catalog.values()
         ]
     }
     return cache_headers(FastJSONResponse(body), etag)  # type: ignore[return-value]
@@ -78,8 +82,8 @@ def get_collection(request: Request, session: SessionDep, layer: LayerDep) -> Fa
     """One layer's metadata: extent, CRSs, licence and attribution, links."""
     reject_unknown(request, {"f"})
     etag = etag_for(request, session, [layer.id])
-    count = queries.count_published(session).get(layer.id, 0)
-    body = collection(layer, count, features.layer_extent(session, layer.id), _base(request))
+    publication = queries.published(session).get(layer.id, queries.Publication())
+    body = collection(layer, publication, features.layer_extent(session, layer.id), _base(request))
     return cache_headers(FastJSONResponse(body), etag)  # type: ignore[return-value]
 
 

@@ -12,6 +12,7 @@ from mapsvc.api.params import attribute_filters, attribute_names, reject_unknown
 from mapsvc.api.responses import COLLECTION_SCHEMA, FastJSONResponse, GeoJSONResponse, geojson_body
 from mapsvc.errors import InvalidParameter, NotFound
 from mapsvc.services.places import JAPAN, nearest_collection, what_is_here
+from mapsvc.services.search import search_all
 
 router = APIRouter(prefix="/api", tags=["places"])
 
@@ -65,4 +66,26 @@ def point(
     _in_japan(lon, lat)
     etag = etag_for(request, session, list(catalog))
     body: dict[str, Any] = what_is_here(session, catalog, lon, lat)
+    return cache_headers(FastJSONResponse(body), etag)  # type: ignore[return-value]
+
+
+@router.get("/search", response_class=FastJSONResponse)
+def search(
+    request: Request,
+    session: SessionDep,
+    catalog: CatalogDep,
+    q: Annotated[str, Query(min_length=1, max_length=100, description="name or address")],
+    limit: Annotated[int, Query(ge=1, le=50)] = 20,
+) -> FastJSONResponse:
+    """Facilities by name or address, and municipalities or wards by name.
+
+    Full-width and half-width characters match each other (NFKC), as do upper and lower case.
+    """
+    reject_unknown(request, {"q", "limit"})
+    if not q.strip():
+        raise InvalidParameter(
+            "検索する語を入力してください", "Type a name or address to search for"
+        )
+    etag = etag_for(request, session, list(catalog))
+    body: dict[str, Any] = search_all(session, catalog, q, limit)
     return cache_headers(FastJSONResponse(body), etag)  # type: ignore[return-value]

@@ -1,0 +1,56 @@
+"""Search for residents: a facility by name or address, a municipality or ward by name."""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from layers import Catalog, GeometryType
+from mapsvc.db import search
+
+MUNICIPALITY_KINDS = ("municipality", "ward")
+
+
+def like_pattern(text: str) -> str:
+    """``%text%`` for LIKE, NFKC-folded and lower-cased like the columns, wildcards escaped."""
+    folded = unicodedata.normalize("NFKC", text).lower().strip()
+    escaped = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def search_all(session: Session, catalog: Catalog, text: str, limit: int) -> dict[str, Any]:
+    """Matching places (jump targets) and facilities, each with where to put the map."""
+    pattern = like_pattern(text)
+    places = [
+        {
+            "code": code,
+            "kind": kind,
+            "name": {"ja": name_ja, "en": name_en},
+            "bbox": [west, south, east, north] if west is not None else None,
+        }
+        for code, kind, name_ja, name_en, west, south, east, north in search.municipalities(
+            session, pattern, limit
+        )
+    ]
+    # Areas (hazard zones, boundaries) are not facilities one searches for by name.
+    searched = {
+        layer.id: layer.name_attribute
+        for layer in catalog.values()
+        if layer.geometry_type is GeometryType.POINT
+    }
+    features = [
+        {
+            "layer": layer_id,
+            "id": feature_id,
+            "name": name,
+            "address": address,
+            "lon": round(lon, 6),
+            "lat": round(lat, 6),
+        }
+        for layer_id, feature_id, name, address, lon, lat in search.features(
+            session, searched, pattern, limit
+        )
+    ]
+    return {"query": text, "places": places, "features": features}

@@ -1,0 +1,58 @@
+"""Search by name or address (width-insensitive) and jumping to a municipality or ward."""
+
+import pytest
+
+pytestmark = pytest.mark.db
+
+
+def search(client, q: str, **params):
+    response = client.get("/api/search", params={"q": q, **params})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_full_and_half_width_find_the_same_facilities(client):
+    half = search(client, "ﾃﾞｲｻｰﾋﾞｽ")  # half-width katakana; the data is written full-width
+    full = search(client, "デイサービス")
+    assert half["features"] and half["features"] == full["features"]
+    assert all("デイサービス" in f["name"] for f in half["features"])
+    digits = search(client, "１５", limit=50)  # full-width digits find addresses with 15
+    assert any("15" in (f["address"] or "") for f in digits["features"])
+
+
+def test_places_come_with_a_box_to_jump_to(client):
+    body = search(client, "kita")  # English names too
+    names = {p["name"]["ja"]: p for p in body["places"]}
+    assert {"大阪市北区", "堺市北区"} <= set(names)
+    west, south, east, north = names["大阪市北区"]["bbox"]
+    assert 135.45 < west < east < 135.55 and 34.68 < south < north < 34.73
+    assert names["大阪市北区"]["kind"] == "ward"
+
+
+def test_names_that_start_with_the_text_come_first(client):
+    features = search(client, "大阪")["features"]
+    starts = [f["name"].startswith("大阪") for f in features]
+    assert starts[0] and starts == sorted(starts, reverse=True)
+    hit = features[0]
+    item = client.get(f"/api/collections/{hit['layer']}/items/{hit['id']}")
+    assert item.status_code == 200 and item.json()["properties"]["name"] == hit["name"]
+
+
+@pytest.mark.parametrize("q", ["%", "_", "\\"])
+def test_like_wildcards_are_literal(client, q):
+    assert search(client, q)["features"] == []
+
+
+@pytest.mark.parametrize(
+    "params", [{"q": " "}, {"q": ""}, {"q": "x" * 101}, {"q": "a", "limit": 0}, {"q": "a", "x": 1}]
+)
+def test_bad_searches_get_a_400_in_both_languages(client, params):
+    response = client.get("/api/search", params=params)
+    assert response.status_code == 400
+    assert response.json()["message_ja"] and response.json()["message_en"]
+
+
+def test_layers_say_when_they_were_last_updated(client):
+    layers = {c["id"]: c for c in client.get("/api/layers").json()["layers"]}
+    assert layers["evacuation_sites"]["updated"].startswith("20")
+    assert layers["aed"]["updated"] is None and layers["aed"]["numberPublished"] == 0
