@@ -1,115 +1,419 @@
-// Bootstrap: the only module that knows all the others.
-import { getItems, listLayers, whatIsHere } from "./api.js";
+// Bootstrap: holds the viewer's state and wires the API, the map and the panel together.
+import { getConfig, getItem, getItems, listLayers, nearest, search, urls, whatIsHere } from "./api.js";
+import { distanceM, fold, metresPerPixel } from "./geo.js";
 import { pick, t } from "./i18n.js";
 import {
-  addAttribution, createMap, drawFeatures, markPlace, onMoveEnd, onTap, refreshSize, removeDrawn, visibleBbox,
-  zoomOf,
+  closePopup, createMap, drawTiles, fitBbox, flyTo, mark, onMoveEnd, onTap, refreshSize, setBaseMaps, setView, showPopup,
+  viewOf, visibleBbox,
 } from "./map.js";
-import { popupContent, renderHere, renderPanel } from "./ui.js";
-
-const MAX_FEATURES = 5000;
-const DEFAULT_LAYERS = ["municipal_boundaries", "evacuation_sites"];
-const state = { lang: "ja", collections: [], enabled: new Set(DEFAULT_LAYERS), drawn: new Map(), requests: new Map() };
+import { decodeView, encodeView } from "./permalink.js";
+import { el, featureDetails, renderEntries, renderHere, renderPanel, renderSearch } from "./ui.js";
 
 const $ = (id) => document.getElementById(id);
-const map = createMap($("map"), { center: [135.52, 34.62], zoom: 10 });
+const TAP_TOLERANCE_PX = 18;
+const FEATURE_TAP_MINZOOM = 13; // zoomed out, dots crowd together: a tap asks "what is here?"
+const LIST_LIMIT = 100;
+const NEAREST_LIMIT = 5;
+const GEOMETRY_ORDER = { polygon: 0, line: 1, point: 2 }; // areas under lines under points
 
-function status(text) {
-  $("status").textContent = text;
-}
+const state = {
+  lang: (navigator.languages?.[0] || "ja").startsWith("ja") ? "ja" : "en",
+  config: null, collections: [], byId: new Map(), enabled: new Set(), base: null,
+  selected: null, me: null, tapped: null, answer: null, nearestSite: null, sort: "distance", nearestChoice: null,
+};
+let map = null;
+let applyingHistory = false;
+
+const layerOf = (id) => state.byId.get(id);
+const status = (text) => { $("status").textContent = text; };
+const pointLayersShown = () => [...state.enabled].map(layerOf).filter((c) => c?.layer.geometry_type === "point" && viewOf(map).zoom >= c.layer.minzoom);
 
 function styleOf(layer) {
   const classes = layer.style.class_attribute ? layer.attributes.find((a) => a.name === layer.style.class_attribute) : null;
   const classColors = Object.fromEntries((classes?.values || []).filter((v) => v.color).map((v) => [v.value, v.color]));
-  return { ...layer.style, classColors };
+  return { ...layer.style, classColors, point: layer.geometry_type === "point" };
 }
 
-async function refresh(id) {
-  const collection = state.collections.find((c) => c.id === id);
-  state.requests.get(id)?.abort();
-  removeDrawn(map, state.drawn.get(id));
-  state.drawn.delete(id);
-  if (!state.enabled.has(id) || !collection) return;
-  if (zoomOf(map) < collection.layer.minzoom) {
-    status(`${pick(state.lang, collection.layer.title)}: ${t(state.lang, "zoomIn")}`);
-    return;
+// ---- map layers, drawn from vector tiles --------------------------------------------------------
+
+function drawLayers() {
+  const shown = [...state.enabled].map(layerOf).filter((c) => c?.numberPublished);
+  shown.sort((a, b) => GEOMETRY_ORDER[a.layer.geometry_type] - GEOMETRY_ORDER[b.layer.geometry_type]);
+  const styles = Object.fromEntries(shown.map((c) => [c.id, styleOf(c.layer)]));
+  drawTiles(map, shown.length ? urls.tiles(shown.map((c) => c.id)) : null, styles, () => {
+    document.documentElement.dataset.rendered = "true"; // for tests and the render-time measurement
+  });
+  zoomHints();
+}
+
+function zoomHints() {
+  const zoom = viewOf(map).zoom;
+  const hidden = [...state.enabled].map(layerOf).filter((c) => c?.numberPublished && zoom < c.layer.minzoom);
+  status(hidden.map((c) => `${pick(state.lang, c.layer.title)}: ${t(state.lang, "zoomIn")}`).join(" / "));
+}
+
+// ---- the permalink ------------------------------------------------------------------------------
+
+function currentView() {
+  return { ...viewOf(map), base: state.base, layers: [...state.enabled], feature: state.selected, lang: state.lang };
+}
+
+/** Record the view in the URL: each settled change is a history entry, so back/forward work. */
+function commit() {
+  if (applyingHistory || !map) return;
+  const hash = encodeView(currentView());
+  if (hash !== location.hash) history.pushState(null, "", hash);
+}
+
+async function applyView(view) {
+  applyingHistory = true;
+  state.lang = view.lang;
+  state.base = view.base;
+  state.enabled = new Set(view.layers.filter((id) => state.byId.has(id)));
+  setView(map, view);
+  render();
+  renderBaseMaps();
+  drawLayers();
+  if (view.feature && (view.feature.layer !== state.selected?.layer || view.feature.id !== state.selected?.id)) {
+    await openFeature(view.feature.layer, view.feature.id, false);
+  } else if (!view.feature) {
+    unselect();
   }
-  const controller = new AbortController();
-  state.requests.set(id, controller);
+  applyingHistory = false;
+}
+
+// ---- selecting a feature ------------------------------------------------------------------------
+
+function featureLonLat(feature, fallback) {
+  const g = feature.geometry;
+  return g?.type === "Point" ? g.coordinates : fallback;
+}
+
+function select(collection, feature, lonLat, from = null) {
+  state.selected = { layer: collection.id, id: String(feature.id) };
+  showTab("info");
+  mark(map, "selected", lonLat);
+  showPopup(map, lonLat, featureDetails(state.lang, collection, feature, lonLat, from));
+  $("detail").replaceChildren(featureDetails(state.lang, collection, feature, lonLat, from));
+  commit();
+}
+
+function unselect() {
+  state.selected = null;
+  mark(map, "selected", null);
+  closePopup(map);
+  $("detail").replaceChildren();
+}
+
+async function openFeature(layerId, id, move = true) {
+  const collection = layerOf(layerId);
+  if (!collection) return;
   try {
-    const page = await getItems(id, visibleBbox(map), MAX_FEATURES, controller.signal);
-    const layer = collection.layer;
-    // Boundaries are context, not content: taps go through them to "what is here?".
-    const popup = id === "municipal_boundaries" ? null : (f) => popupContent(state.lang, layer, f);
-    state.drawn.set(id, drawFeatures(map, page, styleOf(layer), popup));
-    if (page.numberReturned >= MAX_FEATURES) status(t(state.lang, "tooMany"));
-  } catch (error) {
-    if (error.name !== "AbortError") status(`${pick(state.lang, collection.layer.title)}: ${t(state.lang, "loadFailed")}`);
+    const feature = await getItem(layerId, id);
+    const lonLat = featureLonLat(feature, [viewOf(map).lon, viewOf(map).lat]);
+    if (move) flyTo(map, lonLat, 16);
+    if (!state.enabled.has(layerId)) {
+      state.enabled.add(layerId);
+      render();
+      drawLayers();
+    }
+    select(collection, feature, lonLat);
+  } catch {
+    status(t(state.lang, "loadFailed"));
   }
 }
 
-function refreshAll() {
-  status("");
-  for (const id of state.enabled) refresh(id);
+// ---- a tap: the feature under the finger, or "what is here?" -------------------------------------
+
+async function featureAt(lon, lat) {
+  const view = viewOf(map);
+  if (view.zoom < FEATURE_TAP_MINZOOM) return null;
+  const tolerance = TAP_TOLERANCE_PX * metresPerPixel(lat, view.zoom);
+  const found = await Promise.all(pointLayersShown().map((c) =>
+    nearest(c.id, [lon, lat], 1, {}).then((fs) => fs.map((f) => ({ c, f }))).catch(() => [])));
+  const hits = found.flat().filter(({ f }) => f.properties.distance_m <= tolerance);
+  hits.sort((a, b) => a.f.properties.distance_m - b.f.properties.distance_m);
+  return hits[0] || null;
+}
+
+async function answerHere(lon, lat) {
+  state.tapped = [lon, lat];
+  mark(map, "tap", state.tapped);
+  showTab("info");
+  try {
+    const [answer, sites] = await Promise.all([
+      whatIsHere(lon, lat),
+      layerOf("evacuation_sites")?.numberPublished ? nearest("evacuation_sites", [lon, lat], 1, {}) : [],
+    ]);
+    state.answer = answer;
+    const site = sites[0];
+    state.nearestSite = site && {
+      name: site.properties.name, distanceM: site.properties.distance_m, lonLat: site.geometry.coordinates, from: [lon, lat],
+    };
+  } catch {
+    state.answer = null;
+    state.nearestSite = null;
+  }
+  renderHere($("here"), state.lang, state.answer, state.nearestSite);
+}
+
+async function onMapTap(lon, lat) {
+  const hit = await featureAt(lon, lat);
+  if (hit) {
+    select(hit.c, hit.f, hit.f.geometry.coordinates);
+  } else {
+    unselect();
+    commit();
+    await answerHere(lon, lat);
+  }
+}
+
+// ---- nearest N from my location (or the tapped place, or the centre) --------------------------
+
+function nearestChoices() {
+  return state.config.nearest.filter((n) => layerOf(n.layer)?.numberPublished);
+}
+
+async function showNearest() {
+  const box = $("nearest");
+  const choices = nearestChoices();
+  if (!choices.length) return;
+  const choice = choices.find((n) => n.id === state.nearestChoice) || choices[0];
+  state.nearestChoice = choice.id;
+  const from = state.me || state.tapped || [viewOf(map).lon, viewOf(map).lat];
+  const fromLabel = t(state.lang, state.me ? "fromMe" : state.tapped ? "fromTap" : "fromCentre");
+  const chooser = el("select", { id: "nearest-choice", "aria-label": t(state.lang, "nearestOf") });
+  for (const n of choices) {
+    const option = el("option", { value: n.id }, pick(state.lang, n.title));
+    option.selected = n.id === choice.id;
+    chooser.append(option);
+  }
+  chooser.addEventListener("change", () => { state.nearestChoice = chooser.value; showNearest(); });
+  const heading = el("h2", {}, `${t(state.lang, "nearestOf")} `);
+  heading.append(chooser);
+  box.replaceChildren(heading, el("p", { class: "hint" }, `${t(state.lang, "nearestFrom")}: ${fromLabel}`));
+  try {
+    const found = await nearest(choice.layer, from, NEAREST_LIMIT, choice.filter);
+    const collection = layerOf(choice.layer);
+    renderEntries(box, state.lang, found.map((f) => ({
+      name: f.properties[collection.layer.name_attribute], detail: f.properties.address, distanceM: f.properties.distance_m,
+      lonLat: f.geometry.coordinates, from, feature: f,
+    })), (entry) => {
+      flyTo(map, entry.lonLat, 16);
+      select(collection, entry.feature, entry.lonLat, from);
+    });
+  } catch {
+    box.append(el("p", {}, t(state.lang, "loadFailed")));
+  }
+}
+
+function locate() {
+  showTab("info");
+  status(t(state.lang, "locating"));
+  const fallback = () => { status(t(state.lang, "locateFailed")); showNearest(); };
+  if (!navigator.geolocation) return fallback();
+  navigator.geolocation.getCurrentPosition((position) => {
+    state.me = [position.coords.longitude, position.coords.latitude];
+    status("");
+    mark(map, "me", state.me);
+    flyTo(map, state.me, 14);
+    showNearest();
+  }, fallback, { enableHighAccuracy: true, timeout: 10000, maximumAge: 60000 });
+}
+
+// ---- the list of what is visible ----------------------------------------------------------------
+
+let listRequest = null;
+async function refreshList() {
+  if ($("view-list").hidden) return;
+  listRequest?.abort();
+  listRequest = new AbortController();
+  const { signal } = listRequest;
+  const view = viewOf(map);
+  const from = state.me || [view.lon, view.lat];
+  const box = $("list");
+  try {
+    const pages = await Promise.all(pointLayersShown().map((c) =>
+      getItems(c.id, visibleBbox(map), LIST_LIMIT, signal).then((page) => ({ c, page }))));
+    if (signal.aborted) return;
+    const entries = [];
+    let matched = 0;
+    for (const { c, page } of pages) {
+      matched += page.numberMatched ?? page.numberReturned;
+      for (const f of page.features) {
+        const lonLat = f.geometry.coordinates;
+        entries.push({
+          name: f.properties[c.layer.name_attribute], detail: [pick(state.lang, c.layer.title), f.properties.address].filter(Boolean).join(" · "),
+          distanceM: distanceM(from, lonLat), lonLat, from, feature: f, collection: c,
+        });
+      }
+    }
+    if (state.sort === "name") entries.sort((a, b) => fold(a.name).localeCompare(fold(b.name), state.lang));
+    else entries.sort((a, b) => a.distanceM - b.distanceM);
+    box.replaceChildren();
+    if (!entries.length) box.append(el("p", { class: "empty" }, t(state.lang, "listEmpty")));
+    else {
+      if (matched > entries.length) box.append(el("p", { class: "hint" }, `${matched.toLocaleString()} ${t(state.lang, "listMore")}`));
+      renderEntries(box, state.lang, entries, (entry) => {
+        flyTo(map, entry.lonLat, 16);
+        select(entry.collection, entry.feature, entry.lonLat, entry.from);
+      });
+    }
+  } catch (error) {
+    if (error.name !== "AbortError") box.replaceChildren(el("p", {}, t(state.lang, "loadFailed")));
+  }
+}
+
+// ---- search -------------------------------------------------------------------------------------
+
+let searchRequest = null;
+async function runSearch(text) {
+  if (!text.trim()) return;
+  searchRequest?.abort();
+  searchRequest = new AbortController();
+  try {
+    const result = await search(text, searchRequest.signal);
+    renderSearch($("search-results"), state.lang, result, state.collections,
+      (place) => { unselect(); if (place.bbox) fitBbox(map, place.bbox); },
+      (hit) => openFeature(hit.layer, hit.id));
+  } catch (error) {
+    if (error.name !== "AbortError") $("search-results").replaceChildren(el("p", {}, error.messageJa && state.lang === "ja" ? error.messageJa : t(state.lang, "loadFailed")));
+  }
+}
+
+// ---- tabs, language, text size ------------------------------------------------------------------
+
+const TABS = ["info", "layers", "list", "search"];
+function showTab(name) {
+  for (const tab of TABS) {
+    const selected = tab === name;
+    $(`tab-${tab}`).setAttribute("aria-selected", String(selected));
+    $(`tab-${tab}`).tabIndex = selected ? 0 : -1;
+    $(`view-${tab}`).hidden = !selected;
+  }
+  $("panel").hidden = false;
+  $("panel-toggle").setAttribute("aria-expanded", "true");
+  refreshSize(map);
+  if (name === "list") refreshList();
 }
 
 function render() {
-  document.documentElement.lang = state.lang;
-  document.title = t(state.lang, "title");
-  $("app-title").textContent = t(state.lang, "title");
-  $("lang").textContent = t(state.lang, "langButton");
-  $("lang").setAttribute("aria-label", t(state.lang, "langLabel"));
-  $("panel-toggle").textContent = t(state.lang, "layers");
-  $("panel").setAttribute("aria-label", t(state.lang, "layers"));
-  $("map").setAttribute("aria-label", t(state.lang, "map"));
-  if (lastAnswer) renderHere($("here"), state.lang, lastAnswer);
-  else $("here").replaceChildren(document.createTextNode(t(state.lang, "tapHint")));
-  renderPanel($("layer-list"), state.lang, state.collections, state.enabled, (id, on) => {
+  const lang = state.lang;
+  const focused = document.activeElement?.id; // re-rendering must not lose a keyboard user's place
+  document.documentElement.lang = lang;
+  document.title = t(lang, "title");
+  $("app-title").textContent = t(lang, "title");
+  $("lang").textContent = t(lang, "langButton");
+  $("lang").setAttribute("aria-label", t(lang, "langLabel"));
+  $("locate").textContent = t(lang, "locate");
+  $("text-size").textContent = t(lang, "textSize");
+  $("text-size").setAttribute("aria-label", t(lang, "textSizeLabel"));
+  $("panel-toggle").setAttribute("aria-label", t(lang, "panelToggle"));
+  $("panel").setAttribute("aria-label", t(lang, "layers"));
+  $("map").setAttribute("aria-label", t(lang, "map"));
+  for (const [tab, key] of [["info", "info"], ["layers", "layers"], ["list", "list"], ["search", "searchTab"]]) $(`tab-${tab}`).textContent = t(lang, key);
+  $("list-hint").textContent = t(lang, "listHint");
+  $("sort-label").textContent = t(lang, "sortBy");
+  $("sort").options[0].textContent = t(lang, "byDistance");
+  $("sort").options[1].textContent = t(lang, "byName");
+  $("search-label").textContent = t(lang, "searchLabel");
+  $("search-button").textContent = t(lang, "searchButton");
+  if (state.answer || state.tapped) renderHere($("here"), lang, state.answer, state.nearestSite);
+  else $("here").replaceChildren(el("p", {}, t(lang, "tapHint")));
+  renderPanel($("layer-list"), lang, state.collections, state.enabled, (id, on) => {
     if (on) state.enabled.add(id);
     else state.enabled.delete(id);
-    refresh(id);
+    render();
+    drawLayers();
+    refreshList();
+    commit();
   });
+  const credits = [...new Set(state.collections.filter((c) => c.numberPublished).map((c) => pick(lang, c.layer.source.attribution)))];
+  $("attribution").textContent = credits.join(" / ");
+  if (focused) $(focused)?.focus();
+  if ($("nearest").childElementCount) showNearest();
 }
 
-$("lang").addEventListener("click", () => {
-  state.lang = state.lang === "ja" ? "en" : "ja";
-  render();
-});
-$("panel-toggle").addEventListener("click", () => {
-  const panel = $("panel");
-  panel.hidden = !panel.hidden;
-  $("panel-toggle").setAttribute("aria-expanded", String(!panel.hidden));
-  refreshSize(map);
-});
-window.addEventListener("resize", () => refreshSize(map));
+/** The base-map switcher, labelled in the current language. */
+function renderBaseMaps() {
+  setBaseMaps(map, state.config.baseMaps, (b) => pick(state.lang, b.title), state.base, (id) => { state.base = id; commit(); });
+}
 
-let lastAnswer = null;
-onTap(map, async (lon, lat) => {
-  markPlace(map, lon, lat);
-  try {
-    lastAnswer = await whatIsHere(lon, lat);
-  } catch {
-    lastAnswer = null;
-  }
-  renderHere($("here"), state.lang, lastAnswer);
-});
-
-let timer = null;
-onMoveEnd(map, () => {
-  clearTimeout(timer);
-  timer = setTimeout(refreshAll, 150);
-});
-
-listLayers()
-  .then((collections) => {
-    state.collections = collections;
-    // Every source's credit, in full, below the layers; the map itself carries a short credit so
-    // that a phone's small map is not covered by text.
-    const credits = [...new Set(collections.filter((c) => c.numberPublished).map((c) => c.layer.source.attribution.ja))];
-    $("attribution").textContent = credits.join(" / ");
-    addAttribution(map, "データ出典は一覧の下 / Data sources below the list");
+function wireControls() {
+  $("lang").addEventListener("click", () => {
+    state.lang = state.lang === "ja" ? "en" : "ja";
     render();
+    renderBaseMaps();
+    refreshList();
+    commit();
+  });
+  $("text-size").addEventListener("click", () => {
+    const large = document.documentElement.classList.toggle("large-text");
+    $("text-size").setAttribute("aria-pressed", String(large));
+    localStorage.setItem("mapsvc.largeText", large ? "1" : "");
     refreshSize(map);
-    refreshAll();
-  })
-  .catch(() => status(t(state.lang, "loadFailed")));
+  });
+  $("locate").addEventListener("click", locate);
+  $("panel-toggle").addEventListener("click", () => {
+    const panel = $("panel");
+    panel.hidden = !panel.hidden;
+    $("panel-toggle").setAttribute("aria-expanded", String(!panel.hidden));
+    refreshSize(map);
+  });
+  for (const tab of TABS) {
+    $(`tab-${tab}`).addEventListener("click", () => showTab(tab));
+    $(`tab-${tab}`).addEventListener("keydown", (event) => {
+      const step = { ArrowRight: 1, ArrowLeft: -1 }[event.key];
+      if (!step) return;
+      const next = TABS[(TABS.indexOf(tab) + step + TABS.length) % TABS.length];
+      showTab(next);
+      $(`tab-${next}`).focus();
+    });
+  }
+  $("sort").addEventListener("change", () => { state.sort = $("sort").value; refreshList(); });
+  $("search-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    runSearch($("search-input").value);
+  });
+  if (localStorage.getItem("mapsvc.largeText")) {
+    document.documentElement.classList.add("large-text");
+    $("text-size").setAttribute("aria-pressed", "true");
+  }
+  window.addEventListener("resize", () => refreshSize(map));
+  window.addEventListener("popstate", () => applyView(decodeView(location.hash, currentView())));
+  window.addEventListener("offline", () => status(t(state.lang, "offline")));
+  window.addEventListener("online", () => zoomHints());
+}
+
+async function start() {
+  const [config, collections] = await Promise.all([getConfig(), listLayers()]);
+  state.config = config;
+  state.collections = collections;
+  state.byId = new Map(collections.map((c) => [c.id, c]));
+  const defaults = {
+    lon: config.center[0], lat: config.center[1], zoom: config.zoom, base: config.baseMaps[0]?.id,
+    layers: config.defaultLayers, lang: state.lang,
+  };
+  const view = decodeView(location.hash, defaults);
+  map = createMap($("map"), view);
+  wireControls();
+  await applyView(view);
+  history.replaceState(null, "", encodeView(currentView()));
+  refreshSize(map);
+  onTap(map, onMapTap);
+  let timer = null;
+  onMoveEnd(map, () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => { zoomHints(); refreshList(); commit(); }, 250);
+  });
+  if (!navigator.onLine) status(t(state.lang, "offline"));
+}
+
+start().catch(() => status(t(state.lang, "loadFailed")));
+
+// Keep the app shell and the last data viewed, so a reload without network still shows the map.
+if ("serviceWorker" in navigator) {
+  navigator.serviceWorker.register("/sw.js").then(() => navigator.serviceWorker.ready).then(() => {
+    document.documentElement.dataset.offlineReady = "true";
+  }).catch(() => {});
+}

@@ -1,19 +1,38 @@
-// Panel and popup DOM, built with textContent only (data never becomes markup); no Leaflet here.
+// Panel, list and popup DOM, built with textContent only (data never becomes markup); no Leaflet here.
 import { formatValue, safeLink } from "./format.js";
+import { formatDistance, routeLink } from "./geo.js";
 import { pick, t } from "./i18n.js";
 
-function el(tag, attrs = {}, text = null) {
+export function el(tag, attrs = {}, text = null) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
   if (text !== null) node.textContent = text;
   return node;
 }
 
-/** Popup content of a feature of `layer` (a catalog entry). */
-export function popupContent(lang, layer, feature) {
+const routeAnchor = (lang, lonLat, from) =>
+  el("a", { href: routeLink(lonLat, from), target: "_blank", rel: "noopener", class: "route" }, t(lang, "route"));
+
+function sourceNote(lang, collection) {
+  const layer = collection.layer;
+  const credit = pick(lang, layer.source.attribution);
+  // Japanese credits usually begin with 出典 already.
+  const note = el("p", { class: "source" }, credit.startsWith(t(lang, "source")) ? credit : `${t(lang, "source")}: ${credit}`);
+  note.append(el("br"), document.createTextNode(`${t(lang, "license")}: `));
+  const licence = safeLink(layer.source.license.url);
+  note.append(licence ? el("a", { href: licence, target: "_blank", rel: "noopener" }, layer.source.license.name) : document.createTextNode(layer.source.license.name));
+  if (collection.updated) note.append(el("br"), document.createTextNode(`${t(lang, "updated")}: ${collection.updated.slice(0, 10)}`));
+  if (layer.source.notice) note.append(el("br"), document.createTextNode(pick(lang, layer.source.notice)));
+  return note;
+}
+
+/** A feature's details: its name, the catalog's popup attributes, a route link, source and licence. */
+export function featureDetails(lang, collection, feature, lonLat, from = null) {
+  const layer = collection.layer;
   const props = feature.properties || {};
   const box = el("div", { class: "popup" });
   box.append(el("h3", {}, String(props[layer.name_attribute] ?? pick(lang, layer.title))));
+  box.append(el("p", { class: "layer-name" }, pick(lang, layer.title)));
   const list = el("dl");
   for (const name of layer.popup) {
     if (name === layer.name_attribute) continue;
@@ -29,14 +48,18 @@ export function popupContent(lang, layer, feature) {
     list.append(dd);
   }
   box.append(list);
-  const source = el("p", { class: "source" }, `${t(lang, "source")}: ${pick(lang, layer.source.attribution)}`);
-  if (layer.source.notice) source.append(el("br"), document.createTextNode(pick(lang, layer.source.notice)));
-  box.append(source);
+  if (lonLat && layer.geometry_type === "point") {
+    const actions = el("p", { class: "actions" });
+    if (props.distance_m !== undefined) actions.append(el("span", { class: "distance" }, formatDistance(props.distance_m)), " ");
+    actions.append(routeAnchor(lang, lonLat, from));
+    box.append(actions);
+  }
+  box.append(sourceNote(lang, collection));
   return box;
 }
 
-/** "What is here?": the municipality and each hazard's answer, as text a screen reader reads. */
-export function renderHere(container, lang, answer) {
+/** "What is here?": the municipality, each hazard's answer and the nearest site, as text. */
+export function renderHere(container, lang, answer, nearestSite) {
   container.replaceChildren(el("h2", {}, t(lang, "here")));
   if (!answer || !answer.municipality) {
     container.append(el("p", {}, t(lang, "outsidePrefecture")));
@@ -49,15 +72,56 @@ export function renderHere(container, lang, answer) {
     const item = el("li", { class: `hazard ${hazard.status}` }, pick(lang, hazard.summary));
     const site = hazard.nearest_evacuation_site;
     if (site && hazard.status === "inside") {
-      item.append(el("br"), document.createTextNode(
-        `${t(lang, "nearestSite")}: ${site.name} (${Math.round(site.distance_m)} ${t(lang, "metres")})`));
+      item.append(el("br"), document.createTextNode(`${t(lang, "nearestSite")}: ${site.name} (${formatDistance(site.distance_m)})`));
     }
     list.append(item);
   }
   container.append(list);
+  if (nearestSite) {
+    const p = el("p", { class: "nearest-site" }, `${t(lang, "nearestSite")}: ${nearestSite.name} (${formatDistance(nearestSite.distanceM)}) `);
+    p.append(routeAnchor(lang, nearestSite.lonLat, nearestSite.from));
+    container.append(p);
+  }
 }
 
-/** The layer panel, grouped by category; `onToggle(id, checked)` is called on change. */
+/**
+ * A list of places: `entries` are {name, detail, distanceM, lonLat, from}; each name is a button
+ * (`onSelect(entry)`) followed by a route link, so the list works with a keyboard and a reader.
+ */
+export function renderEntries(container, lang, entries, onSelect) {
+  const list = el("ol", { class: "entries" });
+  for (const entry of entries) {
+    const item = el("li");
+    const button = el("button", { type: "button", class: "entry" });
+    button.append(el("span", { class: "entry-name" }, entry.name || "—"));
+    if (entry.detail) button.append(el("span", { class: "entry-detail" }, entry.detail));
+    if (entry.distanceM !== undefined && entry.distanceM !== null) {
+      button.append(el("span", { class: "entry-distance" }, formatDistance(entry.distanceM)));
+    }
+    button.addEventListener("click", () => onSelect(entry));
+    item.append(button);
+    if (entry.lonLat) item.append(routeAnchor(lang, entry.lonLat, entry.from));
+    list.append(item);
+  }
+  container.append(entries.length ? list : el("p", { class: "empty" }, t(lang, "noneFound")));
+}
+
+function legend(lang, layer) {
+  const classes = layer.style.class_attribute ? layer.attributes.find((a) => a.name === layer.style.class_attribute) : null;
+  const values = (classes?.values || []).filter((v) => v.color);
+  if (!values.length) return null;
+  const list = el("ul", { class: "legend", "aria-label": `${pick(lang, layer.title)} ${t(lang, "legend")}` });
+  for (const v of values) {
+    const item = el("li");
+    const swatch = el("span", { class: "swatch square", "aria-hidden": "true" });
+    swatch.style.background = v.color;
+    item.append(swatch, document.createTextNode(pick(lang, v.label)));
+    list.append(item);
+  }
+  return list;
+}
+
+/** The layer panel, grouped by category with legends; `onToggle(id, checked)` is called on change. */
 export function renderPanel(container, lang, collections, enabled, onToggle) {
   container.replaceChildren();
   let category = null;
@@ -72,12 +136,37 @@ export function renderPanel(container, lang, collections, enabled, onToggle) {
     box.checked = enabled.has(c.id);
     box.disabled = !c.numberPublished;
     box.addEventListener("change", () => onToggle(c.id, box.checked));
-    const swatch = el("span", { class: "swatch", "aria-hidden": "true" });
+    const swatch = el("span", { class: `swatch ${c.layer.geometry_type}`, "aria-hidden": "true" });
     swatch.style.borderColor = c.layer.style.color;
-    swatch.style.background = c.layer.style.fill_color || c.layer.style.color;
+    swatch.style.background = c.layer.style.fill_opacity === 0 ? "transparent" : c.layer.style.fill_color || c.layer.style.color;
     const label = el("label", { for: id }, pick(lang, c.layer.title));
     const count = el("span", { class: "count" }, c.numberPublished ? c.numberPublished.toLocaleString() : t(lang, "noData"));
     row.append(box, swatch, label, count);
     container.append(row);
+    const key = enabled.has(c.id) ? legend(lang, c.layer) : null;
+    if (key) container.append(key);
   }
+}
+
+/** Search results: municipalities to jump to, then facilities. */
+export function renderSearch(container, lang, result, collections, onPlace, onFeature) {
+  container.replaceChildren();
+  if (result.places.length) {
+    const places = el("section", { class: "places" });
+    places.append(el("h3", {}, t(lang, "places")));
+    renderEntries(places, lang, result.places.map((p) => ({ name: pick(lang, p.name), place: p })), (e) => onPlace(e.place));
+    container.append(places);
+  }
+  const facilities = el("section", { class: "facilities" });
+  container.append(facilities);
+  facilities.append(el("h3", {}, t(lang, "facilities")));
+  const titles = Object.fromEntries(collections.map((c) => [c.id, pick(lang, c.layer.title)]));
+  renderEntries(
+    facilities,
+    lang,
+    result.features.map((f) => ({
+      name: f.name, detail: [titles[f.layer], f.address].filter(Boolean).join(" · "), lonLat: [f.lon, f.lat], hit: f,
+    })),
+    (e) => onFeature(e.hit),
+  );
 }

@@ -1,0 +1,77 @@
+// Service worker: the app shell from cache (refreshed in the background), data from the network
+// with the last copy kept, so a reload during an outage still shows the map and its layers.
+// Base-map tiles (another origin) are left to the browser.
+const SHELL = "mapsvc-shell-v1";
+const DATA = "mapsvc-data-v1";
+const MAX_DATA_ENTRIES = 600; // a few hours of panning; the oldest go first
+const SHELL_FILES = [
+  "/", "/css/app.css", "/config.json", "/manifest.webmanifest", "/icons/icon.svg",
+  "/js/main.js", "/js/api.js", "/js/geo.js", "/js/i18n.js", "/js/map.js", "/js/permalink.js",
+  "/js/ui.js", "/js/format.js",
+  "/vendor/leaflet/leaflet.css", "/vendor/leaflet/leaflet.js", "/vendor/leaflet/images/layers.png",
+  "/vendor/leaflet/images/layers-2x.png", "/vendor/leaflet.vectorgrid/Leaflet.VectorGrid.bundled.min.js",
+];
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(caches.open(SHELL).then((cache) => cache.addAll(SHELL_FILES)).then(() => self.skipWaiting()));
+});
+
+self.addEventListener("activate", (event) => {
+  const keep = new Set([SHELL, DATA]);
+  event.waitUntil(
+    caches.keys().then((names) => Promise.all(names.filter((n) => !keep.has(n)).map((n) => caches.delete(n))))
+      .then(() => self.clients.claim()),
+  );
+});
+
+async function trim(cache) {
+  const keys = await cache.keys();
+  await Promise.all(keys.slice(0, Math.max(0, keys.length - MAX_DATA_ENTRIES)).map((k) => cache.delete(k)));
+}
+
+/** Network first; on failure the last good copy (data must be fresh when it can be). */
+async function networkFirst(request) {
+  const cache = await caches.open(DATA);
+  try {
+    const response = await fetch(request);
+    if (response.ok) {
+      await cache.put(request, response.clone());
+      trim(cache);
+    }
+    return response;
+  } catch (error) {
+    const cached = await cache.match(request);
+    if (cached) return cached;
+    throw error;
+  }
+}
+
+/** The cached shell at once, refreshed in the background for the next visit. */
+async function staleWhileRevalidate(event) {
+  const cache = await caches.open(SHELL);
+  const cached = await cache.match(event.request, { ignoreSearch: event.request.mode === "navigate" });
+  const refresh = fetch(event.request).then((response) => {
+    if (response.ok) cache.put(event.request, response.clone());
+    return response;
+  });
+  if (cached) {
+    event.waitUntil(refresh.catch(() => null));
+    return cached;
+  }
+  return refresh;
+}
+
+self.addEventListener("fetch", (event) => {
+  const url = new URL(event.request.url);
+  if (event.request.method !== "GET" || url.origin !== self.location.origin) return;
+  if (url.pathname.startsWith("/api/") || url.pathname === "/config.json") {
+    // Staff pages and uploads are never cached; only the public reads are.
+    if (url.pathname.startsWith("/api/datasets")) return;
+    event.respondWith(networkFirst(event.request));
+  } else if (event.request.mode === "navigate" && url.pathname === "/") {
+    event.respondWith(networkFirst(event.request).catch(() => caches.match("/")));
+  } else {
+    event.respondWith(staleWhileRevalidate(event));
+  }
+}
+);
