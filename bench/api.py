@@ -1,7 +1,9 @@
 """Read-path benchmark: mapsvc against tipg serving the same PostGIS data in the same run.
 
-Also times the bare SQL from Python (the floor). Each case runs the same requests against both
-servers, one keep-alive client, sequentially; we report requests/s, p50 and p99.
+Also times the bare SQL from Python (the floor). Each case runs the same requests against each
+server, one keep-alive client, sequentially; we report requests/s, p50 and p99. mapsvc runs
+twice: as deployed (its response cache on: repeated requests are served from memory until
+something is published) and with the cache off (every request queries PostGIS, as tipg does).
 Run: `make bench` (or `python -m bench.api`).
 """
 
@@ -131,27 +133,74 @@ def main() -> None:
     with scratch_database() as (settings, engine):
         prepare(settings, engine)
         url = settings.database.url.get_secret_value()  # type: ignore[union-attr]
-        with tipg_server(url) as tipg, live_server(url) as ours, httpx.Client(timeout=30) as client:
-            rows = run_cases(client, ours, tipg, engine)
-    print_table(
-        f"Read path: mapsvc vs tipg 1.6.1 ({REQUESTS} sequential requests per case, 1 worker each)",
-        [
-            "case",
-            "mapsvc req/s",
-            "p50 ms",
-            "p99 ms",
-            "tipg req/s",
-            "p50 ms",
-            "p99 ms",
-            "speed-up",
-            "floor p50 ms",
-            "mapsvc/floor",
-        ],
-        rows,
-    )
+        with (
+            tipg_server(url) as tipg,
+            live_server(url) as cached,
+            live_server(url, MAPSVC_API__RESPONSE_CACHE_MB="0") as uncached,
+            httpx.Client(timeout=30) as client,
+        ):
+            rows = run_cases(client, {"cached": cached, "uncached": uncached}, tipg, engine)
+    for variant, title in (
+        ("cached", "mapsvc as deployed (response cache on)"),
+        ("uncached", "mapsvc with the response cache off (every request queries PostGIS)"),
+    ):
+        print_table(
+            f"Read path: {title} vs tipg 1.6.1 ({REQUESTS} sequential requests per case, "
+            "1 worker each)",
+            [
+                "case",
+                "mapsvc req/s",
+                "p50 ms",
+                "p99 ms",
+                "tipg req/s",
+                "p50 ms",
+                "p99 ms",
+                "speed-up",
+                "floor p50 ms",
+                "mapsvc/floor",
+            ],
+            rows[variant],
+        )
 
 
-def run_cases(client: httpx.Client, ours: str, tipg: str, engine: Engine) -> list[list[str]]:
+def run_cases(
+    client: httpx.Client, servers: dict[str, str], tipg: str, engine: Engine
+) -> dict[str, list[list[str]]]:
+    """Each case once against tipg and the floor, and against each mapsvc variant."""
+    any_ours = next(iter(servers.values()))
+    theirs = [
+        (name, measure(call), where) for name, _, call, where in _cases(client, any_ours, tipg)
+    ]
+    floors = [floor_p50(engine, where) if where else None for _, _, where in theirs]
+    rows: dict[str, list[list[str]]] = {}
+    for variant, ours in servers.items():
+        rows[variant] = []
+        for (name, mine, _, _), (_, t, _), floor in zip(
+            _cases(client, ours, tipg), theirs, floors, strict=True
+        ):
+            m = measure(mine)
+            rows[variant].append(
+                [
+                    name,
+                    f"{m[0]:,.0f}",
+                    f"{m[1]:.1f}",
+                    f"{m[2]:.1f}",
+                    f"{t[0]:,.0f}",
+                    f"{t[1]:.1f}",
+                    f"{t[2]:.1f}",
+                    f"{m[0] / t[0]:.1f}×",
+                    "" if floor is None else f"{floor:.1f}",
+                    "" if floor is None else f"{m[1] / floor:.2f}×",
+                ]
+            )
+    return rows
+
+
+Case = tuple[str, Callable[[], object], Callable[[], object], str | None]
+
+
+def _cases(client: httpx.Client, ours: str, tipg: str) -> list[Case]:
+    """(name, our request, tipg's request, the floor's WHERE clause) per case."""
     small = "135.375,34.455,135.395,34.470"  # central Kishiwada: ~20 evacuation sites
     large = "135.45,34.60,135.60,34.72"  # central Osaka: well over 1,000
     polygons = "135.25,34.40,135.80,34.90"
@@ -207,25 +256,7 @@ def run_cases(client: httpx.Client, ours: str, tipg: str, engine: Engine) -> lis
             None,
         )
     )
-    rows = []
-    for name, mine, theirs, where in cases:
-        m, t = measure(mine), measure(theirs)
-        floor = floor_p50(engine, where) if where else None
-        rows.append(
-            [
-                name,
-                f"{m[0]:,.0f}",
-                f"{m[1]:.1f}",
-                f"{m[2]:.1f}",
-                f"{t[0]:,.0f}",
-                f"{t[1]:.1f}",
-                f"{t[2]:.1f}",
-                f"{m[0] / t[0]:.1f}×",
-                "" if floor is None else f"{floor:.1f}",
-                "" if floor is None else f"{m[1] / floor:.2f}×",
-            ]
-        )
-    return rows
+    return cases
 
 
 def floor_p50(engine: Engine, where: str) -> float:

@@ -20,8 +20,10 @@ from mapsvc.api.errors import add_exception_handlers
 from mapsvc.api.limits import BodySizeLimit, HeadAsGet, SecurityHeaders
 from mapsvc.api.openapi30 import add_openapi_30
 from mapsvc.api.ratelimit import RateLimiter
+from mapsvc.api.response_cache import ResponseCache
 from mapsvc.api.routers import ROUTERS
 from mapsvc.db.engine import database_url, make_engine, make_sessionmaker
+from mapsvc.db.publication_watch import PublicationWatch, psycopg_conninfo
 from mapsvc.settings import Settings
 
 # Front-end packages served by the app itself (no CDN): npm package -> its browser files.
@@ -45,11 +47,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; resources open in the lifespan and live on ``app.state``."""
     settings = settings or Settings()
 
+    watch: PublicationWatch | None = None
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = make_engine(database_url(settings.database), settings.database)
+        nonlocal watch
+        url = database_url(settings.database)
+        engine = make_engine(url, settings.database)
         app.state.sessionmaker = make_sessionmaker(engine)
+        if settings.api.response_cache_mb:
+            watch = PublicationWatch(psycopg_conninfo(url))
+            watch.start()
         yield
+        if watch is not None:
+            watch.stop()
         engine.dispose()
 
     app = FastAPI(title="mapsvc", version=__version__, lifespan=lifespan)
@@ -66,6 +77,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(HeadAsGet)
     # A low level: at level 6 compressing a large response cost more than the query.
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=3)
+    # Outside compression: a hit is sent as it was compressed the first time.
+    app.add_middleware(
+        ResponseCache,
+        generation=lambda: watch.current() if watch is not None else None,
+        max_bytes=settings.api.response_cache_mb * 1024 * 1024,
+        max_entry=settings.api.response_cache_entry_mb * 1024 * 1024,
+    )
 
     app.add_middleware(SecurityHeaders, csp=content_security_policy(settings.web_dir))
 

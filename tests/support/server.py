@@ -57,7 +57,7 @@ def uvicorn_server(python: str, app: list[str], env: dict[str, str], probe: str)
         process.wait(timeout=10)
 
 
-def live_server(database_url: str) -> AbstractContextManager[str]:
-    """Serve mapsvc on the given database; yield its base URL."""
-    env = {"MAPSVC_DATABASE__URL": database_url, "MAPSVC_AUTH__SECRET": "live-test"}
+def live_server(database_url: str, **settings: str) -> AbstractContextManager[str]:
+    """Serve mapsvc on the given database (and ``MAPSVC_*`` settings); yield its base URL."""
+    env = {"MAPSVC_DATABASE__URL": database_url, "MAPSVC_AUTH__SECRET": "live-test", **settings}
     return uvicorn_server(sys.executable, ["--factory", "mapsvc.app:create_app"], env, "/healthz")

@@ -1,0 +1,162 @@
+"""ASGI middleware: public data responses kept in memory until something is published.
+
+Only responses that carry an ETag are kept: those are the ones our routers tie to the published
+versions (see ``caching.etag_for``). Each entry is tagged with the publication generation of
+the moment its request arrived; a publish, rollback or boundary change moves the generation
+(``PublicationWatch``), so no entry outlives the data it was made from. Compressed bodies are
+kept as they were sent, so a hit costs neither a query nor compression. Bounded by total bytes.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+NOT_CACHED_PREFIXES = ("/api/datasets",)  # staff endpoints: authenticated, never shared
+HIT_HEADER = (b"x-cache", b"hit")
+VALIDATOR_HEADERS = {b"etag", b"cache-control", b"vary", b"access-control-allow-origin"}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A response as it was sent, and the publication generation it was made in."""
+
+    generation: int
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+    etag: bytes
+
+
+@dataclass
+class _Capture:
+    """What a miss has seen of its response so far."""
+
+    status: int = 0
+    headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+    etag: bytes = b""
+    keep: bool = False
+    not_modified: bool = False
+    chunks: list[bytes] = field(default_factory=list)
+    size: int = 0
+
+
+def _header(scope: Scope, name: bytes) -> bytes:
+    for key, value in scope["headers"]:
+        if key == name:
+            return bytes(value)
+    return b""
+
+
+def _matches(if_none_match: bytes, etag: bytes) -> bool:
+    tags = [t.strip().removeprefix(b"W/") for t in if_none_match.split(b",")]
+    return etag in tags
+
+
+class ResponseCache:
+    """Serve repeated public GETs from memory while the published data stays the same."""
+
+    def __init__(
+        self, app: ASGIApp, generation: Callable[[], int | None], max_bytes: int, max_entry: int
+    ) -> None:
+        self.app = app
+        self.generation = generation
+        self.max_bytes = max_bytes
+        self.max_entry = max_entry
+        self.entries: OrderedDict[tuple[bytes, ...], Entry] = OrderedDict()
+        self.size = 0
+
+    def _cacheable(self, scope: Scope) -> bool:
+        if scope["type"] != "http" or self.max_bytes == 0:
+            return False
+        path: str = scope["path"]
+        return (
+            scope["method"] == "GET"
+            and path.startswith("/api/")
+            and not path.startswith(NOT_CACHED_PREFIXES)
+            and "/download" not in path  # streamed, large and rate-limited
+        )
+
+    def _key(self, scope: Scope) -> tuple[bytes, ...]:
+        gzip = b"gzip" in _header(scope, b"accept-encoding")
+        return (
+            scope["path"].encode(),
+            scope["query_string"],
+            b"gzip" if gzip else b"",
+            _header(scope, b"accept"),
+            b"origin" if _header(scope, b"origin") else b"",
+            _header(scope, b"host"),  # links in bodies are absolute
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A hit from memory; otherwise the app's response, streamed and kept if it may be."""
+        generation = self.generation() if self._cacheable(scope) else None
+        if generation is None:
+            await self.app(scope, receive, send)
+            return
+        key = self._key(scope)
+        if_none_match = _header(scope, b"if-none-match")
+        entry = self.entries.get(key)
+        if entry is not None and entry.generation == generation:
+            self.entries.move_to_end(key)
+            await self._replay(entry, send, not_modified=_matches(if_none_match, entry.etag))
+            return
+        # Ask for the full response even on a revalidation, so the next one is a hit too; the
+        # client still gets its 304. Bodies stream through as they come, copied on the side.
+        inner = dict(scope, headers=[(k, v) for k, v in scope["headers"] if k != b"if-none-match"])
+        seen = _Capture()
+
+        async def copy_and_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                seen.status = message["status"]
+                seen.headers = list(message.get("headers", []))
+                seen.etag = dict(seen.headers).get(b"etag", b"")
+                seen.keep = bool(seen.etag) and seen.status in (200, 204)
+                seen.not_modified = bool(seen.etag) and _matches(if_none_match, seen.etag)
+                await send(_not_modified(seen.headers) if seen.not_modified else message)
+                return
+            if message["type"] == "http.response.body":
+                body = message.get("body", b"")
+                seen.size += len(body)
+                seen.keep = seen.keep and seen.size <= self.max_entry
+                if seen.keep:
+                    seen.chunks.append(body)
+                if seen.not_modified:
+                    if not message.get("more_body", False):
+                        await send({"type": "http.response.body", "body": b""})
+                    return
+            await send(message)
+
+        await self.app(inner, receive, copy_and_send)
+        if seen.keep:
+            body = b"".join(seen.chunks)
+            self._store(key, Entry(generation, seen.status, seen.headers, body, seen.etag))
+
+    def _store(self, key: tuple[bytes, ...], entry: Entry) -> None:
+        old = self.entries.pop(key, None)
+        if old is not None:
+            self.size -= len(old.body)
+        self.entries[key] = entry
+        self.size += len(entry.body)
+        while self.size > self.max_bytes and self.entries:
+            _, dropped = self.entries.popitem(last=False)
+            self.size -= len(dropped.body)
+
+    @staticmethod
+    async def _replay(entry: Entry, send: Send, *, not_modified: bool) -> None:
+        headers = [*entry.headers, HIT_HEADER]
+        if not_modified:
+            await send(_not_modified(headers))
+            await send({"type": "http.response.body", "body": b""})
+            return
+        await send({"type": "http.response.start", "status": entry.status, "headers": headers})
+        await send({"type": "http.response.body", "body": entry.body})
+
+
+def _not_modified(headers: list[tuple[bytes, bytes]]) -> Message:
+    """A 304 keeps the validators and caching headers, and drops the body's."""
+    kept = [(k, v) for k, v in headers if k in VALIDATOR_HEADERS or k == HIT_HEADER[0]]
+    return {"type": "http.response.start", "status": 304, "headers": kept}

@@ -1,0 +1,68 @@
+"""The in-memory response cache of a real server: hits, revalidation, and dropping on publish."""
+
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.cli import run_mapsvc
+from tests.support.server import live_server
+
+pytestmark = pytest.mark.db
+
+AED = Path(__file__).parent / "data" / "viewer" / "hostile_aed.geojson"
+
+
+def publish_aeds(settings) -> None:
+    done = run_mapsvc(
+        "import",
+        "--layer",
+        "aed",
+        "--municipality",
+        "271004",
+        "--publish",
+        str(AED),
+        settings=settings,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def aed_count(response: httpx.Response) -> int:
+    return next(c["numberPublished"] for c in response.json()["layers"] if c["id"] == "aed")
+
+
+def test_hits_revalidation_and_a_publish_drops_the_cache(scratch):
+    settings, _ = scratch
+    with live_server(settings.database.url.get_secret_value()) as base, httpx.Client() as http:
+        first = http.get(f"{base}/api/layers")
+        assert first.status_code == 200 and "x-cache" not in first.headers
+        assert aed_count(first) == 0
+        second = http.get(f"{base}/api/layers")
+        assert second.headers["x-cache"] == "hit"
+        assert second.content == first.content and second.headers["etag"] == first.headers["etag"]
+        assert second.headers["content-encoding"] == "gzip"
+        plain = http.get(f"{base}/api/layers", headers={"Accept-Encoding": "identity"})
+        assert "content-encoding" not in plain.headers and plain.json() == first.json()
+        again = http.get(f"{base}/api/layers", headers={"If-None-Match": first.headers["etag"]})
+        assert again.status_code == 304 and again.headers["x-cache"] == "hit"
+        assert again.headers["etag"] == first.headers["etag"] and again.content == b""
+
+        publish_aeds(settings)  # another process, as an upload would be
+        for _ in range(50):  # the notice arrives at commit; allow for scheduling
+            fresh = http.get(f"{base}/api/layers", headers={"If-None-Match": first.headers["etag"]})
+            if fresh.status_code == 200:
+                break
+            time.sleep(0.1)
+        assert fresh.status_code == 200 and aed_count(fresh) == 2
+        assert fresh.headers["etag"] != first.headers["etag"]
+
+
+def test_errors_and_staff_endpoints_are_never_kept(scratch):
+    settings, _ = scratch
+    with live_server(settings.database.url.get_secret_value()) as base, httpx.Client() as http:
+        for _ in range(2):
+            missing = http.get(f"{base}/api/collections/nope/items")
+            assert missing.status_code == 404 and "x-cache" not in missing.headers
+            staff = http.get(f"{base}/api/datasets/aed/271004/versions")
+            assert staff.status_code == 401 and "x-cache" not in staff.headers
