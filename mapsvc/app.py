@@ -55,9 +55,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         url = database_url(settings.database)
         engine = make_engine(url, settings.database)
         app.state.sessionmaker = make_sessionmaker(engine)
-        if settings.api.response_cache_mb:
+        if settings.api.publication_watch:
             watch = PublicationWatch(psycopg_conninfo(url))
             watch.start()
+        app.state.publication_watch = watch
         yield
         if watch is not None:
             watch.stop()

@@ -33,7 +33,11 @@ class ApiSettings(BaseModel):
     default_limit: int = Field(default=100, ge=1, le=10_000)
     max_limit: int = Field(default=10_000, ge=1, le=100_000)
     downloads_per_minute: int = Field(default=30, ge=1, le=10_000)  # per client address
-    # Public data responses kept in memory per process until something is published (0: off).
+    # Listen for publications (PostgreSQL NOTIFY) so that what depends only on the published
+    # versions is known without asking the database; off, every request asks.
+    publication_watch: bool = True
+    # Public data responses kept in memory per process until something is published (0: off;
+    # needs the publication watch).
     response_cache_mb: int = Field(default=64, ge=0, le=16_384)
     response_cache_entry_mb: int = Field(default=8, ge=1, le=1024)
 

@@ -53,9 +53,10 @@ def test_settings() -> Iterator[Settings]:
         update={
             "database": base.database.model_copy(update={"url": SecretStr(url), "name": name}),
             "auth": base.auth.model_copy(update={"secret": SecretStr("test-secret")}),
-            # In-process tests share one rolled-back transaction per test: a cache keyed by URL
-            # would carry one test's data into the next. Live servers keep the default (on).
-            "api": base.api.model_copy(update={"response_cache_mb": 0}),
+            # In-process tests share one rolled-back transaction per test, unseen by the
+            # publication watch: what it remembers would carry one test's data into the next.
+            # Live servers keep the defaults (on).
+            "api": base.api.model_copy(update={"publication_watch": False}),
         }
     )
     yield settings

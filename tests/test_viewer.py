@@ -128,6 +128,7 @@ def test_phone_view_shows_layers_boundaries_and_sites_in_japanese_then_english(p
     expect(page.locator("#layer-parks + .swatch + label + .count")).to_have_text("データ未公開")
     expect(page.locator(".leaflet-tile-container canvas").first).to_be_attached()
     expect(page.locator("#attribution")).to_contain_text("国土地理院")
+    expect(page.locator(".leaflet-control-zoom-in")).to_have_attribute("title", "拡大")
     page.wait_for_load_state("networkidle")
     page.screenshot(path=str(ARTEFACTS / "viewer-phone-ja.png"))
     page.click("#lang")
@@ -136,6 +137,10 @@ def test_phone_view_shows_layers_boundaries_and_sites_in_japanese_then_english(p
         "Designated emergency evacuation sites"
     )
     expect(page.locator("#tab-list")).to_have_text("List")
+    expect(page.locator(".leaflet-control-zoom-in")).to_have_attribute("title", "Zoom in")
+    expect(page.locator(".leaflet-control-layers-toggle")).to_have_attribute(
+        "aria-label", "Base map"
+    )
     expect(page).to_have_title("Wide-area digital map")
     expect(page).to_have_url(re.compile(r"lang=en"))
     page.screenshot(path=str(ARTEFACTS / "viewer-phone-en.png"))

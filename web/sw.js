@@ -8,8 +8,8 @@ const SHELL_FILES = [
   "/", "/css/app.css", "/config.json", "/manifest.webmanifest", "/icons/icon.svg",
   "/js/main.js", "/js/api.js", "/js/geo.js", "/js/i18n.js", "/js/map.js", "/js/permalink.js",
   "/js/ui.js", "/js/format.js",
-  "/vendor/leaflet/leaflet.css", "/vendor/leaflet/leaflet.js", "/vendor/leaflet/images/layers.png",
-  "/vendor/leaflet/images/layers-2x.png", "/vendor/leaflet.vectorgrid/Leaflet.VectorGrid.bundled.min.js",
+  "/vendor/leaflet/leaflet.css", "/vendor/leaflet/leaflet.js",
+  "/vendor/leaflet.vectorgrid/Leaflet.VectorGrid.bundled.min.js",
 ];
 
 self.addEventListener("install", (event) => {

@@ -29,7 +29,7 @@ def etag_for(
 
     Checked before the response is built, so a revalidation costs one small query.
     """
-    state = layer_state(session, layer_ids)
+    state = _layer_state(request, session, layer_ids)
     digest = hashlib.sha256(f"{state}|{request.url.path}?{request.url.query}|{variant}".encode())
     etag = f'"{digest.hexdigest()[:32]}"'
     if etag in [
@@ -37,6 +37,28 @@ def etag_for(
     ]:
         raise NotModified(etag)
     return etag
+
+
+def _layer_state(request: Request, session: Session, layer_ids: Sequence[str]) -> str:
+    """The layers' state, remembered until the publication watch hears of a change.
+
+    Keyed by the generation read *before* the query: a change that lands meanwhile leaves the
+    answer under the old generation, which no later request asks for.
+    """
+    watch = getattr(request.app.state, "publication_watch", None)
+    generation = watch.current() if watch is not None else None
+    if generation is None:
+        return layer_state(session, layer_ids)
+    remembered: tuple[int, dict[tuple[str, ...], str]] | None = getattr(
+        request.app.state, "layer_states", None
+    )
+    if remembered is None or remembered[0] != generation:
+        remembered = request.app.state.layer_states = (generation, {})
+    key = tuple(layer_ids)
+    state = remembered[1].get(key)
+    if state is None:
+        state = remembered[1][key] = layer_state(session, layer_ids)
+    return state
 
 
 def cache_headers(response: Response, etag: str) -> Response:

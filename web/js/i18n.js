@@ -18,7 +18,7 @@ const STRINGS = {
     listHint: "地図に表示している施設の一覧（地図の中心から近い順）",
     searchLabel: "施設名・住所・市区町村名で検索", searchButton: "検索", places: "市区町村", facilities: "施設",
     baseMap: "背景地図", legend: "凡例", offline: "オフラインです。保存済みのデータを表示しています",
-    largeTextOn: "文字を元に戻す",
+    zoomInButton: "拡大", zoomOutButton: "縮小", close: "閉じる",
   },
   en: {
     title: "Wide-area digital map", layers: "Layers", langButton: "日本語", langLabel: "日本語",
@@ -38,7 +38,7 @@ const STRINGS = {
     listHint: "Facilities shown on the map (nearest to the map centre first)",
     searchLabel: "Search facility, address or municipality", searchButton: "Search", places: "Municipalities", facilities: "Facilities",
     baseMap: "Base map", legend: "Legend", offline: "You are offline: showing saved data",
-    largeTextOn: "Normal text",
+    zoomInButton: "Zoom in", zoomOutButton: "Zoom out", close: "Close",
   },
 };
 

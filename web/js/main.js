@@ -3,7 +3,7 @@ import { getConfig, getItem, getItems, listLayers, nearest, search, urls, whatIs
 import { distanceM, fold, metresPerPixel } from "./geo.js";
 import { pick, t } from "./i18n.js";
 import {
-  closePopup, createMap, drawTiles, fitBbox, flyTo, mark, onMoveEnd, onTap, refreshSize, setBaseMaps, setView, showPopup,
+  closePopup, createMap, drawTiles, fitBbox, flyTo, mark, onMoveEnd, onTap, refreshSize, setControls, setView, showPopup,
   viewOf, visibleBbox,
 } from "./map.js";
 import { decodeView, encodeView } from "./permalink.js";
@@ -334,9 +334,14 @@ function render() {
   if ($("nearest").childElementCount) showNearest();
 }
 
-/** The base-map switcher, labelled in the current language. */
+/** The map's controls and base-map switcher, labelled in the current language. */
 function renderBaseMaps() {
-  setBaseMaps(map, state.config.baseMaps, (b) => pick(state.lang, b.title), state.base, (id) => { state.base = id; commit(); });
+  const lang = state.lang;
+  setControls(map, {
+    baseMaps: state.config.baseMaps, titleOf: (b) => pick(lang, b.title), selected: state.base,
+    onChange: (id) => { state.base = id; commit(); },
+    labels: { zoomIn: t(lang, "zoomInButton"), zoomOut: t(lang, "zoomOutButton"), baseMap: t(lang, "baseMap"), close: t(lang, "close") },
+  });
 }
 
 function wireControls() {

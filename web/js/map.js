@@ -10,19 +10,25 @@ function escapeHtml(text) {
 const creditHtml = ({ text, url }) => `<a href="${escapeHtml(url)}" target="_blank" rel="noopener">${escapeHtml(text)}</a>`;
 
 export function createMap(element, view) {
-  const map = L.map(element, { zoomControl: true, minZoom: 5, maxZoom: 18 });
+  const map = L.map(element, { zoomControl: false, minZoom: 5, maxZoom: 18 });
   map.setView([view.lat, view.lon], view.zoom);
   return map;
 }
 
 let baseLayers = new Map();
 let baseControl = null;
+let zoomControl = null;
+let labels = {};
 
 /**
- * The base maps of the configuration, one shown; `onChange(id)` is told which one the user picks.
+ * The map's controls in the current language (`labels`: zoomIn, zoomOut, baseMap, close) and
+ * the base maps of the configuration, one shown; `onChange(id)` is told which one the user picks.
  * If the tiles fail (offline, blocked) the plain background, boundaries and layers remain.
  */
-export function setBaseMaps(map, baseMaps, titleOf, selected, onChange) {
+export function setControls(map, { baseMaps, titleOf, selected, onChange, labels: text }) {
+  labels = text;
+  zoomControl?.remove();
+  zoomControl = L.control.zoom({ zoomInTitle: text.zoomIn, zoomOutTitle: text.zoomOut }).addTo(map);
   baseControl?.remove();
   for (const layer of baseLayers.values()) map.removeLayer(layer);
   baseLayers = new Map(
@@ -32,6 +38,9 @@ export function setBaseMaps(map, baseMaps, titleOf, selected, onChange) {
   chosen?.addTo(map);
   baseControl = L.control.layers(Object.fromEntries(baseMaps.map((b) => [escapeHtml(titleOf(b)), baseLayers.get(b.id)])), null, { position: "topright" });
   baseControl.addTo(map);
+  const toggle = baseControl.getContainer().querySelector(".leaflet-control-layers-toggle");
+  toggle?.setAttribute("title", text.baseMap);
+  toggle?.setAttribute("aria-label", text.baseMap);
   map.off("baselayerchange").on("baselayerchange", (event) => {
     const entry = [...baseLayers].find(([, layer]) => layer === event.layer);
     if (entry) onChange(entry[0]);
@@ -74,7 +83,10 @@ export function mark(map, purpose, lonLat) {
 
 /** Show a DOM element in a popup at [lon, lat]. */
 export function showPopup(map, lonLat, element) {
-  L.popup({ maxWidth: 320, autoPanPaddingTopLeft: [10, 60] }).setLatLng([lonLat[1], lonLat[0]]).setContent(element).openOn(map);
+  const popup = L.popup({ maxWidth: 320, autoPanPaddingTopLeft: [10, 60] }).setLatLng([lonLat[1], lonLat[0]]).setContent(element).openOn(map);
+  const close = popup.getElement()?.querySelector(".leaflet-popup-close-button");
+  close?.setAttribute("aria-label", labels.close);
+  close?.setAttribute("title", labels.close);
 }
 export const closePopup = (map) => map.closePopup();
 
