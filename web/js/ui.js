@@ -72,13 +72,14 @@ export function renderHere(container, lang, answer, nearestSite) {
     const item = el("li", { class: `hazard ${hazard.status}` }, pick(lang, hazard.summary));
     const site = hazard.nearest_evacuation_site;
     if (site && hazard.status === "inside") {
-      item.append(el("br"), document.createTextNode(`${t(lang, "nearestSite")}: ${site.name} (${formatDistance(site.distance_m)})`));
+      item.append(el("br"), document.createTextNode(`${t(lang, "nearestSite")}: ${site.name} (${formatDistance(site.distance_m)}) `));
+      item.append(routeAnchor(lang, site.geometry.coordinates, answer.point));
     }
     list.append(item);
   }
   container.append(list);
   if (nearestSite) {
-    const p = el("p", { class: "nearest-site" }, `${t(lang, "nearestSite")}: ${nearestSite.name} (${formatDistance(nearestSite.distanceM)}) `);
+    const p = el("p", { class: "nearest-site" }, `${t(lang, "nearestAnySite")}: ${nearestSite.name} (${formatDistance(nearestSite.distanceM)}) `);
     p.append(routeAnchor(lang, nearestSite.lonLat, nearestSite.from));
     container.append(p);
   }
