@@ -51,7 +51,7 @@ def test_tiles_respect_each_layers_zoom_range_and_empty_places(client):
 
 
 def test_tilejson_describes_the_collection(client):
-    body = client.get("/api/collections/schools/tiles/WebMercatorQuad").json()
+    body = client.get("/api/collections/schools/tiles/WebMercatorQuad?f=tilejson").json()
     assert body["tilejson"] == "3.0.0" and body["minzoom"] == 10
     assert body["tiles"][0].endswith("/api/collections/schools/tiles/WebMercatorQuad/{z}/{y}/{x}")
     assert body["vector_layers"][0]["id"] == "schools"
@@ -92,3 +92,32 @@ def test_display_tiles_carry_geometry_and_class_only(client):
     assert display.status_code == 200 and name not in display.content
     assert b"271" not in display.content  # no public ids (they start with the municipality code)
     assert len(display.content) < len(full.content) / 2
+
+
+def test_ogc_api_tiles_metadata_leads_from_the_collection_to_a_tile(client):
+    """Collection -> tilesets -> tileset -> templated tile link, as OGC API – Tiles lays out."""
+    assert (
+        "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tileset"
+        in client.get("/api/conformance").json()["conformsTo"]
+    )
+    collection = client.get("/api/collections/schools").json()
+    rel = "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector"
+    href = next(link["href"] for link in collection["links"] if link["rel"] == rel)
+    tilesets = client.get(href).json()["tilesets"]
+    assert tilesets[0]["dataType"] == "vector" and tilesets[0]["crs"].endswith("/EPSG/0/3857")
+    tileset = client.get(tilesets[0]["links"][0]["href"]).json()
+    assert tileset["layers"][0]["geometryDimension"] == 0
+    assert tileset["tileMatrixSetLimits"][0]["tileMatrix"] == "10"  # the layer's minzoom
+    template = next(link for link in tileset["links"] if link["rel"] == "item")
+    assert template["templated"] and template["type"] == "application/vnd.mapbox-vector-tile"
+    x, y = tile_of(135.3716, 34.4603, 14)
+    url = template["href"].format(tileMatrix=14, tileRow=y, tileCol=x)
+    tile = client.get(url)
+    assert tile.status_code == 200 and tile.content
+    scheme = next(
+        link["href"] for link in tileset["links"] if link["rel"].endswith("tiling-scheme")
+    )
+    matrices = client.get(scheme).json()["tileMatrices"]
+    assert matrices[14]["matrixWidth"] == 2**14 and matrices[0]["pointOfOrigin"][0] < -2e7
+    assert client.get("/api/tileMatrixSets/WorldCRS84Quad").status_code == 404
+    assert client.get(tilesets[0]["links"][0]["href"], params={"f": "xml"}).status_code == 400

@@ -68,6 +68,12 @@ def collection(
             {"rel": "self", "type": "application/json", "href": f"{base}/collections/{layer.id}"},
             {"rel": "items", "type": "application/geo+json", "href": items},
             {
+                "rel": "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector",
+                "type": "application/json",
+                "href": f"{base}/collections/{layer.id}/tiles",
+                "title": "Vector tiles (WebMercatorQuad)",
+            },
+            {
                 "rel": "license",
                 "type": "text/html",
                 "href": str(layer.source.license.url),

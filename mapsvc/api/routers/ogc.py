@@ -25,6 +25,14 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
     "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tileset",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tilesets-list",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/geodata-tilesets",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/mvt",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/tms/2.0/conf/tilematrixset",
+    "http://www.opengis.net/spec/tms/2.0/conf/json-tilematrixset",
 ]
 
 
@@ -59,6 +67,11 @@ def landing(request: Request) -> dict[str, Any]:
                 "href": _href(request, "conformance"),
             },
             {"rel": "data", "type": "application/json", "href": _href(request, "collections")},
+            {
+                "rel": "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes",
+                "type": "application/json",
+                "href": _href(request, "tile_matrix_sets"),
+            },
         ],
     }
 
