@@ -224,6 +224,9 @@ function locate() {
 // ---- the list of what is visible ----------------------------------------------------------------
 
 let listRequest = null;
+let listed = { entries: [], matched: 0 };
+
+/** Fetch what is visible of the point layers shown, then draw the list. */
 async function refreshList() {
   if ($("view-list").hidden) return;
   listRequest?.abort();
@@ -231,37 +234,43 @@ async function refreshList() {
   const { signal } = listRequest;
   const view = viewOf(map);
   const from = state.me || [view.lon, view.lat];
-  const box = $("list");
   try {
     const pages = await Promise.all(pointLayersShown().map((c) =>
       getItems(c.id, visibleBbox(map), LIST_LIMIT, signal).then((page) => ({ c, page }))));
     if (signal.aborted) return;
-    const entries = [];
-    let matched = 0;
+    listed = { entries: [], matched: 0 };
     for (const { c, page } of pages) {
-      matched += page.numberMatched ?? page.numberReturned;
+      listed.matched += page.numberMatched ?? page.numberReturned;
       for (const f of page.features) {
         const lonLat = f.geometry.coordinates;
-        entries.push({
+        listed.entries.push({
           name: f.properties[c.layer.name_attribute], detail: [pick(state.lang, c.layer.title), f.properties.address].filter(Boolean).join(" · "),
           distanceM: distanceM(from, lonLat), lonLat, from, feature: f, collection: c,
         });
       }
     }
-    if (state.sort === "name") entries.sort((a, b) => fold(a.name).localeCompare(fold(b.name), state.lang));
-    else entries.sort((a, b) => a.distanceM - b.distanceM);
-    box.replaceChildren();
-    if (!entries.length) box.append(el("p", { class: "empty" }, t(state.lang, "listEmpty")));
-    else {
-      if (matched > entries.length) box.append(el("p", { class: "hint" }, `${matched.toLocaleString()} ${t(state.lang, "listMore")}`));
-      renderEntries(box, state.lang, entries, (entry) => {
-        flyTo(map, entry.lonLat, 16);
-        select(entry.collection, entry.feature, entry.lonLat, entry.from);
-      });
-    }
+    renderList();
   } catch (error) {
-    if (error.name !== "AbortError") box.replaceChildren(el("p", {}, t(state.lang, "loadFailed")));
+    if (error.name !== "AbortError") $("list").replaceChildren(el("p", {}, t(state.lang, "loadFailed")));
   }
+}
+
+/** Draw the fetched list in the chosen order (re-sorting needs no request). */
+function renderList() {
+  const box = $("list");
+  const entries = [...listed.entries];
+  if (state.sort === "name") entries.sort((a, b) => fold(a.name).localeCompare(fold(b.name), state.lang));
+  else entries.sort((a, b) => a.distanceM - b.distanceM);
+  box.replaceChildren();
+  if (!entries.length) {
+    box.append(el("p", { class: "empty" }, t(state.lang, "listEmpty")));
+    return;
+  }
+  if (listed.matched > entries.length) box.append(el("p", { class: "hint" }, `${listed.matched.toLocaleString()} ${t(state.lang, "listMore")}`));
+  renderEntries(box, state.lang, entries, (entry) => {
+    flyTo(map, entry.lonLat, 16);
+    select(entry.collection, entry.feature, entry.lonLat, entry.from);
+  });
 }
 
 // ---- search -------------------------------------------------------------------------------------
@@ -375,7 +384,7 @@ function wireControls() {
       $(`tab-${next}`).focus();
     });
   }
-  $("sort").addEventListener("change", () => { state.sort = $("sort").value; refreshList(); });
+  $("sort").addEventListener("change", () => { state.sort = $("sort").value; renderList(); });
   $("search-form").addEventListener("submit", (event) => {
     event.preventDefault();
     runSearch($("search-input").value);
