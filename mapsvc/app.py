@@ -25,9 +25,8 @@ from mapsvc.api.routers import ROUTERS
 from mapsvc.db.engine import database_url, make_engine, make_sessionmaker
 from mapsvc.db.publication_watch import PublicationWatch, psycopg_conninfo
 from mapsvc.settings import Settings
+from mapsvc.vendor import mount_vendor
 
-# Front-end packages served by the app itself (no CDN): npm package -> its browser files.
-VENDOR_PACKAGES = {"leaflet": "dist", "leaflet.vectorgrid": "dist"}
 mimetypes.add_type("application/manifest+json", ".webmanifest")
 
 
@@ -88,9 +87,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.add_middleware(SecurityHeaders, csp=content_security_policy(settings.web_dir))
 
-    for package, folder in VENDOR_PACKAGES.items():
-        files = settings.vendor_dir / package / folder
-        if files.is_dir():
-            app.mount(f"/vendor/{package}", StaticFiles(directory=files), name=package)
+    mount_vendor(app, settings.vendor_dir, settings.web_dir)
     app.mount("/", StaticFiles(directory=settings.web_dir, html=True), name="web")
     return app

@@ -98,9 +98,24 @@ def test_viewer_page_and_vendored_leaflet_are_served_with_a_csp(client):
     assert page.status_code == 200
     assert '<script type="module" src="/js/main.js">' in page.text
     assert "default-src 'self'" in page.headers["content-security-policy"]
-    leaflet = client.get("/vendor/leaflet/leaflet-src.esm.js")
-    assert leaflet.status_code == 200
-    assert "1.9.4" in leaflet.text[:300]
+    assert (
+        "img-src 'self' data: https://cyberjapandata.gsi.go.jp;"
+        in page.headers["content-security-policy"]
+    )  # the tile servers named in web/config.json, and no others
+    scripts = client.get("/vendor/viewer.js")  # Leaflet, then its VectorGrid plugin, in one file
+    assert scripts.status_code == 200 and scripts.headers["content-type"].startswith(
+        "text/javascript"
+    )
+    assert "1.9.4" in scripts.text[:300] and scripts.text.index("VectorGrid") > 100_000
+    assert (
+        client.get(
+            "/vendor/viewer.js", headers={"If-None-Match": scripts.headers["etag"]}
+        ).status_code
+        == 304
+    )
+    styles = client.get("/vendor/leaflet/viewer.css").text
+    assert styles.index(".leaflet-pane") < styles.index(".panel")  # ours last, so ours win
+    assert client.get("/vendor/leaflet/images/layers.png").status_code == 200
 
 
 def test_health_and_municipalities(client):

@@ -5,11 +5,10 @@ const SHELL = "mapsvc-shell-v1";
 const DATA = "mapsvc-data-v1";
 const MAX_DATA_ENTRIES = 600; // a few hours of panning; the oldest go first
 const SHELL_FILES = [
-  "/", "/css/app.css", "/config.json", "/manifest.webmanifest", "/icons/icon.svg",
-  "/js/main.js", "/js/api.js", "/js/geo.js", "/js/i18n.js", "/js/map.js", "/js/permalink.js",
-  "/js/ui.js", "/js/format.js",
-  "/vendor/leaflet/leaflet.css", "/vendor/leaflet/leaflet.js",
-  "/vendor/leaflet.vectorgrid/Leaflet.VectorGrid.bundled.min.js",
+  "/", "/config.json", "/manifest.webmanifest", "/icons/icon.svg",
+  "/js/main.js", "/js/api.js", "/js/geo.js", "/js/text.js", "/js/map.js", "/js/permalink.js",
+  "/js/ui.js",
+  "/vendor/viewer.js", "/vendor/leaflet/viewer.css",
 ];
 
 self.addEventListener("install", (event) => {

@@ -1,7 +1,6 @@
 // Panel, list and popup DOM, built with textContent only (data never becomes markup); no Leaflet here.
-import { formatValue, safeLink } from "./format.js";
 import { formatDistance, routeLink } from "./geo.js";
-import { pick, t } from "./i18n.js";
+import { formatValue, pick, safeLink, t } from "./text.js";
 
 export function el(tag, attrs = {}, text = null) {
   const node = document.createElement(tag);

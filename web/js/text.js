@@ -1,4 +1,5 @@
-// Every UI string in Japanese and English.
+// Text for people: every UI string in Japanese and English, and feature values written out.
+// Pure: no DOM, no Leaflet (tested with node --test).
 const STRINGS = {
   ja: {
     title: "広域デジタルマップ", layers: "レイヤー", langButton: "EN", langLabel: "English",
@@ -44,3 +45,25 @@ const STRINGS = {
 
 export const t = (lang, key) => STRINGS[lang][key];
 export const pick = (lang, text) => (text ? text[lang] : "");
+
+/** A value as text, with flags in words and enum codes as their labels. */
+export function formatValue(lang, attribute, value) {
+  if (value === true) return t(lang, "yes");
+  if (value === false) return t(lang, "no");
+  if (value === "conditional") return t(lang, "conditional");
+  if (attribute?.type === "enum") {
+    const match = attribute.values.find((v) => v.value === String(value));
+    if (match) return pick(lang, match.label);
+  }
+  return String(value);
+}
+
+/** `value` as an http(s) URL, or null: javascript:, data: and the like never become links. */
+export function safeLink(value) {
+  try {
+    const url = new URL(String(value));
+    return url.protocol === "https:" || url.protocol === "http:" ? url.href : null;
+  } catch {
+    return null;
+  }
+}
