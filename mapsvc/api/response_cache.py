@@ -120,20 +120,25 @@ class ResponseCache:
                 return
             if message["type"] == "http.response.body":
                 body = message.get("body", b"")
+                last = not message.get("more_body", False)
                 seen.size += len(body)
                 seen.keep = seen.keep and seen.size <= self.max_entry
                 if seen.keep:
                     seen.chunks.append(body)
+                    if last:
+                        # Kept before the last byte leaves: the client's next request on this
+                        # connection may be handled before this coroutine resumes.
+                        entry = Entry(
+                            generation, seen.status, seen.headers, b"".join(seen.chunks), seen.etag
+                        )
+                        self._store(key, entry)
                 if seen.not_modified:
-                    if not message.get("more_body", False):
+                    if last:
                         await send({"type": "http.response.body", "body": b""})
                     return
             await send(message)
 
         await self.app(inner, receive, copy_and_send)
-        if seen.keep:
-            body = b"".join(seen.chunks)
-            self._store(key, Entry(generation, seen.status, seen.headers, body, seen.etag))
 
     def _store(self, key: tuple[bytes, ...], entry: Entry) -> None:
         old = self.entries.pop(key, None)

@@ -15,6 +15,7 @@ from sqlalchemy import make_url
 
 CHANNEL = "mapsvc_publication"
 RETRY_S = 1.0
+READY_WAIT_S = 5.0
 log = logging.getLogger(__name__)
 
 
@@ -33,6 +34,7 @@ class PublicationWatch:
         self._generation = 0
         self._connected = False
         self._stop = threading.Event()
+        self._listening = threading.Event()
         self._thread = threading.Thread(target=self._run, name="publication-watch", daemon=True)
 
     def current(self) -> int | None:
@@ -40,8 +42,13 @@ class PublicationWatch:
         return self._generation if self._connected else None
 
     def start(self) -> None:
-        """Start listening (in a daemon thread)."""
+        """Start listening (in a daemon thread); wait a little for it, so a fresh server caches.
+
+        If the database does not answer in time, the server starts anyway and the watch keeps
+        trying; until it listens, nothing is served from memory.
+        """
         self._thread.start()
+        self._listening.wait(READY_WAIT_S)
 
     def stop(self) -> None:
         """Stop listening; the thread ends within a second."""
@@ -59,6 +66,7 @@ class PublicationWatch:
                     # Anything may have changed while we were not listening.
                     self._changed()
                     self._connected = True
+                    self._listening.set()
                     while not self._stop.is_set():
                         for _ in conn.notifies(timeout=1.0):
                             self._changed()
