@@ -398,3 +398,21 @@ def test_first_visit_fits_the_transfer_budget_on_fast_3g(browser: Browser, base_
     assert any("/api/tiles/" in url for url in ours)
     assert httpx.get(base_url + "/api/layers").status_code == 200
     context.close()
+
+
+def test_a_shared_link_to_a_feature_opens_it_without_moving_the_view(
+    browser: Browser, base_url: str
+):
+    context = phone(browser)
+    page, errors = open_viewer(context, base_url + "/")
+    hit = httpx.get(f"{base_url}/api/search", params={"q": "梅田ＡＥＤ"}).json()["features"][0]
+    fragment = (
+        f"map=16/{UMEDA[1]:.5f}/{UMEDA[0]:.5f}&base=pale&layers=aed&feature=aed/{hit['id']}&lang=ja"
+    )
+    visit(page, base_url, fragment)
+    expect(page.locator(".leaflet-popup-content h3")).to_contain_text("梅田ＡＥＤ")
+    expect(page.locator("#detail .popup h3")).to_contain_text("梅田ＡＥＤ")
+    page.wait_for_timeout(800)  # past the 250 ms settle delay after which moves are recorded
+    assert page.url.endswith(fragment), page.url
+    assert errors == [], errors
+    context.close()

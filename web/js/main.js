@@ -6,7 +6,7 @@ import {
   closePopup, createMap, drawTiles, fitBbox, flyTo, mark, onMoveEnd, onTap, refreshSize, setControls, setView, showPopup,
   viewOf, visibleBbox,
 } from "./map.js";
-import { decodeView, encodeView } from "./permalink.js";
+import { decodeView, encodeView, sameView } from "./permalink.js";
 import { el, featureDetails, renderEntries, renderHere, renderPanel, renderSearch } from "./ui.js";
 
 const $ = (id) => document.getElementById(id);
@@ -18,7 +18,7 @@ const GEOMETRY_ORDER = { polygon: 0, line: 1, point: 2 }; // areas under lines u
 
 const state = {
   lang: (navigator.languages?.[0] || "ja").startsWith("ja") ? "ja" : "en",
-  config: null, collections: [], byId: new Map(), enabled: new Set(), base: null,
+  config: null, defaults: null, collections: [], byId: new Map(), enabled: new Set(), base: null,
   selected: null, me: null, tapped: null, answer: null, nearestSite: null, sort: "distance", nearestChoice: null,
 };
 let map = null;
@@ -56,6 +56,11 @@ function zoomHints() {
 
 // ---- the permalink ------------------------------------------------------------------------------
 
+/** Whether the URL already says `view` (a restored link differs from its view by snapping). */
+function inUrl(view) {
+  return Boolean(location.hash) && sameView(view, decodeView(location.hash, state.defaults));
+}
+
 function currentView() {
   return { ...viewOf(map), base: state.base, layers: [...state.enabled], feature: state.selected, lang: state.lang };
 }
@@ -63,8 +68,8 @@ function currentView() {
 /** Record the view in the URL: each settled change is a history entry, so back/forward work. */
 function commit() {
   if (applyingHistory || !map) return;
-  const hash = encodeView(currentView());
-  if (hash !== location.hash) history.pushState(null, "", hash);
+  const view = currentView();
+  if (!inUrl(view)) history.pushState(null, "", encodeView(view));
 }
 
 async function applyView(view) {
@@ -95,7 +100,8 @@ function select(collection, feature, lonLat, from = null) {
   state.selected = { layer: collection.id, id: String(feature.id) };
   showTab("info");
   mark(map, "selected", lonLat);
-  showPopup(map, lonLat, featureDetails(state.lang, collection, feature, lonLat, from));
+  // Restoring a link or a history entry must show exactly its view: no panning to fit.
+  showPopup(map, lonLat, featureDetails(state.lang, collection, feature, lonLat, from), !applyingHistory);
   $("detail").replaceChildren(featureDetails(state.lang, collection, feature, lonLat, from));
   commit();
 }
@@ -406,15 +412,16 @@ async function start() {
   state.config = config;
   state.collections = collections;
   state.byId = new Map(collections.map((c) => [c.id, c]));
-  const defaults = {
+  state.defaults = {
     lon: config.center[0], lat: config.center[1], zoom: config.zoom, base: config.baseMaps[0]?.id,
     layers: config.defaultLayers, lang: state.lang,
   };
-  const view = decodeView(location.hash, defaults);
+  const view = decodeView(location.hash, state.defaults);
   map = createMap($("map"), view);
   wireControls();
   await applyView(view);
-  history.replaceState(null, "", encodeView(currentView()));
+  // A link is kept as given; a missing or partial one is completed.
+  if (!inUrl(currentView())) history.replaceState(null, "", encodeView(currentView()));
   refreshSize(map);
   onTap(map, onMapTap);
   let timer = null;

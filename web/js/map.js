@@ -81,9 +81,9 @@ export function mark(map, purpose, lonLat) {
   marks.set(purpose, L.circleMarker([lonLat[1], lonLat[0]], { ...styles[purpose], interactive: false }).addTo(map));
 }
 
-/** Show a DOM element in a popup at [lon, lat]. */
-export function showPopup(map, lonLat, element) {
-  const popup = L.popup({ maxWidth: 320, autoPanPaddingTopLeft: [10, 60] }).setLatLng([lonLat[1], lonLat[0]]).setContent(element).openOn(map);
+/** Show a DOM element in a popup at [lon, lat]; `autoPan` moves the map to fit it. */
+export function showPopup(map, lonLat, element, autoPan = true) {
+  const popup = L.popup({ maxWidth: 320, autoPan, autoPanPaddingTopLeft: [10, 60] }).setLatLng([lonLat[1], lonLat[0]]).setContent(element).openOn(map);
   const close = popup.getElement()?.querySelector(".leaflet-popup-close-button");
   close?.setAttribute("aria-label", labels.close);
   close?.setAttribute("title", labels.close);

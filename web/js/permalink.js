@@ -32,3 +32,14 @@ export function decodeView(hash, defaults) {
   if (["ja", "en"].includes(params.get("lang"))) view.lang = params.get("lang");
   return view;
 }
+
+/**
+ * Whether two views are the same as a person sees them: the map snaps its centre to whole
+ * pixels, so a restored view may differ from its link by a fraction of a pixel.
+ */
+export function sameView(a, b) {
+  const twoPixelsDeg = (2 * 360) / 2 ** (a.zoom + 8);
+  return a.zoom === b.zoom && Math.abs(a.lat - b.lat) < twoPixelsDeg && Math.abs(a.lon - b.lon) < twoPixelsDeg
+    && a.base === b.base && a.lang === b.lang && a.layers.join(",") === b.layers.join(",")
+    && `${a.feature?.layer}/${a.feature?.id}` === `${b.feature?.layer}/${b.feature?.id}`;
+}

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { decodeView, encodeView } from "../js/permalink.js";
+import { decodeView, encodeView, sameView } from "../js/permalink.js";
 
 const DEFAULTS = { lon: 135.52, lat: 34.62, zoom: 10, base: "pale", layers: ["evacuation_sites"], lang: "ja" };
 
@@ -22,4 +22,12 @@ test("a missing or malformed link falls back to the defaults, piece by piece", (
   assert.deepEqual(view.layers, ["aed"]);
   assert.equal(view.lang, "ja");
   assert.equal(view.feature, null);
+});
+
+test("a view restored from a link is the same view, give or take a pixel of snapping", () => {
+  const view = { ...DEFAULTS, zoom: 16, lat: 34.7025, lon: 135.498, feature: null };
+  assert.ok(sameView(view, { ...view, lat: 34.702494, lon: 135.497993 }));
+  assert.ok(!sameView(view, { ...view, lat: 34.7035 }));
+  assert.ok(!sameView(view, { ...view, layers: ["aed"] }));
+  assert.ok(!sameView(view, { ...view, feature: { layer: "aed", id: "1" } }));
 });
