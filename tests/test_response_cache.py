@@ -5,7 +5,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import text
 
+from mapsvc.db.publication_watch import APPLICATION_NAME
 from tests.support.cli import run_mapsvc
 from tests.support.server import live_server
 
@@ -66,3 +68,29 @@ def test_errors_and_staff_endpoints_are_never_kept(scratch):
             assert missing.status_code == 404 and "x-cache" not in missing.headers
             staff = http.get(f"{base}/api/datasets/aed/271004/versions")
             assert staff.status_code == 401 and "x-cache" not in staff.headers
+            with_key = http.get(f"{base}/api/layers", headers={"Authorization": "Bearer msk_x"})
+            assert with_key.status_code == 200 and "x-cache" not in with_key.headers
+
+
+def test_a_lost_listener_stops_the_cache_until_it_listens_again(scratch):
+    """If the notice channel drops, a publish could go unheard: nothing may be served from memory."""
+    settings, engine = scratch
+    with live_server(settings.database.url.get_secret_value()) as base, httpx.Client() as http:
+        http.get(f"{base}/api/layers")
+        assert http.get(f"{base}/api/layers").headers["x-cache"] == "hit"
+        with engine.begin() as conn:
+            killed = conn.execute(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE application_name = :name AND datname = current_database()"
+                ),
+                {"name": APPLICATION_NAME},
+            ).scalar_one()
+        assert killed == 1
+        headers = []
+        for _ in range(200):  # misses once the loss is noticed, then a fresh entry, then hits
+            headers.append(http.get(f"{base}/api/layers").headers.get("x-cache"))
+            if headers[-2:] == ["hit", "hit"] and None in headers:
+                break
+            time.sleep(0.1)
+        assert None in headers and headers[-1] == "hit", headers

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 NOT_CACHED_PREFIXES = ("/api/datasets",)  # staff endpoints: authenticated, never shared
+CREDENTIAL_HEADERS = {b"authorization", b"x-api-key", b"cookie"}
 HIT_HEADER = (b"x-cache", b"hit")
 VALIDATOR_HEADERS = {b"etag", b"cache-control", b"vary", b"access-control-allow-origin"}
 
@@ -78,6 +79,8 @@ class ResponseCache:
             and path.startswith("/api/")
             and not path.startswith(NOT_CACHED_PREFIXES)
             and "/download" not in path  # streamed, large and rate-limited
+            # Defence in depth: whatever carries credentials is nobody else's to reuse.
+            and not any(k in CREDENTIAL_HEADERS for k, _ in scope["headers"])
         )
 
     def _key(self, scope: Scope) -> tuple[bytes, ...]:

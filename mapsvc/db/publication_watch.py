@@ -14,8 +14,10 @@ import psycopg
 from sqlalchemy import make_url
 
 CHANNEL = "mapsvc_publication"
+APPLICATION_NAME = "mapsvc-publication-watch"  # how it shows in pg_stat_activity
 RETRY_S = 1.0
 READY_WAIT_S = 5.0
+PING_EVERY = 10  # seconds between liveness checks: a silently dropped link must not pass as quiet
 log = logging.getLogger(__name__)
 
 
@@ -61,15 +63,29 @@ class PublicationWatch:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                with psycopg.connect(self._conninfo, autocommit=True, connect_timeout=5) as conn:
+                with psycopg.connect(
+                    self._conninfo,
+                    autocommit=True,
+                    application_name=APPLICATION_NAME,
+                    connect_timeout=5,
+                    keepalives=1,
+                    keepalives_idle=10,
+                    keepalives_interval=5,
+                    keepalives_count=3,
+                ) as conn:
                     conn.execute(f"LISTEN {CHANNEL}")
                     # Anything may have changed while we were not listening.
                     self._changed()
                     self._connected = True
                     self._listening.set()
+                    quiet_seconds = 0
                     while not self._stop.is_set():
                         for _ in conn.notifies(timeout=1.0):
                             self._changed()
+                        quiet_seconds += 1
+                        if quiet_seconds >= PING_EVERY:
+                            conn.execute("SELECT 1")  # raises if the link is gone
+                            quiet_seconds = 0
             except psycopg.Error as error:
                 log.warning("publication watch lost its connection (%s); retrying", error)
             finally:
