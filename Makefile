@@ -15,7 +15,8 @@ test:  ## set up, then run every check and the whole test suite
 
 bench:  ## measure against peers on this machine (ogr2ogr, tipg); prints tables with ratios
 	./scripts/setup.sh
-	[ -x .venv-bench-tipg/bin/python ] || (python3 -m venv .venv-bench-tipg && \
-		.venv-bench-tipg/bin/pip install --quiet tipg==1.6.1 uvicorn==0.54.0 httptools==0.9.0 uvloop==0.23.0)
+	[ -x .venv-bench-tipg/bin/python ] || python3 -m venv .venv-bench-tipg
+	# tipg gets the same server stack as mapsvc (a no-op when already installed)
+	.venv-bench-tipg/bin/pip install --quiet tipg==1.6.1 uvicorn==0.54.0 httptools==0.9.0 uvloop==0.23.0
 	.venv/bin/python -m bench.imports
 	.venv/bin/python -m bench.api
