@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 
 from layers import load_catalog
 from mapsvc import __version__
+from mapsvc.api.caching import publication_generation
 from mapsvc.api.errors import add_exception_handlers
 from mapsvc.api.limits import BodySizeLimit, HeadAsGet, SecurityHeaders
 from mapsvc.api.openapi30 import add_openapi_30
@@ -46,11 +47,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; resources open in the lifespan and live on ``app.state``."""
     settings = settings or Settings()
 
-    watch: PublicationWatch | None = None
-
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        nonlocal watch
+        watch = None
         url = database_url(settings.database)
         engine = make_engine(url, settings.database)
         app.state.sessionmaker = make_sessionmaker(engine)
@@ -80,7 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Outside compression: a hit is sent as it was compressed the first time.
     app.add_middleware(
         ResponseCache,
-        generation=lambda: watch.current() if watch is not None else None,
+        generation=lambda: publication_generation(app),
         max_bytes=settings.api.response_cache_mb * 1024 * 1024,
         max_entry=settings.api.response_cache_entry_mb * 1024 * 1024,
     )

@@ -16,52 +16,57 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 
+from mapsvc.api.caching import matches_if_none_match
+
 # npm package -> the folder of its browser files
 PACKAGES = {"leaflet": "dist", "leaflet.vectorgrid": "dist"}
-JOINED = {
-    "/vendor/viewer.js": (
-        "text/javascript; charset=utf-8",
-        ["leaflet/dist/leaflet.js", "leaflet.vectorgrid/dist/Leaflet.VectorGrid.bundled.min.js"],
-    ),
-    "/vendor/leaflet/viewer.css": (
-        "text/css; charset=utf-8",
-        ["leaflet/dist/leaflet.css", "@web/css/app.css"],
-    ),
-}
 
 
-def _joined(vendor_dir: Path, web_dir: Path, parts: list[str]) -> bytes | None:
-    files = [
-        web_dir / p[len("@web/") :] if p.startswith("@web/") else vendor_dir / p for p in parts
-    ]
-    if not all(f.is_file() for f in files):
-        return None
+def _first_view_files(vendor_dir: Path, web_dir: Path) -> dict[str, tuple[str, list[Path]]]:
+    """URL -> (media type, the files joined in order)."""
+    leaflet = vendor_dir / "leaflet" / "dist"
+    return {
+        "/vendor/viewer.js": (
+            "text/javascript; charset=utf-8",
+            [
+                leaflet / "leaflet.js",
+                vendor_dir / "leaflet.vectorgrid" / "dist" / "Leaflet.VectorGrid.bundled.min.js",
+            ],
+        ),
+        "/vendor/leaflet/viewer.css": (
+            "text/css; charset=utf-8",
+            [leaflet / "leaflet.css", web_dir / "css" / "app.css"],
+        ),
+    }
+
+
+def _joined(files: list[Path]) -> bytes:
     # Between scripts a newline and a semicolon: a file that ends without either must not run
-    # into the next one.
-    separator = b"\n;\n" if parts[0].endswith(".js") else b"\n"
+    # into the next one. Not in CSS, where a stray semicolon would spoil the next rule.
+    separator = b"\n;\n" if files[0].suffix == ".js" else b"\n"
     return separator.join(f.read_bytes() for f in files)
 
 
 def mount_vendor(app: FastAPI, vendor_dir: Path, web_dir: Path) -> None:
     """Serve the joined first-view files and each package's folder (when npm has installed them)."""
     router = APIRouter(include_in_schema=False)
-    for path, (media_type, parts) in JOINED.items():
-        body = _joined(vendor_dir, web_dir, parts)
-        if body is None:
-            continue
+    for path, (media_type, files) in _first_view_files(vendor_dir, web_dir).items():
+        if not all(f.is_file() for f in files):
+            continue  # npm has not installed the packages: nothing to join
+        body = _joined(files)
         etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
 
         def serve(
             request: Request, body: bytes = body, etag: str = etag, media_type: str = media_type
         ) -> Response:
             headers = {"ETag": etag, "Cache-Control": "public, max-age=300"}
-            if etag in request.headers.get("if-none-match", ""):
+            if matches_if_none_match(request.headers.get("if-none-match", ""), etag):
                 return Response(status_code=304, headers=headers)
             return Response(body, media_type=media_type, headers=headers)
 
         router.add_api_route(path, serve, methods=["GET"])
     app.include_router(router)
     for package, folder in PACKAGES.items():
-        files = vendor_dir / package / folder
-        if files.is_dir():
-            app.mount(f"/vendor/{package}", StaticFiles(directory=files), name=package)
+        directory = vendor_dir / package / folder
+        if directory.is_dir():
+            app.mount(f"/vendor/{package}", StaticFiles(directory=directory), name=package)

@@ -7,8 +7,10 @@ from collections.abc import Sequence
 
 from fastapi import Request, Response
 from sqlalchemy.orm import Session
+from starlette.applications import Starlette
 
 from mapsvc.db.features import layer_state
+from mapsvc.db.publication_watch import PublicationWatch
 
 # Browsers and proxies may reuse a response for a minute, then must revalidate (cheap: a 304).
 CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=30"
@@ -32,11 +34,14 @@ def etag_for(
     state = _layer_state(request, session, layer_ids)
     digest = hashlib.sha256(f"{state}|{request.url.path}?{request.url.query}|{variant}".encode())
     etag = f'"{digest.hexdigest()[:32]}"'
-    if etag in [
-        t.strip().removeprefix("W/") for t in request.headers.get("if-none-match", "").split(",")
-    ]:
+    if matches_if_none_match(request.headers.get("if-none-match", ""), etag):
         raise NotModified(etag)
     return etag
+
+
+def matches_if_none_match(header: str, etag: str) -> bool:
+    """Whether an If-None-Match header names this ETag (weak comparison, as RFC 9110 asks)."""
+    return etag in (tag.strip().removeprefix("W/") for tag in header.split(","))
 
 
 def _layer_state(request: Request, session: Session, layer_ids: Sequence[str]) -> str:
@@ -45,8 +50,7 @@ def _layer_state(request: Request, session: Session, layer_ids: Sequence[str]) -
     Keyed by the generation read *before* the query: a change that lands meanwhile leaves the
     answer under the old generation, which no later request asks for.
     """
-    watch = getattr(request.app.state, "publication_watch", None)
-    generation = watch.current() if watch is not None else None
+    generation = publication_generation(request.app)
     if generation is None:
         return layer_state(session, layer_ids)
     remembered: tuple[int, dict[tuple[str, ...], str]] | None = getattr(
@@ -59,6 +63,12 @@ def _layer_state(request: Request, session: Session, layer_ids: Sequence[str]) -
     if state is None:
         state = remembered[1][key] = layer_state(session, layer_ids)
     return state
+
+
+def publication_generation(app: Starlette) -> int | None:
+    """The publication watch's generation; None (remember nothing) when it is off or not listening."""
+    watch: PublicationWatch | None = getattr(app.state, "publication_watch", None)
+    return watch.current() if watch is not None else None
 
 
 def cache_headers(response: Response, etag: str) -> Response:

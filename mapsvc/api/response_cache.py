@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mapsvc.api.caching import matches_if_none_match
+
 NOT_CACHED_PREFIXES = ("/api/datasets",)  # staff endpoints: authenticated, never shared
 CREDENTIAL_HEADERS = {b"authorization", b"x-api-key", b"cookie"}
 HIT_HEADER = (b"x-cache", b"hit")
@@ -45,16 +47,8 @@ class _Capture:
     size: int = 0
 
 
-def _header(scope: Scope, name: bytes) -> bytes:
-    for key, value in scope["headers"]:
-        if key == name:
-            return bytes(value)
-    return b""
-
-
 def _matches(if_none_match: bytes, etag: bytes) -> bool:
-    tags = [t.strip().removeprefix(b"W/") for t in if_none_match.split(b",")]
-    return etag in tags
+    return matches_if_none_match(if_none_match.decode("latin-1"), etag.decode("latin-1"))
 
 
 class ResponseCache:
@@ -70,9 +64,7 @@ class ResponseCache:
         self.entries: OrderedDict[tuple[bytes, ...], Entry] = OrderedDict()
         self.size = 0
 
-    def _cacheable(self, scope: Scope) -> bool:
-        if scope["type"] != "http" or self.max_bytes == 0:
-            return False
+    def _cacheable(self, scope: Scope, headers: dict[bytes, bytes]) -> bool:
         path: str = scope["path"]
         return (
             scope["method"] == "GET"
@@ -80,28 +72,32 @@ class ResponseCache:
             and not path.startswith(NOT_CACHED_PREFIXES)
             and "/download" not in path  # streamed, large and rate-limited
             # Defence in depth: whatever carries credentials is nobody else's to reuse.
-            and not any(k in CREDENTIAL_HEADERS for k, _ in scope["headers"])
+            and CREDENTIAL_HEADERS.isdisjoint(headers)
         )
 
-    def _key(self, scope: Scope) -> tuple[bytes, ...]:
-        gzip = b"gzip" in _header(scope, b"accept-encoding")
+    @staticmethod
+    def _key(scope: Scope, headers: dict[bytes, bytes]) -> tuple[bytes, ...]:
         return (
             scope["path"].encode(),
             scope["query_string"],
-            b"gzip" if gzip else b"",
-            _header(scope, b"accept"),
-            b"origin" if _header(scope, b"origin") else b"",
-            _header(scope, b"host"),  # links in bodies are absolute
+            b"gzip" if b"gzip" in headers.get(b"accept-encoding", b"") else b"",
+            headers.get(b"accept", b""),
+            b"origin" if b"origin" in headers else b"",
+            headers.get(b"host", b""),  # links in bodies are absolute
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """A hit from memory; otherwise the app's response, streamed and kept if it may be."""
-        generation = self.generation() if self._cacheable(scope) else None
+        if scope["type"] != "http" or self.max_bytes == 0:
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        generation = self.generation() if self._cacheable(scope, headers) else None
         if generation is None:
             await self.app(scope, receive, send)
             return
-        key = self._key(scope)
-        if_none_match = _header(scope, b"if-none-match")
+        key = self._key(scope, headers)
+        if_none_match = headers.get(b"if-none-match", b"")
         entry = self.entries.get(key)
         if entry is not None and entry.generation == generation:
             self.entries.move_to_end(key)

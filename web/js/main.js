@@ -184,6 +184,7 @@ function nearestChoices() {
 
 async function showNearest() {
   const box = $("nearest");
+  box.lang = state.lang;
   const choices = nearestChoices();
   if (!choices.length) return;
   const choice = choices.find((n) => n.id === state.nearestChoice) || choices[0];
@@ -348,7 +349,8 @@ function render() {
   const credits = [...new Set(state.collections.filter((c) => c.numberPublished).map((c) => pick(lang, c.layer.source.attribution)))];
   $("attribution").textContent = credits.join(" / ");
   if (focused) $(focused)?.focus();
-  if ($("nearest").childElementCount) showNearest();
+  // Redrawn (and asked again) only when it was written in the other language.
+  if ($("nearest").childElementCount && $("nearest").lang !== lang) showNearest();
 }
 
 /** The map's controls and base-map switcher, labelled in the current language. */

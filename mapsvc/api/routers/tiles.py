@@ -18,7 +18,7 @@ router = APIRouter(prefix="/api", tags=["tiles"])
 
 MVT = "application/vnd.mapbox-vector-tile"
 FEATURES_PER_TILE = 5000
-MAX_ZOOM = 22
+MAX_ZOOM = 22  # the catalog bounds every layer's maxzoom by the same
 Zoom = Annotated[int, Path(ge=0, le=MAX_ZOOM)]
 
 
@@ -129,7 +129,7 @@ def tileset(
                 "minTileCol": 0,
                 "maxTileCol": 2**z - 1,
             }
-            for z in range(layer.minzoom, min(layer.maxzoom, MAX_ZOOM) + 1)
+            for z in range(layer.minzoom, layer.maxzoom + 1)
         ],
         "layers": [
             {
@@ -137,7 +137,7 @@ def tileset(
                 "dataType": "vector",
                 "geometryDimension": GEOMETRY_DIMENSION[layer.geometry_type],
                 "minTileMatrix": str(layer.minzoom),
-                "maxTileMatrix": str(min(layer.maxzoom, MAX_ZOOM)),
+                "maxTileMatrix": str(layer.maxzoom),
                 "propertiesSchema": {
                     "type": "object",
                     "properties": {n: {"type": "string"} for n in ("id", "name", "class")},
@@ -159,14 +159,14 @@ def _tilejson(layer: LayerDefinition, template: str) -> dict[str, Any]:
             .replace("{tileCol}", "{x}")
         ],
         "minzoom": layer.minzoom,
-        "maxzoom": min(layer.maxzoom, MAX_ZOOM),
+        "maxzoom": layer.maxzoom,
         "attribution": layer.source.attribution.ja,
         "vector_layers": [
             {
                 "id": layer.id,
                 "fields": {"id": "String", "name": "String", "class": "String"},
                 "minzoom": layer.minzoom,
-                "maxzoom": min(layer.maxzoom, MAX_ZOOM),
+                "maxzoom": layer.maxzoom,
             }
         ],
     }
