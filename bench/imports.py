@@ -24,8 +24,8 @@ from sqlalchemy import Engine
 from bench.common import median_seconds, print_table, scratch_database
 from layers import load_catalog
 from mapsvc.db.engine import make_sessionmaker
-from mapsvc.services.datasets import upload_file
-from mapsvc.services.uploads import UploadRequest
+from mapsvc.services.uploads import UploadRequest, upload
+from mapsvc.services.versions import SourceFile
 from mapsvc.settings import Settings
 
 
@@ -107,15 +107,14 @@ class Ours:
         self.runs += 1
         content = _unique_bytes(self.path, self.runs)
         with make_sessionmaker(self.engine)() as session:
-            upload_file(
+            upload(
                 session,
                 self.settings,
-                load_catalog()[self.layer],
-                self.code,
-                content,
-                self.path.name,
-                UploadRequest(),
-                "bench",
+                layer=load_catalog()[self.layer],
+                municipality=self.code,
+                source=SourceFile(content, self.path.name, "auto"),
+                request=UploadRequest(),
+                actor="bench",
             )
 
 

@@ -7,15 +7,11 @@ import stat
 import zipfile
 from pathlib import PurePosixPath
 
-from importers.base import ImportRejected, Issue
+from importers.base import ImportRejected
 from importers.options import Limits
 
 # Files that can make GDAL open other files (local or remote) or that never belong in a data zip.
 _REFUSED_SUFFIXES = {".vrt", ".ovr", ".aux", ".lnk", ".url", ".exe", ".bat", ".sh", ".js"}
-
-
-def _reject(code: str, ja: str, en: str, value: str | None = None) -> ImportRejected:
-    return ImportRejected(Issue(code, ja, en, value=value))
 
 
 def _display_name(info: zipfile.ZipInfo) -> str:
@@ -42,11 +38,11 @@ class SafeZip:
             self._zip = zipfile.ZipFile(io.BytesIO(data))
             infos = self._zip.infolist()
         except (zipfile.BadZipFile, ValueError) as exc:
-            raise _reject(
+            raise ImportRejected.because(
                 "bad_zip", "ZIPファイルが壊れています", "The zip file is damaged"
             ) from exc
         if len(infos) > limits.max_archive_members:
-            raise _reject(
+            raise ImportRejected.because(
                 "zip_too_many_members",
                 f"ZIPの中のファイルが多すぎます（上限 {limits.max_archive_members}）",
                 f"Too many files in the zip (at most {limits.max_archive_members})",
@@ -58,42 +54,44 @@ class SafeZip:
             name = _display_name(info)
             path = PurePosixPath(name.replace("\\", "/"))
             if path.is_absolute() or ".." in path.parts or (path.parts and ":" in path.parts[0]):
-                raise _reject(
+                raise ImportRejected.because(
                     "zip_unsafe_path",
                     "ZIPに危険なパスのファイルがあります",
                     "The zip holds a file with an unsafe path",
                     name,
                 )
             if stat.S_ISLNK(info.external_attr >> 16):
-                raise _reject(
+                raise ImportRejected.because(
                     "zip_symlink",
                     "ZIPにシンボリックリンクがあります",
                     "The zip holds a symbolic link",
                     name,
                 )
             if info.flag_bits & 0x1:
-                raise _reject(
+                raise ImportRejected.because(
                     "zip_encrypted",
                     "パスワード付きZIPは読めません",
                     "Password-protected zips cannot be read",
                     name,
                 )
             if path.suffix.lower() in _REFUSED_SUFFIXES:
-                raise _reject(
+                raise ImportRejected.because(
                     "zip_refused_member",
                     f"ZIPに受け付けられない種類のファイル（{path.suffix}）があります",
                     f"The zip holds a file type that is not accepted ({path.suffix})",
                     name,
                 )
             if info.header_offset in offsets:  # overlapping entries: the classic quine bomb
-                raise _reject("zip_bomb", "ZIPの構造が不正です", "The zip's structure is invalid")
+                raise ImportRejected.because(
+                    "zip_bomb", "ZIPの構造が不正です", "The zip's structure is invalid"
+                )
             offsets.add(info.header_offset)
             total += info.file_size
             ratio = info.file_size / max(info.compress_size, 1)
             if total > limits.max_unpacked_bytes or (
                 info.file_size > 1 << 20 and ratio > limits.max_member_ratio
             ):
-                raise _reject(
+                raise ImportRejected.because(
                     "zip_bomb",
                     "展開後のサイズが大きすぎます（ZIP爆弾の疑い）",
                     "The zip expands to too much data (a zip bomb?)",
@@ -112,7 +110,7 @@ class SafeZip:
         with self._zip.open(info) as member:
             data = member.read(info.file_size + 1)
         if len(data) > info.file_size:
-            raise _reject(
+            raise ImportRejected.because(
                 "zip_bomb",
                 "ZIPの中身が申告サイズを超えています",
                 "A zip member is larger than it declares",

@@ -86,6 +86,19 @@ class ImportReport:
         """Rows that produced no feature."""
         return self.rows - self.accepted
 
+    def acceptable(self, *, accept_partial: bool = False) -> bool:
+        """The one accept/reject rule: some rows accepted, and no row errors unless partial is allowed.
+
+        Examples
+        --------
+        >>> report = ImportReport(rows=3, accepted=2, errors=[Issue("x", "誤り", "wrong", row=4)])
+        >>> report.acceptable(), report.acceptable(accept_partial=True)
+        (False, True)
+        >>> ImportReport(rows=0, accepted=0).acceptable(accept_partial=True)
+        False
+        """
+        return self.accepted > 0 and (not self.errors or accept_partial)
+
     def as_rejection(self, issue: Issue | None, fmt: str | None) -> dict[str, JSONValue]:
         """The report of a rejected file: the file-level ``issue`` (if any) leads the errors."""
         errors: list[JSONValue] = [issue.as_dict()] if issue is not None else []
@@ -113,3 +126,17 @@ class ImportRejected(ValueError):
     def __init__(self, issue: Issue) -> None:
         super().__init__(issue.message_en)
         self.issue = issue
+
+    @classmethod
+    def because(
+        cls, code: str, message_ja: str, message_en: str, value: str | None = None
+    ) -> ImportRejected:
+        """A file-level rejection (no row), with the offending ``value`` if there is one.
+
+        Examples
+        --------
+        >>> error = ImportRejected.because("empty_file", "ファイルが空です", "The file is empty")
+        >>> error.issue.code, error.issue.row, str(error)
+        ('empty_file', None, 'The file is empty')
+        """
+        return cls(Issue(code, message_ja, message_en, value=value))

@@ -11,10 +11,6 @@ from importers.tabular import Table, records_from_table
 from importers.text import decode
 
 
-def _reject(code: str, ja: str, en: str) -> ImportRejected:
-    return ImportRejected(Issue(code, ja, en))
-
-
 def _lines(text: str, start: int) -> Iterator[str]:
     """The lines of ``text`` with their endings, as slices: no second copy of a large file."""
     end = len(text)
@@ -28,9 +24,9 @@ def _lines(text: str, start: int) -> Iterator[str]:
 def read_table(data: bytes, options: ImportOptions) -> tuple[Table, str]:
     """Decode and split a delimited text file; return the table and the encoding used."""
     if not data.strip():
-        raise _reject("empty_file", "ファイルが空です", "The file is empty")
+        raise ImportRejected.because("empty_file", "ファイルが空です", "The file is empty")
     if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise _reject(
+        raise ImportRejected.because(
             "binary_file", "テキスト（CSV）ファイルではありません", "This is not a text (CSV) file"
         )
     text, codec = decode(data, options.encoding, name="CSV")
@@ -41,12 +37,16 @@ def read_table(data: bytes, options: ImportOptions) -> tuple[Table, str]:
     try:
         header = next(reader)
     except StopIteration:
-        raise _reject("empty_file", "ファイルが空です", "The file is empty") from None
+        raise ImportRejected.because(
+            "empty_file", "ファイルが空です", "The file is empty"
+        ) from None
     headers = [h.strip() for h in header]
     while headers and headers[-1] == "":  # trailing empty columns, as Excel and some feeds write
         headers.pop()
     if not any(headers):
-        raise _reject("no_header", "1行目に列名がありません", "The first line has no column names")
+        raise ImportRejected.because(
+            "no_header", "1行目に列名がありません", "The first line has no column names"
+        )
 
     def rows() -> Iterator[tuple[int, list[str]]]:
         # Excel row numbers: the header is row 1. A quoted line break keeps one row.

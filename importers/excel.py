@@ -45,7 +45,7 @@ def read_excel(data: bytes, options: ImportOptions, report: ImportReport) -> Ite
             header = values
             break
     if header is None:
-        raise ImportRejected(Issue("empty_file", "シートが空です", "The sheet is empty"))
+        raise ImportRejected.because("empty_file", "シートが空です", "The sheet is empty")
     headers = ["" if h is None else str(h).strip() for h in header]
     while headers and headers[-1] == "":
         headers.pop()

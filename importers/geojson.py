@@ -20,7 +20,7 @@ def check_geojson(data: bytes) -> None:
     """Refuse what is not GeoJSON text, with the most useful reason."""
     head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:200]
     if not head:
-        raise ImportRejected(Issue("empty_file", "ファイルが空です", "The file is empty"))
+        raise ImportRejected.because("empty_file", "ファイルが空です", "The file is empty")
     if _JS_WRAPPER.match(head):
         raise ImportRejected(
             Issue(

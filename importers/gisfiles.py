@@ -20,10 +20,6 @@ from importers.text import normalise_encoding
 _SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
 
 
-def _reject(code: str, ja: str, en: str, value: str | None = None) -> ImportRejected:
-    return ImportRejected(Issue(code, ja, en, value=value))
-
-
 # LIBKML's standard fields, kept only when a placemark really uses them.
 _KML_STANDARD = {
     "timestamp",
@@ -58,7 +54,7 @@ def _read(
     except ImportRejected:
         raise
     except Exception as exc:  # GDAL's errors: the file is damaged or not what it claims
-        raise _reject(
+        raise ImportRejected.because(
             "unreadable_file", f"{kind}として読めません", f"Cannot read this {kind}: {exc}"
         ) from exc
 
@@ -79,12 +75,12 @@ def read_shapefile(
     archive = SafeZip(data, options.limits)
     shapes = archive.find(".shp")
     if not shapes:
-        raise _reject(
+        raise ImportRejected.because(
             "no_shapefile", "ZIPの中に .shp ファイルがありません", "The zip holds no .shp file"
         )
     if len(shapes) > 1 and options.layer is None:
         names = ", ".join(PurePosixPath(s).stem for s in shapes)
-        raise _reject(
+        raise ImportRejected.because(
             "choose_layer",
             f"ZIPに複数のシェープファイルがあります。layer で選んでください：{names}",
             f"The zip holds several shapefiles; choose one with layer: {names}",
@@ -96,7 +92,7 @@ def read_shapefile(
         else next((s for s in shapes if PurePosixPath(s).stem == options.layer), None)
     )
     if chosen is None:
-        raise _reject(
+        raise ImportRejected.because(
             "unknown_layer",
             f"「{options.layer}」というシェープファイルはありません",
             f"No shapefile called {options.layer!r}",
@@ -108,7 +104,7 @@ def read_shapefile(
     }
     missing = [s for s in (".shx", ".dbf") if parts[s] is None]
     if missing:
-        raise _reject(
+        raise ImportRejected.because(
             "incomplete_shapefile",
             f"シェープファイルの {'・'.join(missing)} がありません",
             f"The shapefile lacks its {', '.join(missing)}",
@@ -147,7 +143,7 @@ def _looks_planar(rows: list[tuple[object, dict[str, object]]]) -> bool:
 def _check_xml(document: bytes) -> None:
     """Refuse DOCTYPEs and entities (XXE, billion laughs) before any parser expands them."""
     if b"<!DOCTYPE" in document[:4096].upper() or b"<!ENTITY" in document.upper():
-        raise _reject(
+        raise ImportRejected.because(
             "xml_doctype",
             "KMLに DOCTYPE 宣言があるため受け付けられません",
             "KML with a DOCTYPE declaration is not accepted",
@@ -155,7 +151,7 @@ def _check_xml(document: bytes) -> None:
     try:
         defusedxml.ElementTree.fromstring(document)
     except (DefusedXmlException, defusedxml.ElementTree.ParseError) as exc:
-        raise _reject(
+        raise ImportRejected.because(
             "bad_xml", "KMLのXMLが壊れています", f"The KML's XML is broken: {exc}"
         ) from exc
 
@@ -166,7 +162,9 @@ def read_kml(data: bytes, options: ImportOptions, report: ImportReport) -> Itera
         archive = SafeZip(data, options.limits)
         documents = archive.find(".kml")
         if not documents:
-            raise _reject("no_kml", "KMZの中に .kml がありません", "The KMZ holds no .kml file")
+            raise ImportRejected.because(
+                "no_kml", "KMZの中に .kml がありません", "The KMZ holds no .kml file"
+            )
         data = archive.read("doc.kml" if "doc.kml" in documents else documents[0])
     _check_xml(data)
     with tempfile.TemporaryDirectory(prefix="mapsvc-") as directory:
@@ -187,7 +185,7 @@ def read_kml(data: bytes, options: ImportOptions, report: ImportReport) -> Itera
 def read_gpkg(data: bytes, options: ImportOptions, report: ImportReport) -> Iterator[RawRecord]:  # noqa: ARG001
     """A GeoPackage layer: the one named, or the only one with geometry."""
     if not data.startswith(b"SQLite format 3\x00"):
-        raise _reject(
+        raise ImportRejected.because(
             "not_gpkg", "GeoPackageファイルではありません", "This is not a GeoPackage file"
         )
     with tempfile.TemporaryDirectory(prefix="mapsvc-") as directory:
@@ -196,14 +194,14 @@ def read_gpkg(data: bytes, options: ImportOptions, report: ImportReport) -> Iter
         try:
             layers = [name for name, kind in list_layers(str(path)) if kind is not None]
         except Exception as exc:
-            raise _reject(
+            raise ImportRejected.because(
                 "unreadable_file",
                 "GeoPackageとして読めません",
                 f"Cannot read this GeoPackage: {exc}",
             ) from exc
         if options.layer is not None:
             if options.layer not in layers:
-                raise _reject(
+                raise ImportRejected.because(
                     "unknown_layer",
                     f"レイヤー「{options.layer}」がありません（{'、'.join(layers)}）",
                     f"No layer {options.layer!r} (layers: {', '.join(layers)})",
@@ -212,7 +210,7 @@ def read_gpkg(data: bytes, options: ImportOptions, report: ImportReport) -> Iter
         elif len(layers) == 1:
             layer = layers[0]
         else:
-            raise _reject(
+            raise ImportRejected.because(
                 "choose_layer",
                 f"複数のレイヤーがあります。layer で選んでください：{'、'.join(layers)}",
                 f"The GeoPackage has several layers; choose one with layer: {', '.join(layers)}",

@@ -54,3 +54,23 @@ class ImportOptions:
     plane_srid: int | None = None
     gtfs_table: str = "stops"
     limits: Limits = field(default_factory=Limits)
+
+    def choices(self) -> dict[str, str | int | dict[str, str]]:
+        """The caller's explicit choices: what reads the same bytes again the same way.
+
+        Examples
+        --------
+        >>> ImportOptions(encoding="cp932", srid=6674).choices()
+        {'encoding': 'cp932', 'srid': 6674}
+        >>> ImportOptions().choices()
+        {}
+        """
+        chosen = {
+            "format": self.format,
+            "encoding": self.encoding,
+            "srid": self.srid,
+            "sheet": self.sheet,
+            "layer": self.layer,
+            "columns": dict(self.columns),
+        }
+        return {k: v for k, v in chosen.items() if v not in (None, {})}

@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 
 from layers import load_catalog
 from mapsvc import __version__
-from mapsvc.api.caching import publication_generation
+from mapsvc.api.caching import publication_state
 from mapsvc.api.errors import add_exception_handlers
 from mapsvc.api.limits import BodySizeLimit, HeadAsGet, SecurityHeaders
 from mapsvc.api.openapi30 import add_openapi_30
@@ -25,6 +25,7 @@ from mapsvc.api.response_cache import ResponseCache
 from mapsvc.api.routers import ROUTERS
 from mapsvc.db.engine import database_url, make_engine, make_sessionmaker
 from mapsvc.db.publication_watch import PublicationWatch, psycopg_conninfo
+from mapsvc.services.publications import PublicationState
 from mapsvc.settings import Settings
 from mapsvc.vendor import mount_vendor
 
@@ -56,7 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.api.publication_watch:
             watch = PublicationWatch(psycopg_conninfo(url))
             watch.start()
-        app.state.publication_watch = watch
+        app.state.publications = PublicationState(watch)
         yield
         if watch is not None:
             watch.stop()
@@ -79,7 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Outside compression: a hit is sent as it was compressed the first time.
     app.add_middleware(
         ResponseCache,
-        generation=lambda: publication_generation(app),
+        generation=lambda: publication_state(app).generation(),
         max_bytes=settings.api.response_cache_mb * 1024 * 1024,
         max_entry=settings.api.response_cache_entry_mb * 1024 * 1024,
     )

@@ -1,18 +1,53 @@
-"""Domain errors, raised below the API and mapped to HTTP in one table."""
+"""Every domain error, with its HTTP status, ja/en message, headers and extra fields: one table.
+
+Raised below the API (services, the catalog, the database driver) and turned into a response by
+one handler (``mapsvc.api.errors``) and into a message by the CLI. Errors that other libraries
+raise (the catalog's ``LayerNotFound``, SQLAlchemy's pool timeout and lost connections) are
+translated here by ``as_domain_error``, so every front end shows them alike.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from layers import LayerNotFound
+
 
 class MapsvcError(Exception):
-    """An error a client can act on: a stable ``code`` and a message in Japanese and English."""
+    """An error a client can act on: a stable ``code``, a status and a message in ja and en.
+
+    ``headers`` go on the response as they are; ``extra`` fields join the JSON body.
+    """
 
     code = "error"
     status = 400
 
-    def __init__(self, message_ja: str, message_en: str) -> None:
+    def __init__(
+        self,
+        message_ja: str,
+        message_en: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
         super().__init__(message_en)
         self.message_ja = message_ja
         self.message_en = message_en
+        self.headers = dict(headers or {})
+        self.extra = dict(extra or {})
+
+    def body(self) -> dict[str, Any] | None:
+        """The JSON body: ``{code, detail, message_ja, message_en}`` and the extra fields."""
+        return {
+            "code": self.code,
+            "detail": self.message_en,
+            "message_ja": self.message_ja,
+            "message_en": self.message_en,
+        } | self.extra
 
 
 class NotFound(MapsvcError):
@@ -57,8 +92,108 @@ class PayloadTooLarge(MapsvcError):
     status = 413
 
 
+class UploadRejected(MapsvcError):
+    """The file was not staged; ``report`` says why, row by row."""
+
+    code = "upload_rejected"
+    status = 422
+
+    def __init__(self, report: dict[str, Any]) -> None:
+        super().__init__(
+            "ファイルを受け付けられませんでした。レポートの内容を直して、もう一度アップロードしてください",
+            "The file was not accepted: fix what the report lists and upload it again",
+            extra={"report": report},
+        )
+        self.report = report
+
+
+class TooManyRequests(MapsvcError):
+    """The client used its share: retry after ``retry_after`` seconds."""
+
+    code = "too_many_requests"
+    status = 429
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            "リクエストが多すぎます。少し待ってからお試しください",
+            "Too many requests: please wait a moment",
+            headers={"Retry-After": str(retry_after)},
+        )
+        self.retry_after = retry_after
+
+
+class NotModified(MapsvcError):
+    """The client's copy is current: 304 with the validator and caching policy, no body."""
+
+    code = "not_modified"
+    status = 304
+
+    def __init__(self, etag: str, cache_control: str) -> None:
+        super().__init__(
+            "更新はありません",
+            "Not modified",
+            headers={"ETag": etag, "Cache-Control": cache_control},
+        )
+        self.etag = etag
+
+    def body(self) -> None:
+        """A 304 has no body."""
+        return None
+
+
+class Busy(MapsvcError):
+    """Every database connection is in use: come back shortly (never a 500)."""
+
+    code = "busy"
+    status = 503
+
+    def __init__(self) -> None:
+        super().__init__(
+            "混み合っています。少し待ってからもう一度お試しください",
+            "Busy: please retry shortly",
+            headers={"Retry-After": "2"},
+        )
+
+
+class Unavailable(MapsvcError):
+    """The database does not answer."""
+
+    code = "unavailable"
+    status = 503
+
+    def __init__(self) -> None:
+        super().__init__(
+            "一時的に利用できません",
+            "Temporarily unavailable: please retry shortly",
+            headers={"Retry-After": "5"},
+        )
+
+
 class ConfigurationError(MapsvcError):
     """The service is missing a setting it needs for this request."""
 
     code = "configuration_error"
     status = 503
+
+
+def _layer_not_found(exc: Exception) -> MapsvcError:
+    layer_id = exc.layer_id if isinstance(exc, LayerNotFound) else str(exc)
+    return NotFound("そのレイヤーはありません", f"No layer {layer_id!r}")
+
+
+# Errors raised by the libraries below the services, and the domain error each one means.
+TRANSLATED: Mapping[type[Exception], Callable[[Exception], MapsvcError]] = {
+    LayerNotFound: _layer_not_found,
+    PoolTimeout: lambda _: Busy(),
+    OperationalError: lambda _: Unavailable(),
+}
+
+
+def as_domain_error(exc: Exception) -> MapsvcError | None:
+    """The domain error an exception stands for, or None when it is a bug (a real 500)."""
+    if isinstance(exc, MapsvcError):
+        return exc
+    for kind, translate in TRANSLATED.items():
+        if isinstance(exc, kind):
+            return translate(exc)
+    return None

@@ -6,10 +6,9 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Header, Path, Request
-from sqlalchemy.orm import Session
 
 from layers import Catalog, LayerDefinition
-from mapsvc.errors import NotFound
+from mapsvc.services import Session
 from mapsvc.services.keys import Principal, auth_secret, authenticate
 from mapsvc.settings import Settings
 
@@ -38,9 +37,7 @@ CatalogDep = Annotated[Catalog, Depends(get_catalog)]
 async def get_layer(
     catalog: CatalogDep, layer_id: Annotated[str, Path(alias="layer")]
 ) -> LayerDefinition:
-    """Resolve the path's layer id to its catalog entry, or 404."""
-    if layer_id not in catalog:
-        raise NotFound("そのレイヤーはありません", f"No layer {layer_id!r}")
+    """Resolve the path's layer id to its catalog entry (the catalog's LayerNotFound: 404)."""
     return catalog[layer_id]
 
 

@@ -58,14 +58,7 @@ class BodySizeLimit:
             f"ファイルが大きすぎます（上限 {self.limit // (1024 * 1024)} MB）",
             f"The file is too large (at most {self.limit // (1024 * 1024)} MB)",
         )
-        body = orjson.dumps(
-            {
-                "code": error.code,
-                "detail": error.message_en,
-                "message_ja": error.message_ja,
-                "message_en": error.message_en,
-            }
-        )
+        body = orjson.dumps(error.body())
         await send(
             {
                 "type": "http.response.start",

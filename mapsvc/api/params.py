@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Query, Request
 
 from layers import AttributeType, LayerDefinition
+from mapsvc.api.deps import LayerDep
 from mapsvc.errors import InvalidParameter
-from mapsvc.geo.crs import SUPPORTED, OutputCrs, parse_crs
+from mapsvc.geo.crs import DEFAULT, SUPPORTED, OutputCrs, parse_crs
+from mapsvc.services.features import ItemsRequest
 
 COMMON = {
     "f",
@@ -139,3 +141,47 @@ def attribute_filters(request: Request, layer: LayerDefinition) -> dict[str, Any
         else:
             filters[attribute.name] = raw[:200]
     return filters
+
+
+def items_request(
+    request: Request,
+    layer: LayerDep,
+    bbox: Annotated[
+        str | None, Query(description="minx,miny,maxx,maxy (in bbox-crs; default CRS84)")
+    ] = None,
+    bbox_crs: Annotated[str | None, Query(alias="bbox-crs")] = None,
+    crs: Annotated[str | None, Query(description="output CRS URI (default CRS84)")] = None,
+    limit: Annotated[int | None, Query(ge=1, description="features per page")] = None,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    properties: Annotated[
+        str | None, Query(description="comma-separated attributes to return")
+    ] = None,
+    sortby: Annotated[str | None, Query(description="+attribute,-attribute")] = None,
+    municipality: Annotated[
+        str | None, Query(description="6-digit code; a ward clips its city")
+    ] = None,
+    datetime: Annotated[str | None, Query(description="accepted; the layers carry no time")] = None,  # noqa: ARG001
+    filter: Annotated[str | None, Query(description="CQL2 filter (see /queryables)")] = None,
+    filter_lang: Annotated[
+        str | None, Query(alias="filter-lang", description="cql2-text or cql2-json")
+    ] = None,
+    filter_crs: Annotated[str | None, Query(alias="filter-crs")] = None,
+) -> ItemsRequest:
+    """The items query parameters as one typed request; 400 for anything malformed or unknown."""
+    reject_unknown(request, COMMON | attribute_names(layer))
+    box_crs = crs_param(bbox_crs, "bbox-crs")
+    return ItemsRequest(
+        layer=layer,
+        limit=limit,
+        offset=offset,
+        bbox=parse_bbox(bbox, box_crs.srid),
+        bbox_crs=box_crs,
+        crs=crs_param(crs),
+        properties=parse_properties(properties, layer),
+        sortby=parse_sortby(sortby, layer),
+        municipality=municipality,
+        equals=attribute_filters(request, layer),
+        filter=filter,
+        filter_lang=filter_lang,
+        filter_crs=crs_param(filter_crs, "filter-crs") if filter is not None else DEFAULT,
+    )

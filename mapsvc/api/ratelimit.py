@@ -11,19 +11,7 @@ import time
 
 from fastapi import Request
 
-from mapsvc.errors import MapsvcError
-
-
-class TooManyRequests(MapsvcError):
-    """The client used its share: retry after ``retry_after`` seconds."""
-
-    code = "too_many_requests"
-    status = 429
-
-    def __init__(self, retry_after: int) -> None:
-        super().__init__("リクエストが多すぎます。少し待ってからお試しください",
-                         "Too many requests: please wait a moment")  # fmt: skip
-        self.retry_after = retry_after
+from mapsvc.errors import TooManyRequests
 
 
 class RateLimiter:

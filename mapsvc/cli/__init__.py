@@ -10,7 +10,7 @@ from typing import TypeAlias
 
 from mapsvc.cli import data, database, keys
 from mapsvc.embedded import EmbeddedDatabaseError
-from mapsvc.errors import MapsvcError
+from mapsvc.errors import as_domain_error
 from mapsvc.settings import Settings
 
 Handler = Callable[[Settings, argparse.Namespace], int]
@@ -115,7 +115,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EmbeddedDatabaseError as exc:
         print(f"mapsvc: {exc}", file=sys.stderr)
         return 2
-    except MapsvcError as exc:
-        print(f"mapsvc: {exc.message_ja}\nmapsvc: {exc.message_en}", file=sys.stderr)
+    except Exception as exc:
+        error = as_domain_error(exc)  # the same table the HTTP API answers from
+        if error is None:
+            raise
+        print(f"mapsvc: {error.message_ja}\nmapsvc: {error.message_en}", file=sys.stderr)
         return 1
     return code

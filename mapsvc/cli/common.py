@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from layers import LayerDefinition, load_catalog
 from mapsvc.db.engine import database_url, make_engine, make_sessionmaker
-from mapsvc.errors import NotFound
 from mapsvc.settings import Settings
 
 CLI_ACTOR = "cli"
@@ -29,13 +28,8 @@ def session_scope(settings: Settings) -> Iterator[Session]:
 
 
 def layer_of(layer_id: str) -> LayerDefinition:
-    """The catalog entry, or a clear error."""
-    catalog = load_catalog()
-    if layer_id not in catalog:
-        raise NotFound(
-            "そのレイヤーはありません", f"No layer {layer_id!r} (see `mapsvc layers list`)"
-        )
-    return catalog[layer_id]
+    """The catalog entry (the catalog's LayerNotFound when there is none)."""
+    return load_catalog()[layer_id]
 
 
 def print_report(report: dict[str, Any], filename: str) -> None:

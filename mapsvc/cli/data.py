@@ -5,33 +5,37 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
-from importers import ImportRejected, ImportReport, read_records, to_features
 from importers.codes import to_code6
 from mapsvc.cli.common import CLI_ACTOR, layer_of, print_report, progress, session_scope
-from mapsvc.db import queries
+from mapsvc.errors import UploadRejected
 from mapsvc.preview import render_preview
-from mapsvc.services import datasets
-from mapsvc.services.uploads import UploadRejected, UploadRequest, import_options
+from mapsvc.services import datasets, uploads
+from mapsvc.services.uploads import UploadRequest
+from mapsvc.services.versions import SourceFile
 from mapsvc.settings import PROJECT_DIR, Settings
 
 LOCAL_LEAFLET = (PROJECT_DIR / "node_modules" / "leaflet" / "dist").as_uri()
 
 
 def _request(args: argparse.Namespace) -> UploadRequest:
-    columns = json.loads(args.columns) if args.columns else {}
-    return UploadRequest(
-        args.format,
-        args.encoding,
-        args.crs,
-        args.sheet,
-        args.source_layer,
-        columns,
-        getattr(args, "publish", False),
-        getattr(args, "accept_partial", False),
+    return uploads.upload_request(
+        format=args.format,
+        encoding=args.encoding,
+        crs=args.crs,
+        sheet=args.sheet,
+        source_layer=args.source_layer,
+        columns=args.columns,
+        publish=getattr(args, "publish", False),
+        accept_partial=getattr(args, "accept_partial", False),
     )
+
+
+def _source(args: argparse.Namespace) -> SourceFile:
+    return SourceFile(args.file.read_bytes(), args.file.name, args.format or "auto")
 
 
 def _emit(
@@ -45,62 +49,48 @@ def _emit(
             print(f"{key}: {value}")
 
 
-def _dry_run(
-    settings: Settings, args: argparse.Namespace, content: bytes
-) -> tuple[dict[str, Any], bool]:
-    """Parse, map and validate without writing; the boundary check needs --municipality."""
-    layer = layer_of(args.layer)
-    boundary = None
-    if args.municipality:
-        with session_scope(settings) as session:
-            boundary = queries.buffered_boundary(
-                session, to_code6(args.municipality), settings.imports.boundary_tolerance_m
+def _dry_run(settings: Settings, args: argparse.Namespace) -> int:
+    """Validate without writing; the boundary check needs --municipality (and the database)."""
+    code = to_code6(args.municipality) if args.municipality else None
+    scope = session_scope(settings) if code else nullcontext()
+    with scope as session:
+        try:
+            report = uploads.validate(
+                session,
+                settings,
+                layer=layer_of(args.layer),
+                source=_source(args),
+                request=_request(args),
+                municipality=code,
+                progress=progress,
             )
-    from mapsvc.services.seed import SeedManifest
-
-    options = import_options(
-        layer,
-        _request(args),
-        settings,
-        boundary,
-        SeedManifest.read(settings.seed_manifest).plane_srid,
-    )
-    report = ImportReport()
-    fmt = args.format
-    try:
-        fmt, records = read_records(content, args.file.name, options, report)
-        for count, _ in enumerate(to_features(records, layer, report, options), start=1):
-            if count % 1000 == 0:
-                progress(count)
-    except ImportRejected as exc:
-        return report.as_rejection(exc.issue, fmt), False
-    ok = report.accepted > 0 and (not report.errors or args.accept_partial)
-    return report.as_dict() | {"format": fmt}, ok
+        except UploadRejected as rejected:
+            _emit(args, rejected.report, args.file.name, {"dry_run": True})
+            return 1
+    _emit(args, report, args.file.name, {"dry_run": True})
+    return 0
 
 
 def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
     """Import a file as a new version of a dataset (exit 1 when it is rejected)."""
-    content = args.file.read_bytes()
     if args.dry_run:
-        report, ok = _dry_run(settings, args, content)
-        _emit(args, report, args.file.name, {"dry_run": True})
-        return 0 if ok else 1
+        return _dry_run(settings, args)
     if not args.municipality:
         print("mapsvc: --municipality is required (except with --dry-run)", file=sys.stderr)
         return 2
     layer = layer_of(args.layer)
+    request, source = _request(args), _source(args)
     with session_scope(settings) as session:
         try:
-            result = datasets.upload_file(
+            result = uploads.upload(
                 session,
                 settings,
-                layer,
-                to_code6(args.municipality),
-                content,
-                args.file.name,
-                _request(args),
-                CLI_ACTOR,
-                progress,
+                layer=layer,
+                municipality=to_code6(args.municipality),
+                source=source,
+                request=request,
+                actor=CLI_ACTOR,
+                progress=progress,
             )
         except UploadRejected as rejected:
             _emit(args, rejected.report, args.file.name, {"version_id": None})
@@ -130,9 +120,10 @@ def cmd_versions_list(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_versions_show(settings: Settings, args: argparse.Namespace) -> int:
     """Show one version and its report."""
     with session_scope(settings) as session:
-        view = datasets.version_view(
-            datasets.version(session, args.layer, to_code6(args.municipality), args.id)
+        found = datasets.version(
+            session, args.layer, to_code6(args.municipality), version_id=args.id
         )
+        view = datasets.version_view(found)
     if args.json:
         print(json.dumps(view, ensure_ascii=False))
     else:
@@ -147,7 +138,7 @@ def cmd_publish(settings: Settings, args: argparse.Namespace) -> int:
     """Publish a staged version."""
     with session_scope(settings) as session:
         version = datasets.publish_version(
-            session, args.layer, to_code6(args.municipality), args.id, CLI_ACTOR
+            session, args.layer, to_code6(args.municipality), version_id=args.id, actor=CLI_ACTOR
         )
         print(f"公開しました / published: version {version.id}")
     return 0
@@ -157,7 +148,7 @@ def cmd_rollback(settings: Settings, args: argparse.Namespace) -> int:
     """Roll a dataset back to an earlier published version."""
     with session_scope(settings) as session:
         version = datasets.rollback_to(
-            session, args.layer, to_code6(args.municipality), args.to, CLI_ACTOR
+            session, args.layer, to_code6(args.municipality), version_id=args.to, actor=CLI_ACTOR
         )
         print(f"戻しました / rolled back to: version {version.id}")
     return 0
@@ -167,7 +158,7 @@ def cmd_diff(settings: Settings, args: argparse.Namespace) -> int:
     """Compare two versions of a dataset."""
     with session_scope(settings) as session:
         result = datasets.diff(
-            session, layer_of(args.layer), to_code6(args.municipality), args.old, args.new
+            session, layer_of(args.layer), to_code6(args.municipality), old=args.old, new=args.new
         )
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
@@ -188,22 +179,20 @@ def cmd_diff(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_preview(settings: Settings, args: argparse.Namespace) -> int:
     """Write a map (HTML) of a file's features without touching the database."""
     layer = layer_of(args.layer)
-    options = import_options(layer, _request(args), settings, None, None)
-    report = ImportReport()
     try:
-        _, records = read_records(args.file.read_bytes(), args.file.name, options, report)
+        reading = uploads.read(
+            None, settings, layer=layer, source=_source(args), request=_request(args)
+        )
         features = [
-            (f.__geo_interface__["geometry"], dict(f.properties), f.row)
-            for f in to_features(records, layer, report, options)
+            (f.__geo_interface__["geometry"], dict(f.properties), f.row) for f in reading.features
         ]
-    except ImportRejected as exc:
-        report.errors.insert(0, exc.issue)
-        features = []
-    args.output.write_text(
-        render_preview(layer, features, report.as_dict(), LOCAL_LEAFLET), "utf-8"
-    )
+        report: dict[str, Any] = reading.report.as_dict()
+    except UploadRejected as rejected:  # the report lists the file-level problem first
+        report, features = rejected.report, []
+    args.output.write_text(render_preview(layer, features, report, LOCAL_LEAFLET), "utf-8")
     print(
-        f"{args.output}: {report.accepted:,} / {report.rows:,} (accepted / rows), {len(report.errors)} errors"
+        f"{args.output}: {report['accepted']:,} / {report['rows']:,} (accepted / rows), "
+        f"{len(report['errors'])} errors"
     )
     return 0 if features else 1
 

@@ -6,8 +6,8 @@ import argparse
 
 from importers.codes import to_code6
 from mapsvc.cli.common import CLI_ACTOR, session_scope
-from mapsvc.services.datasets import unit_of_work
 from mapsvc.services.keys import auth_secret, create_key, list_keys, revoke_key
+from mapsvc.services.transactions import unit_of_work
 from mapsvc.settings import Settings
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import (
     column,
     func,
     literal,
+    literal_column,
     select,
     table,
     text,
@@ -46,7 +47,7 @@ published_feature: Table = table(  # type: ignore[assignment]
 f = published_feature.c
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class FeatureQuery:
     """What a client asked of a layer's published features (names already allow-listed)."""
 
@@ -69,9 +70,20 @@ class FeatureQuery:
         return bool(self.bbox or self.within_code or self.equals or self.condition is not None)
 
 
+def public_id_sql(code: str = "municipality_code", key: str = "feature_key") -> str:
+    """The stable public id, ``<municipality>-<feature key>``, as SQL over the named columns.
+
+    The one spelling of it: pages, single items and tiles all use this.
+    """
+    return f"{code} || '-' || {key}"
+
+
 def public_id() -> ColumnElement[str]:
-    """The stable public id: ``<municipality>-<feature key>``."""
-    return f.municipality_code.concat("-").concat(f.feature_key)
+    """The public id of a row of the published-feature view, for Core statements."""
+    return literal_column(
+        public_id_sql("published_feature.municipality_code", "published_feature.feature_key"),
+        Text,
+    )
 
 
 def _geometry_json(crs: OutputCrs) -> ColumnElement[str]:
@@ -121,7 +133,7 @@ def _fast_page(session: Session, query: FeatureQuery) -> Sequence[Row[tuple[str,
     if query.crs.north_first:
         geometry = f"ST_FlipCoordinates({geometry})"
     sql = [  # constant fragments only; every value is a bound parameter
-        f"SELECT municipality_code || '-' || feature_key, ST_AsGeoJSON({geometry}, :decimals, 0), "  # noqa: S608
+        f"SELECT {public_id_sql()}, ST_AsGeoJSON({geometry}, :decimals, 0), "  # noqa: S608
         "properties::text FROM published_feature WHERE layer_id = :layer"
     ]
     params: dict[str, Any] = {
@@ -147,19 +159,31 @@ def _fast_page(session: Session, query: FeatureQuery) -> Sequence[Row[tuple[str,
     return session.execute(text(" ".join(sql)), params).all()
 
 
-def select_page(session: Session, query: FeatureQuery) -> Sequence[Row[tuple[str, str, str]]]:
-    """One page as (public id, geometry GeoJSON text, properties JSON text).
+def fits_fast_path(query: FeatureQuery) -> bool:
+    """Whether the constant-shaped text statement can answer the query.
 
-    PostGIS writes each geometry's GeoJSON so the service passes the text through unparsed.
+    A property test (tests/db) holds the two statements to the same features.
     """
-    if (
+    return (
         query.bbox_srid == 4326
         and query.within_code is None
         and query.condition is None
         and not query.sortby
         and query.properties is None
-    ):
+    )
+
+
+def select_page(session: Session, query: FeatureQuery) -> Sequence[Row[tuple[str, str, str]]]:
+    """One page as (public id, geometry GeoJSON text, properties JSON text).
+
+    PostGIS writes each geometry's GeoJSON so the service passes the text through unparsed.
+    """
+    if fits_fast_path(query):
         return _fast_page(session, query)
+    return _core_page(session, query)
+
+
+def _core_page(session: Session, query: FeatureQuery) -> Sequence[Row[tuple[str, str, str]]]:
     order = [
         (f.properties[name].desc() if descending else f.properties[name].asc())
         for name, descending in query.sortby

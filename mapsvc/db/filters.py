@@ -141,6 +141,20 @@ class SqlFilter(Evaluator):
             func.ST_MakeEnvelope(node.x1, node.y1, node.x2, node.y2, self.crs.srid)
         )
 
+    @handle(ast.Function)
+    def function(self, node: ast.Function, *arguments: Any) -> Any:
+        # CQL2 text's BBOX(minx, miny, maxx, maxy[, …]) literal arrives as a function call.
+        del arguments  # the numbers, already bound as literals; the node keeps them raw
+        numbers = node.arguments
+        if node.name.lower() != "bbox" or len(numbers) not in (4, 6):
+            raise _unsupported(f"function {node.name}")
+        if len(numbers) == 6:  # a 3D box: drop the heights
+            numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
+        if not all(isinstance(n, int | float) for n in numbers):
+            raise _unsupported("BBOX with non-numeric corners")
+        x1, y1, x2, y2 = (float(n) for n in numbers)
+        return self._to_wgs84(func.ST_MakeEnvelope(x1, y1, x2, y2, self.crs.srid))
+
 
 def to_condition(
     tree: ast.Node, layer: LayerDefinition, crs: OutputCrs = DEFAULT

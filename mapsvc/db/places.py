@@ -19,8 +19,9 @@ def _point(lon: float, lat: float) -> Any:
     return func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326)
 
 
-def nearest(session: Session, layer_id: str, lon: float, lat: float, limit: int,
-            equals: dict[str, Any]) -> Sequence[Row[tuple[str, str, str, float]]]:  # fmt: skip
+def nearest(
+    session: Session, layer_id: str, *, lon: float, lat: float, limit: int, equals: dict[str, Any]
+) -> Sequence[Row[tuple[str, str, str, float]]]:
     """The ``limit`` nearest published features: (id, geometry JSON, properties JSON, metres).
 
     The GiST index orders by planar distance in degrees; a wider candidate set is re-ranked by
@@ -74,7 +75,7 @@ def published_owners(session: Session, layer_id: str, codes: Sequence[str]) -> l
 
 
 def features_at(
-    session: Session, layer_id: str, owners: Sequence[str], lon: float, lat: float
+    session: Session, layer_id: str, owners: Sequence[str], *, lon: float, lat: float
 ) -> list[dict[str, Any]]:
     """Properties of the layer's published features (of these owners) covering the point."""
     statement = select(f.properties).where(

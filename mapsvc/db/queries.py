@@ -9,7 +9,7 @@ from typing import Any
 
 import shapely
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Row, func, select
+from sqlalchemy import Row, func, select, text
 from sqlalchemy.orm import Session
 
 from mapsvc.db.models import (
@@ -41,6 +41,11 @@ def published(session: Session) -> dict[str, Publication]:
         .group_by(DatasetRow.layer_id)
     )
     return {layer: Publication(int(n), at) for layer, n, at in session.execute(statement)}
+
+
+def ping(session: Session) -> None:
+    """A round trip to the database."""
+    session.execute(text("SELECT 1"))
 
 
 def get_municipality(session: Session, code: str) -> MunicipalityRow | None:

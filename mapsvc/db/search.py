@@ -32,7 +32,7 @@ def _like(
 
 
 def features(
-    session: Session, name_attributes: Mapping[str, str], pattern: str, limit: int
+    session: Session, name_attributes: Mapping[str, str], *, pattern: str, limit: int
 ) -> Sequence[Row[tuple[str, str, str, str | None, float, float]]]:
     """(layer, id, name, address, lon, lat) of published features whose name or address matches.
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
+from mapsvc.db.features import public_id_sql
+
 # Zoom bands of the pre-generalised geometry: (band, first zoom, simplification tolerance in
 # metres). A tolerance of about a pixel at the band's first zoom keeps the shape and drops the rest.
 BANDS = ((0, 0, 600.0), (1, 8, 40.0), (2, 11, 4.0), (3, 14, 0.0))
@@ -57,20 +59,21 @@ def build_tile_geometry(session: Session, version_id: int) -> None:
         )
 
 
+# Constant SQL: the only substitution is the public-id expression; every value is bound.
 _POINTS = """
 SELECT ST_AsMVT(t, :name, 4096, 'geom', 'mvt_id') FROM (
-  SELECT f.id AS mvt_id, CASE WHEN :ids THEN f.municipality_code || '-' || f.feature_key END AS id,
+  SELECT f.id AS mvt_id, CASE WHEN :ids THEN {points_id} END AS id,
          f.properties ->> :label AS name, f.properties ->> :klass AS class,
          ST_AsMVTGeom(ST_Transform(f.geom, 3857), ST_TileEnvelope(:z, :x, :y), 4096, 64, true) AS geom
   FROM published_feature f
   WHERE f.layer_id = :layer AND f.geom && ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => 0.02), 4326)
   LIMIT :cap
 ) t WHERE t.geom IS NOT NULL
-"""
+""".format(points_id=public_id_sql("f.municipality_code", "f.feature_key"))  # noqa: S608
 
 _SHAPES = """
 SELECT ST_AsMVT(t, :name, 4096, 'geom') FROM (
-  SELECT CASE WHEN :ids THEN d.municipality_code || '-' || f.feature_key END AS id,
+  SELECT CASE WHEN :ids THEN {shapes_id} END AS id,
          f.properties ->> :label AS name, f.properties ->> :klass AS class,
          ST_AsMVTGeom(g.geom, ST_TileEnvelope(:z, :x, :y), 4096, 64, true) AS geom
   FROM dataset d
@@ -79,11 +82,22 @@ SELECT ST_AsMVT(t, :name, 4096, 'geom') FROM (
   WHERE d.layer_id = :layer AND g.geom && ST_TileEnvelope(:z, :x, :y, margin => 0.02)
   LIMIT :cap
 ) t WHERE t.geom IS NOT NULL
-"""
+""".format(shapes_id=public_id_sql("d.municipality_code", "f.feature_key"))  # noqa: S608
 
 
-def tile(session: Session, layer_id: str, points: bool, label: str, klass: str, z: int, x: int, y: int,
-         cap: int, ids: bool = True) -> bytes:  # fmt: skip
+def tile(
+    session: Session,
+    *,
+    layer_id: str,
+    points: bool,
+    label: str,
+    klass: str,
+    z: int,
+    x: int,
+    y: int,
+    cap: int,
+    ids: bool = True,
+) -> bytes:
     """One layer's MVT tile (empty bytes when nothing is there).
 
     ``label`` and ``klass`` name the properties copied as ``name`` and ``class`` ("" for none);

@@ -48,7 +48,7 @@ def _note(diff: VersionDiff, kind: str, item: dict[str, Any]) -> None:
 
 
 def diff_versions(
-    session: Session, layer: LayerDefinition, dataset_id: int, old_id: int, new_id: int
+    session: Session, layer: LayerDefinition, dataset_id: int, *, old_id: int, new_id: int
 ) -> VersionDiff:
     """Compare two versions of one dataset by the source's stable key."""
     for version_id in (old_id, new_id):

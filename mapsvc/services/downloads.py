@@ -6,8 +6,9 @@ import csv
 import io
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import orjson
@@ -17,6 +18,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from layers import GeometryType, LayerDefinition
 from mapsvc.db import downloads as sql
+from mapsvc.errors import NotFound
+from mapsvc.services.municipalities import resolve_scope
 
 BATCH = 2000
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -150,3 +153,56 @@ def write_geopackage(
         if batch:
             flush()
     return path
+
+
+MEDIA = {"geojson": "application/geo+json", "csv": "text/csv; charset={charset}",
+         "gpkg": "application/geopackage+sqlite3"}  # fmt: skip
+
+
+@dataclass(frozen=True, kw_only=True)
+class DownloadRequest:
+    """A whole-layer download: the format, one municipality's data or all, the CSV encoding."""
+
+    layer: LayerDefinition
+    fmt: Literal["geojson", "csv", "gpkg"]
+    municipality: str | None = None
+    encoding: Literal["utf-8", "cp932"] = "utf-8"
+
+
+@dataclass(frozen=True)
+class Download:
+    """What to send: streamed chunks, or a file whose folder the sender deletes after sending."""
+
+    media_type: str
+    headers: dict[str, str]
+    body: Iterator[bytes] | Path
+
+
+def prepare_download(
+    session: Session, sessions: sessionmaker[Session], request: DownloadRequest
+) -> Download:
+    """The download's headers and body (read through ``sessions``, one per stream), or NotFound.
+
+    The licence, attribution and update date travel in the headers as well as in the body.
+    """
+    layer = request.layer
+    owner = resolve_scope(session, request.municipality).owner
+    updated = sql.updated(session, layer.id)
+    if updated is None:
+        raise NotFound(
+            "このレイヤーにはまだ公開データがありません", f"No published data in {layer.id}"
+        )
+    name = f"{layer.id}{'_' + owner if owner else ''}.{request.fmt}"
+    headers = {
+        "Content-Disposition": f'attachment; filename="{name}"',
+        "Link": f'<{layer.source.license.url}>; rel="license"',
+        "Last-Modified-Data": updated,
+        "X-Attribution": layer.source.attribution.en,
+    }
+    if request.fmt == "gpkg":
+        return Download(MEDIA["gpkg"], headers, write_geopackage(sessions, layer, owner))
+    if request.fmt == "csv":
+        charset = "shift_jis" if request.encoding == "cp932" else "utf-8"
+        chunks = csv_chunks(sessions, layer, owner, request.encoding)
+        return Download(MEDIA["csv"].format(charset=charset), headers, chunks)
+    return Download(MEDIA["geojson"], headers, geojson_chunks(sessions, layer, owner))

@@ -1,102 +1,103 @@
-"""Read use cases: collections metadata and pages of published features as GeoJSON."""
+"""Read use cases: pages of a layer's published features, and single features, as GeoJSON."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 from sqlalchemy.orm import Session
 
-from importers.codes import InvalidCode, to_code6
-from layers import CATEGORY_TITLES, LayerDefinition
-from mapsvc.db import features, queries
+from layers import LayerDefinition
+from mapsvc.db import features
 from mapsvc.db.features import FeatureQuery
+from mapsvc.db.filters import to_condition
 from mapsvc.errors import InvalidParameter, NotFound
-from mapsvc.geo.crs import CRS84, SUPPORTED, OutputCrs
+from mapsvc.geo.crs import DEFAULT, OutputCrs
+from mapsvc.services.cql2 import parse_filter
+from mapsvc.services.municipalities import resolve_scope
+
+MAX_FEATURE_ID = 200  # characters: longer ids exist nowhere, so they are not even looked up
+
+
+@dataclass(frozen=True, kw_only=True)
+class ItemsRequest:
+    """What a client asked of a layer's features, parsed and allow-listed but not yet resolved.
+
+    ``bbox`` is in ``bbox_crs`` and in that CRS's axis order, as the client wrote it; ``limit``
+    None takes the default; ``municipality`` is the code as given; ``filter`` is CQL2 text or
+    JSON in ``filter_lang``, its coordinates in ``filter_crs``.
+    """
+
+    layer: LayerDefinition
+    limit: int | None = None
+    offset: int = 0
+    bbox: tuple[float, float, float, float] | None = None
+    bbox_crs: OutputCrs = DEFAULT
+    crs: OutputCrs = DEFAULT
+    properties: tuple[str, ...] | None = None
+    sortby: tuple[tuple[str, bool], ...] = ()
+    municipality: str | None = None
+    equals: Mapping[str, Any] = field(default_factory=dict)
+    filter: str | None = None
+    filter_lang: str | None = None
+    filter_crs: OutputCrs = DEFAULT
 
 
 @dataclass(frozen=True)
-class FeaturePage:
-    """GeoJSON bytes of one page, and how many features it holds."""
+class PageLinks:
+    """The links a page carries: the front end knows its URLs, the use case which to show."""
 
-    body: bytes
-    returned: int
+    self_href: str
+    collection_href: str
+    page_href: Callable[[int, int], str]  # (offset, limit) -> the URL of that page
 
 
-def resolve_municipality(session: Session, value: str) -> tuple[str | None, str | None]:
-    """(dataset owner, ward to clip to) for a ``municipality`` parameter (5 or 6 digits).
-
-    Datasets belong to municipalities; a ward of a designated city filters its city's datasets
-    by the ward's boundary, since residents think in wards.
-    """
-    try:
-        code = to_code6(value)
-    except InvalidCode:
+def feature_query(
+    session: Session, request: ItemsRequest, *, default_limit: int, max_limit: int
+) -> FeatureQuery:
+    """The database query for a request: limits enforced, axes in x/y, scope and filter resolved."""
+    limit = request.limit or default_limit
+    if limit > max_limit:
         raise InvalidParameter(
-            "municipality は6桁の全国地方公共団体コードで指定してください",
-            f"municipality must be a 6-digit local government code, not {value!r}",
-        ) from None
-    municipality = queries.get_municipality(session, code)
-    if municipality is None:
-        raise NotFound("その市区町村はありません", f"No municipality {code}")
-    if municipality.kind == "ward":
-        return municipality.parent_code, code
-    return code, None
+            f"limit は {max_limit} 以下にしてください", f"limit must be at most {max_limit}"
+        )
+    scope = resolve_scope(session, request.municipality)
+    box = request.bbox
+    if box is not None and request.bbox_crs.north_first:  # latitude (northing) first
+        box = (box[1], box[0], box[3], box[2])
+    condition = None
+    if request.filter is not None:
+        tree = parse_filter(request.filter, request.filter_lang)
+        condition = to_condition(tree, request.layer, request.filter_crs)
+    return FeatureQuery(
+        layer_id=request.layer.id,
+        limit=limit,
+        offset=request.offset,
+        bbox=box,
+        bbox_srid=request.bbox_crs.srid,
+        municipality_code=scope.owner,
+        within_code=scope.ward,
+        equals=dict(request.equals),
+        sortby=request.sortby,
+        properties=request.properties,
+        crs=request.crs,
+        condition=condition,
+    )
 
 
-def collection(
-    layer: LayerDefinition,
-    publication: queries.Publication,
-    extent: tuple[float, ...] | None,
-    base: str,
-) -> dict[str, Any]:
-    """A layer as an OGC API collection, with its catalog entry for clients that want it.
-
-    ``updated`` is when any municipality last published this layer (ISO 8601, null if never).
-    """
-    items = f"{base}/collections/{layer.id}/items"
-    body: dict[str, Any] = {
-        "id": layer.id,
-        "title": layer.title.ja,
-        "description": (layer.description.ja if layer.description else layer.title.en),
-        "itemType": "feature",
-        "crs": [crs.uri for crs in SUPPORTED],
-        "storageCrs": CRS84,
-        "links": [
-            {"rel": "self", "type": "application/json", "href": f"{base}/collections/{layer.id}"},
-            {"rel": "items", "type": "application/geo+json", "href": items},
-            {
-                "rel": "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector",
-                "type": "application/json",
-                "href": f"{base}/collections/{layer.id}/tiles",
-                "title": "Vector tiles (WebMercatorQuad)",
-            },
-            {
-                "rel": "license",
-                "type": "text/html",
-                "href": str(layer.source.license.url),
-                "title": layer.source.license.name,
-            },
-        ],
-        "attribution": layer.source.attribution.ja,
-        "numberPublished": publication.count,
-        "updated": publication.updated.isoformat(timespec="seconds")
-        if publication.updated
-        else None,
-        "layer": layer.model_dump(mode="json")
-        | {"category_title": dict(zip(("ja", "en"), CATEGORY_TITLES[layer.category], strict=True))},
-    }
-    if extent is not None:
-        body["extent"] = {"spatial": {"bbox": [list(extent)], "crs": CRS84}}
-    return body
-
-
-def feature_page(
-    session: Session, query: FeatureQuery, links: list[dict[str, str]], next_href: str
-) -> FeaturePage:
-    """An RFC 7946 FeatureCollection; geometry and properties pass through as PostGIS wrote them."""
+def page_of_items(
+    session: Session,
+    request: ItemsRequest,
+    *,
+    links: PageLinks,
+    default_limit: int,
+    max_limit: int,
+) -> bytes:
+    """One page as an RFC 7946 FeatureCollection; PostGIS's GeoJSON text passes through unparsed."""
+    query = feature_query(session, request, default_limit=default_limit, max_limit=max_limit)
     rows = features.select_page(session, query)
     body: dict[str, Any] = {
         "type": "FeatureCollection",
@@ -113,32 +114,48 @@ def feature_page(
         ],
     }
     matched = features.count_matched(session, query)
+    full = len(rows) == query.limit
     if matched is not None:
         body["numberMatched"] = (
-            max(matched, query.offset + len(rows))
-            if len(rows) == query.limit
-            else query.offset + len(rows)
+            max(matched, query.offset + len(rows)) if full else query.offset + len(rows)
         )
-    more = len(rows) == query.limit and (matched is None or query.offset + len(rows) < matched)
-    body["links"] = links + (
-        [{"rel": "next", "type": "application/geo+json", "href": next_href}] if more else []
+    body["links"] = _page_links(
+        links, query, more=full and (matched is None or query.offset + len(rows) < matched)
     )
-    return FeaturePage(orjson.dumps(body), len(rows))
+    return orjson.dumps(body)
 
 
-def feature_item(
+def _page_links(links: PageLinks, query: FeatureQuery, *, more: bool) -> list[dict[str, str]]:
+    geojson = "application/geo+json"
+    result = [
+        {"rel": "self", "type": geojson, "href": links.self_href},
+        {"rel": "collection", "type": "application/json", "href": links.collection_href},
+    ]
+    if query.offset:
+        previous = links.page_href(max(0, query.offset - query.limit), query.limit)
+        result.append({"rel": "prev", "type": geojson, "href": previous})
+    if more:
+        next_page = links.page_href(query.offset + query.limit, query.limit)
+        result.append({"rel": "next", "type": geojson, "href": next_page})
+    return result
+
+
+def one_item(
     session: Session,
     layer: LayerDefinition,
     feature_id: str,
+    *,
     crs: OutputCrs,
-    links: list[dict[str, str]],
+    links: PageLinks,
 ) -> bytes:
-    """One feature as GeoJSON, or NotFound."""
-    row = features.select_item(session, layer.id, feature_id, crs)
+    """One feature by its stable id (``<municipality>-<source ID>``) as GeoJSON, or NotFound."""
+    row = None
+    if len(feature_id) <= MAX_FEATURE_ID:
+        row = features.select_item(session, layer.id, feature_id, crs)
     if row is None:
         raise NotFound(
             "その地物はありません（公開が取り下げられた可能性があります）",
-            f"No feature {feature_id!r}",
+            f"No feature {feature_id[:40]!r}",
         )
     return orjson.dumps(
         {
@@ -146,6 +163,9 @@ def feature_item(
             "id": row[0],
             "geometry": orjson.Fragment(row[1]),
             "properties": orjson.Fragment(row[2]),
-            "links": links,
+            "links": [
+                {"rel": "self", "type": "application/geo+json", "href": links.self_href},
+                {"rel": "collection", "type": "application/json", "href": links.collection_href},
+            ],
         }
     )

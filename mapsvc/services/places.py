@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -9,14 +11,42 @@ from sqlalchemy.orm import Session
 
 from layers import Catalog, GeometryType, LayerDefinition
 from mapsvc.db import places
+from mapsvc.errors import InvalidParameter
 
 JAPAN = (122.0, 20.0, 154.0, 46.0)
 
 
-def nearest_collection(session: Session, layer: LayerDefinition, lon: float, lat: float, limit: int,
-                       equals: dict[str, Any]) -> bytes:  # fmt: skip
+@dataclass(frozen=True)
+class Spot:
+    """A WGS84 longitude/latitude in Japan (checked: a swapped pair is the usual mistake)."""
+
+    lon: float
+    lat: float
+
+    def __post_init__(self) -> None:
+        if not (JAPAN[0] <= self.lon <= JAPAN[2] and JAPAN[1] <= self.lat <= JAPAN[3]):
+            raise InvalidParameter(
+                "日本国内の経度・緯度を指定してください（lon=経度, lat=緯度）",
+                "Give a longitude/latitude in Japan (lon, lat: is the order swapped?)",
+            )
+
+
+@dataclass(frozen=True, kw_only=True)
+class NearestRequest:
+    """The ``limit`` nearest published features of ``layer`` matching ``equals``, from ``spot``."""
+
+    layer: LayerDefinition
+    spot: Spot
+    limit: int = 5
+    equals: Mapping[str, Any] = field(default_factory=dict)
+
+
+def nearest_collection(session: Session, request: NearestRequest) -> bytes:
     """GeoJSON of the nearest features, each with ``distance_m`` (geodesic, metres)."""
-    rows = places.nearest(session, layer.id, lon, lat, limit, equals)
+    layer, lon, lat = request.layer, request.spot.lon, request.spot.lat
+    rows = places.nearest(
+        session, layer.id, lon=lon, lat=lat, limit=request.limit, equals=dict(request.equals)
+    )
     features = []
     for feature_id, geometry, properties, distance in rows:
         body = orjson.loads(properties)
@@ -59,13 +89,15 @@ def _class_labels(layer: LayerDefinition, found: list[dict[str, Any]]) -> list[d
     return sorted(classes, key=lambda c: str(c["value"]), reverse=True)
 
 
-def hazard_at(session: Session, catalog: Catalog, layer: LayerDefinition, owners: list[str], lon: float,
-              lat: float) -> dict[str, Any]:  # fmt: skip
+def hazard_at(
+    session: Session, catalog: Catalog, layer: LayerDefinition, *, owners: list[str], spot: Spot
+) -> dict[str, Any]:
     """One hazard layer at the point: inside (with classes), outside, or no data published.
 
     "outside" is said only where the municipality or the prefecture has published this layer;
     elsewhere the answer is "no_data", never a false "safe".
     """
+    lon, lat = spot.lon, spot.lat
     published = places.published_owners(session, layer.id, owners)
     answer: dict[str, Any] = {"layer": layer.id, "title": layer.title.model_dump()}
     if not published:
@@ -77,7 +109,7 @@ def hazard_at(session: Session, catalog: Catalog, layer: LayerDefinition, owners
             },
         )
         return answer
-    found = places.features_at(session, layer.id, published, lon, lat)
+    found = places.features_at(session, layer.id, published, lon=lon, lat=lat)
     if not found:
         answer.update(
             status="outside",
@@ -101,7 +133,12 @@ def hazard_at(session: Session, catalog: Catalog, layer: LayerDefinition, owners
         shelters = catalog.get("evacuation_sites")
         if shelters is not None:
             nearest = places.nearest(
-                session, shelters.id, lon, lat, 1, {layer.evacuation_flag: True}
+                session,
+                shelters.id,
+                lon=lon,
+                lat=lat,
+                limit=1,
+                equals={layer.evacuation_flag: True},
             )
             if nearest:
                 feature_id, geometry, properties, distance = nearest[0]
@@ -116,8 +153,9 @@ def hazard_at(session: Session, catalog: Catalog, layer: LayerDefinition, owners
     return answer
 
 
-def what_is_here(session: Session, catalog: Catalog, lon: float, lat: float) -> dict[str, Any]:
+def what_is_here(session: Session, catalog: Catalog, spot: Spot) -> dict[str, Any]:
     """The municipality (and ward) at the point and each hazard layer's answer there."""
+    lon, lat = spot.lon, spot.lat
     found = places.municipalities_at(session, lon, lat)
     areas = [
         {"code": m.code, "name": {"ja": m.name_ja, "en": m.name_en}, "kind": m.kind} for m in found
@@ -125,7 +163,7 @@ def what_is_here(session: Session, catalog: Catalog, lon: float, lat: float) -> 
     city = next((m for m in found if m.kind != "ward"), None)
     owners = [c for c in (city.code if city else None, city.parent_code if city else None) if c]
     hazards = [
-        hazard_at(session, catalog, layer, owners, lon, lat)
+        hazard_at(session, catalog, layer, owners=owners, spot=spot)
         for layer in catalog.values()
         if layer.category.value == "disaster" and layer.geometry_type is GeometryType.POLYGON
     ]

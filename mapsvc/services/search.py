@@ -20,7 +20,7 @@ def like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def search_all(session: Session, catalog: Catalog, text: str, limit: int) -> dict[str, Any]:
+def search_all(session: Session, catalog: Catalog, *, text: str, limit: int) -> dict[str, Any]:
     """Matching places (jump targets) and facilities, each with where to put the map."""
     pattern = like_pattern(text)
     places = [
@@ -50,7 +50,7 @@ def search_all(session: Session, catalog: Catalog, text: str, limit: int) -> dic
             "lat": round(lat, 6),
         }
         for layer_id, feature_id, name, address, lon, lat in search.features(
-            session, searched, pattern, limit
+            session, searched, pattern=pattern, limit=limit
         )
     ]
     return {"query": text, "places": places, "features": features}

@@ -1,12 +1,17 @@
-"""A municipality's upload: read, validate, stage (and optionally publish) — or reject whole."""
+"""The upload use case: ``validate`` a municipality's file (writes nothing) or ``upload`` it.
+
+Every front end (the JSON API, the CLI, the staff pages) builds an ``UploadRequest`` with
+``upload_request`` from what its user typed, and calls one of the functions here.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+import dataclasses
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from shapely.geometry.base import BaseGeometry
+import orjson
 from sqlalchemy.orm import Session
 
 from importers import (
@@ -14,46 +19,83 @@ from importers import (
     ImportOptions,
     ImportRejected,
     ImportReport,
-    Issue,
     Limits,
     read_records,
     to_features,
 )
-from layers import LayerDefinition
+from layers import GeometryType, LayerDefinition
 from mapsvc.db import queries, writes
-from mapsvc.db.models import VersionRow
-from mapsvc.errors import InvalidParameter, MapsvcError, NotFound
+from mapsvc.db.models import DatasetRow, VersionRow
+from mapsvc.errors import InvalidParameter, NotFound, UploadRejected
 from mapsvc.services.seed import SeedManifest
-from mapsvc.services.versions import SourceFile, publish, stage
+from mapsvc.services.transactions import unit_of_work
+from mapsvc.services.versions import SourceFile, publish_loaded, store_version
 from mapsvc.settings import Settings
 
+Progress = Callable[[int], None]
 
-class UploadRejected(MapsvcError):
-    """The file was not staged; ``report`` says why, row by row."""
 
-    code = "upload_rejected"
-    status = 422
+@dataclass(frozen=True, kw_only=True)
+class UploadRequest:
+    """What an uploader asked for besides the file.
 
-    def __init__(self, report: dict[str, Any]) -> None:
-        super().__init__(
-            "ファイルを受け付けられませんでした。レポートの内容を直して、もう一度アップロードしてください",
-            "The file was not accepted: fix what the report lists and upload it again",
+    ``reading`` holds the caller's choices of how to read it (the service adds the bounds and
+    the boundary); ``accept_partial`` stages the good rows even when some rows have errors.
+    """
+
+    reading: ImportOptions = field(default_factory=ImportOptions)
+    publish: bool = False
+    accept_partial: bool = False
+
+
+def upload_request(
+    *,
+    format: str | None = None,
+    encoding: str | None = None,
+    crs: int | None = None,
+    sheet: str | None = None,
+    source_layer: str | None = None,
+    columns: str | None = None,
+    publish: bool = False,
+    accept_partial: bool = False,
+) -> UploadRequest:
+    """An upload request from what a user typed (``columns``: JSON ``{"header": "attribute"}``).
+
+    The API's form fields and the CLI's options come through here: the same checks, the same errors.
+    """
+    reading = ImportOptions(
+        format=format,
+        encoding=encoding,
+        srid=crs,
+        sheet=sheet,
+        layer=source_layer,
+        columns=_columns(columns),
+    )
+    return UploadRequest(reading=reading, publish=publish, accept_partial=accept_partial)
+
+
+def _columns(value: str | None) -> dict[str, str]:
+    if not value:
+        return {}
+    try:
+        columns = orjson.loads(value)
+    except orjson.JSONDecodeError:
+        columns = None
+    if not isinstance(columns, dict) or not all(isinstance(v, str) for v in columns.values()):
+        raise InvalidParameter(
+            'columns は {"列名": "属性名"} のJSONで指定してください',
+            'columns must be JSON like {"header": "attribute"}',
         )
-        self.report = report
+    return columns
 
 
 @dataclass(frozen=True)
-class UploadRequest:
-    """What the uploader sent besides the file."""
+class Reading:
+    """A file being read: its format and a stream of features; the report fills as it streams."""
 
-    format: str | None = None
-    encoding: str | None = None
-    srid: int | None = None
-    sheet: str | None = None
-    layer: str | None = None
-    columns: Mapping[str, str] = field(default_factory=dict)
-    publish: bool = False
-    accept_partial: bool = False  # stage the good rows even when some rows have errors
+    format: str | None
+    features: Iterator[Feature]
+    report: ImportReport
 
 
 @dataclass(frozen=True)
@@ -65,27 +107,171 @@ class UploadResult:
     report: dict[str, Any]
 
 
-def import_options(
-    layer: LayerDefinition,
-    request: UploadRequest,
+def read(
+    session: Session | None,
     settings: Settings,
-    boundary: BaseGeometry | None,
-    plane_srid: int | None,
-) -> ImportOptions:
-    """Importer options for an upload (the bounds come from the settings)."""
-    limits = Limits(max_rows=settings.imports.max_rows, max_vertices=settings.imports.max_vertices)
-    return ImportOptions(
-        format=request.format,
-        encoding=request.encoding,
-        srid=request.srid,
-        sheet=request.sheet,
-        layer=request.layer,
-        columns=dict(request.columns),
+    *,
+    layer: LayerDefinition,
+    source: SourceFile,
+    request: UploadRequest,
+    municipality: str | None = None,
+) -> Reading:
+    """Start reading ``source`` for ``layer``: the one import pipeline every caller shares.
+
+    With a ``municipality`` (and a ``session`` to look up its boundary) points outside it are row
+    errors; without one, the file is read as it is. A file-level fault, found at once or while
+    the features stream, raises UploadRejected with the report so far.
+    """
+    boundary = None
+    if municipality is not None and session is not None:
+        tolerance = settings.imports.boundary_tolerance_m
+        boundary = queries.buffered_boundary(session, municipality, tolerance)
+    options = dataclasses.replace(
+        request.reading,
         boundary=boundary,
-        plane_srid=plane_srid,
-        limits=limits,
-        gtfs_table="routes" if layer.geometry_type.value == "line" else "stops",
+        plane_srid=SeedManifest.read(settings.seed_manifest).plane_srid,
+        limits=Limits(
+            max_rows=settings.imports.max_rows, max_vertices=settings.imports.max_vertices
+        ),
+        gtfs_table="routes" if layer.geometry_type is GeometryType.LINE else "stops",
     )
+    report = ImportReport()
+    try:
+        fmt, records = read_records(source.content, source.filename, options, report)
+    except ImportRejected as exc:
+        raise UploadRejected(report.as_rejection(exc.issue, options.format)) from exc
+    return Reading(
+        fmt, _rejecting(to_features(records, layer, report, options), report, fmt), report
+    )
+
+
+def _rejecting(
+    features: Iterator[Feature], report: ImportReport, fmt: str | None
+) -> Iterator[Feature]:
+    # A fault found while streaming (too many rows, say) rejects the file with the report so far.
+    try:
+        yield from features
+    except ImportRejected as exc:
+        raise UploadRejected(report.as_rejection(exc.issue, fmt)) from exc
+
+
+def validate(
+    session: Session | None,
+    settings: Settings,
+    *,
+    layer: LayerDefinition,
+    source: SourceFile,
+    request: UploadRequest,
+    municipality: str | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Parse, map and check the file as ``upload`` would, writing nothing; the report.
+
+    Raises
+    ------
+    UploadRejected
+        With the full report, when ``upload`` would reject the file.
+    """
+    reading = read(
+        session, settings, layer=layer, source=source, request=request, municipality=municipality
+    )
+    for _ in _counting(reading.features, progress):
+        pass
+    return _accepted(reading, request)
+
+
+def _accepted(reading: Reading, request: UploadRequest) -> dict[str, Any]:
+    # The one accept/reject rule, for validate and upload alike.
+    if not reading.report.acceptable(accept_partial=request.accept_partial):
+        raise UploadRejected(reading.report.as_rejection(None, reading.format))
+    return reading.report.as_dict() | {"format": reading.format}
+
+
+def upload(
+    session: Session,
+    settings: Settings,
+    *,
+    layer: LayerDefinition,
+    municipality: str,
+    source: SourceFile,
+    request: UploadRequest,
+    actor: str,
+    progress: Progress | None = None,
+) -> UploadResult:
+    """Stage ``source`` as a new version of the dataset (and publish it if asked), in one transaction.
+
+    Identical bytes uploaded again return the existing version. A rejected file changes nothing
+    but the audit log.
+
+    Raises
+    ------
+    UploadRejected
+        With the full report, when the file or any row is wrong (unless ``accept_partial``).
+    """
+    try:
+        with unit_of_work(session):
+            return _stage_upload(
+                session,
+                settings,
+                layer=layer,
+                code=_owner(session, municipality),
+                source=source,
+                request=request,
+                actor=actor,
+                progress=progress,
+            )
+    except UploadRejected as rejected:
+        with unit_of_work(session):
+            writes.insert_audit(
+                session,
+                actor=actor,
+                action="upload",
+                result="rejected",
+                layer_id=layer.id,
+                municipality_code=municipality,
+                sha256=source.sha256,
+                detail={
+                    "filename": source.filename,
+                    "rows": rejected.report.get("rows"),
+                    "errors": len(rejected.report.get("errors", [])),
+                },
+            )
+        raise
+
+
+def _stage_upload(
+    session: Session,
+    settings: Settings,
+    *,
+    layer: LayerDefinition,
+    code: str,
+    source: SourceFile,
+    request: UploadRequest,
+    actor: str,
+    progress: Progress | None,
+) -> UploadResult:
+    dataset: DatasetRow = writes.get_or_create_dataset(session, layer.id, code)
+    existing = queries.find_version(session, dataset.id, source.sha256)
+    if existing is not None:
+        return UploadResult(existing, False, existing.report)
+    reading = read(
+        session, settings, layer=layer, source=source, request=request, municipality=code
+    )
+    version = store_version(
+        session,
+        dataset=dataset,
+        source=dataclasses.replace(
+            source, format=reading.format or source.format, options=_recorded(request)
+        ),
+        features=_counting(reading.features, progress),
+        report=reading.report,
+        actor=actor,
+        extra_report={"format": reading.format},
+    )
+    _accepted(reading, request)
+    if request.publish:
+        version = publish_loaded(session, version, actor)
+    return UploadResult(version, True, version.report)
 
 
 def _owner(session: Session, code: str) -> str:
@@ -100,80 +286,15 @@ def _owner(session: Session, code: str) -> str:
     return code
 
 
-def _rejection(report: ImportReport, fmt: str | None, issue: Issue | None = None) -> UploadRejected:
-    return UploadRejected(report.as_rejection(issue, fmt))
-
-
-def upload(
-    session: Session,
-    settings: Settings,
-    layer: LayerDefinition,
-    municipality_code: str,
-    source: SourceFile,
-    request: UploadRequest,
-    actor: str,
-    progress: Callable[[int], None] | None = None,
-) -> UploadResult:
-    """Stage ``source`` as a new version of the dataset (and publish it if asked).
-
-    All in the caller's transaction: when the file is rejected nothing is written, and the caller
-    rolls back. Identical bytes uploaded again return the existing version.
-
-    Raises
-    ------
-    UploadRejected
-        With the full report, when the file or any row is wrong (unless ``accept_partial``).
-    """
-    code = _owner(session, municipality_code)
-    dataset = writes.get_or_create_dataset(session, layer.id, code)
-    existing = queries.find_version(session, dataset.id, source.sha256)
-    if existing is not None:
-        return UploadResult(existing, False, existing.report)
-    boundary = queries.buffered_boundary(session, code, settings.imports.boundary_tolerance_m)
-    plane_srid = SeedManifest.read(settings.seed_manifest).plane_srid
-    options = import_options(layer, request, settings, boundary, plane_srid)
-    report = ImportReport()
-    fmt: str | None = request.format
-    try:
-        fmt, records = read_records(source.content, source.filename, options, report)
-        features: Iterator[Feature] = to_features(records, layer, report, options)
-        if progress is not None:
-            features = _counting(features, progress)
-        stored = SourceFile(source.content, source.filename, fmt, _recorded(request))
-        version, created = stage(
-            session,
-            layer_id=layer.id,
-            municipality_code=code,
-            source=stored,
-            features=features,
-            report=report,
-            actor=actor,
-            extra_report={"format": fmt},
-        )
-    except ImportRejected as exc:
-        raise _rejection(report, fmt, exc.issue) from exc
-    if report.accepted == 0 or (report.errors and not request.accept_partial):
-        raise _rejection(report, fmt)
-    if request.publish:
-        version = publish(session, version.id, actor)
-    return UploadResult(version, created, version.report)
-
-
 def _recorded(request: UploadRequest) -> dict[str, Any]:
     # What is needed to read the stored bytes again the same way.
-    options = {
-        "format": request.format,
-        "encoding": request.encoding,
-        "srid": request.srid,
-        "sheet": request.sheet,
-        "layer": request.layer,
-        "columns": dict(request.columns),
-        "accept_partial": request.accept_partial,
-    }
-    return {k: v for k, v in options.items() if v not in (None, {}, False)}
+    return request.reading.choices() | ({"accept_partial": True} if request.accept_partial else {})
 
 
-def _counting(features: Iterator[Feature], progress: Callable[[int], None]) -> Iterator[Feature]:
+def _counting(features: Iterator[Feature], progress: Progress | None) -> Iterator[Feature]:
+    if progress is None:
+        yield from features
+        return
     for count, feature in enumerate(features, start=1):
         if count % 1000 == 0:
             progress(count)

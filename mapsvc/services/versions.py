@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from importers import Feature, ImportReport
 from mapsvc.db import queries, tiles, writes
-from mapsvc.db.models import VersionRow
+from mapsvc.db.models import DatasetRow, VersionRow
 from mapsvc.errors import Conflict, NotFound
 
 
@@ -52,6 +52,29 @@ def stage(
     existing = queries.find_version(session, dataset.id, source.sha256)
     if existing is not None:
         return existing, False
+    version = store_version(
+        session,
+        dataset=dataset,
+        source=source,
+        features=features,
+        report=report,
+        actor=actor,
+        extra_report=extra_report,
+    )
+    return version, True
+
+
+def store_version(
+    session: Session,
+    *,
+    dataset: DatasetRow,
+    source: SourceFile,
+    features: Iterable[Feature],
+    report: ImportReport,
+    actor: str,
+    extra_report: dict[str, Any] | None = None,
+) -> VersionRow:
+    """Store ``features`` as a new staged version of ``dataset`` (the caller checked it is new)."""
     writes.store_source_file(session, source.sha256, source.content)
     # Features first, then the version row with its final count: a version is written once,
     # complete (the features' foreign key is checked at commit).
@@ -76,14 +99,14 @@ def stage(
         actor=actor,
         action="upload",
         result="staged",
-        layer_id=layer_id,
-        municipality_code=municipality_code,
+        layer_id=dataset.layer_id,
+        municipality_code=dataset.municipality_code,
         dataset_id=dataset.id,
         version_id=version.id,
         sha256=source.sha256,
         detail={"filename": source.filename, "features": count},
     )
-    return version, True
+    return version
 
 
 def _flip(session: Session, version: VersionRow, actor: str, action: str) -> VersionRow:
@@ -118,6 +141,11 @@ def publish(session: Session, version_id: int, actor: str) -> VersionRow:
     version = queries.get_version(session, version_id)
     if version is None:
         raise NotFound("その版はありません", f"No version {version_id}")
+    return publish_loaded(session, version, actor)
+
+
+def publish_loaded(session: Session, version: VersionRow, actor: str) -> VersionRow:
+    """``publish`` for a version the caller has already loaded (and checked it may publish)."""
     return _flip(session, version, actor, "publish")
 
 
@@ -128,9 +156,14 @@ def rollback(session: Session, dataset_id: int, to_version_id: int, actor: str) 
         raise NotFound(
             "このデータセットにその版はありません", f"No version {to_version_id} in this dataset"
         )
+    return rollback_loaded(session, version, actor)
+
+
+def rollback_loaded(session: Session, version: VersionRow, actor: str) -> VersionRow:
+    """``rollback`` to a version the caller has already loaded from the dataset."""
     if version.status != "retired":
         raise Conflict(
             "一度も公開されていない版、または公開中の版には戻せません",
-            f"Version {to_version_id} was never published or is the current one",
+            f"Version {version.id} was never published or is the current one",
         )
     return _flip(session, version, actor, "rollback")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import orjson
 from fastapi import APIRouter, Depends, File, Form, Path, UploadFile
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
@@ -13,9 +12,10 @@ from importers.codes import InvalidCode, to_code6
 from mapsvc.api.deps import LayerDep, PrincipalDep, SessionDep, SettingsDep
 from mapsvc.api.responses import FastJSONResponse
 from mapsvc.errors import InvalidParameter
-from mapsvc.services import datasets
+from mapsvc.services import datasets, uploads
 from mapsvc.services.keys import authorize
 from mapsvc.services.uploads import UploadRequest
+from mapsvc.services.versions import SourceFile
 
 router = APIRouter(prefix="/api/datasets/{layer}/{municipality}", tags=["datasets"])
 PREVIEW_CSP = (
@@ -53,29 +53,7 @@ class RollbackBody(BaseModel):
     version_id: int
 
 
-def _columns(value: str | None) -> dict[str, str]:
-    if not value:
-        return {}
-    try:
-        columns = orjson.loads(value)
-    except orjson.JSONDecodeError:
-        columns = None
-    if not isinstance(columns, dict) or not all(isinstance(v, str) for v in columns.values()):
-        raise InvalidParameter(
-            'columns は {"列名": "属性名"} のJSONで指定してください',
-            'columns must be JSON like {"header": "attribute"}',
-        )
-    return columns
-
-
-@router.post("/versions", status_code=201, response_class=FastJSONResponse)
-def upload_version(
-    session: SessionDep,
-    settings: SettingsDep,
-    principal: PrincipalDep,
-    layer: LayerDep,
-    municipality: MunicipalityDep,
-    file: Annotated[UploadFile, File(description="the data file")],
+def upload_form(
     format: Annotated[
         str | None, Form(description="csv, xlsx, geojson, shapefile, kml, gpkg, gtfs")
     ] = None,
@@ -88,15 +66,41 @@ def upload_version(
     columns: Annotated[str | None, Form(description='JSON {"header": "attribute"}')] = None,
     publish: Annotated[bool, Form()] = False,
     accept_partial: Annotated[bool, Form()] = False,
+) -> UploadRequest:
+    """The upload's form fields as one request (the CLI's options build the same)."""
+    return uploads.upload_request(
+        format=format,
+        encoding=encoding,
+        crs=crs,
+        sheet=sheet,
+        source_layer=source_layer,
+        columns=columns,
+        publish=publish,
+        accept_partial=accept_partial,
+    )
+
+
+@router.post("/versions", status_code=201, response_class=FastJSONResponse)
+def upload_version(
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: PrincipalDep,
+    layer: LayerDep,
+    municipality: MunicipalityDep,
+    file: Annotated[UploadFile, File(description="the data file")],
+    request: Annotated[UploadRequest, Depends(upload_form)],
 ) -> FastJSONResponse:
     """Upload a file as a new staged version (201), or get the report of why it was rejected (422)."""
-    code = municipality
-    request = UploadRequest(
-        format, encoding, crs, sheet, source_layer, _columns(columns), publish, accept_partial
-    )
     content = file.file.read()  # already bounded by the body-size limit
-    result = datasets.upload_file(
-        session, settings, layer, code, content, file.filename or "upload", request, principal.actor
+    source = SourceFile(content, file.filename or "upload", request.reading.format or "auto")
+    result = uploads.upload(
+        session,
+        settings,
+        layer=layer,
+        municipality=municipality,
+        source=source,
+        request=request,
+        actor=principal.actor,
     )
     return FastJSONResponse(
         datasets.version_view(result.version) | {"created": result.created},
@@ -109,11 +113,10 @@ def list_versions(
     session: SessionDep, layer: LayerDep, municipality: MunicipalityDep
 ) -> dict[str, Any]:
     """The dataset's versions, newest first, with counts, status and who/when."""
-    code = municipality
     return {
         "versions": [
             datasets.version_view(v, report=False)
-            for v in datasets.versions(session, layer.id, code)
+            for v in datasets.versions(session, layer.id, municipality)
         ]
     }
 
@@ -126,8 +129,8 @@ def get_version(
     version_id: int,
 ) -> dict[str, Any]:
     """One version with its full import report."""
-    code = municipality
-    return datasets.version_view(datasets.version(session, layer.id, code, version_id))
+    found = datasets.version(session, layer.id, municipality, version_id=version_id)
+    return datasets.version_view(found)
 
 
 @router.get("/versions/{version_id}/preview", response_class=HTMLResponse)
@@ -138,8 +141,9 @@ def preview_version(
     version_id: int,
 ) -> HTMLResponse:
     """A map of the version's features, rows with warnings in red, rows with errors listed."""
-    code = municipality
-    html = datasets.preview(session, layer, code, version_id, leaflet_url="/vendor/leaflet")
+    html = datasets.preview(
+        session, layer, municipality, version_id=version_id, leaflet_url="/vendor/leaflet"
+    )
     return HTMLResponse(html, headers={"Content-Security-Policy": PREVIEW_CSP})
 
 
@@ -152,10 +156,10 @@ def publish_version(
     version_id: int,
 ) -> dict[str, Any]:
     """Make this version the one residents see (the previous one is kept for rollback)."""
-    code = municipality
-    return datasets.version_view(
-        datasets.publish_version(session, layer.id, code, version_id, principal.actor)
+    published = datasets.publish_version(
+        session, layer.id, municipality, version_id=version_id, actor=principal.actor
     )
+    return datasets.version_view(published)
 
 
 @router.post("/rollback", response_class=FastJSONResponse)
@@ -167,10 +171,10 @@ def rollback(
     body: RollbackBody,
 ) -> dict[str, Any]:
     """Go back to an earlier published version."""
-    code = municipality
-    return datasets.version_view(
-        datasets.rollback_to(session, layer.id, code, body.version_id, principal.actor)
+    current = datasets.rollback_to(
+        session, layer.id, municipality, version_id=body.version_id, actor=principal.actor
     )
+    return datasets.version_view(current)
 
 
 @router.get("/versions/{old}/diff/{new}", response_class=FastJSONResponse)
@@ -182,5 +186,4 @@ def diff(
     new: int,
 ) -> dict[str, Any]:
     """Added, removed and changed features between two versions, by the source's stable key."""
-    code = municipality
-    return datasets.diff(session, layer, code, old, new)
+    return datasets.diff(session, layer, municipality, old=old, new=new)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from sqlalchemy import text
 
 from mapsvc.api.deps import SessionDep
+from mapsvc.services.municipalities import check_database
 
 router = APIRouter(tags=["health"])
 
@@ -13,5 +13,5 @@ router = APIRouter(tags=["health"])
 @router.get("/healthz")
 def healthz(session: SessionDep) -> dict[str, str]:
     """Answer ok when the database answers."""
-    session.execute(text("SELECT 1"))
+    check_database(session)
     return {"status": "ok"}

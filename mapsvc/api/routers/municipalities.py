@@ -8,23 +8,12 @@ from fastapi import APIRouter
 
 from mapsvc.api.deps import SessionDep
 from mapsvc.api.responses import FastJSONResponse
-from mapsvc.db import queries
+from mapsvc.services.municipalities import list_municipalities
 
 router = APIRouter(prefix="/api", tags=["municipalities"])
 
 
 @router.get("/municipalities", response_class=FastJSONResponse)
-def list_municipalities(session: SessionDep) -> dict[str, Any]:
+def get_municipalities(session: SessionDep) -> dict[str, Any]:
     """Codes, names (ja/en), kinds and parents; boundaries are the municipal_boundaries layer."""
-    return {
-        "municipalities": [
-            {
-                "code": m.code,
-                "name_ja": m.name_ja,
-                "name_en": m.name_en,
-                "kind": m.kind,
-                "parent_code": m.parent_code,
-            }
-            for m in queries.list_municipalities(session)
-        ]
-    }
+    return {"municipalities": list_municipalities(session)}

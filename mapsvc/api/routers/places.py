@@ -4,28 +4,28 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 
 from mapsvc.api.caching import cache_headers, etag_for
 from mapsvc.api.deps import CatalogDep, SessionDep
 from mapsvc.api.params import attribute_filters, attribute_names, reject_unknown
 from mapsvc.api.responses import COLLECTION_SCHEMA, FastJSONResponse, GeoJSONResponse, geojson_body
-from mapsvc.errors import InvalidParameter, NotFound
-from mapsvc.services.places import JAPAN, nearest_collection, what_is_here
+from mapsvc.errors import InvalidParameter
+from mapsvc.services.places import NearestRequest, Spot, nearest_collection, what_is_here
 from mapsvc.services.search import search_all
 
 router = APIRouter(prefix="/api", tags=["places"])
 
-Lon = Annotated[float, Query(ge=-180, le=180, description="longitude (WGS84)")]
-Lat = Annotated[float, Query(ge=-90, le=90, description="latitude (WGS84)")]
+
+def spot(
+    lon: Annotated[float, Query(ge=-180, le=180, description="longitude (WGS84)")],
+    lat: Annotated[float, Query(ge=-90, le=90, description="latitude (WGS84)")],
+) -> Spot:
+    """The ``lon``/``lat`` parameters as a spot in Japan (else 400)."""
+    return Spot(lon, lat)
 
 
-def _in_japan(lon: float, lat: float) -> None:
-    if not (JAPAN[0] <= lon <= JAPAN[2] and JAPAN[1] <= lat <= JAPAN[3]):
-        raise InvalidParameter(
-            "日本国内の経度・緯度を指定してください（lon=経度, lat=緯度）",
-            "Give a longitude/latitude in Japan (lon, lat: is the order swapped?)",
-        )
+SpotDep = Annotated[Spot, Depends(spot)]
 
 
 @router.get("/nearest", response_class=GeoJSONResponse, responses=geojson_body(COLLECTION_SCHEMA))
@@ -33,8 +33,7 @@ def nearest(
     request: Request,
     session: SessionDep,
     catalog: CatalogDep,
-    lon: Lon,
-    lat: Lat,
+    here: SpotDep,
     layer: Annotated[str, Query(description="layer id, e.g. evacuation_sites")],
     limit: Annotated[int, Query(ge=1, le=50)] = 5,
 ) -> GeoJSONResponse:
@@ -42,30 +41,27 @@ def nearest(
 
     ``<attribute>=value`` filters, e.g. ``flood=true`` for flood evacuation sites.
     """
-    if layer not in catalog:
-        raise NotFound("そのレイヤーはありません", f"No layer {layer!r}")
     definition = catalog[layer]
     reject_unknown(request, {"lon", "lat", "layer", "limit"} | attribute_names(definition))
-    _in_japan(lon, lat)
-    etag = etag_for(request, session, [layer])
-    body = nearest_collection(
-        session, definition, lon, lat, limit, attribute_filters(request, definition)
+    wanted = NearestRequest(
+        layer=definition, spot=here, limit=limit, equals=attribute_filters(request, definition)
     )
+    etag = etag_for(request, session, [layer])
+    body = nearest_collection(session, wanted)
     return cache_headers(GeoJSONResponse(body), etag)  # type: ignore[return-value]
 
 
 @router.get("/point", response_class=FastJSONResponse)
 def point(
-    request: Request, session: SessionDep, catalog: CatalogDep, lon: Lon, lat: Lat
+    request: Request, session: SessionDep, catalog: CatalogDep, here: SpotDep
 ) -> FastJSONResponse:
     """What is here: the municipality and ward, and each hazard layer's answer.
 
     The class in force, "outside", or "no_data" where nothing is published (never a false "safe").
     """
     reject_unknown(request, {"lon", "lat"})
-    _in_japan(lon, lat)
     etag = etag_for(request, session, list(catalog))
-    body: dict[str, Any] = what_is_here(session, catalog, lon, lat)
+    body: dict[str, Any] = what_is_here(session, catalog, here)
     return cache_headers(FastJSONResponse(body), etag)  # type: ignore[return-value]
 
 
@@ -87,5 +83,5 @@ def search(
             "検索する語を入力してください", "Type a name or address to search for"
         )
     etag = etag_for(request, session, list(catalog))
-    body: dict[str, Any] = search_all(session, catalog, q, limit)
+    body: dict[str, Any] = search_all(session, catalog, text=q, limit=limit)
     return cache_headers(FastJSONResponse(body), etag)  # type: ignore[return-value]
