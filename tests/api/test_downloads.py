@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from layers import load_catalog
 from mapsvc.app import create_app
 from mapsvc.db.engine import make_sessionmaker
-from mapsvc.services.datasets import upload_file
-from mapsvc.services.uploads import UploadRequest
+from mapsvc.services.uploads import UploadRequest, upload
+from mapsvc.services.versions import SourceFile
 from tests.support import variants as v
 
 pytestmark = pytest.mark.db
@@ -74,15 +74,14 @@ def test_formula_cells_are_escaped_in_csv_and_verbatim_in_geojson(scratch):
         ["@SUM(A1)", "34.457", "135.3744", "-2"],
     ]
     with make_sessionmaker(engine)() as session:
-        upload_file(
+        upload(
             session,
             settings,
-            load_catalog()["aed"],
-            "272027",
-            v.to_csv(header, rows),
-            "f.csv",
-            UploadRequest(publish=True),
-            "test",
+            layer=load_catalog()["aed"],
+            municipality="272027",
+            source=SourceFile(v.to_csv(header, rows), "f.csv", "auto"),
+            request=UploadRequest(publish=True),
+            actor="test",
         )
     with TestClient(create_app(settings)) as client:
         table = client.get("/api/collections/aed/download.csv").content.decode("utf-8-sig")

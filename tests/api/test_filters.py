@@ -63,6 +63,10 @@ def test_spatial_functions_in_text_and_json(client, session):
     assert inside == expected(
         session, "ST_Intersects(geom, ST_MakeEnvelope(135.36, 34.44, 135.40, 34.48, 4326))"
     )
+    assert inside  # the box is not empty, so the comparisons below mean something
+    assert (
+        ids(client, filter="S_INTERSECTS(geometry, BBOX(135.36, 34.44, 135.40, 34.48))") == inside
+    )
     swapped = "POLYGON((34.44 135.36, 34.44 135.40, 34.48 135.40, 34.48 135.36, 34.44 135.36))"
     assert (
         ids(

@@ -51,8 +51,9 @@ def send(client, keys, data: bytes, name: str, **form):
     return response
 
 
-def rejected(response, code: str | None = None):
-    assert response.status_code in (400, 413, 422), response.text
+def rejected(response, code: str | None = None, status: int = 422):
+    """An upload refused with exactly ``status``, a bilingual message and (422) the report's code."""
+    assert response.status_code == status, response.text
     body = response.json()
     assert body["message_ja"] and body["message_en"]
     if code is not None:

@@ -1,17 +1,17 @@
 """OGC API – Features: the ogctests Core suite against a live server, and our own checks."""
 
 import subprocess
-from pathlib import Path
 
 import pytest
 import shapely
 from pyproj import Transformer
 
+from tests.support.paths import PROJECT
 from tests.support.server import live_server
 
 pytestmark = pytest.mark.db
 
-OGCTESTS = Path(__file__).parents[1] / ".venv-ogctests" / "bin" / "python"
+OGCTESTS = PROJECT / ".venv-ogctests" / "bin" / "python"
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,6 @@
 """The in-memory response cache of a real server: hits, revalidation, and dropping on publish."""
 
 import time
-from pathlib import Path
 
 import httpx
 import pytest
@@ -9,11 +8,12 @@ from sqlalchemy import text
 
 from mapsvc.db.publication_watch import APPLICATION_NAME
 from tests.support.cli import run_mapsvc
+from tests.support.paths import TEST_DATA
 from tests.support.server import live_server
 
 pytestmark = pytest.mark.db
 
-AED = Path(__file__).parent / "data" / "viewer" / "hostile_aed.geojson"
+AED = TEST_DATA / "viewer" / "hostile_aed.geojson"
 
 
 def publish_aeds(settings) -> None:

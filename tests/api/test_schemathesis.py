@@ -5,15 +5,15 @@ Runs Schemathesis's CLI against a live server (its pytest plugin does not suppor
 
 import re
 import subprocess
-from pathlib import Path
 
 import pytest
 
+from tests.support.paths import PROJECT
 from tests.support.server import live_server
 
 pytestmark = pytest.mark.db
 
-SCHEMATHESIS = Path(__file__).parents[1] / ".venv" / "bin" / "schemathesis"
+SCHEMATHESIS = PROJECT / ".venv" / "bin" / "schemathesis"
 
 
 def test_reads_never_fail_the_server_or_the_schema(test_settings, demo):

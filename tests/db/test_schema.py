@@ -4,6 +4,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from mapsvc.services.versions import publish
+from tests.support.staging import KISHIWADA, aed_file, stage_aed
+
 pytestmark = pytest.mark.db
 
 
@@ -56,10 +59,57 @@ def test_history_cannot_be_rewritten(session, statement):
         session.execute(text(statement))
 
 
-def test_status_may_move_but_content_may_not(session):
-    version = _any_version(session)
+CONTENT = "source_sha256, filename, format, options, feature_count, report, created_by, created_at"
+
+
+def _content(session, version_id: int) -> tuple:
+    return session.execute(
+        text(f"SELECT {CONTENT} FROM version WHERE id = :v"), {"v": version_id}
+    ).one()
+
+
+def _features(session, version_id: int) -> list[tuple]:
+    return (
+        session.execute(
+            text(
+                "SELECT feature_key, properties::text, ST_AsText(geom) FROM feature "
+                "WHERE version_id = :v ORDER BY id"
+            ),
+            {"v": version_id},
+        )
+        .tuples()
+        .all()
+    )
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "filename = 'renamed.csv'",
+        "source_sha256 = repeat('0', 64)",
+        "options = '{\"srid\": 6674}'",
+        "created_by = 'someone else'",
+        "created_at = now() - interval '1 year'",
+    ],
+)
+def test_status_may_move_but_content_may_not(session, catalog, change):
+    version, _ = stage_aed(session, catalog, aed_file(["市役所", "消防署"]))
+    content, rows = _content(session, version.id), _features(session, version.id)
     with session.begin_nested():
-        session.execute(text("UPDATE version SET status = status WHERE id = :v"), {"v": version})
+        session.execute(
+            text("UPDATE version SET status = 'retired' WHERE id = :v"), {"v": version.id}
+        )
+    status = session.execute(text("SELECT status FROM version WHERE id = :v"), {"v": version.id})
+    assert status.scalar_one() == "retired"
+    with pytest.raises(DBAPIError, match="immutable"), session.begin_nested():
+        session.execute(text(f"UPDATE version SET {change} WHERE id = :v"), {"v": version.id})
+    with pytest.raises(DBAPIError, match="insert-only"), session.begin_nested():
+        session.execute(
+            text("UPDATE feature SET geom = ST_Translate(geom, 0.01, 0) WHERE version_id = :v"),
+            {"v": version.id},
+        )
+    assert _content(session, version.id) == content
+    assert _features(session, version.id) == rows
 
 
 def test_read_paths_have_their_indexes(session):
@@ -76,7 +126,24 @@ def test_read_paths_have_their_indexes(session):
     assert "uq_dataset_layer_id" in indexes
 
 
-def test_readers_see_only_published_versions(session):
+def _published_aed_names(session) -> set[str]:
+    statement = text(
+        "SELECT properties->>'name' FROM published_feature "
+        "WHERE layer_id = 'aed' AND municipality_code = :m"
+    )
+    return set(session.execute(statement, {"m": KISHIWADA}).scalars())
+
+
+def test_readers_see_only_published_versions(session, catalog):
+    published, _ = stage_aed(session, catalog, aed_file(["公開中の市役所"]))
+    publish(session, published.id, "test")
+    staged, _ = stage_aed(session, catalog, aed_file(["未公開の図書館", "未公開の体育館"]))
+    assert staged.status == "staged"
+    stored = session.execute(
+        text("SELECT count(*) FROM feature WHERE version_id = :v"), {"v": staged.id}
+    )
+    assert stored.scalar_one() == 2  # the staged rows are there, in the feature table
+    assert _published_aed_names(session) == {"公開中の市役所"}
     unpublished = session.execute(
         text(
             "SELECT count(*) FROM published_feature pf JOIN version v ON v.id = pf.version_id "
@@ -84,6 +151,8 @@ def test_readers_see_only_published_versions(session):
         )
     ).scalar_one()
     assert unpublished == 0
+    publish(session, staged.id, "test")
+    assert _published_aed_names(session) == {"未公開の図書館", "未公開の体育館"}
 
 
 def test_migrations_build_exactly_the_models(engine):

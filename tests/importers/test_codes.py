@@ -1,11 +1,11 @@
 import json
-from pathlib import Path
 
 import pytest
 
 from importers.codes import InvalidCode, check_digit, is_valid_code6, to_code6
+from tests.support.paths import PROJECT
 
-MASTER = Path(__file__).parents[1] / "data" / "seed" / "code-to-city.json"
+MASTER = PROJECT / "data" / "seed" / "code-to-city.json"
 
 
 def all_codes() -> list[str]:

@@ -4,7 +4,6 @@ import csv
 import io
 import json
 import zipfile
-from pathlib import Path
 
 import pytest
 import shapely
@@ -18,8 +17,9 @@ from importers import (
     to_features,
 )
 from tests.support import variants as v
+from tests.support.paths import TEST_DATA
 
-GTFS = Path(__file__).parent / "data" / "gtfs"
+GTFS = TEST_DATA / "gtfs"
 
 
 def run(data: bytes, target, name: str = "upload", **options):

@@ -15,8 +15,8 @@ from sqlalchemy import Engine, text
 from layers import load_catalog
 from mapsvc.db.engine import make_engine, make_sessionmaker
 from mapsvc.embedded import EmbeddedCluster
-from mapsvc.services.datasets import upload_file
-from mapsvc.services.uploads import UploadRequest
+from mapsvc.services.uploads import UploadRequest, upload
+from mapsvc.services.versions import SourceFile
 from tests.support import variants as v
 from tests.support.databases import seeded_database
 
@@ -90,15 +90,14 @@ def wait_for_copy(engine: Engine, process: subprocess.Popen, timeout: float = 60
 
 def publish_first_version(engine: Engine, settings) -> int:
     with make_sessionmaker(engine)() as session:
-        result = upload_file(
+        result = upload(
             session,
             settings,
-            load_catalog()[LAYER],
-            CODE,
-            v.aed_standard_csv(),
-            "aed.csv",
-            UploadRequest(publish=True),
-            "test",
+            layer=load_catalog()[LAYER],
+            municipality=CODE,
+            source=SourceFile(v.aed_standard_csv(), "aed.csv", "auto"),
+            request=UploadRequest(publish=True),
+            actor="test",
         )
         return result.version.id
 

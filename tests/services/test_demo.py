@@ -1,17 +1,16 @@
 """The demo data set: exact counts, real positions and names, one version per layer × municipality."""
 
 import json
-from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
 from mapsvc.db.engine import make_sessionmaker
 from mapsvc.services.demo import load_demo
+from tests.support.paths import DEMO
 
 pytestmark = pytest.mark.db
 
-DEMO = Path(__file__).parents[1] / "data" / "demo"
 COUNTS = {"evacuation_sites": 5455, "shelters": 2975, "schools": 3412, "public_facilities": 2185}
 
 

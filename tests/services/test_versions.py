@@ -1,7 +1,5 @@
 """Stage, publish, roll back: the pointer flip and its audit row, in one transaction."""
 
-import json
-
 import pytest
 import shapely
 from psycopg.errors import CheckViolation
@@ -9,38 +7,10 @@ from sqlalchemy import text
 
 from importers import Feature, ImportReport, read_geojson, to_features
 from mapsvc.errors import Conflict, NotFound
-from mapsvc.services.versions import SourceFile, publish, rollback, stage
+from mapsvc.services.versions import publish, rollback, stage
+from tests.support.staging import KISHIWADA, aed_file, stage_aed
 
 pytestmark = pytest.mark.db
-
-KISHIWADA = "272027"
-
-
-def _file(names: list[str]) -> SourceFile:
-    features = [
-        {
-            "type": "Feature",
-            "geometry": {"type": "Point", "coordinates": [135.37 + i / 1000, 34.46]},
-            "properties": {"名称": name, "電話番号": "072-423-2121"},
-        }
-        for i, name in enumerate(names)
-    ]
-    body = json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False)
-    return SourceFile(body.encode(), "aed.geojson", "geojson")
-
-
-def _stage(session, catalog, source: SourceFile):
-    report = ImportReport()
-    features = list(to_features(read_geojson(source.content), catalog["aed"], report))
-    return stage(
-        session,
-        layer_id="aed",
-        municipality_code=KISHIWADA,
-        source=source,
-        features=features,
-        report=report,
-        actor="test",
-    )
 
 
 def _published_names(session) -> list[str]:
@@ -68,14 +38,14 @@ def _audit(session) -> list[tuple[str, int]]:
 
 
 def test_publish_and_rollback_flip_what_readers_see(session, catalog):
-    first, created = _stage(session, catalog, _file(["市役所", "消防署"]))
+    first, created = stage_aed(session, catalog, aed_file(["市役所", "消防署"]))
     assert created and first.status == "staged" and first.feature_count == 2
     assert _published_names(session) == []  # staged data is invisible
 
     publish(session, first.id, "test")
     assert _published_names(session) == ["市役所", "消防署"]
 
-    second, _ = _stage(session, catalog, _file(["市役所", "図書館", "体育館"]))
+    second, _ = stage_aed(session, catalog, aed_file(["市役所", "図書館", "体育館"]))
     assert _published_names(session) == ["市役所", "消防署"]
     publish(session, second.id, "test")
     assert _published_names(session) == ["体育館", "図書館", "市役所"]
@@ -89,9 +59,9 @@ def test_publish_and_rollback_flip_what_readers_see(session, catalog):
 
 
 def test_identical_bytes_return_the_existing_version(session, catalog):
-    source = _file(["市役所"])
-    first, created = _stage(session, catalog, source)
-    again, created_again = _stage(session, catalog, source)
+    source = aed_file(["市役所"])
+    first, created = stage_aed(session, catalog, source)
+    again, created_again = stage_aed(session, catalog, source)
     assert created and not created_again and again.id == first.id
     count = session.execute(
         text("SELECT count(*) FROM feature WHERE version_id = :v"), {"v": first.id}
@@ -100,7 +70,7 @@ def test_identical_bytes_return_the_existing_version(session, catalog):
 
 
 def test_rollback_only_to_an_earlier_published_version(session, catalog):
-    staged, _ = _stage(session, catalog, _file(["a"]))
+    staged, _ = stage_aed(session, catalog, aed_file(["a"]))
     with pytest.raises(Conflict):
         rollback(session, staged.dataset_id, staged.id, "test")
     with pytest.raises(NotFound):
@@ -113,7 +83,7 @@ def test_rollback_only_to_an_earlier_published_version(session, catalog):
 def test_a_failed_stage_leaves_nothing_behind(session, catalog):
     counts = "SELECT (SELECT count(*) FROM version), (SELECT count(*) FROM feature)"
     before = session.execute(text(counts)).one()
-    source = _file(["ok"])
+    source = aed_file(["ok"])
     [good] = to_features(read_geojson(source.content), catalog["aed"], ImportReport())
     # A self-intersecting polygon slipped past the importer: the database's CHECK stops the load.
     bowtie = shapely.Polygon([(135, 34), (135.1, 34.1), (135.1, 34), (135, 34.1), (135, 34)])

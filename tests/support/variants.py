@@ -20,7 +20,8 @@ import pyogrio.raw
 import shapely
 from pyproj import Transformer
 
-DEMO = Path(__file__).parents[2] / "data" / "demo"
+from tests.support.paths import DEMO
+
 KISHIWADA = "272027"
 HAZARDS = [
     "洪水",

@@ -19,14 +19,15 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_play
 from mapsvc.db.engine import drop_database
 from tests.support.cli import run_mapsvc
 from tests.support.databases import seeded_database
+from tests.support.paths import PROJECT, TEST_DATA
 from tests.support.server import live_server
 
 pytestmark = pytest.mark.db
 
 CHROMIUM = "/usr/bin/chromium"
-ROOT = Path(__file__).parents[1]
+ROOT = PROJECT
 ARTEFACTS = ROOT / "test-output"
-DATA = Path(__file__).parent / "data" / "viewer"
+DATA = TEST_DATA / "viewer"
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 PHONE = {"width": 390, "height": 844}
 OSAKA_CITY = "271004"

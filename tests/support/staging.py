@@ -1,0 +1,44 @@
+"""Stage small AED versions of a municipality (in the caller's transaction) for tests."""
+
+from __future__ import annotations
+
+import json
+
+from importers import ImportReport, read_geojson, to_features
+from layers import Catalog
+from mapsvc.db.models import VersionRow
+from mapsvc.services import Session
+from mapsvc.services.versions import SourceFile, stage
+
+KISHIWADA = "272027"
+
+
+def aed_file(names: list[str]) -> SourceFile:
+    """A GeoJSON file of AEDs named ``names``, a metre or so apart near Kishiwada city hall."""
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [135.37 + i / 1000, 34.46]},
+            "properties": {"名称": name, "電話番号": "072-423-2121"},
+        }
+        for i, name in enumerate(names)
+    ]
+    body = json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False)
+    return SourceFile(body.encode(), "aed.geojson", "geojson")
+
+
+def stage_aed(
+    session: Session, catalog: Catalog, source: SourceFile, code: str = KISHIWADA
+) -> tuple[VersionRow, bool]:
+    """``source`` read and staged as a version of the municipality's AED dataset."""
+    report = ImportReport()
+    features = list(to_features(read_geojson(source.content), catalog["aed"], report))
+    return stage(
+        session,
+        layer_id="aed",
+        municipality_code=code,
+        source=source,
+        features=features,
+        report=report,
+        actor="test",
+    )
