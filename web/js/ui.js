@@ -2,6 +2,8 @@
 import { formatDistance, routeLink } from "./geo.js";
 import { formatValue, pick, safeLink, t } from "./text.js";
 
+export const $ = (id) => document.getElementById(id);
+
 export function el(tag, attrs = {}, text = null) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
@@ -104,6 +106,36 @@ export function renderEntries(container, lang, entries, onSelect) {
     list.append(item);
   }
   container.append(entries.length ? list : el("p", { class: "empty" }, t(lang, "noneFound")));
+}
+
+/** The heading of "near me": a chooser of the kind of site (`onChoose(id)`) and where from. */
+export function renderNearestHeading(container, lang, { choices, chosen, fromLabel, onChoose }) {
+  const chooser = el("select", { id: "nearest-choice", "aria-label": t(lang, "nearestOf") });
+  for (const n of choices) {
+    const option = el("option", { value: n.id }, pick(lang, n.title));
+    option.selected = n.id === chosen;
+    chooser.append(option);
+  }
+  chooser.addEventListener("change", () => onChoose(chooser.value));
+  const heading = el("h2", {}, `${t(lang, "nearestOf")} `);
+  heading.append(chooser);
+  container.replaceChildren(heading, el("p", { class: "hint" }, `${t(lang, "nearestFrom")}: ${fromLabel}`));
+}
+
+/** A message in place of a container's content (a failure, say). */
+export function renderMessage(container, text) {
+  container.replaceChildren(el("p", {}, text));
+}
+
+/** The list of what is visible: how many more there are, then the entries (`onSelect(entry)`). */
+export function renderList(container, lang, { entries, matched, onSelect }) {
+  container.replaceChildren();
+  if (!entries.length) {
+    container.append(el("p", { class: "empty" }, t(lang, "listEmpty")));
+    return;
+  }
+  if (matched > entries.length) container.append(el("p", { class: "hint" }, `${matched.toLocaleString()} ${t(lang, "listMore")}`));
+  renderEntries(container, lang, entries, onSelect);
 }
 
 function legend(lang, layer) {

@@ -1,0 +1,65 @@
+// "Near me": the nearest sites of a chosen kind from my position (or the tapped place, or the
+// map centre when location is refused), with distance and a walking-route link.
+import { nearest } from "./api.js";
+import { t } from "./text.js";
+import { $, el, renderEntries, renderNearestHeading } from "./ui.js";
+
+const NEAREST_LIMIT = 5;
+
+export function createNearest(ctx) {
+  const { state } = ctx;
+  const choices = () => state.config.nearest.filter((n) => ctx.layerOf(n.layer)?.numberPublished);
+
+  async function show() {
+    const box = $("nearest");
+    box.lang = state.lang;
+    const available = choices();
+    if (!available.length) return;
+    const choice = available.find((n) => n.id === state.nearestChoice) || available[0];
+    state.nearestChoice = choice.id;
+    const view = ctx.map.view();
+    const from = state.me || state.tapped || [view.lon, view.lat];
+    const fromLabel = t(state.lang, state.me ? "fromMe" : state.tapped ? "fromTap" : "fromCentre");
+    renderNearestHeading(box, state.lang, { choices: available, chosen: choice.id, fromLabel, onChoose: (id) => {
+      state.nearestChoice = id;
+      show();
+    } });
+    try {
+      const found = await nearest(choice.layer, from, NEAREST_LIMIT, choice.filter);
+      const collection = ctx.layerOf(choice.layer);
+      renderEntries(box, state.lang, found.map((f) => ({
+        name: f.properties[collection.layer.name_attribute], detail: f.properties.address, distanceM: f.properties.distance_m,
+        lonLat: f.geometry.coordinates, from, feature: f,
+      })), (entry) => {
+        ctx.map.flyTo(entry.lonLat, 16);
+        ctx.selection.select(collection, entry.feature, entry.lonLat, from);
+      });
+    } catch {
+      box.append(el("p", {}, t(state.lang, "loadFailed")));
+    }
+  }
+
+  /** Redraw (and ask again) only when it was written in the other language. */
+  function relabel() {
+    if ($("nearest").childElementCount && $("nearest").lang !== state.lang) show();
+  }
+
+  function locate() {
+    ctx.panel.showTab("info");
+    ctx.status(t(state.lang, "locating"));
+    const fallback = () => {
+      ctx.status(t(state.lang, "locateFailed"));
+      show();
+    };
+    if (!navigator.geolocation) return fallback();
+    navigator.geolocation.getCurrentPosition((position) => {
+      state.me = [position.coords.longitude, position.coords.latitude];
+      ctx.status("");
+      ctx.map.mark("me", state.me);
+      ctx.map.flyTo(state.me, 14);
+      show();
+    }, fallback, { enableHighAccuracy: true, timeout: 10000, maximumAge: 60000 });
+  }
+
+  return { show, relabel, locate };
+}

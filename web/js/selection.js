@@ -1,0 +1,97 @@
+// The selected feature (popup, detail and marker), and what a tap on the map means: the feature
+// under the finger when zoomed in, otherwise "what is here?" for that spot.
+import { getItem, nearest, whatIsHere } from "./api.js";
+import { metresPerPixel } from "./geo.js";
+import { t } from "./text.js";
+import { $, featureDetails, renderHere } from "./ui.js";
+
+const TAP_TOLERANCE_PX = 18;
+const FEATURE_TAP_MINZOOM = 13; // zoomed out, dots crowd together: a tap asks "what is here?"
+
+const lonLatOf = (feature, fallback) => (feature.geometry?.type === "Point" ? feature.geometry.coordinates : fallback);
+
+export function createSelection(ctx) {
+  const { state } = ctx;
+
+  function select(collection, feature, lonLat, from = null) {
+    state.selected = { layer: collection.id, id: String(feature.id) };
+    ctx.panel.showTab("info");
+    ctx.map.mark("selected", lonLat);
+    // Restoring a link or a history entry must show exactly its view: no panning to fit.
+    ctx.map.showPopup(lonLat, featureDetails(state.lang, collection, feature, lonLat, from), !ctx.history.isApplying());
+    $("detail").replaceChildren(featureDetails(state.lang, collection, feature, lonLat, from));
+    ctx.history.commit();
+  }
+
+  function unselect() {
+    state.selected = null;
+    ctx.map.mark("selected", null);
+    ctx.map.closePopup();
+    $("detail").replaceChildren();
+  }
+
+  /** Select a feature by layer and id (from search or a link); `move` flies to it. */
+  async function open(layerId, id, move = true) {
+    const collection = ctx.layerOf(layerId);
+    if (!collection) return;
+    try {
+      const feature = await getItem(layerId, id);
+      const view = ctx.map.view();
+      const lonLat = lonLatOf(feature, [view.lon, view.lat]);
+      if (move) ctx.map.flyTo(lonLat, 16);
+      if (!state.enabled.has(layerId)) {
+        state.enabled.add(layerId);
+        ctx.panel.render();
+        ctx.layers.draw();
+      }
+      select(collection, feature, lonLat);
+    } catch {
+      ctx.status(t(state.lang, "loadFailed"));
+    }
+  }
+
+  async function featureAt(lon, lat) {
+    const view = ctx.map.view();
+    if (view.zoom < FEATURE_TAP_MINZOOM) return null;
+    const tolerance = TAP_TOLERANCE_PX * metresPerPixel(lat, view.zoom);
+    const found = await Promise.all(ctx.pointLayersShown().map((c) =>
+      nearest(c.id, [lon, lat], 1, {}).then((fs) => fs.map((f) => ({ c, f }))).catch(() => [])));
+    const hits = found.flat().filter(({ f }) => f.properties.distance_m <= tolerance);
+    hits.sort((a, b) => a.f.properties.distance_m - b.f.properties.distance_m);
+    return hits[0] || null;
+  }
+
+  async function answerHere(lon, lat) {
+    state.tapped = [lon, lat];
+    ctx.map.mark("tap", state.tapped);
+    ctx.panel.showTab("info");
+    try {
+      const [answer, sites] = await Promise.all([
+        whatIsHere(lon, lat),
+        ctx.layerOf("evacuation_sites")?.numberPublished ? nearest("evacuation_sites", [lon, lat], 1, {}) : [],
+      ]);
+      state.answer = answer;
+      const site = sites[0];
+      state.nearestSite = site && {
+        name: site.properties.name, distanceM: site.properties.distance_m, lonLat: site.geometry.coordinates, from: [lon, lat],
+      };
+    } catch {
+      state.answer = null;
+      state.nearestSite = null;
+    }
+    renderHere($("here"), state.lang, state.answer, state.nearestSite);
+  }
+
+  async function onTap(lon, lat) {
+    const hit = await featureAt(lon, lat);
+    if (hit) {
+      select(hit.c, hit.f, hit.f.geometry.coordinates);
+    } else {
+      unselect();
+      ctx.history.commit();
+      await answerHere(lon, lat);
+    }
+  }
+
+  return { select, unselect, open, onTap };
+}
