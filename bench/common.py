@@ -38,7 +38,7 @@ def scratch_database() -> Iterator[tuple[Settings, Engine]]:
         update={"database": base.database.model_copy(update={"url": SecretStr(url), "name": name})}
     )
     engine = make_engine(url, settings.database)
-    upgrade_database(engine, make_sessionmaker(engine), load_catalog(), settings)
+    upgrade_database(engine, make_sessionmaker(engine), catalog=load_catalog(), settings=settings)
     try:
         yield settings, engine
     finally:

@@ -58,28 +58,28 @@ class SafeZip:
                     "zip_unsafe_path",
                     "ZIPに危険なパスのファイルがあります",
                     "The zip holds a file with an unsafe path",
-                    name,
+                    value=name,
                 )
             if stat.S_ISLNK(info.external_attr >> 16):
                 raise ImportRejected.because(
                     "zip_symlink",
                     "ZIPにシンボリックリンクがあります",
                     "The zip holds a symbolic link",
-                    name,
+                    value=name,
                 )
             if info.flag_bits & 0x1:
                 raise ImportRejected.because(
                     "zip_encrypted",
                     "パスワード付きZIPは読めません",
                     "Password-protected zips cannot be read",
-                    name,
+                    value=name,
                 )
             if path.suffix.lower() in _REFUSED_SUFFIXES:
                 raise ImportRejected.because(
                     "zip_refused_member",
                     f"ZIPに受け付けられない種類のファイル（{path.suffix}）があります",
                     f"The zip holds a file type that is not accepted ({path.suffix})",
-                    name,
+                    value=name,
                 )
             if info.header_offset in offsets:  # overlapping entries: the classic quine bomb
                 raise ImportRejected.because(
@@ -95,7 +95,7 @@ class SafeZip:
                     "zip_bomb",
                     "展開後のサイズが大きすぎます（ZIP爆弾の疑い）",
                     "The zip expands to too much data (a zip bomb?)",
-                    name,
+                    value=name,
                 )
             if not info.is_dir():
                 self._members[str(path)] = info
@@ -114,7 +114,7 @@ class SafeZip:
                 "zip_bomb",
                 "ZIPの中身が申告サイズを超えています",
                 "A zip member is larger than it declares",
-                name,
+                value=name,
             )
         return data
 

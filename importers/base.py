@@ -129,7 +129,7 @@ class ImportRejected(ValueError):
 
     @classmethod
     def because(
-        cls, code: str, message_ja: str, message_en: str, value: str | None = None
+        cls, code: str, message_ja: str, message_en: str, *, value: str | None = None
     ) -> ImportRejected:
         """A file-level rejection (no row), with the offending ``value`` if there is one.
 

@@ -75,7 +75,11 @@ def to_flag(value: object) -> JSONValue:
 
 
 def to_integer(value: object) -> JSONValue:
-    """A whole number; full-width digits and thousands separators accepted."""
+    """A whole number; full-width digits and thousands separators accepted.
+
+    >>> to_integer("１,２００"), to_integer(35.0)
+    (1200, 35)
+    """
     if value is None or _text(value) == "":
         return None
     try:
@@ -88,7 +92,11 @@ def to_integer(value: object) -> JSONValue:
 
 
 def to_number(value: object) -> JSONValue:
-    """A finite decimal number; NaN and Infinity are errors."""
+    """A finite decimal number; NaN and Infinity are errors.
+
+    >>> to_number("12.5")
+    12.5
+    """
     if value is None or _text(value) == "":
         return None
     try:
@@ -101,7 +109,15 @@ def to_number(value: object) -> JSONValue:
 
 
 def to_url(value: object) -> JSONValue:
-    """An http(s) URL; anything else (javascript:, data:) is refused: it ends up in a link."""
+    """An http(s) URL; anything else (javascript:, data:) is refused: it ends up in a link.
+
+    >>> to_url("https://example.jp/aed")
+    'https://example.jp/aed'
+    >>> to_url("javascript:alert(1)")
+    Traceback (most recent call last):
+    ...
+    importers.cells.CellError: Enter a URL starting with http:// or https://
+    """
     text = _text(value)
     if not text:
         return None
@@ -114,19 +130,31 @@ def to_url(value: object) -> JSONValue:
 
 
 def to_phone(value: object) -> JSONValue:
-    """Digits and hyphens, NFKC-normalised so that tel: links work."""
+    """Digits and hyphens, NFKC-normalised so that tel: links work.
+
+    >>> to_phone("０７２－４２３－２１２１")
+    '072-423-2121'
+    """
     text = _digits(value)
     return text or None
 
 
 def to_string(value: object) -> JSONValue:
-    """Text as given (trimmed); stored verbatim, escaped only on output."""
+    """Text as given (trimmed); stored verbatim, escaped only on output.
+
+    >>> to_string("  <b>梅田</b>  ")
+    '<b>梅田</b>'
+    """
     text = _text(value)
     return text or None
 
 
 def to_municipality_code(value: object) -> JSONValue:
-    """5 or 6 digits -> the 6-digit code with check digit."""
+    """5 or 6 digits -> the 6-digit code with check digit.
+
+    >>> to_municipality_code("27202"), to_municipality_code(272027)
+    ('272027', '272027')
+    """
     if _text(value) == "":
         return None
     try:
@@ -151,12 +179,19 @@ _CONVERTERS: dict[AttributeType, Callable[[object], JSONValue]] = {
 
 
 def convert(attribute: Attribute, value: object) -> JSONValue:
-    """Normalise ``value`` for ``attribute``.
+    """Normalise ``value`` for ``attribute`` (by its type, enum values and labels).
 
     Raises
     ------
     CellError
         If the value does not fit; the message names what was expected.
+
+    Examples
+    --------
+    >>> from layers import load_catalog
+    >>> sites = load_catalog()["evacuation_sites"]
+    >>> convert(sites.attribute("flood"), "○"), convert(sites.attribute("capacity"), "１２０")
+    (True, 120)
     """
     if attribute.type is AttributeType.ENUM:
         text = _digits(value)

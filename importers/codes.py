@@ -25,7 +25,13 @@ def check_digit(code5: str) -> str:
 
 
 def is_valid_code6(code: str) -> bool:
-    """Whether ``code`` is 6 digits, of a prefecture 01–47, with a correct check digit."""
+    """Whether ``code`` is 6 digits, of a prefecture 01–47, with a correct check digit.
+
+    Examples
+    --------
+    >>> is_valid_code6("272027"), is_valid_code6("272028"), is_valid_code6("482027")
+    (True, False, False)
+    """
     return (
         len(code) == 6
         and code.isdigit()
@@ -73,5 +79,11 @@ def to_code6(value: object, known: Container[str] | None = None) -> str:
 
 
 def to_code5(code6: str) -> str:
-    """Drop the check digit: the form used by KSJ files and inside GSI's 共通ID."""
+    """Drop the check digit: the form used by KSJ files and inside GSI's 共通ID.
+
+    Examples
+    --------
+    >>> to_code5("272027")
+    '27202'
+    """
     return code6[:5]

@@ -12,7 +12,13 @@ _SPACES = re.compile(r"[\s_\-・]+")
 
 
 def header_key(header: str) -> str:
-    """Comparable form of a header: NFKC (width), case and spaces/separators folded."""
+    """Comparable form of a header: NFKC (width), case and spaces/separators folded.
+
+    Examples
+    --------
+    >>> header_key("施設 名称"), header_key("ＮＡＭＥ")
+    ('施設名称', 'name')
+    """
     return _SPACES.sub("", unicodedata.normalize("NFKC", header)).lower()
 
 
@@ -21,6 +27,25 @@ def match_columns(headers: Iterable[str], layer: LayerDefinition) -> dict[str, A
 
     An alias matches exactly (after folding) or as a suffix, since some publishers prefix the
     standard names (``施設_名称``) while keeping the standard's words.
+
+    Parameters
+    ----------
+    headers
+        The file's column names, in order.
+    layer
+        The catalog entry whose attribute aliases are matched.
+
+    Returns
+    -------
+    dict
+        Header -> attribute, for the headers that name one; the others are left out.
+
+    Examples
+    --------
+    >>> from layers import load_catalog
+    >>> matched = match_columns(["名称", "住所", "独自の列"], load_catalog()["aed"])
+    >>> sorted((header, attribute.name) for header, attribute in matched.items())
+    [('住所', 'address'), ('名称', 'name')]
     """
     keys = [(attribute, header_key(a)) for attribute in layer.attributes for a in attribute.aliases]
     matched: dict[str, Attribute] = {}

@@ -22,7 +22,16 @@ def _lines(text: str, start: int) -> Iterator[str]:
 
 
 def read_table(data: bytes, options: ImportOptions) -> tuple[Table, str]:
-    """Decode and split a delimited text file; return the table and the encoding used."""
+    r"""Decode and split a delimited text file (comma or tab); return the table and the encoding.
+
+    Examples
+    --------
+    >>> from importers import ImportOptions
+    >>> data = "名称\t住所\n市役所\t岸和田市岸城町7-1\n".encode("cp932")
+    >>> table, encoding = read_table(data, ImportOptions())
+    >>> table.headers, encoding
+    (['名称', '住所'], 'cp932')
+    """
     if not data.strip():
         raise ImportRejected.because("empty_file", "ファイルが空です", "The file is empty")
     if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -58,7 +67,29 @@ def read_table(data: bytes, options: ImportOptions) -> tuple[Table, str]:
 
 
 def read_csv(data: bytes, options: ImportOptions, report: ImportReport) -> Iterator[RawRecord]:
-    """Yield a record per data row; a header-only file is rejected."""
+    r"""Yield a record per data row; a header-only file is rejected.
+
+    Parameters
+    ----------
+    data
+        The file's bytes.
+    options
+        The caller's choices (encoding, CRS, columns) and the limits.
+    report
+        Collects file-level warnings as the rows stream.
+
+    Yields
+    ------
+    RawRecord
+        ``row`` is the row number as Excel shows it (the header is row 1).
+
+    Examples
+    --------
+    >>> from importers import ImportOptions, ImportReport
+    >>> data = "名称,緯度,経度\n市役所,34.46,135.37\n".encode()
+    >>> [(r.row, r.xy, dict(r.properties)) for r in read_csv(data, ImportOptions(), ImportReport())]
+    [(2, (135.37, 34.46), {'名称': '市役所'})]
+    """
     table, codec = read_table(data, options)
     if codec == "cp932":
         report.warnings.append(

@@ -14,6 +14,13 @@ def gsi_welfare_shelter(properties: Properties) -> None:
 
     The 13th character of the 14-character ID is the shelter's minor type: ``2`` is a welfare
     shelter (福祉避難所), ``1`` a general one.
+
+    Examples
+    --------
+    >>> properties = {"common_id": "27202000000120"}
+    >>> gsi_welfare_shelter(properties)
+    >>> properties["is_welfare"]
+    True
     """
     common_id = properties.get("common_id")
     if properties.get("is_welfare") is None and isinstance(common_id, str) and len(common_id) == 14:

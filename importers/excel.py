@@ -15,7 +15,31 @@ from importers.tabular import Table, records_from_table
 
 
 def read_excel(data: bytes, options: ImportOptions, report: ImportReport) -> Iterator[RawRecord]:
-    """Yield a record per data row of the chosen sheet (the header is its first non-empty row)."""
+    """Yield a record per data row of the chosen sheet (the header is its first non-empty row).
+
+    Formulas are read as their cached values; row numbers are Excel's.
+
+    Parameters
+    ----------
+    data
+        The file's bytes.
+    options
+        The caller's choices (sheet, CRS, columns) and the limits.
+    report
+        Collects file-level warnings as the rows stream.
+
+    Examples
+    --------
+    >>> import io, openpyxl
+    >>> from importers import ImportOptions, ImportReport
+    >>> book = openpyxl.Workbook()
+    >>> book.active.append(["施設名称", "緯度", "経度"])
+    >>> book.active.append(["市役所", 34.46, 135.37])
+    >>> file = io.BytesIO()
+    >>> book.save(file)
+    >>> [(r.row, r.xy, dict(r.properties)) for r in read_excel(file.getvalue(), ImportOptions(), ImportReport())]
+    [(2, (135.37, 34.46), {'施設名称': '市役所'})]
+    """
     SafeZip(data, options.limits)  # an .xlsx is a zip: refuse bombs before openpyxl inflates it
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # openpyxl warns about styles it does not understand

@@ -26,6 +26,19 @@ def read_layer(
 
     Only ever called on files this package wrote itself, after their content was checked to be
     of the expected format.
+
+    Examples
+    --------
+    >>> import tempfile, numpy, pyogrio.raw, shapely
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = f"{folder.name}/aed.gpkg"
+    >>> pyogrio.raw.write(path, geometry=shapely.to_wkb([shapely.Point(135.37, 34.46)]),
+    ...                   field_data=[numpy.array(["市役所"], dtype=object)], fields=["name"],
+    ...                   crs="EPSG:6668", driver="GPKG", geometry_type="Point", layer="aed")
+    >>> srid, rows = read_layer(path)
+    >>> srid, rows[0][0].wkt, rows[0][1], list_layers(path)
+    (6668, 'POINT (135.37 34.46)', {'name': '市役所'}, [('aed', 'Point')])
+    >>> folder.cleanup()
     """
     meta, _, wkb, fields = pyogrio.raw.read(path, layer=layer, encoding=encoding)
     srid = srid_of(meta["crs"])
@@ -41,7 +54,7 @@ def read_layer(
 
 
 def list_layers(path: str) -> list[tuple[str, str | None]]:
-    """(name, geometry type) of each layer in a local file."""
+    """(name, geometry type) of each layer in a local file (example: ``read_layer``)."""
     return [
         (str(name), None if kind is None else str(kind)) for name, kind in pyogrio.list_layers(path)
     ]

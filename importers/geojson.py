@@ -17,7 +17,16 @@ _JS_WRAPPER = re.compile(
 
 
 def check_geojson(data: bytes) -> None:
-    """Refuse what is not GeoJSON text, with the most useful reason."""
+    """Refuse what is not GeoJSON text, with the most useful reason.
+
+    Examples
+    --------
+    >>> check_geojson(b'{"type": "FeatureCollection", "features": []}')
+    >>> check_geojson(b"var shelters = {};")
+    Traceback (most recent call last):
+    ...
+    importers.base.ImportRejected: This is JavaScript, not GeoJSON: remove the leading "var name =" and the trailing ";"
+    """
     head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:200]
     if not head:
         raise ImportRejected.because("empty_file", "ファイルが空です", "The file is empty")
@@ -50,10 +59,31 @@ def read_geojson(
     GDAL's GeoJSON driver honours the legacy ``crs`` member (KSJ and QGIS exports carry
     ``urn:ogc:def:crs:EPSG::6668``), rejects NaN, and reads the file in one pass.
 
+    Parameters
+    ----------
+    data
+        A GeoJSON FeatureCollection or Feature (UTF-8).
+    options, report
+        Unused: the reader signature every format shares.
+
+    Yields
+    ------
+    RawRecord
+        ``row`` is the feature's 1-based position; ``srid`` the file's CRS (4326 by default).
+
     Raises
     ------
     ImportRejected
         If the bytes are not GeoJSON GDAL can read.
+
+    Examples
+    --------
+    >>> import json
+    >>> feature = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [135.37, 34.46]},
+    ...            "properties": {"名称": "市役所"}}
+    >>> data = json.dumps({"type": "FeatureCollection", "features": [feature]}).encode()
+    >>> [(r.row, r.srid, r.geometry.wkt, dict(r.properties)) for r in read_geojson(data)]
+    [(1, 4326, 'POINT (135.37 34.46)', {'名称': '市役所'})]
     """
     check_geojson(data)
     with tempfile.TemporaryDirectory(prefix="mapsvc-") as directory:

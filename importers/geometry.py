@@ -30,7 +30,16 @@ class GeometryError(ValueError):
 
 
 def check_finite(geometry: BaseGeometry | None) -> BaseGeometry:
-    """Refuse missing, empty, NaN and Infinity geometries."""
+    """Refuse missing, empty, NaN and Infinity geometries; return the geometry otherwise.
+
+    >>> import shapely
+    >>> check_finite(shapely.Point(135.37, 34.46)).wkt
+    'POINT (135.37 34.46)'
+    >>> check_finite(shapely.Point(float("nan"), 34.46))
+    Traceback (most recent call last):
+    ...
+    importers.geometry.GeometryError: Coordinates contain NaN or Infinity
+    """
     if geometry is None or geometry.is_empty:
         raise GeometryError("empty_geometry", "位置（座標）がありません", "The row has no location")
     if not np.isfinite(shapely.get_coordinates(geometry)).all():
@@ -53,6 +62,14 @@ def conform(
     ------
     GeometryError
         If it is of another kind, or invalid while ``repair`` is off.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> bowtie = shapely.Polygon([(0, 0), (1, 1), (1, 0), (0, 1), (0, 0)])
+    >>> fixed, repaired = conform(bowtie, GeometryType.POLYGON, repair=True)
+    >>> fixed.geom_type, fixed.is_valid, repaired
+    ('MultiPolygon', True, True)
     """
     single, multi = _MULTI[kind]
     repaired = False

@@ -40,7 +40,11 @@ def _blank(value: object) -> bool:
 
 
 def _records(
-    srid: int, rows: list[tuple[object, dict[str, object]]], options: ImportOptions, start: int = 1
+    srid: int,
+    rows: list[tuple[object, dict[str, object]]],
+    options: ImportOptions,
+    *,
+    start: int = 1,
 ) -> Iterator[RawRecord]:
     for index, (geometry, properties) in enumerate(rows, start=start):
         yield RawRecord(index, geometry, properties, options.srid or srid)  # type: ignore[arg-type]
@@ -71,7 +75,34 @@ def _dbf_encoding(dbf: bytes) -> str:
 def read_shapefile(
     data: bytes, options: ImportOptions, report: ImportReport
 ) -> Iterator[RawRecord]:
-    """A zipped Shapefile: ``.prj`` gives the CRS, ``.cpg`` (else the bytes) the DBF encoding."""
+    """A zipped Shapefile: ``.prj`` gives the CRS, ``.cpg`` (else the bytes) the DBF encoding.
+
+    Parameters
+    ----------
+    data
+        The file's bytes.
+    options
+        The caller's choices (encoding, CRS, which shapefile of several) and the limits.
+    report
+        Collects file-level warnings as the rows stream.
+
+    Examples
+    --------
+    >>> import io, pathlib, tempfile, zipfile, numpy, pyogrio.raw, shapely
+    >>> from importers import ImportOptions, ImportReport
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> pyogrio.raw.write(f"{folder.name}/aed.shp", geometry=shapely.to_wkb([shapely.Point(135.37, 34.46)]),
+    ...                   field_data=[numpy.array(["市役所"], dtype=object)], fields=["name"],
+    ...                   crs="EPSG:6668", driver="ESRI Shapefile", geometry_type="Point", encoding="UTF-8")
+    >>> archive = io.BytesIO()
+    >>> with zipfile.ZipFile(archive, "w") as zipped:
+    ...     for part in pathlib.Path(folder.name).iterdir():
+    ...         zipped.write(part, part.name)
+    >>> [(r.row, r.srid, r.geometry.wkt, dict(r.properties))
+    ...  for r in read_shapefile(archive.getvalue(), ImportOptions(), ImportReport())]
+    [(1, 6668, 'POINT (135.37 34.46)', {'name': '市役所'})]
+    >>> folder.cleanup()
+    """
     archive = SafeZip(data, options.limits)
     shapes = archive.find(".shp")
     if not shapes:
@@ -84,7 +115,7 @@ def read_shapefile(
             "choose_layer",
             f"ZIPに複数のシェープファイルがあります。layer で選んでください：{names}",
             f"The zip holds several shapefiles; choose one with layer: {names}",
-            names,
+            value=names,
         )
     chosen = (
         shapes[0]
@@ -157,7 +188,27 @@ def _check_xml(document: bytes) -> None:
 
 
 def read_kml(data: bytes, options: ImportOptions, report: ImportReport) -> Iterator[RawRecord]:  # noqa: ARG001
-    """KML or KMZ: every folder's placemarks, with name, description and ExtendedData."""
+    """KML or KMZ: every folder's placemarks, with name, description and ExtendedData.
+
+    A document with a DOCTYPE (entity expansion, external entities) is refused before parsing.
+
+    Parameters
+    ----------
+    data
+        The file's bytes.
+    options
+        The caller's choices (unused) and the limits.
+    report
+        Collects file-level warnings as the rows stream.
+
+    Examples
+    --------
+    >>> from importers import ImportOptions, ImportReport
+    >>> kml = (b'<kml xmlns="http://www.opengis.net/kml/2.2"><Document><Placemark><name>AED</name>'
+    ...        b'<Point><coordinates>135.37,34.46</coordinates></Point></Placemark></Document></kml>')
+    >>> [(r.row, r.geometry.wkt, r.properties["Name"]) for r in read_kml(kml, ImportOptions(), ImportReport())]
+    [(1, 'POINT (135.37 34.46)', 'AED')]
+    """
     if data[:2] == b"PK":
         archive = SafeZip(data, options.limits)
         documents = archive.find(".kml")
@@ -178,12 +229,41 @@ def read_kml(data: bytes, options: ImportOptions, report: ImportReport) -> Itera
                 (g, {k: v for k, v in p.items() if k not in _KML_STANDARD or not _blank(v)})
                 for g, p in rows
             ]
-            yield from _records(srid, rows, options, start)
+            yield from _records(srid, rows, options, start=start)
             start += len(rows)
 
 
 def read_gpkg(data: bytes, options: ImportOptions, report: ImportReport) -> Iterator[RawRecord]:  # noqa: ARG001
-    """A GeoPackage layer: the one named, or the only one with geometry."""
+    """A GeoPackage layer: the one named, or the only one with geometry.
+
+    Parameters
+    ----------
+    data
+        The file's bytes.
+    options
+        The caller's choices (the layer to read) and the limits.
+    report
+        Collects file-level warnings as the rows stream.
+
+    Raises
+    ------
+    ImportRejected
+        If several layers have geometry and none was chosen (the message lists them).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile, numpy, pyogrio.raw, shapely
+    >>> from importers import ImportOptions, ImportReport
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = f"{folder.name}/aed.gpkg"
+    >>> pyogrio.raw.write(path, geometry=shapely.to_wkb([shapely.Point(135.37, 34.46)]),
+    ...                   field_data=[numpy.array(["市役所"], dtype=object)], fields=["name"],
+    ...                   crs="EPSG:4326", driver="GPKG", geometry_type="Point", layer="aed")
+    >>> [(r.row, r.srid, r.geometry.wkt, dict(r.properties))
+    ...  for r in read_gpkg(pathlib.Path(path).read_bytes(), ImportOptions(), ImportReport())]
+    [(1, 4326, 'POINT (135.37 34.46)', {'name': '市役所'})]
+    >>> folder.cleanup()
+    """
     if not data.startswith(b"SQLite format 3\x00"):
         raise ImportRejected.because(
             "not_gpkg", "GeoPackageファイルではありません", "This is not a GeoPackage file"
@@ -214,7 +294,7 @@ def read_gpkg(data: bytes, options: ImportOptions, report: ImportReport) -> Iter
                 "choose_layer",
                 f"複数のレイヤーがあります。layer で選んでください：{'、'.join(layers)}",
                 f"The GeoPackage has several layers; choose one with layer: {', '.join(layers)}",
-                ", ".join(layers),
+                value=", ".join(layers),
             )
         srid, rows = _read(path, "GeoPackage", layer=layer)
     yield from _records(srid, rows, options)

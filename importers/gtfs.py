@@ -91,7 +91,34 @@ def _route_name(route: Row) -> str:
 
 
 def read_gtfs(data: bytes, options: ImportOptions, report: ImportReport) -> Iterator[RawRecord]:
-    """Stops (``options.gtfs_table == "stops"``) or routes (``"routes"``) of a feed."""
+    r"""Stops (``options.gtfs_table == "stops"``) or routes (``"routes"``) of a feed.
+
+    Stops are the poles (``location_type`` 0) with the routes that serve them and their kana and
+    English names from either translation form; routes are MultiLineStrings from ``shapes.txt``,
+    else from their stops in sequence. Each file's encoding is detected on its own.
+
+    Parameters
+    ----------
+    data
+        The file's bytes.
+    options
+        The caller's choices (the table: stops or routes) and the limits.
+    report
+        Collects file-level warnings as the rows stream.
+
+    Examples
+    --------
+    >>> import io, zipfile
+    >>> from importers import ImportOptions, ImportReport
+    >>> feed = io.BytesIO()
+    >>> with zipfile.ZipFile(feed, "w") as zipped:
+    ...     zipped.writestr("agency.txt", "agency_id,agency_name,agency_url,agency_timezone\n"
+    ...                     "A,岸和田市,https://example.jp,Asia/Tokyo\n")
+    ...     zipped.writestr("stops.txt", "stop_id,stop_name,stop_lat,stop_lon\nS1,市役所前,34.46,135.37\n")
+    >>> [(r.row, r.geometry.wkt, r.properties["stop_name"], r.properties["agency_name"])
+    ...  for r in read_gtfs(feed.getvalue(), ImportOptions(), ImportReport())]
+    [(2, 'POINT (135.37 34.46)', '市役所前', '岸和田市')]
+    """
     feed = Feed(data, options, report)
     if options.gtfs_table == "routes":
         yield from _routes(feed)

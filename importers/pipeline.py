@@ -31,11 +31,41 @@ def _keep_unknown(value: object) -> JSONValue:
 
 
 def map_record(
-    record: RawRecord, layer: LayerDefinition, columns: dict[str, Attribute], report: ImportReport
+    record: RawRecord,
+    layer: LayerDefinition,
+    columns: dict[str, Attribute],
+    *,
+    report: ImportReport,
 ) -> dict[str, JSONValue] | None:
     """The record's properties under the layer's attribute names, or None if a cell is wrong.
 
     Columns that match no attribute are kept under their own names.
+
+    Parameters
+    ----------
+    record
+        One row or feature as a reader produced it.
+    layer
+        The catalog entry the data is for.
+    columns
+        Header -> attribute, as ``importers.columns.match_columns`` found them.
+    report
+        Receives an error (row, column, value, ja/en message) for each cell that does not fit.
+
+    Returns
+    -------
+    dict or None
+        The converted properties, or None when any cell was wrong (the report says which).
+
+    Examples
+    --------
+    >>> from importers import ImportReport, RawRecord
+    >>> from importers.columns import match_columns
+    >>> from layers import load_catalog
+    >>> aed = load_catalog()["aed"]
+    >>> record = RawRecord(2, None, {"名称": "梅田AED", "備考": "1階"})
+    >>> map_record(record, aed, match_columns(["名称", "備考"], aed), report=ImportReport())
+    {'name': '梅田AED', 'note': '1階'}
     """
     properties: dict[str, JSONValue] = {}
     ok = True
@@ -121,7 +151,7 @@ def _points(records: list[RawRecord], options: ImportOptions) -> list[BaseGeomet
 
 
 def _geometry(
-    record: RawRecord, layer: LayerDefinition, options: ImportOptions, report: ImportReport
+    record: RawRecord, layer: LayerDefinition, options: ImportOptions, *, report: ImportReport
 ) -> BaseGeometry:
     """Validate one reader-built geometry: finite, bounded, inside, of the layer's kind."""
     geometry = to_wgs84(check_finite(record.geometry), record.srid)
@@ -156,23 +186,54 @@ def to_features(
     records: Iterable[RawRecord],
     layer: LayerDefinition,
     report: ImportReport,
+    *,
     options: ImportOptions | None = None,
 ) -> Iterator[Feature]:
-    """Validate and convert ``records`` for ``layer``, counting into ``report`` as it goes.
+    r"""Validate and convert ``records`` for ``layer``, counting into ``report`` as it goes.
 
     Rows with errors are reported and skipped; the caller decides whether any error rejects the
-    whole file. Records are handled in batches, so table rows' points are built as arrays.
+    whole file (``ImportReport.acceptable``). Records are handled in batches, so table rows'
+    points are built as arrays.
+
+    Parameters
+    ----------
+    records
+        What ``read_records`` (or one reader) yields.
+    layer
+        The catalog entry: its attributes, aliases, geometry type and invalid-geometry policy.
+    report
+        Counts rows and accepted features and collects each row's errors and warnings.
+    options
+        The boundary (points outside it are errors), the plane-rectangular zone and the limits;
+        None reads without a boundary and with the default limits.
+
+    Yields
+    ------
+    Feature
+        Each valid feature in EPSG:4326, with its stable key.
 
     Raises
     ------
     ImportRejected
         If the file has more rows than the limit allows.
+
+    Examples
+    --------
+    >>> from importers import ImportOptions, ImportReport, read_records
+    >>> from layers import load_catalog
+    >>> data = "名称,緯度,経度\n岸和田市役所,34.4603,135.3716\n消防署,0,0\n".encode()
+    >>> report = ImportReport()
+    >>> _, records = read_records(data, "aed.csv", ImportOptions(), report=report)
+    >>> [(f.row, f.geometry.wkt, f.properties["name"]) for f in to_features(records, load_catalog()["aed"], report)]
+    [(2, 'POINT (135.3716 34.4603)', '岸和田市役所')]
+    >>> report.rows, report.accepted, report.errors[0].code, report.errors[0].row
+    (2, 1, 'zero_coordinates', 3)
     """
     options = options or ImportOptions()
     state = _State()
     iterator = iter(records)
     while batch := list(itertools.islice(iterator, BATCH)):
-        yield from _batch(batch, layer, report, options, state)
+        yield from _batch(batch, layer, report, options=options, state=state)
 
 
 BATCH = 2048
@@ -189,6 +250,7 @@ def _batch(
     batch: list[RawRecord],
     layer: LayerDefinition,
     report: ImportReport,
+    *,
     options: ImportOptions,
     state: _State,
 ) -> Iterator[Feature]:
@@ -213,12 +275,12 @@ def _batch(
             continue
         if state.columns is None:
             state.columns = _columns(record.properties.keys(), layer, options)
-        properties = map_record(record, layer, state.columns, report)
+        properties = map_record(record, layer, state.columns, report=report)
         try:
             built = (
                 points[id(record)]
                 if id(record) in points
-                else _geometry(record, layer, options, report)
+                else _geometry(record, layer, options, report=report)
             )
             geometry = built
             if isinstance(geometry, GeometryError):
@@ -233,14 +295,14 @@ def _batch(
         source_id = properties.get(layer.id_attribute) if layer.id_attribute else None
         key = f"r{record.row}"
         if source_id is not None:
-            key = _key(str(source_id), record.row, layer, report, state)
+            key = _key(str(source_id), record.row, layer, report=report, state=state)
         report.accepted += 1
         yield Feature(
             record.row, None if source_id is None else str(source_id), geometry, properties, key
         )
 
 
-def _key(key: str, row: int, layer: LayerDefinition, report: ImportReport, state: _State) -> str:
+def _key(key: str, row: int, layer: LayerDefinition, *, report: ImportReport, state: _State) -> str:
     """The feature's key: its source ID, made unique with "~n" on repeats (which are reported)."""
     first = state.seen_ids.setdefault(key, row)
     if first == row:

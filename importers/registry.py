@@ -45,12 +45,32 @@ def _zip_kind(data: bytes) -> str | None:
 
 
 def detect_format(data: bytes, filename: str = "") -> str:
-    """The format of ``data``, judged from its bytes; the file name only breaks ties.
+    r"""The format of ``data``, judged from its bytes; the file name only breaks ties.
+
+    Parameters
+    ----------
+    data
+        The file as uploaded.
+    filename
+        Its name, used only where the bytes allow several formats (a ``.tsv`` or ``.kmz``).
+
+    Returns
+    -------
+    str
+        One of the keys of ``READERS``: ``csv``, ``xlsx``, ``geojson``, ``shapefile``, ``kml``,
+        ``gpkg``, ``gtfs``.
 
     Raises
     ------
     ImportRejected
         If the content is of no supported format.
+
+    Examples
+    --------
+    >>> detect_format("名称,緯度,経度\n市役所,34.46,135.37\n".encode("cp932"), "aed.csv")
+    'csv'
+    >>> detect_format(b'{"type": "FeatureCollection", "features": []}')
+    'geojson'
     """
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
     if data[:4] == b"PK\x03\x04":
@@ -80,9 +100,41 @@ def detect_format(data: bytes, filename: str = "") -> str:
 
 
 def read_records(
-    data: bytes, filename: str, options: ImportOptions, report: ImportReport
+    data: bytes, filename: str, options: ImportOptions, *, report: ImportReport
 ) -> tuple[str, Iterator[RawRecord]]:
-    """The format used and the records of ``data``."""
+    r"""The format used and the records of ``data``: the first step of every import.
+
+    Parameters
+    ----------
+    data
+        The file's bytes (any supported format; a zip is checked before it is opened).
+    filename
+        The file's name, for format detection and for the messages.
+    options
+        The caller's choices (format, encoding, CRS, sheet, layer, columns) and the limits.
+    report
+        Collects file-level warnings (the encoding used, say) while the records stream.
+
+    Returns
+    -------
+    tuple of (str, iterator of RawRecord)
+        The format read, and one record per row or feature, lazily: pass them to
+        ``to_features`` to map and validate them for a layer.
+
+    Raises
+    ------
+    ImportRejected
+        If the whole file is unreadable (unknown format, damaged, too large, a zip bomb…).
+
+    Examples
+    --------
+    >>> from importers import ImportOptions, ImportReport
+    >>> data = "名称,緯度,経度\n岸和田市役所,34.4603,135.3716\n".encode("cp932")
+    >>> fmt, records = read_records(data, "aed.csv", ImportOptions(), report=ImportReport())
+    >>> record = next(records)
+    >>> fmt, record.row, dict(record.properties), record.xy
+    ('csv', 2, {'名称': '岸和田市役所'}, (135.3716, 34.4603))
+    """
     fmt = options.format or detect_format(data, filename)
     if fmt not in READERS:
         raise ImportRejected(

@@ -58,43 +58,43 @@ def _number(value: object) -> float | None:
 
 
 def _row_issue(
-    row: int, code: str, ja: str, en: str, column: str | None = None, value: object = None
+    row: int, code: str, *, ja: str, en: str, column: str | None = None, value: object = None
 ) -> Issue:
     return Issue(code, ja, en, row=row, column=column, value=None if value is None else str(value))
 
 
-def _degrees(row: int, lon: float, lat: float, columns: tuple[str, str]) -> Issue | None:
+def _degrees(row: int, lon: float, lat: float, *, columns: tuple[str, str]) -> Issue | None:
     if lon == 0 and lat == 0:
         return _row_issue(
             row,
             "zero_coordinates",
-            "緯度・経度が (0, 0) です。正しい位置を入力してください",
-            "Latitude and longitude are (0, 0): enter the real position",
+            ja="緯度・経度が (0, 0) です。正しい位置を入力してください",
+            en="Latitude and longitude are (0, 0): enter the real position",
         )
     if 122 <= lat <= 154 and 20 <= lon <= 46:  # Japan's ranges do not overlap: surely swapped
         return _row_issue(
             row,
             "swapped_coordinates",
-            "緯度と経度が入れ替わっています（緯度は20〜46、経度は122〜154）",
-            "Latitude and longitude are swapped (latitude 20-46, longitude 122-154)",
-            f"{columns[1]}/{columns[0]}",
-            f"{lat}, {lon}",
+            ja="緯度と経度が入れ替わっています（緯度は20〜46、経度は122〜154）",
+            en="Latitude and longitude are swapped (latitude 20-46, longitude 122-154)",
+            column=f"{columns[1]}/{columns[0]}",
+            value=f"{lat}, {lon}",
         )
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
         return _row_issue(
             row,
             "not_degrees",
-            "緯度・経度が度の値ではありません。平面直角座標なら列名を X座標・Y座標 にするか座標系を指定してください",
-            "Latitude/longitude are not degrees: for plane-rectangular metres name the "
+            ja="緯度・経度が度の値ではありません。平面直角座標なら列名を X座標・Y座標 にするか座標系を指定してください",
+            en="Latitude/longitude are not degrees: for plane-rectangular metres name the "
             "columns X/Y or give the CRS",
-            f"{columns[1]}/{columns[0]}",
-            f"{lat}, {lon}",
+            column=f"{columns[1]}/{columns[0]}",
+            value=f"{lat}, {lon}",
         )
     return None
 
 
 def _northing_first(
-    sample: list[tuple[float, float]], srid: int, options: ImportOptions, default: bool
+    sample: list[tuple[float, float]], srid: int, *, options: ImportOptions, default: bool
 ) -> bool:
     """Whether X/Y pairs are (northing, easting).
 
@@ -114,7 +114,19 @@ def _northing_first(
 def records_from_table(
     table: Table, options: ImportOptions, report: ImportReport
 ) -> Iterator[RawRecord]:
-    """Yield one record per row, with a point (or the reason there is none)."""
+    """Yield one record per row, with a point (or the reason there is none).
+
+    Coordinate columns are found by their headers (緯度/経度, X/Y, POINT_X/POINT_Y…); survey X/Y
+    (northing first) and GIS X/Y (easting first) are told apart by the municipality's boundary.
+
+    Examples
+    --------
+    >>> from importers import ImportOptions, ImportReport
+    >>> from importers.tabular import Table
+    >>> table = Table(["名称", "緯度", "経度"], [(2, ["市役所", "34.46", "135.37"])])
+    >>> [(r.row, r.xy) for r in records_from_table(table, ImportOptions(), ImportReport())]
+    [(2, (135.37, 34.46))]
+    """
     headers = table.headers
     rows = iter(table.rows)
     first = next(rows, None)
@@ -174,7 +186,9 @@ def records_from_table(
                         "X/Y coordinates need their CRS (the plane-rectangular zone)",
                     )
                 )
-            northing_first = _northing_first(sample, srid, options, default=mode == "survey")
+            northing_first = _northing_first(
+                sample, srid, options=options, default=mode == "survey"
+            )
             mode = "plane"
             order = (
                 "X座標＝北方向（測量の慣例）" if northing_first else "X座標＝東方向（GISの慣例）"
@@ -197,13 +211,24 @@ def records_from_table(
             for i, h in enumerate(headers)
             if i not in geometry_columns
         }
-        yield _record(row, values, properties, mode, columns, names, srid, northing_first, roles)
+        yield _record(
+            row,
+            values,
+            properties,
+            mode=mode,
+            columns=columns,
+            names=names,
+            srid=srid,
+            northing_first=northing_first,
+            roles=roles,
+        )
 
 
 def _record(
     row: int,
     values: Sequence[object],
     properties: dict[str, object],
+    *,
     mode: str,
     columns: tuple[int, int],
     names: tuple[str, str],
@@ -224,17 +249,17 @@ def _record(
                 if not (math.isfinite(a) and math.isfinite(b)):
                     raise ValueError(f"{a}, {b}")
                 x, y = (b, a) if northing_first else (a, b)
-                error = _degrees(row, x, y, names) if mode == "degrees" else None
+                error = _degrees(row, x, y, columns=names) if mode == "degrees" else None
                 if error is None:  # the pipeline builds the points in batches, much faster
                     return RawRecord(row, None, properties, srid, None, (x, y))
     except (ValueError, shapely.errors.GEOSException):
         error = _row_issue(
             row,
             "unreadable_coordinates",
-            "座標が数値として読めません",
-            "The coordinates are not numbers",
-            "/".join(names),
-            ", ".join(map(str, cells)),
+            ja="座標が数値として読めません",
+            en="The coordinates are not numbers",
+            column="/".join(names),
+            value=", ".join(map(str, cells)),
         )
     if geometry is None and error is None:
         index = roles.get("address")
@@ -243,19 +268,19 @@ def _record(
         error = _row_issue(
             row,
             "missing_coordinates",
-            "緯度・経度がありません"
+            ja="緯度・経度がありません"
             + (
                 "（住所からの位置特定はオフラインでは行えません。緯度・経度を入力してください）"
                 if has_address
                 else ""
             ),
-            "No coordinates"
+            en="No coordinates"
             + (
                 " (addresses cannot be geocoded offline: enter latitude and longitude)"
                 if has_address
                 else ""
             ),
-            "/".join(names),
-            str(address) if address else None,
+            column="/".join(names),
+            value=str(address) if address else None,
         )
     return RawRecord(row, geometry, properties, srid, error)

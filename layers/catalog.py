@@ -58,6 +58,12 @@ def load_definition(path: Path) -> LayerDefinition:
     ------
     CatalogError
         If the file is not valid TOML, fails validation, or its name is not ``<id>.toml``.
+
+    Examples
+    --------
+    >>> layer = load_definition(DEFINITIONS_DIR / "aed.toml")
+    >>> layer.id, layer.geometry_type.value, layer.title.en
+    ('aed', 'point', 'AED locations')
     """
     try:
         layer = LayerDefinition.model_validate(tomllib.loads(path.read_text("utf-8")))
@@ -69,11 +75,34 @@ def load_definition(path: Path) -> LayerDefinition:
 
 
 def load_catalog(directory: Path = DEFINITIONS_DIR) -> Catalog:
-    """Load every ``*.toml`` definition in ``directory``."""
+    """Load every ``*.toml`` definition in ``directory`` (the bundled catalog by default).
+
+    Raises
+    ------
+    CatalogError
+        If any file is invalid, or two define the same id.
+
+    Examples
+    --------
+    >>> catalog = load_catalog()
+    >>> catalog["aed"].title.ja, "aed" in catalog
+    ('AED設置箇所', True)
+    >>> catalog["nope"]
+    Traceback (most recent call last):
+    ...
+    layers.catalog.LayerNotFound: nope
+    """
     return Catalog([load_definition(p) for p in sorted(directory.glob("*.toml"))])
 
 
 def load_geometry_columns(path: Path = GEOMETRY_COLUMNS_FILE) -> dict[str, tuple[str, ...]]:
-    """Header aliases of coordinate and geometry columns, by role (``latitude``, ``survey_x``…)."""
+    """Header aliases of coordinate and geometry columns, by role (``latitude``, ``survey_x``…).
+
+    Examples
+    --------
+    >>> roles = load_geometry_columns()
+    >>> "緯度" in roles["latitude"], "経度" in roles["longitude"]
+    (True, True)
+    """
     data = tomllib.loads(path.read_text("utf-8"))
     return {role: tuple(aliases) for role, aliases in data.items()}

@@ -27,6 +27,7 @@ def render_preview(
     layer: LayerDefinition,
     features: Iterable[tuple[dict[str, Any], dict[str, Any], int | None]],
     report: Mapping[str, Any],
+    *,
     leaflet_url: str,
 ) -> str:
     """HTML of a map of ``features`` ((geometry, properties, row) tuples, EPSG:4326).

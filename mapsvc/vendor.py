@@ -57,7 +57,7 @@ def mount_vendor(app: FastAPI, vendor_dir: Path, web_dir: Path) -> None:
         etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
 
         def serve(
-            request: Request, body: bytes = body, etag: str = etag, media_type: str = media_type
+            request: Request, body: bytes = body, *, etag: str = etag, media_type: str = media_type
         ) -> Response:
             headers = {"ETag": etag, "Cache-Control": "public, max-age=300"}
             if matches_if_none_match(request.headers.get("if-none-match", ""), etag):

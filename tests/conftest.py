@@ -68,7 +68,7 @@ def test_settings() -> Iterator[Settings]:
 @pytest.fixture(scope="session")
 def engine(test_settings: Settings, catalog: Catalog) -> Iterator[Engine]:
     engine = make_engine(database_url(test_settings.database), test_settings.database)
-    upgrade_database(engine, make_sessionmaker(engine), catalog, test_settings)
+    upgrade_database(engine, make_sessionmaker(engine), catalog=catalog, settings=test_settings)
     yield engine
     engine.dispose()
 

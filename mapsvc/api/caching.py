@@ -17,7 +17,7 @@ CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=30"
 
 
 def etag_for(
-    request: Request, session: Session, layer_ids: Sequence[str], variant: str = ""
+    request: Request, session: Session, layer_ids: Sequence[str], *, variant: str = ""
 ) -> str:
     """The ETag of this URL given the layers' published versions; raises NotModified on a match.
 

@@ -55,7 +55,7 @@ class ResponseCache:
     """Serve repeated public GETs from memory while the published data stays the same."""
 
     def __init__(
-        self, app: ASGIApp, generation: Callable[[], int | None], max_bytes: int, max_entry: int
+        self, app: ASGIApp, *, generation: Callable[[], int | None], max_bytes: int, max_entry: int
     ) -> None:
         self.app = app
         self.generation = generation

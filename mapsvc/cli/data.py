@@ -39,7 +39,7 @@ def _source(args: argparse.Namespace) -> SourceFile:
 
 
 def _emit(
-    args: argparse.Namespace, report: dict[str, Any], filename: str, extra: dict[str, Any]
+    args: argparse.Namespace, report: dict[str, Any], filename: str, *, extra: dict[str, Any]
 ) -> None:
     if args.json:
         print(json.dumps(report | extra, ensure_ascii=False))
@@ -65,9 +65,9 @@ def _dry_run(settings: Settings, args: argparse.Namespace) -> int:
                 progress=progress,
             )
         except UploadRejected as rejected:
-            _emit(args, rejected.report, args.file.name, {"dry_run": True})
+            _emit(args, rejected.report, args.file.name, extra={"dry_run": True})
             return 1
-    _emit(args, report, args.file.name, {"dry_run": True})
+    _emit(args, report, args.file.name, extra={"dry_run": True})
     return 0
 
 
@@ -93,7 +93,7 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
                 progress=progress,
             )
         except UploadRejected as rejected:
-            _emit(args, rejected.report, args.file.name, {"version_id": None})
+            _emit(args, rejected.report, args.file.name, extra={"version_id": None})
             return 1
         view = datasets.version_view(result.version)
     status = (
@@ -101,7 +101,7 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
         if result.created
         else f"{view['status']} (同じファイルは登録済み / already uploaded)"
     )
-    _emit(args, view["report"], args.file.name, {"version_id": view["id"], "status": status})
+    _emit(args, view["report"], args.file.name, extra={"version_id": view["id"], "status": status})
     return 0
 
 
@@ -189,7 +189,9 @@ def cmd_preview(settings: Settings, args: argparse.Namespace) -> int:
         report: dict[str, Any] = reading.report.as_dict()
     except UploadRejected as rejected:  # the report lists the file-level problem first
         report, features = rejected.report, []
-    args.output.write_text(render_preview(layer, features, report, LOCAL_LEAFLET), "utf-8")
+    args.output.write_text(
+        render_preview(layer, features, report, leaflet_url=LOCAL_LEAFLET), "utf-8"
+    )
     print(
         f"{args.output}: {report['accepted']:,} / {report['rows']:,} (accepted / rows), "
         f"{len(report['errors'])} errors"

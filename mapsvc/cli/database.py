@@ -65,7 +65,7 @@ def cmd_db_upgrade(settings: Settings, _: argparse.Namespace) -> int:
     """Apply migrations and synchronise the catalog, municipalities and boundaries."""
     _ensure_database(settings)
     engine = make_engine(database_url(settings.database), settings.database)
-    upgrade_database(engine, make_sessionmaker(engine), load_catalog(), settings)
+    upgrade_database(engine, make_sessionmaker(engine), catalog=load_catalog(), settings=settings)
     print(f"schema at revision {current_revision(engine)}; catalog and municipalities in sync")
     engine.dispose()
     return 0

@@ -11,8 +11,9 @@ from mapsvc.db.features import f, public_id
 from mapsvc.db.models import DatasetRow, VersionRow
 
 
-def stream(session: Session, layer_id: str, owner: str | None, batch: int,
-           *, wkt: bool = False) -> Iterator[tuple[str, str, str]]:  # fmt: skip
+def stream(
+    session: Session, layer_id: str, owner: str | None, *, batch: int, wkt: bool = False
+) -> Iterator[tuple[str, str, str]]:
     """(id, geometry as GeoJSON or WKT, properties JSON) for every published feature, in order.
 
     A server-side cursor fetches ``batch`` rows at a time: memory stays flat whatever the size.

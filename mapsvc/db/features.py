@@ -200,7 +200,7 @@ def _core_page(session: Session, query: FeatureQuery) -> Sequence[Row[tuple[str,
 
 
 def select_item(
-    session: Session, layer_id: str, feature_id: str, crs: OutputCrs
+    session: Session, layer_id: str, feature_id: str, *, crs: OutputCrs
 ) -> Row[Any] | None:
     """One published feature by public id, or None."""
     code, _, key = feature_id.partition("-")

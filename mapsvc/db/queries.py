@@ -111,7 +111,7 @@ class FeaturePair:
 
 
 def pair_features(
-    session: Session, old_id: int, new_id: int, name_attribute: str
+    session: Session, old_id: int, new_id: int, *, name_attribute: str
 ) -> list[FeaturePair]:
     """Features of two versions paired by stable key (the source ID, else the name).
 

@@ -15,6 +15,7 @@ from mapsvc.geo.crs import CRS84, SUPPORTED
 def collection(
     layer: LayerDefinition,
     publication: queries.Publication,
+    *,
     extent: tuple[float, ...] | None,
     base: str,
 ) -> dict[str, Any]:
@@ -63,7 +64,7 @@ def published_collections(session: Session, catalog: Catalog, base: str) -> list
     """Every layer with published data, with its extent (OGC ``/collections``)."""
     publications = queries.published(session)
     return [
-        collection(layer, publications[layer.id], layer_extent(session, layer.id), base)
+        collection(layer, publications[layer.id], extent=layer_extent(session, layer.id), base=base)
         for layer in catalog.values()
         if layer.id in publications
     ]
@@ -74,7 +75,7 @@ def catalog_layers(session: Session, catalog: Catalog, base: str) -> list[dict[s
     publications = queries.published(session)
     nothing = queries.Publication()
     return [
-        collection(layer, publications.get(layer.id, nothing), None, base)
+        collection(layer, publications.get(layer.id, nothing), extent=None, base=base)
         for layer in catalog.values()
     ]
 
@@ -82,7 +83,7 @@ def catalog_layers(session: Session, catalog: Catalog, base: str) -> list[dict[s
 def one_collection(session: Session, layer: LayerDefinition, base: str) -> dict[str, Any]:
     """One layer's metadata: extent, CRSs, licence and attribution, links."""
     publication = queries.published(session).get(layer.id, queries.Publication())
-    return collection(layer, publication, layer_extent(session, layer.id), base)
+    return collection(layer, publication, extent=layer_extent(session, layer.id), base=base)
 
 
 def queryables_schema(layer: LayerDefinition, self_href: str) -> dict[str, Any]:

@@ -95,4 +95,4 @@ def preview(
     """The folium preview of a stored version."""
     found = version(session, layer.id, code, version_id=version_id)
     rows = ((orjson.loads(g), p, r) for g, p, r in queries.version_features(session, found.id))
-    return render_preview(layer, rows, found.report, leaflet_url)
+    return render_preview(layer, rows, found.report, leaflet_url=leaflet_url)

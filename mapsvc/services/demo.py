@@ -32,7 +32,7 @@ class DemoResult:
     by_layer: dict[str, int] = field(default_factory=dict)
 
 
-def _owner(feature: Feature, path: Path, rule: str, wards: dict[str, str | None]) -> str:
+def _owner(feature: Feature, path: Path, *, rule: str, wards: dict[str, str | None]) -> str:
     """The owning municipality: a ward's features belong to its designated city's dataset."""
     code = (
         path.stem
@@ -66,7 +66,9 @@ def load_demo(sessions: sessionmaker[Session], catalog: Catalog, manifest: Path)
                 report = ImportReport()
                 groups: dict[str, list[Feature]] = defaultdict(list)
                 for feature in to_features(read_geojson(content), layer, report):
-                    groups[_owner(feature, path, source["municipality"], wards)].append(feature)
+                    groups[_owner(feature, path, rule=source["municipality"], wards=wards)].append(
+                        feature
+                    )
                 if report.errors:
                     raise DemoDataError(f"{path.name}: {report.errors[0].message_en}")
                 for code, features in sorted(groups.items()):

@@ -59,7 +59,7 @@ def diff_versions(
             )
     diff = VersionDiff(old_id, new_id)
     name = layer.name_attribute
-    for pair in queries.pair_features(session, old_id, new_id, name):
+    for pair in queries.pair_features(session, old_id, new_id, name_attribute=name):
         if pair.new is None:
             _note(diff, "removed", {"key": pair.key, "name": (pair.old or {}).get(name)})
         elif pair.old is None:

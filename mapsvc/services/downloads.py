@@ -55,7 +55,7 @@ def geojson_chunks(
         yield orjson.dumps(head)[:-1] + b',"features":['
         pieces: list[bytes] = []
         separator = b""
-        for feature_id, geometry, properties in sql.stream(session, layer.id, owner, BATCH):
+        for feature_id, geometry, properties in sql.stream(session, layer.id, owner, batch=BATCH):
             pieces.append(
                 orjson.dumps(
                     {
@@ -75,7 +75,7 @@ def geojson_chunks(
 
 
 def csv_chunks(sessions: sessionmaker[Session], layer: LayerDefinition, owner: str | None,
-               encoding: str) -> Iterator[bytes]:  # fmt: skip
+               *, encoding: str) -> Iterator[bytes]:  # fmt: skip
     """CSV that opens correctly in Japanese Excel: UTF-8 with BOM (or CP932), CRLF, safe cells."""
     names = [a.name for a in layer.attributes]
     point = layer.geometry_type is GeometryType.POINT
@@ -90,7 +90,7 @@ def csv_chunks(sessions: sessionmaker[Session], layer: LayerDefinition, owner: s
     buffer.truncate()
     with sessions() as session:
         for count, (feature_id, geometry, properties) in enumerate(
-            sql.stream(session, layer.id, owner, BATCH, wkt=True), start=1
+            sql.stream(session, layer.id, owner, batch=BATCH, wkt=True), start=1
         ):
             props = orjson.loads(properties)
             shape = shapely.from_wkt(geometry)
@@ -146,7 +146,7 @@ def write_geopackage(
             appended = True
             batch.clear()
 
-        for row in sql.stream(session, layer.id, owner, BATCH, wkt=True):
+        for row in sql.stream(session, layer.id, owner, batch=BATCH, wkt=True):
             batch.append(row)
             if len(batch) >= BATCH:
                 flush()
@@ -203,6 +203,6 @@ def prepare_download(
         return Download(MEDIA["gpkg"], headers, write_geopackage(sessions, layer, owner))
     if request.fmt == "csv":
         charset = "shift_jis" if request.encoding == "cp932" else "utf-8"
-        chunks = csv_chunks(sessions, layer, owner, request.encoding)
+        chunks = csv_chunks(sessions, layer, owner, encoding=request.encoding)
         return Download(MEDIA["csv"].format(charset=charset), headers, chunks)
     return Download(MEDIA["geojson"], headers, geojson_chunks(sessions, layer, owner))

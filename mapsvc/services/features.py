@@ -151,7 +151,7 @@ def one_item(
     """One feature by its stable id (``<municipality>-<source ID>``) as GeoJSON, or NotFound."""
     row = None
     if len(feature_id) <= MAX_FEATURE_ID:
-        row = features.select_item(session, layer.id, feature_id, crs)
+        row = features.select_item(session, layer.id, feature_id, crs=crs)
     if row is None:
         raise NotFound(
             "その地物はありません（公開が取り下げられた可能性があります）",

@@ -77,7 +77,9 @@ def _kind(code: str, name: str) -> str:
     return {"市": "city", "町": "town", "村": "village"}.get(name[-1], "city")
 
 
-def _english_name(code: str, kind: str, parent: str | None, names_en: dict[str, str]) -> str | None:
+def _english_name(
+    code: str, kind: str, *, parent: str | None, names_en: dict[str, str]
+) -> str | None:
     # Ward names repeat across cities (Kita-ku in Osaka and in Sakai): prefix the city's name,
     # as the Japanese name does (大阪市北区).
     name = names_en.get(code)
@@ -133,7 +135,7 @@ def seed_municipalities(session: Session, manifest: SeedManifest) -> int:
                 "parent_code": parent,
                 "kind": kind,
                 "name_ja": name_ja,
-                "name_en": _english_name(code, kind, parent, names_en) or name_ja,
+                "name_en": _english_name(code, kind, parent=parent, names_en=names_en) or name_ja,
                 "boundary": None if boundary is None else boundary.wkt,
             },
         )

@@ -12,7 +12,7 @@ from mapsvc.settings import Settings
 
 
 def upgrade_database(
-    engine: Engine, sessions: sessionmaker[Session], catalog: Catalog, settings: Settings
+    engine: Engine, sessions: sessionmaker[Session], *, catalog: Catalog, settings: Settings
 ) -> None:
     """Apply migrations, then synchronise reference data (idempotent, one transaction)."""
     upgrade(engine)

@@ -137,11 +137,11 @@ def read(
     )
     report = ImportReport()
     try:
-        fmt, records = read_records(source.content, source.filename, options, report)
+        fmt, records = read_records(source.content, source.filename, options, report=report)
     except ImportRejected as exc:
         raise UploadRejected(report.as_rejection(exc.issue, options.format)) from exc
     return Reading(
-        fmt, _rejecting(to_features(records, layer, report, options), report, fmt), report
+        fmt, _rejecting(to_features(records, layer, report, options=options), report, fmt), report
     )
 
 

@@ -109,7 +109,7 @@ def store_version(
     return version
 
 
-def _flip(session: Session, version: VersionRow, actor: str, action: str) -> VersionRow:
+def _flip(session: Session, version: VersionRow, *, actor: str, action: str) -> VersionRow:
     dataset = writes.lock_dataset(session, version.dataset_id)
     previous = dataset.current_version_id
     if previous == version.id:
@@ -146,10 +146,10 @@ def publish(session: Session, version_id: int, actor: str) -> VersionRow:
 
 def publish_loaded(session: Session, version: VersionRow, actor: str) -> VersionRow:
     """``publish`` for a version the caller has already loaded (and checked it may publish)."""
-    return _flip(session, version, actor, "publish")
+    return _flip(session, version, actor=actor, action="publish")
 
 
-def rollback(session: Session, dataset_id: int, to_version_id: int, actor: str) -> VersionRow:
+def rollback(session: Session, dataset_id: int, to_version_id: int, *, actor: str) -> VersionRow:
     """Point the dataset back at an earlier published version."""
     version = queries.get_version(session, to_version_id)
     if version is None or version.dataset_id != dataset_id:
@@ -166,4 +166,4 @@ def rollback_loaded(session: Session, version: VersionRow, actor: str) -> Versio
             "一度も公開されていない版、または公開中の版には戻せません",
             f"Version {version.id} was never published or is the current one",
         )
-    return _flip(session, version, actor, "rollback")
+    return _flip(session, version, actor=actor, action="rollback")

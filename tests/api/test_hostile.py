@@ -93,7 +93,7 @@ def test_zip_bomb_by_total_size():
                 zipped(members),
                 "feed.zip",
                 ImportOptions(limits=Limits(max_unpacked_bytes=4 << 20)),
-                ImportReport(),
+                report=ImportReport(),
             )[1]
         )
     assert caught.value.issue.code == "zip_bomb"
@@ -277,8 +277,8 @@ def test_a_100000_row_csv_is_accepted_in_bounded_memory(catalog):
     report = ImportReport()
     options = ImportOptions()
     tracemalloc.start()
-    _, records = read_records(data, "big.csv", options, report)
-    count = sum(1 for _ in to_features(records, catalog["aed"], report, options))
+    _, records = read_records(data, "big.csv", options, report=report)
+    count = sum(1 for _ in to_features(records, catalog["aed"], report, options=options))
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert count == report.accepted == 100_000

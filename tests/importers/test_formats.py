@@ -25,8 +25,8 @@ GTFS = TEST_DATA / "gtfs"
 def run(data: bytes, target, name: str = "upload", **options):
     report = ImportReport()
     opts = ImportOptions(**options)
-    fmt, records = read_records(data, name, opts, report)
-    return fmt, list(to_features(records, target, report, opts)), report
+    fmt, records = read_records(data, name, opts, report=report)
+    return fmt, list(to_features(records, target, report, options=opts)), report
 
 
 def close_to_source(features, source, tolerance=1e-6):

@@ -52,7 +52,7 @@ def test_publish_and_rollback_flip_what_readers_see(session, catalog):
     session.refresh(first)
     assert first.status == "retired"
 
-    rollback(session, second.dataset_id, first.id, "test")
+    rollback(session, second.dataset_id, first.id, actor="test")
     assert _published_names(session) == ["市役所", "消防署"]
     assert [a for a, _ in _audit(session)] == ["upload", "publish", "upload", "publish", "rollback"]
     assert _audit(session)[-1][1] == first.id
@@ -72,9 +72,9 @@ def test_identical_bytes_return_the_existing_version(session, catalog):
 def test_rollback_only_to_an_earlier_published_version(session, catalog):
     staged, _ = stage_aed(session, catalog, aed_file(["a"]))
     with pytest.raises(Conflict):
-        rollback(session, staged.dataset_id, staged.id, "test")
+        rollback(session, staged.dataset_id, staged.id, actor="test")
     with pytest.raises(NotFound):
-        rollback(session, staged.dataset_id, 10**12, "test")
+        rollback(session, staged.dataset_id, 10**12, actor="test")
     publish(session, staged.id, "test")
     with pytest.raises(Conflict):
         publish(session, staged.id, "test")

@@ -24,5 +24,5 @@ def seeded_database(settings: Settings, server_url: str) -> tuple[Settings, Engi
         }
     )
     engine = make_engine(url, settings.database)
-    upgrade_database(engine, make_sessionmaker(engine), load_catalog(), settings)
+    upgrade_database(engine, make_sessionmaker(engine), catalog=load_catalog(), settings=settings)
     return settings, engine, name
