@@ -8,6 +8,7 @@ from pyproj import Transformer
 
 from tests.support.paths import PROJECT
 from tests.support.server import live_server
+from tests.support.staging import published_count
 
 pytestmark = pytest.mark.db
 
@@ -107,7 +108,7 @@ def test_bbox_crs_in_plane_rectangular_metres(client):
     assert "272027-E2720200001111" in {f["id"] for f in body["features"]}
 
 
-def test_properties_sortby_filters_and_paging(client):
+def test_properties_sortby_filters_and_paging(client, session):
     url = "/api/collections/schools/items"
     body = client.get(
         url,
@@ -124,7 +125,7 @@ def test_properties_sortby_filters_and_paging(client):
     assert all(set(f["properties"]) <= {"name", "school_class"} for f in body["features"])
     assert {f["properties"]["school_class"] for f in body["features"]} == {"16001"}
     page = client.get(url, params={"limit": 1000}).json()
-    assert page["numberMatched"] == 3412
+    assert page["numberMatched"] == published_count(session, "schools") > 1000
     next_page = client.get(
         next(link["href"] for link in page["links"] if link["rel"] == "next")
     ).json()

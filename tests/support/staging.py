@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from sqlalchemy import text
+
 from importers import ImportReport, read_geojson, to_features
 from layers import Catalog
 from mapsvc.db.models import VersionRow
@@ -42,3 +44,14 @@ def stage_aed(
         report=report,
         actor="test",
     )
+
+
+def published_count(session: Session, layer_id: str) -> int:
+    """How many features of the layer readers see: what a test compares against the API."""
+    statement = text("SELECT count(*) FROM published_feature WHERE layer_id = :layer")
+    return int(session.execute(statement, {"layer": layer_id}).scalar_one())
+
+
+def municipality_count(session: Session) -> int:
+    """How many municipalities and wards (and the prefecture) the seed loaded."""
+    return int(session.execute(text("SELECT count(*) FROM municipality")).scalar_one())
