@@ -143,7 +143,7 @@ def attribute_filters(request: Request, layer: LayerDefinition) -> dict[str, Any
     return filters
 
 
-def items_request(
+async def items_request(
     request: Request,
     layer: LayerDep,
     bbox: Annotated[
@@ -167,7 +167,11 @@ def items_request(
     ] = None,
     filter_crs: Annotated[str | None, Query(alias="filter-crs")] = None,
 ) -> ItemsRequest:
-    """The items query parameters as one typed request; 400 for anything malformed or unknown."""
+    """The items query parameters as one typed request; 400 for anything malformed or unknown.
+
+    Async although it awaits nothing: parsing is CPU-only, and a sync dependency would cost a
+    threadpool hop per request.
+    """
     reject_unknown(request, COMMON | attribute_names(layer))
     box_crs = crs_param(bbox_crs, "bbox-crs")
     return ItemsRequest(

@@ -53,7 +53,7 @@ class RollbackBody(BaseModel):
     version_id: int
 
 
-def upload_form(
+async def upload_form(
     format: Annotated[
         str | None, Form(description="csv, xlsx, geojson, shapefile, kml, gpkg, gtfs")
     ] = None,

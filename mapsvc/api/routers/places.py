@@ -17,7 +17,7 @@ from mapsvc.services.search import search_all
 router = APIRouter(prefix="/api", tags=["places"])
 
 
-def spot(
+async def spot(
     lon: Annotated[float, Query(ge=-180, le=180, description="longitude (WGS84)")],
     lat: Annotated[float, Query(ge=-90, le=90, description="latitude (WGS84)")],
 ) -> Spot:

@@ -19,7 +19,7 @@ from mapsvc.services.tilesets import MVT, TMS
 router = APIRouter(prefix="/api", tags=["tiles"])
 
 
-def tile_request(z: Annotated[int, Path(ge=0, le=MAX_ZOOM)], y: int, x: int) -> TileRequest:
+async def tile_request(z: Annotated[int, Path(ge=0, le=MAX_ZOOM)], y: int, x: int) -> TileRequest:
     """The path's tile position (tileMatrix/tileRow/tileCol, as OGC API – Tiles orders them)."""
     return TileRequest(z=z, x=x, y=y)
 
