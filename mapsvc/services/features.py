@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -99,9 +98,10 @@ def page_of_items(
     """One page as an RFC 7946 FeatureCollection; PostGIS's GeoJSON text passes through unparsed."""
     query = feature_query(session, request, default_limit=default_limit, max_limit=max_limit)
     rows = features.select_page(session, query)
+    # No timeStamp: OGC API Features makes it optional, and a stamp stops being true the moment
+    # a cache (ours, a proxy's, a browser's) serves the response again.
     body: dict[str, Any] = {
         "type": "FeatureCollection",
-        "timeStamp": datetime.now(UTC).isoformat(timespec="seconds"),
         "numberReturned": len(rows),
         "features": [
             {

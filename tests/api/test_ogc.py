@@ -2,6 +2,7 @@
 
 import subprocess
 
+import httpx
 import pytest
 import shapely
 from pyproj import Transformer
@@ -21,21 +22,21 @@ def server(test_settings, demo):
         yield base
 
 
-def test_the_ogctests_part_1_core_suite_passes(server, tmp_path):
+def _run_ogctests(base: str, folder) -> None:
     assert OGCTESTS.exists(), "run ./scripts/setup.sh: it installs ogctests into .venv-ogctests"
     # ogctests lives in its own venv (it pins an older pytest and httpx); an empty config keeps
     # this project's pytest settings (warnings as errors) out of its run.
-    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    (folder / "pytest.ini").write_text("[pytest]\n")
     script = (
         "import sys; from ogctests.main import run_ogctests; "
         "raise SystemExit(run_ogctests('features/core', sys.argv[1], "
         "['-q', '-rfE', '-p', 'no:cacheprovider', '-c', sys.argv[2]]))"
     )
     result = subprocess.run(
-        [str(OGCTESTS), "-c", script, f"{server}/api", str(tmp_path / "pytest.ini")],
+        [str(OGCTESTS), "-c", script, f"{base}/api", str(folder / "pytest.ini")],
         capture_output=True,
         text=True,
-        cwd=tmp_path,
+        cwd=folder,
         timeout=600,
         check=False,
     )
@@ -45,6 +46,16 @@ def test_the_ogctests_part_1_core_suite_passes(server, tmp_path):
     )
     assert result.returncode == 0, result.stdout[-6000:]
     assert "failed" not in summary and "error" not in summary and "29 passed" in summary, summary
+
+
+def test_the_ogctests_part_1_core_suite_passes_cold_and_warm(test_settings, demo, tmp_path):
+    """Every response must be right whether it was built now or served from memory."""
+    with live_server(test_settings.database.url.get_secret_value()) as base:
+        _run_ogctests(base, tmp_path)  # a fresh server: every response built by the app
+        items = f"{base}/api/collections/schools/items"
+        httpx.get(items, params={"limit": 2})
+        assert httpx.get(items, params={"limit": 2}).headers.get("x-cache") == "hit"
+        _run_ogctests(base, tmp_path)  # the same server, its response cache warm
 
 
 def test_landing_conformance_and_openapi_30(client):
