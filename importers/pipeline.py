@@ -13,7 +13,7 @@ from shapely.geometry.base import BaseGeometry
 from importers.base import Feature, ImportRejected, ImportReport, Issue, JSONValue, RawRecord
 from importers.cells import CellError, convert
 from importers.columns import match_columns
-from importers.crs import SAME_AS_WGS84, to_wgs84, transformer
+from importers.crs import SAME_AS_WGS84, datum_note, to_wgs84, transformer
 from importers.derivations import DERIVATIONS
 from importers.geometry import GeometryError, check_finite, conform
 from importers.options import ImportOptions
@@ -244,6 +244,7 @@ class _State:
     columns: dict[str, Attribute] | None = None
     seen_ids: dict[str, int] = field(default_factory=dict)
     repeats: dict[str, int] = field(default_factory=dict)
+    datums_noted: set[int] = field(default_factory=set)  # CRSs whose datum the report explained
 
 
 def _batch(
@@ -262,6 +263,7 @@ def _batch(
                 f"Too many rows (at most {options.limits.max_rows:,})",
             )
         )
+    _note_datums(batch, report, state)
     table_rows = [r for r in batch if r.xy is not None and r.error is None]
     points = (
         dict(zip(map(id, table_rows), _points(table_rows, options), strict=True))
@@ -300,6 +302,23 @@ def _batch(
         yield Feature(
             record.row, None if source_id is None else str(source_id), geometry, properties, key
         )
+
+
+def _note_datums(batch: list[RawRecord], report: ImportReport, state: _State) -> None:
+    """Once per file and CRS: say how coordinates on an old datum were moved (and how well)."""
+    for record in batch:
+        if record.srid in SAME_AS_WGS84 or record.srid in state.datums_noted or record.error:
+            continue
+        sample = record.xy
+        if sample is None and record.geometry is not None and not record.geometry.is_empty:
+            first = shapely.get_coordinates(record.geometry)[0]
+            sample = (float(first[0]), float(first[1]))
+        if sample is None:
+            continue
+        state.datums_noted.add(record.srid)
+        note = datum_note(record.srid, *sample)
+        if note is not None:
+            report.warnings.append(note)
 
 
 def _key(key: str, row: int, layer: LayerDefinition, *, report: ImportReport, state: _State) -> str:

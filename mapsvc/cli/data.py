@@ -209,7 +209,9 @@ def add_file_options(command: argparse.ArgumentParser) -> None:
         "--format", help="csv, xlsx, geojson, shapefile, kml, gpkg, gtfs (default: detected)"
     )
     command.add_argument("--encoding", help="text encoding, e.g. cp932 (default: detected)")
-    command.add_argument("--crs", type=int, help="EPSG code of the coordinates, e.g. 6674")
+    command.add_argument(
+        "--crs", help="CRS of the coordinates: 6674, EPSG:4301, a URN, or a name (pyproj's forms)"
+    )
     command.add_argument("--sheet", help="Excel sheet (default: the first)")
     command.add_argument("--source-layer", help="GeoPackage layer or shapefile name inside a zip")
     command.add_argument(

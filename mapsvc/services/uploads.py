@@ -23,6 +23,7 @@ from importers import (
     read_records,
     to_features,
 )
+from importers.crs import parse_srid
 from layers import GeometryType, LayerDefinition
 from mapsvc.db import queries, writes
 from mapsvc.db.models import DatasetRow, VersionRow
@@ -52,7 +53,7 @@ def upload_request(
     *,
     format: str | None = None,
     encoding: str | None = None,
-    crs: int | None = None,
+    crs: str | int | None = None,
     sheet: str | None = None,
     source_layer: str | None = None,
     columns: str | None = None,
@@ -66,12 +67,26 @@ def upload_request(
     reading = ImportOptions(
         format=format,
         encoding=encoding,
-        srid=crs,
+        srid=_srid(crs),
         sheet=sheet,
         layer=source_layer,
         columns=_columns(columns),
     )
     return UploadRequest(reading=reading, publish=publish, accept_partial=accept_partial)
+
+
+def _srid(value: str | int | None) -> int | None:
+    if value is None or str(value).strip() == "":
+        return None
+    try:
+        return parse_srid(value)
+    except ValueError:
+        raise InvalidParameter(
+            f"座標系「{value}」を読めません。6674、EPSG:6674、urn:ogc:def:crs:EPSG::6674、"
+            "JGD2011 / Japan Plane Rectangular CS VI のように指定してください",
+            f"Cannot read the CRS {str(value)!r}: write it like 6674, EPSG:6674, "
+            "urn:ogc:def:crs:EPSG::6674 or JGD2011 / Japan Plane Rectangular CS VI",
+        ) from None
 
 
 def _columns(value: str | None) -> dict[str, str]:

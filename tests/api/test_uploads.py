@@ -24,6 +24,25 @@ def upload(client, key, url=AED, data=b"", name="aed.csv", **form):
     )
 
 
+@pytest.mark.parametrize(
+    "crs",
+    ["6674", "EPSG:6674", "urn:ogc:def:crs:EPSG::6674", "JGD2011 / Japan Plane Rectangular CS VI"],
+)
+def test_the_crs_field_takes_every_form_pyproj_reads(client, keys, crs):
+    # Kishiwada city hall in plane-rectangular zone VI metres (X northing, Y easting).
+    data = v.to_csv(["名称", "X座標", "Y座標"], [["市役所", "-170987.6", "-57473.7"]])
+    response = upload(client, keys["kishiwada"], data=data, crs=crs)
+    assert response.status_code == 201, response.text
+    assert response.json()["report"]["accepted"] == 1
+
+
+def test_an_unreadable_crs_field_is_a_400_naming_it(client, keys):
+    response = upload(client, keys["kishiwada"], data=v.aed_standard_csv(), crs="JGD2011 / nowhere")
+    assert response.status_code == 400
+    assert "JGD2011 / nowhere" in response.json()["message_en"]
+    assert response.json()["message_ja"]
+
+
 def published(client, layer="aed", municipality="272027"):
     body = client.get(
         f"/api/collections/{layer}/items", params={"municipality": municipality, "limit": 10000}

@@ -89,6 +89,33 @@ def test_dry_run_writes_nothing_and_needs_no_municipality(scratch, files):
         )  # the boundary layer only
 
 
+@pytest.mark.parametrize(
+    "crs",
+    [
+        "4301",
+        "EPSG:4301",
+        "urn:ogc:def:crs:EPSG::4301",
+        "http://www.opengis.net/def/crs/EPSG/0/4301",
+    ],
+)
+def test_crs_is_accepted_in_every_form_people_write(tmp_path, crs):
+    data = tmp_path / "aed.csv"
+    data.write_bytes(v.to_csv(["名称", "緯度", "経度"], [["市役所", "34.45705", "135.37446"]]))
+    result = run_mapsvc("import", str(data), "--layer", "aed", "--crs", crs, "--dry-run", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["accepted"] == 1
+    assert [w["value"] for w in report["warnings"] if w["code"] == "tokyo_datum"] == ["EPSG:4301"]
+
+
+def test_an_unknown_crs_is_refused_with_its_name(tmp_path):
+    data = tmp_path / "aed.csv"
+    data.write_bytes(v.to_csv(["名称", "緯度", "経度"], [["市役所", "34.45705", "135.37446"]]))
+    result = run_mapsvc("import", str(data), "--layer", "aed", "--crs", "EPSG:99999", "--dry-run")
+    assert result.returncode == 1
+    assert "EPSG:99999" in result.stderr and "座標系" in result.stderr
+
+
 def test_preview_writes_a_map_without_a_database(tmp_path, files):
     good, _, _ = files
     output = tmp_path / "preview.html"

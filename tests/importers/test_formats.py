@@ -255,6 +255,12 @@ def test_format_is_detected_from_content_not_the_name(data, expected):
 def test_tokyo_datum_is_shifted_with_a_real_transformation(catalog):
     # Declared EPSG:4301: the Helmert shift moves Kishiwada's city hall ~400 m; never a 0 m ballpark.
     header, rows = ["名称", "緯度", "経度"], [["市役所", "34.45705", "135.37446"]]
-    _, [feature], _ = run(v.to_csv(header, rows), catalog["parks"], srid=4301)
+    _, [feature], report = run(v.to_csv(header, rows), catalog["parks"], srid=4301)
     moved = shapely.Point(135.37446, 34.45705).distance(feature.geometry) * 100_000
     assert 300 < moved < 600
+    # The report says which transformation moved them and how well (no TKY2JGD grid offline).
+    [note] = [w for w in report.warnings if w.code == "tokyo_datum"]
+    assert "Tokyo to WGS 84" in note.message_en and " m)" in note.message_en
+    assert "旧日本測地系" in note.message_ja and note.value == "EPSG:4301"
+    _, _, jgd = run(v.to_csv(header, rows), catalog["parks"], srid=6668)
+    assert not [w for w in jgd.warnings if w.code == "tokyo_datum"]

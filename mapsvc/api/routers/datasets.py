@@ -58,7 +58,12 @@ async def upload_form(
         str | None, Form(description="csv, xlsx, geojson, shapefile, kml, gpkg, gtfs")
     ] = None,
     encoding: Annotated[str | None, Form()] = None,
-    crs: Annotated[int | None, Form(description="EPSG code, e.g. 6674 (JGD2011 zone VI)")] = None,
+    crs: Annotated[
+        str | None,
+        Form(
+            description="the coordinates' CRS: 6674, EPSG:6674, a URN or a name (JGD2011 zone VI)"
+        ),
+    ] = None,
     sheet: Annotated[str | None, Form()] = None,
     source_layer: Annotated[
         str | None, Form(alias="layer", description="GeoPackage layer or shapefile")
