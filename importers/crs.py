@@ -9,9 +9,10 @@ from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 from shapely.geometry.base import BaseGeometry
 
-from importers.base import Issue
+from importers.base import ImportRejected, Issue
 
 WGS84 = 4326
+CRS84 = CRS.from_user_input("OGC:CRS84")  # WGS84 in lon/lat order: no EPSG code of its own
 # Datums that coincide with WGS84 within a metre at web-map scale: no transformation needed.
 SAME_AS_WGS84 = {4326, 6668, 4612}
 
@@ -71,8 +72,8 @@ def parse_srid(value: str | int) -> int:
     Examples
     --------
     >>> [parse_srid(v) for v in (4301, "EPSG:4301", "urn:ogc:def:crs:EPSG::6674",
-    ...                          "JGD2011 / Japan Plane Rectangular CS VI")]
-    [4301, 4301, 6674, 6674]
+    ...                          "JGD2011 / Japan Plane Rectangular CS VI", "OGC:CRS84")]
+    [4301, 4301, 6674, 6674, 4326]
     >>> parse_srid("EPSG:99999")
     Traceback (most recent call last):
     ...
@@ -84,9 +85,56 @@ def parse_srid(value: str | int) -> int:
     except CRSError:
         raise ValueError(text) from None
     code = crs.to_epsg(min_confidence=70)
+    if code is None and crs.equals(CRS84):
+        return WGS84  # the same axes once transformers are always_xy
     if code is None:
         raise ValueError(text)
     return int(code)
+
+
+def unknown_crs(found: str) -> ImportRejected:
+    """The rejection of a file whose declared CRS cannot be read, naming it and what works."""
+    shown = found if len(found) <= 120 else found[:117] + "…"
+    return ImportRejected.because(
+        "unknown_crs",
+        f"ファイルの座標系「{shown}」を読めません。世界測地系（緯度経度 EPSG:6668、平面直角座標系 "
+        "EPSG:6669〜6687）か WGS84（EPSG:4326）で保存し直すか、座標系を指定してください",
+        f"The file's coordinate reference system {shown!r} is unknown: save it in JGD2011 "
+        "(EPSG:6668, or plane-rectangular EPSG:6669-6687) or WGS84 (EPSG:4326), or give the CRS",
+        value=shown,
+    )
+
+
+def check_area(srid: int, bounds: tuple[float, float, float, float], expected: list[int]) -> None:
+    """Reject a CRS whose area of use misses ``bounds`` (lon/lat): the data would land elsewhere.
+
+    ``expected`` lists the CRSs that suit the place (its plane zone, JGD2011, WGS84).
+
+    Examples
+    --------
+    >>> kishiwada = (135.3, 34.4, 135.5, 34.5)
+    >>> check_area(6674, kishiwada, [6674, 6668, 4326])  # zone VI covers Osaka
+    >>> check_area(6669, kishiwada, [6674, 6668, 4326])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    importers.base.ImportRejected: ... EPSG:6669 (... CS I), ...: expected EPSG:6674, EPSG:6668, EPSG:4326
+    """
+    crs = CRS.from_epsg(srid)
+    area = crs.area_of_use
+    if area is None:
+        return
+    west, south, east, north = area.bounds
+    if west <= bounds[2] and bounds[0] <= east and south <= bounds[3] and bounds[1] <= north:
+        return
+    names = ", ".join(f"EPSG:{code}" for code in dict.fromkeys(expected))
+    raise ImportRejected.because(
+        "crs_outside_area",
+        f"ファイルの座標系 EPSG:{srid}（{crs.name}）はこの市区町村では使われません。{names} のいずれかで"
+        "保存し直すか、正しい座標系を指定してください",
+        f"The file's coordinates are in EPSG:{srid} ({crs.name}), which is not used here: "
+        f"expected {names}",
+        value=f"EPSG:{srid}",
+    )
 
 
 def datum_note(srid: int, x: float, y: float) -> Issue | None:

@@ -16,7 +16,7 @@ import pyogrio
 import pyogrio.raw
 import shapely
 
-from importers.crs import srid_of
+from importers.crs import srid_of, unknown_crs
 
 
 def read_layer(
@@ -41,7 +41,10 @@ def read_layer(
     >>> folder.cleanup()
     """
     meta, _, wkb, fields = pyogrio.raw.read(path, layer=layer, encoding=encoding)
-    srid = srid_of(meta["crs"])
+    try:
+        srid = srid_of(meta["crs"])
+    except ValueError:
+        raise unknown_crs(str(meta["crs"])) from None
     names = list(meta["fields"])
     count = len(wkb) if wkb is not None else (len(fields[0]) if len(fields) else 0)
     geometries = shapely.from_wkb(wkb) if wkb is not None else [None] * count

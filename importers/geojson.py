@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from importers.base import ImportRejected, ImportReport, Issue, RawRecord
+from importers.crs import parse_srid, unknown_crs
 from importers.gdal import read_layer
 from importers.options import ImportOptions
 
@@ -49,6 +50,26 @@ def check_geojson(data: bytes) -> None:
         )
 
 
+# The legacy member {"crs": {"type": "name", "properties": {"name": "..."}}}, looked for before
+# "features" (where every exporter writes it): GDAL takes an unknown name for WGS84 silently.
+_LEGACY_CRS = re.compile(
+    rb'"crs"\s*:\s*\{[^{}]*"properties"\s*:\s*\{[^{}]*"name"\s*:\s*"([^"]{1,500})"'
+)
+
+
+def _legacy_crs(data: bytes) -> int | None:
+    """The EPSG code of the legacy ``crs`` member, None without one; unknown ones are rejected."""
+    head = data[: data.find(b'"features"')] if b'"features"' in data else data[:65536]
+    found = _LEGACY_CRS.search(head)
+    if found is None:
+        return None
+    name = found.group(1).decode("utf-8", "replace")
+    try:
+        return parse_srid(name)
+    except ValueError:
+        raise unknown_crs(name) from None
+
+
 def read_geojson(
     data: bytes,
     options: ImportOptions | None = None,
@@ -86,11 +107,14 @@ def read_geojson(
     [(1, 4326, 'POINT (135.37 34.46)', {'名称': '市役所'})]
     """
     check_geojson(data)
+    declared = _legacy_crs(data)
     with tempfile.TemporaryDirectory(prefix="mapsvc-") as directory:
         path = Path(directory) / "upload.geojson"
         path.write_bytes(data)
         try:
             srid, rows = read_layer(str(path))
+        except ImportRejected:
+            raise
         except Exception as exc:  # pyogrio raises its own hierarchy and GDAL's; all mean unreadable
             raise ImportRejected(
                 Issue(
@@ -99,6 +123,8 @@ def read_geojson(
                     f"Cannot read this as GeoJSON: {exc}",
                 )
             ) from exc
+    if declared is not None:
+        srid = declared
     if options is not None and options.srid:
         srid = options.srid
     for index, (geometry, properties) in enumerate(rows):

@@ -13,7 +13,7 @@ from shapely.geometry.base import BaseGeometry
 from importers.base import Feature, ImportRejected, ImportReport, Issue, JSONValue, RawRecord
 from importers.cells import CellError, convert
 from importers.columns import match_columns
-from importers.crs import SAME_AS_WGS84, datum_note, to_wgs84, transformer
+from importers.crs import SAME_AS_WGS84, WGS84, check_area, datum_note, to_wgs84, transformer
 from importers.derivations import DERIVATIONS
 from importers.geometry import GeometryError, check_finite, conform
 from importers.options import ImportOptions
@@ -244,7 +244,7 @@ class _State:
     columns: dict[str, Attribute] | None = None
     seen_ids: dict[str, int] = field(default_factory=dict)
     repeats: dict[str, int] = field(default_factory=dict)
-    datums_noted: set[int] = field(default_factory=set)  # CRSs whose datum the report explained
+    crs_checked: set[int] = field(default_factory=set)  # CRSs already checked in this file
 
 
 def _batch(
@@ -263,7 +263,7 @@ def _batch(
                 f"Too many rows (at most {options.limits.max_rows:,})",
             )
         )
-    _note_datums(batch, report, state)
+    _check_crs(batch, report, options=options, state=state)
     table_rows = [r for r in batch if r.xy is not None and r.error is None]
     points = (
         dict(zip(map(id, table_rows), _points(table_rows, options), strict=True))
@@ -304,10 +304,22 @@ def _batch(
         )
 
 
-def _note_datums(batch: list[RawRecord], report: ImportReport, state: _State) -> None:
-    """Once per file and CRS: say how coordinates on an old datum were moved (and how well)."""
+def _check_crs(
+    batch: list[RawRecord], report: ImportReport, *, options: ImportOptions, state: _State
+) -> None:
+    """Once per file and CRS: check it suits the place, and explain an old datum's shift.
+
+    A CRS whose area of use misses the municipality is rejected (the data would land elsewhere);
+    coordinates on the Tokyo Datum get a warning naming the transformation and its accuracy.
+    """
     for record in batch:
-        if record.srid in SAME_AS_WGS84 or record.srid in state.datums_noted or record.error:
+        if record.srid in state.crs_checked or record.error:
+            continue
+        state.crs_checked.add(record.srid)
+        if options.boundary is not None:
+            expected = [c for c in (options.plane_srid, 6668, WGS84) if c]
+            check_area(record.srid, options.boundary.bounds, expected)
+        if record.srid in SAME_AS_WGS84:
             continue
         sample = record.xy
         if sample is None and record.geometry is not None and not record.geometry.is_empty:
@@ -315,7 +327,6 @@ def _note_datums(batch: list[RawRecord], report: ImportReport, state: _State) ->
             sample = (float(first[0]), float(first[1]))
         if sample is None:
             continue
-        state.datums_noted.add(record.srid)
         note = datum_note(record.srid, *sample)
         if note is not None:
             report.warnings.append(note)

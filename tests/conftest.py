@@ -112,6 +112,9 @@ def keys(session: Session, test_settings: Settings) -> dict[str, str]:
         made[name], _ = create_key(
             session, secret, municipality_code=code, role=role, label=name, actor="test"
         )
+    # Committed, as real keys are before any request: a rejected upload's rollback must not take
+    # them (the test's outer transaction still rolls everything back).
+    session.commit()
     return made
 
 

@@ -43,6 +43,55 @@ def test_an_unreadable_crs_field_is_a_400_naming_it(client, keys):
     assert response.json()["message_ja"]
 
 
+def _geojson_with_crs(name: str, x: float, y: float) -> bytes:
+    feature = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [x, y]},
+               "properties": {"名称": "市役所"}}  # fmt: skip
+    document = {"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": name}},
+                "features": [feature]}  # fmt: skip
+    return json.dumps(document, ensure_ascii=False).encode()
+
+
+def _rejected_with(response, code: str) -> dict:
+    assert response.status_code == 422, response.text
+    [error] = [e for e in response.json()["report"]["errors"] if e["code"] == code]
+    assert error["message_ja"] and error["message_en"]
+    return error
+
+
+def test_a_declared_crs_that_does_not_exist_rejects_the_file(client, keys):
+    data = _geojson_with_crs("urn:ogc:def:crs:EPSG::99999", 135.37, 34.46)
+    response = upload(client, keys["kishiwada"], data=data, name="aed.geojson")
+    error = _rejected_with(response, "unknown_crs")
+    assert "EPSG::99999" in error["message_en"] and "EPSG:6668" in error["message_en"]
+
+
+def test_a_crs_of_another_region_rejects_the_file_naming_found_and_expected(client, keys):
+    # Kishiwada city hall written in zone I (Nagasaki's) metres: the data would land at sea.
+    data = _geojson_with_crs("urn:ogc:def:crs:EPSG::6669", -57473.7, -170987.6)
+    error = _rejected_with(
+        upload(client, keys["kishiwada"], data=data, name="aed.geojson"), "crs_outside_area"
+    )
+    assert "EPSG:6669" in error["message_en"] and "expected EPSG:6674" in error["message_en"]
+    csv = v.to_csv(["名称", "X座標", "Y座標"], [["市役所", "-170987.6", "-57473.7"]])
+    _rejected_with(upload(client, keys["kishiwada"], data=csv, crs="EPSG:6669"), "crs_outside_area")
+
+
+def test_a_geopackage_with_an_unidentifiable_crs_is_rejected_for_that_reason(
+    client, keys, tmp_path
+):
+    import numpy
+    import pyogrio.raw
+    import shapely
+
+    path = tmp_path / "aed.gpkg"
+    custom = "+proj=tmerc +lat_0=36 +lon_0=135.5 +k=0.9999 +x_0=0 +y_0=0 +ellps=GRS80 +units=m"
+    pyogrio.raw.write(str(path), geometry=shapely.to_wkb([shapely.Point(-10000.0, -170000.0)]),
+                      field_data=[numpy.array(["市役所"], dtype=object)], fields=["名称"], crs=custom,
+                      driver="GPKG", geometry_type="Point", layer="aed")  # fmt: skip
+    response = upload(client, keys["kishiwada"], data=path.read_bytes(), name="aed.gpkg")
+    _rejected_with(response, "unknown_crs")
+
+
 def published(client, layer="aed", municipality="272027"):
     body = client.get(
         f"/api/collections/{layer}/items", params={"municipality": municipality, "limit": 10000}
