@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
+import orjson
 import shapely
 from shapely.geometry.base import BaseGeometry
 
@@ -242,7 +244,7 @@ BATCH = 2048
 @dataclass
 class _State:
     columns: dict[str, Attribute] | None = None
-    seen_ids: dict[str, int] = field(default_factory=dict)
+    seen_ids: dict[str, tuple[int, bytes]] = field(default_factory=dict)  # ID -> (row, content)
     repeats: dict[str, int] = field(default_factory=dict)
     crs_checked: set[int] = field(default_factory=set)  # CRSs already checked in this file
 
@@ -295,9 +297,14 @@ def _batch(
         if properties is None:
             continue
         source_id = properties.get(layer.id_attribute) if layer.id_attribute else None
-        key = f"r{record.row}"
+        key: str | None = f"r{record.row}"
         if source_id is not None:
-            key = _key(str(source_id), record.row, layer, report=report, state=state)
+            content = _content(properties, geometry)
+            key = _key(
+                str(source_id), record.row, layer, content=content, report=report, state=state
+            )
+        if key is None:
+            continue
         report.accepted += 1
         yield Feature(
             record.row, None if source_id is None else str(source_id), geometry, properties, key
@@ -332,17 +339,65 @@ def _check_crs(
             report.warnings.append(note)
 
 
-def _key(key: str, row: int, layer: LayerDefinition, *, report: ImportReport, state: _State) -> str:
-    """The feature's key: its source ID, made unique with "~n" on repeats (which are reported)."""
-    first = state.seen_ids.setdefault(key, row)
-    if first == row:
+def _content(properties: dict[str, JSONValue], geometry: BaseGeometry) -> bytes:
+    """A short digest of a feature's content, to tell an exact repeat from a clash of IDs."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(orjson.dumps(properties, option=orjson.OPT_SORT_KEYS))
+    digest.update(shapely.to_wkb(geometry))
+    return digest.digest()
+
+
+def _key(
+    key: str,
+    row: int,
+    layer: LayerDefinition,
+    *,
+    content: bytes,
+    report: ImportReport,
+    state: _State,
+) -> str | None:
+    """The feature's key (its source ID), or None when the row is not to be stored.
+
+    A row repeating an earlier one exactly is dropped (a warning names both rows): residents
+    would see one site twice. The same ID with other content is a row error naming both rows,
+    unless the layer's IDs are not unique, where repeats are kept apart as "<id>~n".
+    """
+    first = state.seen_ids.setdefault(key, (row, content))
+    if first[0] == row:
         return key
+    first_row, first_content = first
+    if content == first_content:
+        report.warnings.append(
+            Issue(
+                "duplicate_row",
+                f"{row} 行目は {first_row} 行目と同じ内容です（ID「{key}」）。重複として除きました",
+                f"Row {row} repeats row {first_row} exactly (ID {key!r}): dropped as a duplicate",
+                row=row,
+                column=layer.id_attribute,
+                value=key,
+            )
+        )
+        return None
+    if layer.unique_ids:
+        report.errors.append(
+            Issue(
+                "duplicate_id",
+                f"ID「{key}」は {first_row} 行目でも使われていますが、内容が違います。"
+                "どちらかの ID を直してください",
+                f"ID {key!r} is also used by row {first_row} with different content: "
+                "fix one of the two IDs",
+                row=row,
+                column=layer.id_attribute,
+                value=key,
+            )
+        )
+        return None
     state.repeats[key] = state.repeats.get(key, 1) + 1
     report.warnings.append(
         Issue(
             "duplicate_id",
-            f"ID「{key}」が {first} 行目と重複しています",
-            f"ID {key!r} repeats row {first}",
+            f"ID「{key}」が {first_row} 行目と重複しています（このレイヤーでは同じ ID が使われることがあります）",
+            f"ID {key!r} repeats row {first_row} (this layer's source reuses IDs)",
             row=row,
             column=layer.id_attribute,
             value=key,

@@ -139,6 +139,10 @@ class LayerDefinition(Frozen):
         Stable identifier used in URLs and the database.
     id_attribute
         The attribute holding the source's stable key (GSI 共通ID, a standard data set ID), if any.
+    unique_ids
+        Whether that key names one feature: then a repeated ID with other content is a row error
+        (and an exact repeat is dropped). False where the source reuses keys (KSJ school codes:
+        a school and its branch share one): repeats are kept apart as ``<id>~n`` with a warning.
     derive
         Names of derivation rules (see ``importers.derivations``) that compute extra attributes.
     """
@@ -151,6 +155,7 @@ class LayerDefinition(Frozen):
     attributes: tuple[Attribute, ...]
     name_attribute: Identifier
     id_attribute: Identifier | None = None
+    unique_ids: bool = True
     popup: tuple[Identifier, ...]
     style: Style
     source: Source

@@ -231,14 +231,25 @@ def test_javascript_wrapped_geojson(client, keys, state):
     assert "var" in body["report"]["errors"][0]["message_en"]
 
 
-def test_duplicate_ids_are_reported(client, keys):
+def test_one_id_for_two_different_sites_is_a_row_error_naming_both_rows(client, keys):
     header, rows = v.gsi_csv_rows(v.gsi_features())
-    rows[5][1] = rows[4][1]
-    response = send(client, keys, v.to_csv(header, rows), "dup.csv")
-    assert response.status_code == 201
-    warnings = [w for w in response.json()["report"]["warnings"] if w["code"] == "duplicate_id"]
-    assert [(w["row"], w["value"]) for w in warnings] == [(7, rows[4][1])]
-    assert "row 6" in warnings[0]["message_en"]
+    rows[5][1] = rows[4][1]  # 共通ID of row 6 (Excel's numbering) given to row 7 as well
+    body = rejected(send(client, keys, v.to_csv(header, rows), "dup.csv"), "duplicate_id")
+    errors = [e for e in body["report"]["errors"] if e["code"] == "duplicate_id"]
+    assert [(e["row"], e["value"]) for e in errors] == [(7, rows[4][1])]
+    assert "row 6" in errors[0]["message_en"] and "6 行目" in errors[0]["message_ja"]
+
+
+def test_a_row_repeated_exactly_is_published_once(client, keys):
+    header, rows = v.gsi_csv_rows(v.gsi_features())
+    repeated = [*rows[:5], list(rows[4]), *rows[5:]]  # row 6 again as row 7
+    response = send(client, keys, v.to_csv(header, repeated), "twice.csv")
+    assert response.status_code == 201, response.text
+    report = response.json()["report"]
+    assert report["accepted"] == len(rows) and report["rows"] == len(rows) + 1
+    [warning] = [w for w in report["warnings"] if w["code"] == "duplicate_row"]
+    assert (warning["row"], warning["value"]) == (7, rows[4][1])
+    assert "row 6" in warning["message_en"] and "6 行目" in warning["message_ja"]
 
 
 def test_formula_cells_are_stored_verbatim(client, keys):
