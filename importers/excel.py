@@ -1,4 +1,8 @@
-"""Read Excel workbooks (.xlsx): the named sheet or the first one."""
+"""Read spreadsheets: Excel .xlsx (openpyxl), old Excel .xls and OpenDocument .ods (calamine).
+
+All three go through one table builder: the same header rule, column mapping and Excel row
+numbers whichever program saved the file.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import warnings
 from collections.abc import Iterator, Sequence
 
 import openpyxl
+from python_calamine import CalamineWorkbook
 
 from importers.archive import SafeZip
 from importers.base import ImportRejected, ImportReport, Issue, RawRecord
@@ -53,25 +58,101 @@ def read_excel(data: bytes, options: ImportOptions, report: ImportReport) -> Ite
                     f"Cannot read this Excel file: {exc}",
                 )
             ) from exc
-    if options.sheet is not None and options.sheet not in workbook.sheetnames:
+    sheet = workbook[_sheet_name(workbook.sheetnames, options)]
+    yield from _records(enumerate(sheet.iter_rows(values_only=True), start=1), options, report)
+
+
+def read_old_excel(
+    data: bytes, options: ImportOptions, report: ImportReport
+) -> Iterator[RawRecord]:
+    """Yield a record per data row of an Excel 97-2003 (.xls) or OpenDocument (.ods) sheet.
+
+    Read with python-calamine; empty leading rows are kept, so row numbers are Excel's, and the
+    column mapping is the one .xlsx files get.
+
+    Parameters
+    ----------
+    data
+        The file's bytes.
+    options
+        The caller's choices (sheet, CRS, columns) and the limits.
+    report
+        Collects file-level warnings as the rows stream.
+
+    Examples
+    --------
+    >>> import io, xlwt
+    >>> from importers import ImportOptions, ImportReport
+    >>> book = xlwt.Workbook(encoding="utf-8")
+    >>> sheet = book.add_sheet("AED")
+    >>> for col, text in enumerate(["施設名称", "緯度", "経度"]):
+    ...     sheet.write(2, col, text)  # a title above: the header is on row 3
+    >>> for col, value in enumerate(["市役所", 34.46, 135.37]):
+    ...     sheet.write(3, col, value)
+    >>> file = io.BytesIO()
+    >>> book.save(file)
+    >>> [(r.row, r.xy, dict(r.properties)) for r in read_old_excel(file.getvalue(), ImportOptions(), ImportReport())]
+    [(4, (135.37, 34.46), {'施設名称': '市役所'})]
+    """
+    if data[:4] == b"PK\x03\x04":
+        SafeZip(data, options.limits)  # an .ods is a zip: refuse bombs before it is inflated
+    try:
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        sheet = workbook.get_sheet_by_name(_sheet_name(workbook.sheet_names, options))
+        table = sheet.to_python(skip_empty_area=False)  # .xls holds at most 65,536 rows
+    except ImportRejected:
+        raise
+    except Exception as exc:  # calamine's errors for a damaged or password-protected file
+        raise ImportRejected(
+            Issue(
+                "bad_excel",
+                "Excel（.xls）または OpenDocument（.ods）ファイルとして読めません",
+                f"Cannot read this .xls or .ods file: {exc}",
+            )
+        ) from exc
+    yield from _records(enumerate(table, start=1), options, report)
+
+
+def _sheet_name(names: Sequence[str], options: ImportOptions) -> str:
+    if options.sheet is None:
+        if not names:
+            raise ImportRejected.because(
+                "empty_file", "シートがありません", "The file has no sheet"
+            )
+        return names[0]
+    if options.sheet not in names:
         raise ImportRejected(
             Issue(
                 "unknown_sheet",
-                f"シート「{options.sheet}」がありません（{'、'.join(workbook.sheetnames)}）",
-                f"No sheet {options.sheet!r} (sheets: {', '.join(workbook.sheetnames)})",
+                f"シート「{options.sheet}」がありません（{'、'.join(names)}）",
+                f"No sheet {options.sheet!r} (sheets: {', '.join(names)})",
             )
         )
-    sheet = workbook[options.sheet] if options.sheet else workbook.worksheets[0]
-    rows = ((n, list(v)) for n, v in enumerate(sheet.iter_rows(values_only=True), start=1))
+    return options.sheet
+
+
+def _records(
+    rows: Iterator[tuple[int, Sequence[object]]], options: ImportOptions, report: ImportReport
+) -> Iterator[RawRecord]:
+    # The header is the first row with two or more cells: a lone cell above it is a title
+    # ("○○市 AED設置場所一覧（令和6年4月）"), as many municipal sheets have.
     header: Sequence[object] | None = None
-    for _, values in rows:
-        if any(v not in (None, "") for v in values):
+    titles: list[tuple[int, Sequence[object]]] = []
+    for number, values in rows:
+        filled = sum(v not in (None, "") for v in values)
+        if filled >= 2:
             header = values
             break
+        if filled == 1:
+            titles.append((number, values))
+    if header is None and titles:  # a one-column sheet: its first cell was the header after all
+        header, rows = titles[0][1], iter(titles[1:])
     if header is None:
         raise ImportRejected.because("empty_file", "シートが空です", "The sheet is empty")
     headers = ["" if h is None else str(h).strip() for h in header]
     while headers and headers[-1] == "":
         headers.pop()
-    data_rows = ((n, v[: len(headers)]) for n, v in rows if any(c not in (None, "") for c in v))
+    data_rows = (
+        (n, list(v)[: len(headers)]) for n, v in rows if any(c not in (None, "") for c in v)
+    )
     yield from records_from_table(Table(headers, data_rows), options, report)

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator, Mapping
 
 from importers.base import ImportRejected, ImportReport, Issue, RawRecord
 from importers.csv import read_csv
-from importers.excel import read_excel
+from importers.excel import read_excel, read_old_excel
 from importers.geojson import read_geojson
 from importers.gisfiles import read_gpkg, read_kml, read_shapefile
 from importers.gtfs import read_gtfs
@@ -19,6 +19,8 @@ Reader = Callable[[bytes, ImportOptions, ImportReport], Iterator[RawRecord]]
 READERS: Mapping[str, Reader] = {
     "csv": read_csv,
     "xlsx": read_excel,
+    "xls": read_old_excel,
+    "ods": read_old_excel,
     "geojson": read_geojson,
     "shapefile": read_shapefile,
     "kml": read_kml,
@@ -27,10 +29,22 @@ READERS: Mapping[str, Reader] = {
 }
 
 
+OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the compound file of Excel 97-2003 (.xls)
+ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+
+
+def _head(archive: zipfile.ZipFile, name: str) -> bytes:
+    with archive.open(name) as member:  # at most 100 bytes inflated: no bomb before SafeZip
+        return member.read(100).strip()
+
+
 def _zip_kind(data: bytes) -> str | None:
     try:
-        names = [n.lower() for n in zipfile.ZipFile(io.BytesIO(data)).namelist()]
-    except (zipfile.BadZipFile, ValueError):
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        names = [n.lower() for n in archive.namelist()]
+        if "mimetype" in names and _head(archive, "mimetype") == ODS_MIMETYPE:
+            return "ods"  # OpenDocument stores its type, uncompressed, as the first member
+    except (zipfile.BadZipFile, ValueError, KeyError):
         return None
     basenames = {n.rsplit("/", 1)[-1] for n in names}
     if "[content_types].xml" in basenames and any(n.startswith("xl/") for n in names):
@@ -57,8 +71,8 @@ def detect_format(data: bytes, filename: str = "") -> str:
     Returns
     -------
     str
-        One of the keys of ``READERS``: ``csv``, ``xlsx``, ``geojson``, ``shapefile``, ``kml``,
-        ``gpkg``, ``gtfs``.
+        One of the keys of ``READERS``: ``csv``, ``xlsx``, ``xls``, ``ods``, ``geojson``,
+        ``shapefile``, ``kml``, ``gpkg``, ``gtfs``.
 
     Raises
     ------
@@ -84,6 +98,8 @@ def detect_format(data: bytes, filename: str = "") -> str:
                 )
             )
         return kind
+    if data.startswith(OLE2):
+        return "xls"
     if data.startswith(b"SQLite format 3\x00"):
         return "gpkg"
     if head.startswith(b"<"):

@@ -206,7 +206,8 @@ def add_file_options(command: argparse.ArgumentParser) -> None:
         "--layer", required=True, help="catalog layer id (see `mapsvc layers list`)"
     )
     command.add_argument(
-        "--format", help="csv, xlsx, geojson, shapefile, kml, gpkg, gtfs (default: detected)"
+        "--format",
+        help="csv, xlsx, xls, ods, geojson, shapefile, kml, gpkg, gtfs (default: detected)",
     )
     command.add_argument("--encoding", help="text encoding, e.g. cp932 (default: detected)")
     command.add_argument(

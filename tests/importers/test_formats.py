@@ -126,6 +126,24 @@ def test_excel_with_camelcase_headers_and_marks(catalog):
     assert first.properties["volcano"] == "conditional"  # the △ of row 1
 
 
+@pytest.mark.parametrize("kind", ["xls", "ods"])
+def test_old_excel_and_opendocument_read_like_xlsx(catalog, kind):
+    """Many municipal files are still .xls: the same columns, marks and row numbers as .xlsx,
+    detected by their bytes whatever the file is called."""
+    layer = catalog["evacuation_sites"]
+    _, expected, _ = run(v.excel_camelcase("xlsx"), layer, "hinan.xlsx")
+    fmt, features, report = run(v.excel_camelcase(kind), layer, "hinan.csv")
+    assert fmt == kind and not report.errors
+    assert [(f.row, f.geometry.wkt, dict(f.properties)) for f in features] == [
+        (f.row, f.geometry.wkt, dict(f.properties)) for f in expected
+    ]
+    titled = v.excel_camelcase(kind, title="岸和田市 指定緊急避難場所一覧（令和6年4月）")
+    _, shifted, _ = run(titled, layer, f"hinan.{kind}")
+    assert [f.row for f in shifted] == [f.row + 2 for f in expected]  # Excel's numbering
+    with pytest.raises(ImportRejected, match="メモ"):
+        run(v.excel_camelcase(kind), layer, f"hinan.{kind}", sheet="存在しない")
+
+
 def test_excel_named_sheet_and_unknown_sheet(catalog):
     with pytest.raises(ImportRejected, match=r"メモ|避難場所"):
         run(v.excel_camelcase(), catalog["evacuation_sites"], sheet="no such sheet")

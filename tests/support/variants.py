@@ -13,11 +13,13 @@ import io
 import json
 import zipfile
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import numpy as np
 import openpyxl
 import pyogrio.raw
 import shapely
+import xlwt
 from pyproj import Transformer
 
 from tests.support.paths import DEMO
@@ -141,21 +143,94 @@ def plane_rectangular_csv(survey_order: bool = True) -> bytes:
     return to_csv(header, rows, encoding="utf-8-sig")
 
 
-def excel_camelcase() -> bytes:
-    """An .xlsx with English camelCase headers and ○/×/△ marks (as Takamatsu publishes)."""
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    sheet.title = "避難場所"
-    sheet.append(["No", "name", "address", "latitude", "longitude", *HAZARDS_EN])
+def _camelcase_rows() -> list[list[object]]:
+    """GSI's Kishiwada sites with English camelCase headers and ○/×/△ marks (as Takamatsu publishes)."""
+    rows: list[list[object]] = [["No", "name", "address", "latitude", "longitude", *HAZARDS_EN]]
     for index, f in enumerate(gsi_features(), start=1):
         p = f["properties"]
         lon, lat = f["geometry"]["coordinates"]
         marks = ["○" if p[h] == "1" else "×" for h in HAZARDS]
         marks[-1] = "△" if index == 1 else marks[-1]
-        sheet.append([index, p["施設・場所名"], p["住所"], lat, lon, *marks])
-    workbook.create_sheet("メモ").append(["このシートは説明です"])
+        rows.append([index, p["施設・場所名"], p["住所"], lat, lon, *marks])
+    return rows
+
+
+NOTE_SHEET = ("メモ", [["このシートは説明です"]])
+
+
+def excel_camelcase(kind: str = "xlsx", *, title: str | None = None) -> bytes:
+    """The camelCase sheet as Excel (.xlsx), old Excel (.xls) or OpenDocument (.ods) saves it.
+
+    ``title``: a line above the header, as many municipal sheets have; then a note sheet.
+    """
+    rows = ([[title], []] if title else []) + _camelcase_rows()
+    sheets = [("避難場所", rows), NOTE_SHEET]
+    return {"xlsx": _xlsx, "xls": _xls, "ods": _ods}[kind](sheets)
+
+
+def _xlsx(sheets: list[tuple[str, list[list[object]]]]) -> bytes:
+    workbook = openpyxl.Workbook()
+    workbook.remove(workbook.active)
+    for name, rows in sheets:
+        sheet = workbook.create_sheet(name)
+        for row in rows:
+            sheet.append(row)
     buffer = io.BytesIO()
     workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _xls(sheets: list[tuple[str, list[list[object]]]]) -> bytes:
+    workbook = xlwt.Workbook(encoding="utf-8")
+    for name, rows in sheets:
+        sheet = workbook.add_sheet(name)
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                sheet.write(r, c, value)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _ods(sheets: list[tuple[str, list[list[object]]]]) -> bytes:
+    """A minimal OpenDocument spreadsheet, as LibreOffice lays one out."""
+    ns = (
+        'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"'
+    )
+
+    def cell(value: object) -> str:
+        if isinstance(value, int | float):
+            return f'<table:table-cell office:value-type="float" office:value="{value}"/>'
+        return f'<table:table-cell office:value-type="string"><text:p>{escape(str(value))}</text:p></table:table-cell>'
+
+    tables = "".join(
+        f'<table:table table:name="{escape(name)}">'
+        + "".join(
+            "<table:table-row>" + "".join(cell(v) for v in row) + "</table:table-row>"
+            if row
+            else "<table:table-row><table:table-cell/></table:table-row>"
+            for row in rows
+        )
+        + "</table:table>"
+        for name, rows in sheets
+    )
+    content = f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {ns} office:version="1.2"><office:body><office:spreadsheet>{tables}</office:spreadsheet></office:body></office:document-content>'
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+        'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+        '<manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+        "</manifest:manifest>"
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(
+            "mimetype", "application/vnd.oasis.opendocument.spreadsheet", zipfile.ZIP_STORED
+        )
+        archive.writestr("META-INF/manifest.xml", manifest, zipfile.ZIP_DEFLATED)
+        archive.writestr("content.xml", content, zipfile.ZIP_DEFLATED)
     return buffer.getvalue()
 
 

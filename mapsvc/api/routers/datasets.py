@@ -55,7 +55,7 @@ class RollbackBody(BaseModel):
 
 async def upload_form(
     format: Annotated[
-        str | None, Form(description="csv, xlsx, geojson, shapefile, kml, gpkg, gtfs")
+        str | None, Form(description="csv, xlsx, xls, ods, geojson, shapefile, kml, gpkg, gtfs")
     ] = None,
     encoding: Annotated[str | None, Form()] = None,
     crs: Annotated[
