@@ -13,6 +13,7 @@ import pwd
 import re
 import secrets
 import shutil
+import socket
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,12 +65,10 @@ class EmbeddedCluster:
 
     @classmethod
     def from_settings(cls, settings: DatabaseSettings) -> EmbeddedCluster:
-        """The cluster the settings describe."""
-        return cls(
-            settings.embedded_dir or default_state_dir(),
-            settings.embedded_port,
-            settings.embedded_os_user,
-        )
+        """The cluster the settings describe; its port, unless set, is its own (``cluster_port``)."""
+        state_dir = settings.embedded_dir or default_state_dir()
+        port = settings.embedded_port or cluster_port(state_dir)
+        return cls(state_dir, port, settings.embedded_os_user)
 
     @property
     def cluster_dir(self) -> Path:
@@ -218,6 +217,52 @@ class EmbeddedCluster:
             return f"embedded database: not initialised ({self.state_dir})"
         state = "running" if self.is_running() else "stopped"
         return f"embedded database: {state} on 127.0.0.1:{self.port}, data in {self.data_dir}"
+
+
+PORT_BASE, PORT_SPAN = 54329, 2000  # derived ports fall in 54329-56328, clear of 5432
+
+
+def cluster_port(state_dir: Path) -> int:
+    """The port of the cluster in ``state_dir``, so that checkouts side by side never collide.
+
+    A running cluster's own ``postmaster.pid`` says which port it listens on; otherwise the port
+    recorded beside the cluster; otherwise a free one is chosen, starting from a number derived
+    from the directory, and recorded for next time.
+    """
+    running = _listening_port(state_dir / "cluster" / "data" / "postmaster.pid")
+    if running is not None:
+        return running
+    recorded = state_dir / "port"
+    try:
+        return int(recorded.read_text().strip())
+    except (FileNotFoundError, ValueError):
+        pass
+    start = int(hashlib.sha256(str(state_dir).encode()).hexdigest(), 16) % PORT_SPAN
+    for step in range(PORT_SPAN):
+        port = PORT_BASE + (start + step) % PORT_SPAN
+        if _free(port):
+            state_dir.mkdir(parents=True, exist_ok=True)
+            recorded.write_text(f"{port}\n")
+            return port
+    raise EmbeddedDatabaseError(f"No free port in {PORT_BASE}-{PORT_BASE + PORT_SPAN - 1}")
+
+
+def _listening_port(pid_file: Path) -> int | None:
+    # postmaster.pid's fourth line is the port (PostgreSQL's documented layout).
+    try:
+        lines = pid_file.read_text().splitlines()
+    except (FileNotFoundError, PermissionError):
+        return None
+    return int(lines[3]) if len(lines) > 3 and lines[3].strip().isdigit() else None
+
+
+def _free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def valid_database_name(name: str) -> str:

@@ -20,7 +20,8 @@ class DatabaseSettings(BaseModel):
     url: SecretStr | None = None
     name: str = Field(default="mapsvc", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
     embedded_dir: Path | None = None  # default: see mapsvc.embedded.default_state_dir
-    embedded_port: int = Field(default=54329, ge=1024, le=65535)
+    # None: each cluster's own port, chosen once and recorded beside it (see mapsvc.embedded)
+    embedded_port: int | None = Field(default=None, ge=1024, le=65535)
     embedded_os_user: str = "postgres"  # initdb refuses root: the cluster runs as this user then
     pool_size: int = Field(default=8, ge=1, le=100)
     pool_timeout_s: float = Field(default=5.0, gt=0, le=60)

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.exc import OperationalError
 
-from mapsvc.embedded import EmbeddedCluster, EmbeddedDatabaseError, find_pg_bin
-from mapsvc.settings import Settings
+from mapsvc.embedded import EmbeddedCluster, EmbeddedDatabaseError, cluster_port, find_pg_bin
+from mapsvc.settings import DatabaseSettings, Settings
 
 pytestmark = pytest.mark.db
 
@@ -97,3 +97,51 @@ def test_a_cluster_in_a_fresh_directory_starts_stops_and_reports(reachable_dir):
         assert cluster.stop() is True
     assert "stopped" in cluster.status()
     assert cluster.stop() is False
+
+
+def test_each_cluster_directory_gets_its_own_port_recorded_beside_it(tmp_path):
+    first, second = tmp_path / "checkout-a", tmp_path / "checkout-b"
+    port_a, port_b = cluster_port(first), cluster_port(second)
+    assert port_a != port_b and min(port_a, port_b) >= 54329
+    assert (first / "port").read_text().strip() == str(port_a)
+    assert cluster_port(first) == port_a  # recorded: the same next time
+    third = tmp_path / "checkout-c"
+    derived = cluster_port(third)
+    (third / "port").unlink()
+    with socket.socket() as busy:  # someone else took it meanwhile: the next free one is chosen
+        busy.bind(("127.0.0.1", derived))
+        busy.listen()
+        assert cluster_port(third) != derived
+
+
+@needs_embedded
+def test_two_checkouts_clusters_run_side_by_side(session, reachable_dir):
+    """A second checkout's cluster (its own directory, no port set) starts beside the running one."""
+    running = EmbeddedCluster.from_settings(Settings().database)
+    assert running.is_running()
+    settings = DatabaseSettings(embedded_dir=reachable_dir / "state")
+    other = EmbeddedCluster.from_settings(settings)
+    assert other.port != running.port
+    assert other.start() is True
+    try:
+        assert running.is_running()  # the first one is untouched
+        engine = create_engine(other.url("postgres"))
+        with engine.connect() as conn:
+            assert conn.execute(text("SHOW port")).scalar_one() == str(other.port)
+        engine.dispose()
+        assert EmbeddedCluster.from_settings(settings).port == other.port  # from postmaster.pid
+    finally:
+        other.stop()
+    assert session.execute(text("SELECT 1")).scalar_one() == 1
+
+
+@needs_embedded
+def test_the_bench_leaves_a_running_cluster_running(session):
+    from bench.common import scratch_database
+
+    cluster = EmbeddedCluster.from_settings(Settings().database)
+    assert cluster.is_running()
+    with scratch_database() as (_, engine), engine.connect() as conn:
+        assert conn.execute(text("SELECT 1")).scalar_one() == 1
+    assert cluster.is_running()  # it was running before: the bench must not stop it
+    assert session.execute(text("SELECT 1")).scalar_one() == 1
