@@ -63,7 +63,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             watch.stop()
         engine.dispose()
 
-    app = FastAPI(title="mapsvc", version=__version__, lifespan=lifespan)
+    # FastAPI's own /docs and /redoc pages load their scripts from a CDN, which the CSP below
+    # refuses and an intranet cannot reach: /docs is served from web/docs/ with pinned assets.
+    app = FastAPI(
+        title="mapsvc", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None
+    )
     app.state.settings = settings
     app.state.catalog = load_catalog()
     app.state.download_limiter = RateLimiter(settings.api.downloads_per_minute)

@@ -19,7 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from mapsvc.api.caching import matches_if_none_match
 
 # npm package -> the folder of its browser files
-PACKAGES = {"leaflet": "dist", "leaflet.vectorgrid": "dist"}
+PACKAGES = {"leaflet": "dist", "leaflet.vectorgrid": "dist", "swagger-ui-dist": "."}
 
 
 def _first_view_files(vendor_dir: Path, web_dir: Path) -> dict[str, tuple[str, list[Path]]]:

@@ -417,3 +417,26 @@ def test_a_shared_link_to_a_feature_opens_it_without_moving_the_view(
     assert page.url.endswith(fragment), page.url
     assert errors == [], errors
     context.close()
+
+
+def test_the_api_docs_page_lists_the_operations_from_our_own_assets(
+    browser: Browser, base_url: str
+):
+    """/docs works offline and under the app's CSP: Swagger UI comes from the pinned npm package."""
+    context = browser.new_context()
+    requested: list[str] = []
+    context.on("request", lambda request: requested.append(request.url))
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.goto(base_url + "/docs")
+    operations = page.locator(".opblock")
+    expect(operations.first).to_be_visible(timeout=20_000)
+    assert operations.count() > 15
+    items = page.locator(".opblock-summary-path", has_text="/api/collections/{layer}/items")
+    expect(items.first).to_be_visible()
+    assert problems == [], problems  # no script error, no CSP refusal
+    foreign = [u for u in requested if not u.startswith((base_url, "data:"))]
+    assert foreign == [], foreign
+    context.close()
