@@ -14,6 +14,7 @@ from mapsvc.api.routers import (
 ROUTERS = (
     health.router,
     ogc.router,
+    ogc.docs_router,
     collections.router,
     places.router,
     downloads.router,

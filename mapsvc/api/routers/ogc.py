@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse
 
+from mapsvc.api.deps import SettingsDep
 from mapsvc.api.responses import FastJSONResponse
 
 router = APIRouter(prefix="/api", tags=["ogc"])
@@ -80,3 +82,13 @@ def landing(request: Request) -> dict[str, Any]:
 def conformance() -> dict[str, list[str]]:
     """The conformance classes this API implements."""
     return {"conformsTo": CONFORMANCE}
+
+
+# The page itself lives at the site's root, beside the viewer, not under /api.
+docs_router = APIRouter(include_in_schema=False)
+
+
+@docs_router.get("/docs")
+def docs(settings: SettingsDep) -> FileResponse:
+    """The API reference page (the landing page's service-doc link), without a redirect."""
+    return FileResponse(settings.web_dir / "docs" / "index.html", media_type="text/html")
