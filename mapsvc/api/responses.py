@@ -37,6 +37,22 @@ FEATURE_SCHEMA: dict[str, Any] = {
         "id": {"type": "string"},
         "geometry": _GEOMETRY,
         "properties": {"type": "object", "nullable": True},
+        "municipality": {
+            "type": "object",
+            "description": "who published this feature: the municipality's code and names",
+            "properties": {
+                "code": {"type": "string"},
+                "name": {
+                    "type": "object",
+                    "properties": {"ja": {"type": "string"}, "en": {"type": "string"}},
+                },
+            },
+        },
+        "updated": {
+            "type": "string",
+            "nullable": True,
+            "description": "when this feature's dataset was published (ISO 8601)",
+        },
         "links": {"type": "array", "items": {"type": "object"}},
     },
 }

@@ -48,6 +48,24 @@ def ping(session: Session) -> None:
     session.execute(text("SELECT 1"))
 
 
+def dataset_sources(
+    session: Session, layer_id: str
+) -> Sequence[Row[tuple[str, str, str, datetime | None]]]:
+    """Per municipality publishing the layer: (code, name ja, name en, when its data was published)."""
+    statement = (
+        select(
+            DatasetRow.municipality_code,
+            MunicipalityRow.name_ja,
+            MunicipalityRow.name_en,
+            VersionRow.published_at,
+        )
+        .join(VersionRow, VersionRow.id == DatasetRow.current_version_id)
+        .join(MunicipalityRow, MunicipalityRow.code == DatasetRow.municipality_code)
+        .where(DatasetRow.layer_id == layer_id)
+    )
+    return session.execute(statement).all()
+
+
 def get_municipality(session: Session, code: str) -> MunicipalityRow | None:
     """One municipality by code."""
     return session.get(MunicipalityRow, code)

@@ -17,6 +17,7 @@ from mapsvc.errors import InvalidParameter, NotFound
 from mapsvc.geo.crs import DEFAULT, OutputCrs
 from mapsvc.services.cql2 import parse_filter
 from mapsvc.services.municipalities import resolve_scope
+from mapsvc.services.publications import PublicationState, source_of
 
 MAX_FEATURE_ID = 200  # characters: longer ids exist nowhere, so they are not even looked up
 
@@ -94,10 +95,15 @@ def page_of_items(
     links: PageLinks,
     default_limit: int,
     max_limit: int,
+    publications: PublicationState,
 ) -> bytes:
-    """One page as an RFC 7946 FeatureCollection; PostGIS's GeoJSON text passes through unparsed."""
+    """One page as an RFC 7946 FeatureCollection; PostGIS's GeoJSON text passes through unparsed.
+
+    Each feature carries its own ``municipality`` (who published it) and ``updated`` (when).
+    """
     query = feature_query(session, request, default_limit=default_limit, max_limit=max_limit)
     rows = features.select_page(session, query)
+    sources = publications.sources(session, request.layer.id)
     # No timeStamp: OGC API Features makes it optional, and a stamp stops being true the moment
     # a cache (ours, a proxy's, a browser's) serves the response again.
     body: dict[str, Any] = {
@@ -109,6 +115,7 @@ def page_of_items(
                 "id": feature_id,
                 "geometry": orjson.Fragment(geometry),
                 "properties": orjson.Fragment(properties),
+                **source_of(sources, feature_id),
             }
             for feature_id, geometry, properties in rows
         ],
@@ -147,6 +154,7 @@ def one_item(
     *,
     crs: OutputCrs,
     links: PageLinks,
+    publications: PublicationState,
 ) -> bytes:
     """One feature by its stable id (``<municipality>-<source ID>``) as GeoJSON, or NotFound."""
     row = None
@@ -163,6 +171,7 @@ def one_item(
             "id": row[0],
             "geometry": orjson.Fragment(row[1]),
             "properties": orjson.Fragment(row[2]),
+            **source_of(publications.sources(session, layer.id), row[0]),
             "links": [
                 {"rel": "self", "type": "application/geo+json", "href": links.self_href},
                 {"rel": "collection", "type": "application/json", "href": links.collection_href},

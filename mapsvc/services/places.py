@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from layers import Catalog, GeometryType, LayerDefinition
 from mapsvc.db import places
 from mapsvc.errors import InvalidParameter
+from mapsvc.services.publications import PublicationState, source_of
 
 JAPAN = (122.0, 20.0, 154.0, 46.0)
 
@@ -41,12 +42,18 @@ class NearestRequest:
     equals: Mapping[str, Any] = field(default_factory=dict)
 
 
-def nearest_collection(session: Session, request: NearestRequest) -> bytes:
-    """GeoJSON of the nearest features, each with ``distance_m`` (geodesic, metres)."""
+def nearest_collection(
+    session: Session, request: NearestRequest, publications: PublicationState
+) -> bytes:
+    """GeoJSON of the nearest features, each with ``distance_m`` (geodesic, metres).
+
+    Each also carries its own ``municipality`` and ``updated`` members, as items do.
+    """
     layer, lon, lat = request.layer, request.spot.lon, request.spot.lat
     rows = places.nearest(
         session, layer.id, lon=lon, lat=lat, limit=request.limit, equals=dict(request.equals)
     )
+    sources = publications.sources(session, layer.id)
     features = []
     for feature_id, geometry, properties, distance in rows:
         body = orjson.loads(properties)
@@ -57,6 +64,7 @@ def nearest_collection(session: Session, request: NearestRequest) -> bytes:
                 "id": feature_id,
                 "geometry": orjson.Fragment(geometry),
                 "properties": body,
+                **source_of(sources, feature_id),
             }
         )
     return orjson.dumps(

@@ -2,6 +2,7 @@
 
 import pytest
 import shapely
+from sqlalchemy import text
 
 from tests.support.staging import municipality_count, published_count
 
@@ -138,3 +139,38 @@ def test_health_and_municipalities(client, session):
         "kind": "village",
         "parent_code": "270008",
     } in municipalities
+
+
+def test_each_feature_carries_its_own_municipality_and_publish_date(client, session):
+    # The demo publishes each municipality's file in its own transaction: distinct dates.
+    dates = dict(
+        session.execute(
+            text(
+                "SELECT d.municipality_code, v.published_at FROM dataset d "
+                "JOIN version v ON v.id = d.current_version_id "
+                "WHERE d.layer_id = 'evacuation_sites'"
+            )
+        )
+        .tuples()
+        .all()
+    )
+    layer_updated = client.get("/api/collections/evacuation_sites").json()["updated"]
+    features = []
+    for code in ("271004", "272027"):  # Osaka City, Kishiwada
+        params = {"municipality": code, "limit": 20}
+        features += client.get("/api/collections/evacuation_sites/items", params=params).json()[
+            "features"
+        ]
+    for feature in features:
+        code = feature["id"].split("-")[0]
+        assert feature["municipality"]["code"] == code
+        assert feature["updated"] == dates[code].isoformat(timespec="seconds")
+    assert {f["municipality"]["name"]["ja"] for f in features} == {"大阪市", "岸和田市"}
+    assert any(f["updated"] != layer_updated for f in features)  # its own date, not the layer's
+    one = features[-1]
+    item = client.get(f"/api/collections/evacuation_sites/items/{one['id']}").json()
+    assert (item["municipality"], item["updated"]) == (one["municipality"], one["updated"])
+    near = client.get(
+        "/api/nearest", params={"lon": 135.3716, "lat": 34.4603, "layer": "evacuation_sites"}
+    ).json()
+    assert near["features"][0]["municipality"]["code"] == "272027"

@@ -192,6 +192,7 @@ def test_a_popup_shows_hostile_properties_as_inert_text(page: Page, base_url: st
     expect(popup.locator("a[href^='tel:']")).to_have_attribute("href", "tel:0600000000")
     expect(popup).to_contain_text("ライセンス")
     expect(popup).to_contain_text("更新日")
+    expect(popup).to_contain_text("提供: 大阪市")  # who published this feature
     for tag in ("img", "script", "iframe", "b"):
         expect(page.locator(f".leaflet-popup-content {tag}, #detail {tag}")).to_have_count(0)
     assert page.evaluate("() => window.pwned") is None

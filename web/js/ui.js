@@ -14,7 +14,8 @@ export function el(tag, attrs = {}, text = null) {
 const routeAnchor = (lang, lonLat, from) =>
   el("a", { href: routeLink(lonLat, from), target: "_blank", rel: "noopener", class: "route" }, t(lang, "route"));
 
-function sourceNote(lang, collection) {
+/** Who published the feature and when (its own dataset's date; the layer's if it has none). */
+function sourceNote(lang, collection, feature) {
   const layer = collection.layer;
   const credit = pick(lang, layer.source.attribution);
   // Japanese credits usually begin with 出典 already.
@@ -22,7 +23,9 @@ function sourceNote(lang, collection) {
   note.append(el("br"), document.createTextNode(`${t(lang, "license")}: `));
   const licence = safeLink(layer.source.license.url);
   note.append(licence ? el("a", { href: licence, target: "_blank", rel: "noopener" }, layer.source.license.name) : document.createTextNode(layer.source.license.name));
-  if (collection.updated) note.append(el("br"), document.createTextNode(`${t(lang, "updated")}: ${collection.updated.slice(0, 10)}`));
+  if (feature.municipality) note.append(el("br"), document.createTextNode(`${t(lang, "publishedBy")}: ${pick(lang, feature.municipality.name)}`));
+  const updated = feature.updated || collection.updated;
+  if (updated) note.append(el("br"), document.createTextNode(`${t(lang, "updated")}: ${updated.slice(0, 10)}`));
   if (layer.source.notice) note.append(el("br"), document.createTextNode(pick(lang, layer.source.notice)));
   return note;
 }
@@ -55,7 +58,7 @@ export function featureDetails(lang, collection, feature, lonLat, from = null) {
     actions.append(routeAnchor(lang, lonLat, from));
     box.append(actions);
   }
-  box.append(sourceNote(lang, collection));
+  box.append(sourceNote(lang, collection, feature));
   return box;
 }
 

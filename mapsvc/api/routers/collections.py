@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from mapsvc.api.caching import cache_headers, etag_for
+from mapsvc.api.caching import cache_headers, etag_for, publication_state
 from mapsvc.api.deps import CatalogDep, LayerDep, SessionDep, SettingsDep
 from mapsvc.api.params import crs_param, items_request, reject_unknown
 from mapsvc.api.responses import (
@@ -88,6 +88,7 @@ def get_items(
         links=_links(request, query.layer.id),
         default_limit=settings.api.default_limit,
         max_limit=settings.api.max_limit,
+        publications=publication_state(request.app),
     )
     response = GeoJSONResponse(body, headers={"Content-Crs": f"<{query.crs.uri}>"})
     return cache_headers(response, etag)  # type: ignore[return-value]
@@ -125,5 +126,12 @@ def get_item(
     reject_unknown(request, {"f", "crs"})
     output = crs_param(crs)
     etag = etag_for(request, session, [layer.id])
-    body = one_item(session, layer, feature_id, crs=output, links=_links(request, layer.id))
+    body = one_item(
+        session,
+        layer,
+        feature_id,
+        crs=output,
+        links=_links(request, layer.id),
+        publications=publication_state(request.app),
+    )
     return cache_headers(GeoJSONResponse(body, headers={"Content-Crs": f"<{output.uri}>"}), etag)  # type: ignore[return-value]

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from mapsvc.api.caching import cache_headers, etag_for
+from mapsvc.api.caching import cache_headers, etag_for, publication_state
 from mapsvc.api.deps import CatalogDep, SessionDep
 from mapsvc.api.params import attribute_filters, attribute_names, reject_unknown
 from mapsvc.api.responses import COLLECTION_SCHEMA, FastJSONResponse, GeoJSONResponse, geojson_body
@@ -47,7 +47,7 @@ def nearest(
         layer=definition, spot=here, limit=limit, equals=attribute_filters(request, definition)
     )
     etag = etag_for(request, session, [layer])
-    body = nearest_collection(session, wanted)
+    body = nearest_collection(session, wanted, publication_state(request.app))
     return cache_headers(GeoJSONResponse(body), etag)  # type: ignore[return-value]
 
 
