@@ -1,12 +1,16 @@
-"""Read SQL for search: features by name or address, municipalities by name.
+"""Read SQL for search: features by name, reading or address, municipalities by name.
 
-Both sides are NFKC-normalised and lower-cased, so full-width ``ＡＥＤ１`` finds ``AED1`` and
-half-width ``ｵｵｻｶ`` finds ``オオサカ``. At demo size (about 14,000 features) a scan takes a few
-milliseconds; a trigram index over the same expression is the next step for larger data.
+Both sides are folded the same way (``fold`` in Python, ``_folded`` in SQL, one table): NFKC,
+lower case, hiragana as katakana and small kana as full-size ones, so full-width ``ＡＥＤ１``
+finds ``AED1``, ``ｵｵｻｶ`` finds ``オオサカ``, ``うめだ`` finds ``ウメダ`` and ``きっず`` finds
+``キッズ``. At demo size (about 14,000 features) a scan takes a few milliseconds. A trigram
+index is no help yet: pg_trgm takes no trigrams from Japanese under the C locale the embedded
+cluster uses (``show_trgm('梅田')`` is empty).
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -17,12 +21,33 @@ from sqlalchemy.sql.elements import ColumnElement
 from mapsvc.db.features import f, public_id
 from mapsvc.db.models import MunicipalityRow
 
-ADDRESS = "address"  # the catalog's shared attribute name for addresses
+ADDRESS = "address"  # the catalog's shared attribute names for addresses and readings
+READING = "name_kana"
+
+# Kana that people type interchangeably: hiragana for katakana, small kana for full-size ones.
+_HIRAGANA = "".join(chr(c) for c in range(0x3041, 0x3097))
+_KATAKANA = "".join(chr(c + 0x60) for c in range(0x3041, 0x3097))
+_SMALL, _FULL = "ァィゥェォッャュョヮヵヶ", "アイウエオツヤユヨワカケ"
+FOLD_FROM, FOLD_TO = _HIRAGANA + _SMALL, _KATAKANA + _FULL
+_FOLD_TABLE = str.maketrans(FOLD_FROM, FOLD_TO)
+
+
+def fold(text: str) -> str:
+    """The search form of ``text``: what ``_folded`` makes of a column, done in Python.
+
+    Hiragana become katakana first, then small kana full-size ones (``っ`` → ``ッ`` → ``ツ``).
+    """
+    folded = unicodedata.normalize("NFKC", text).lower().translate(_FOLD_TABLE)
+    return folded.translate(_FOLD_TABLE)
 
 
 def _folded(value: ColumnElement[Any] | InstrumentedAttribute[Any]) -> ColumnElement[str]:
-    # NFKC is a keyword of normalize(), not a value: it cannot be a bound parameter.
-    return func.lower(func.normalize(value, literal_column("NFKC")))
+    # NFKC is a keyword of normalize(), not a value: it cannot be a bound parameter. translate()
+    # maps character by character, so hiragana→katakana→full-size takes two passes, as in fold.
+    once = func.translate(
+        func.lower(func.normalize(value, literal_column("NFKC"))), FOLD_FROM, FOLD_TO
+    )
+    return func.translate(once, FOLD_FROM, FOLD_TO)
 
 
 def _like(
@@ -44,11 +69,12 @@ def features(
           for layer, attribute in name_attributes.items())
     )  # fmt: skip
     address = f.properties[ADDRESS].astext
+    reading = f.properties[READING].astext
     where = f.layer_id.in_(list(name_attributes))
     spot = func.ST_PointOnSurface(f.geom)
     statement = (
         select(f.layer_id, public_id(), name, address, func.ST_X(spot), func.ST_Y(spot))
-        .where(where, or_(_like(name, pattern), _like(address, pattern)))
+        .where(where, or_(_like(name, pattern), _like(reading, pattern), _like(address, pattern)))
         .order_by(_like(name, pattern.lstrip("%")).desc(), func.length(name), name)
         .limit(limit)
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -14,8 +13,8 @@ MUNICIPALITY_KINDS = ("municipality", "ward")
 
 
 def like_pattern(text: str) -> str:
-    """``%text%`` for LIKE, NFKC-folded and lower-cased like the columns, wildcards escaped."""
-    folded = unicodedata.normalize("NFKC", text).lower().strip()
+    """``%text%`` for LIKE, folded as the columns are (width, case, kana), wildcards escaped."""
+    folded = search.fold(text).strip()
     escaped = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 
