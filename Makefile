@@ -20,3 +20,4 @@ bench:  ## measure against peers on this machine (ogr2ogr, tipg); prints tables 
 	.venv-bench-tipg/bin/pip install --quiet tipg==1.6.1 uvicorn==0.54.0 httptools==0.9.0 uvloop==0.23.0
 	.venv/bin/python -m bench.imports
 	.venv/bin/python -m bench.api
+	.venv/bin/python -m bench.search

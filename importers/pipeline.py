@@ -272,6 +272,10 @@ def _batch(
         if table_rows
         else {}
     )
+    # Table rows' points encoded in one call, for the duplicate check (one call a row cost 0.5 s
+    # per 100,000 rows).
+    built_points = [p for p in points.values() if not isinstance(p, GeometryError)]
+    encoded = dict(zip(map(id, built_points), shapely.to_wkb(built_points), strict=True))
     for record in batch:
         report.rows += 1
         if record.error is not None:
@@ -299,7 +303,7 @@ def _batch(
         source_id = properties.get(layer.id_attribute) if layer.id_attribute else None
         key: str | None = f"r{record.row}"
         if source_id is not None:
-            content = _content(properties, geometry)
+            content = _content(properties, encoded.get(id(geometry)) or shapely.to_wkb(geometry))
             key = _key(
                 str(source_id), record.row, layer, content=content, report=report, state=state
             )
@@ -339,11 +343,11 @@ def _check_crs(
             report.warnings.append(note)
 
 
-def _content(properties: dict[str, JSONValue], geometry: BaseGeometry) -> bytes:
+def _content(properties: dict[str, JSONValue], wkb: bytes) -> bytes:
     """A short digest of a feature's content, to tell an exact repeat from a clash of IDs."""
     digest = hashlib.blake2b(digest_size=16)
     digest.update(orjson.dumps(properties, option=orjson.OPT_SORT_KEYS))
-    digest.update(shapely.to_wkb(geometry))
+    digest.update(wkb)
     return digest.digest()
 
 

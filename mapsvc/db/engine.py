@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import Engine, create_engine, make_url, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from mapsvc.embedded import EmbeddedCluster, valid_database_name
@@ -52,7 +53,18 @@ def create_database(url: str, name: str) -> bool:
                 text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
             )
             if not exists:
-                conn.execute(text(f'CREATE DATABASE "{valid_database_name(name)}"'))
+                quoted = valid_database_name(name)
+                try:
+                    # A UTF-8 character classification (sorting stays C): pg_trgm takes trigrams
+                    # from Japanese only then, and lower() knows more than ASCII.
+                    conn.execute(
+                        text(
+                            f"CREATE DATABASE \"{quoted}\" TEMPLATE template0 ENCODING 'UTF8' "
+                            "LC_COLLATE 'C' LC_CTYPE 'C.UTF-8'"
+                        )
+                    )
+                except DBAPIError:  # a server without that locale: its default, as before
+                    conn.execute(text(f'CREATE DATABASE "{quoted}"'))
             return not exists
     finally:
         admin.dispose()

@@ -43,6 +43,7 @@ published_feature: Table = table(  # type: ignore[assignment]
     column("dataset_id", Integer),
     column("layer_id", Text),
     column("municipality_code", Text),
+    column("search_text", Text),
 )
 f = published_feature.c
 

@@ -143,6 +143,13 @@ class FeatureRow(Base):
         Index("ix_feature_version_geom", "version_id", "geom", postgresql_using="gist"),
         Index("ix_feature_version_source_id", "version_id", "source_id"),
         Index("uq_feature_version_key", "version_id", "feature_key", unique=True),
+        # Search by name, reading or address: trigrams of the folded text (pg_trgm).
+        Index(
+            "ix_feature_search",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -155,6 +162,8 @@ class FeatureRow(Base):
     # Unique within its version and stable across versions when the source has stable IDs: the
     # public feature id is "<municipality>-<feature_key>".
     feature_key: Mapped[str] = mapped_column(Text)
+    # Name, reading and address folded for search (mapsvc.db.search.search_text), at write time.
+    search_text: Mapped[str | None] = mapped_column(Text)
     properties: Mapped[dict[str, Any]] = mapped_column(JSONB)
     geom: Mapped[WKBElement] = mapped_column(
         Geometry(srid=4326, spatial_index=False), nullable=False

@@ -32,6 +32,15 @@ FOLD_FROM, FOLD_TO = _HIRAGANA + _SMALL, _KATAKANA + _FULL
 _FOLD_TABLE = str.maketrans(FOLD_FROM, FOLD_TO)
 
 
+def search_text(properties: Mapping[str, Any]) -> str:
+    """What a feature is found by: name, reading and address, folded, joined by newlines.
+
+    Stored with each feature (a newline is never in a typed pattern, so no match spans two).
+    """
+    fields = (properties.get(key) for key in ("name", READING, ADDRESS))
+    return fold("\n".join("" if value is None else str(value) for value in fields))
+
+
 def fold(text: str) -> str:
     """The search form of ``text``: what ``_folded`` makes of a column, done in Python.
 
@@ -69,13 +78,15 @@ def features(
           for layer, attribute in name_attributes.items())
     )  # fmt: skip
     address = f.properties[ADDRESS].astext
-    reading = f.properties[READING].astext
     where = f.layer_id.in_(list(name_attributes))
     spot = func.ST_PointOnSurface(f.geom)
+    # The folded text stored with each feature (trigram-indexed); it starts with the name.
+    matches = f.search_text.like(pattern, escape="\\")
+    starts = f.search_text.like(pattern.lstrip("%"), escape="\\")
     statement = (
         select(f.layer_id, public_id(), name, address, func.ST_X(spot), func.ST_Y(spot))
-        .where(where, or_(_like(name, pattern), _like(reading, pattern), _like(address, pattern)))
-        .order_by(_like(name, pattern.lstrip("%")).desc(), func.length(name), name)
+        .where(where, matches)
+        .order_by(starts.desc(), func.length(name), name)
         .limit(limit)
     )
     return session.execute(statement).all()

@@ -24,6 +24,7 @@ from mapsvc.db.models import (
     SourceFileRow,
     VersionRow,
 )
+from mapsvc.db.search import search_text
 
 
 def upsert_layer(session: Session, values: dict[str, Any]) -> None:
@@ -124,7 +125,7 @@ def copy_features(session: Session, version_id: int, features: Iterable[Feature]
     """
     count = 0
     cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
-    columns = "version_id, source_id, source_row, feature_key, properties, geom"
+    columns = "version_id, source_id, source_row, feature_key, properties, geom, search_text"
     iterator = iter(features)
     with cursor.copy(f"COPY feature ({columns}) FROM STDIN") as copy:
         while batch := list(itertools.islice(iterator, 2048)):
@@ -134,7 +135,9 @@ def copy_features(session: Session, version_id: int, features: Iterable[Feature]
             for feature, ewkb in zip(batch, encoded, strict=True):
                 properties = orjson.dumps(feature.properties).decode()
                 key = feature.key or f"r{feature.row}"
-                copy.write_row((version_id, feature.source_id, feature.row, key, properties, ewkb))
+                text = search_text(feature.properties)
+                row = (version_id, feature.source_id, feature.row, key, properties, ewkb, text)
+                copy.write_row(row)
             count += len(batch)
     return count
 

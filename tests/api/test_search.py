@@ -94,3 +94,29 @@ def test_search_folds_in_python_exactly_as_in_sql(session):
     samples = [FOLD_FROM, "ＡＥＤ１", "ｵｵｻｶ", "ﾃﾞｲｻｰﾋﾞｽ", "きっずぷらざ", "Ｋｉｔａ-ku"]
     for text in samples:
         assert session.execute(select(_folded(text))).scalar_one() == fold(text), text
+
+
+def test_the_migrations_frozen_fold_is_the_services_and_the_index_serves_japanese(session):
+    import importlib.util
+
+    from sqlalchemy import text
+
+    from mapsvc.db.search import FOLD_FROM, search_text
+    from tests.support.paths import PROJECT
+
+    path = PROJECT / "mapsvc/db/migrations/versions/0006_search_index.py"
+    spec = importlib.util.spec_from_file_location("migration_0006", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    for sample in (FOLD_FROM, "ＡＥＤ１", "ｷｯｽﾞ", "梅田", None):
+        properties = {"name": sample, "name_kana": "しみん", "address": "大阪市北区梅田１－１"}
+        assert migration.search_text(properties) == search_text(properties), sample
+    # The databases the service creates classify characters as UTF-8: trigrams of Japanese exist.
+    assert session.execute(text("SELECT show_trgm('梅田小学校')")).scalar_one()
+    session.execute(text("SET LOCAL enable_seqscan = off"))
+    plan = "\n".join(
+        session.execute(
+            text("EXPLAIN SELECT id FROM published_feature WHERE search_text LIKE '%ウメダショウ%'")
+        ).scalars()
+    )
+    assert "ix_feature_search" in plan, plan
