@@ -22,12 +22,11 @@ import numpy as np
 import shapely
 from sqlalchemy import Engine, text
 
-from bench.common import print_table, scratch_database
-from importers import Feature, ImportReport
+from bench.common import print_table, publish_features, scratch_database
+from importers import Feature
 from layers import load_catalog
 from mapsvc.db.engine import make_sessionmaker
 from mapsvc.services.demo import load_demo
-from mapsvc.services.versions import SourceFile, publish, stage
 from mapsvc.settings import Settings
 from tests.support.server import live_server, uvicorn_server
 
@@ -62,17 +61,9 @@ def prepare(settings: Settings, engine: Engine) -> None:
     """Demo data, a synthetic flood layer, and flat copies of both for tipg (schema ``bench``)."""
     sessions = make_sessionmaker(engine)
     load_demo(sessions, load_catalog(), settings.demo_manifest)
-    with sessions() as session, session.begin():
-        version, _ = stage(
-            session,
-            layer_id="flood_hazard",
-            municipality_code="270008",
-            source=SourceFile(b"synthetic flood zones", "flood.geojson", "geojson"),
-            features=flood_polygons(),
-            report=ImportReport(),
-            actor="bench",
-        )
-        publish(session, version.id, "bench")
+    publish_features(
+        engine, layer_id="flood_hazard", municipality_code="270008", features=flood_polygons()
+    )
     with engine.begin() as conn:
         conn.execute(text("CREATE SCHEMA bench"))
         for layer, kind in (("evacuation_sites", "Point"), ("flood_hazard", "MultiPolygon")):

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pydantic import SecretStr
 from sqlalchemy import Engine, make_url
 
+from importers import Feature, ImportReport
 from layers import load_catalog
 from mapsvc.db.engine import (
     create_database,
@@ -21,6 +22,7 @@ from mapsvc.db.engine import (
 )
 from mapsvc.embedded import EmbeddedCluster
 from mapsvc.services.setup import upgrade_database
+from mapsvc.services.versions import SourceFile, publish, stage
 from mapsvc.settings import Settings
 
 
@@ -46,6 +48,23 @@ def scratch_database() -> Iterator[tuple[Settings, Engine]]:
         drop_database(server, name)
         if cluster and started:
             cluster.stop()
+
+
+def publish_features(
+    engine: Engine, *, layer_id: str, municipality_code: str, features: list[Feature]
+) -> None:
+    """Stage and publish synthetic ``features`` as one dataset's version (no file to read)."""
+    with make_sessionmaker(engine)() as session, session.begin():
+        version, _ = stage(
+            session,
+            layer_id=layer_id,
+            municipality_code=municipality_code,
+            source=SourceFile(f"synthetic {layer_id}".encode(), f"{layer_id}.geojson", "geojson"),
+            features=features,
+            report=ImportReport(),
+            actor="bench",
+        )
+        publish(session, version.id, "bench")
 
 
 def median_seconds(run: Callable[[], object], repeat: int = 3) -> float:

@@ -15,10 +15,8 @@ import shapely
 from sqlalchemy import text
 
 from bench.api import get, measure
-from bench.common import print_table, scratch_database
-from importers import Feature, ImportReport
-from mapsvc.db.engine import make_sessionmaker
-from mapsvc.services.versions import SourceFile, publish, stage
+from bench.common import print_table, publish_features, scratch_database
+from importers import Feature
 from tests.support.server import live_server
 
 FEATURES = 100_000
@@ -58,18 +56,9 @@ def named_points(count: int = FEATURES) -> list[Feature]:
 def main() -> None:
     """Print the search table."""
     with scratch_database() as (settings, engine):
-        sessions = make_sessionmaker(engine)
-        with sessions() as session, session.begin():
-            version, _ = stage(
-                session,
-                layer_id="aed",
-                municipality_code="271004",
-                source=SourceFile(b"synthetic named points", "aed.geojson", "geojson"),
-                features=named_points(),
-                report=ImportReport(),
-                actor="bench",
-            )
-            publish(session, version.id, "bench")
+        publish_features(
+            engine, layer_id="aed", municipality_code="271004", features=named_points()
+        )
         with engine.begin() as conn:
             conn.execute(text("ANALYZE feature"))
         url = settings.database.url.get_secret_value()  # type: ignore[union-attr]
