@@ -108,7 +108,11 @@ def _where(query: FeatureQuery) -> list[ColumnElement[bool]]:
     if query.bbox is not None:
         envelope = func.ST_MakeEnvelope(*query.bbox, query.bbox_srid)
         if query.bbox_srid != 4326:
-            envelope = func.ST_Transform(func.ST_Segmentize(envelope, 100.0), 4326)
+            # Segments of 100 m keep a projected box's edges true; longer ones for a big box keep
+            # its outline at about a thousand vertices (the box is clipped to the CRS's area).
+            width, height = query.bbox[2] - query.bbox[0], query.bbox[3] - query.bbox[1]
+            segment = max(100.0, (width + height) / 512)
+            envelope = func.ST_Transform(func.ST_Segmentize(envelope, segment), 4326)
         conditions.append(f.geom.op("&&")(envelope))
         conditions.append(func.ST_Intersects(f.geom, envelope))
     if query.municipality_code is not None:

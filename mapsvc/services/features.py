@@ -7,14 +7,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+from sqlalchemy import and_, false
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from layers import LayerDefinition
 from mapsvc.db import features
 from mapsvc.db.features import FeatureQuery
 from mapsvc.db.filters import to_condition
 from mapsvc.errors import InvalidParameter, NotFound
-from mapsvc.geo.crs import DEFAULT, OutputCrs
+from mapsvc.geo.crs import DEFAULT, OutputCrs, clip_box
 from mapsvc.services.cql2 import parse_filter
 from mapsvc.services.municipalities import resolve_scope
 from mapsvc.services.publications import PublicationState, source_of
@@ -68,10 +70,16 @@ def feature_query(
     box = request.bbox
     if box is not None and request.bbox_crs.north_first:  # latitude (northing) first
         box = (box[1], box[0], box[3], box[2])
-    condition = None
+    condition: ColumnElement[bool] | None = None
+    if box is not None and request.bbox_crs.srid != 4326:
+        # Bound the work before any geometry is built: only the CRS's own area can match.
+        box = clip_box(box, request.bbox_crs.srid)
+        if box is None:
+            condition = false()
     if request.filter is not None:
         tree = parse_filter(request.filter, request.filter_lang)
-        condition = to_condition(tree, request.layer, request.filter_crs)
+        compiled = to_condition(tree, request.layer, request.filter_crs)
+        condition = compiled if condition is None else and_(condition, compiled)
     return FeatureQuery(
         layer_id=request.layer.id,
         limit=limit,

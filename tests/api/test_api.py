@@ -174,3 +174,18 @@ def test_each_feature_carries_its_own_municipality_and_publish_date(client, sess
         "/api/nearest", params={"lon": 135.3716, "lat": 34.4603, "layer": "evacuation_sites"}
     ).json()
     assert near["features"][0]["municipality"]["code"] == "272027"
+
+
+def test_a_huge_box_in_a_projected_crs_is_clipped_not_a_denial_of_service(client):
+    """Clipped to the CRS's area of use before any geometry work (it ran to the 15 s timeout)."""
+    mercator = "http://www.opengis.net/def/crs/EPSG/0/3857"
+    url = "/api/collections/evacuation_sites/items"
+    huge = client.get(
+        url, params={"bbox": "-9.9e7,-9.9e7,9.9e7,9.9e7", "bbox-crs": mercator, "limit": 50}
+    )
+    assert huge.status_code == 200, huge.text
+    world = client.get(url, params={"bbox": "-180,-90,180,90", "limit": 50}).json()
+    assert [f["id"] for f in huge.json()["features"]] == [f["id"] for f in world["features"]]
+    zone_vi = "http://www.opengis.net/def/crs/EPSG/0/6674"  # X (northing) first
+    outside = client.get(url, params={"bbox": "1e7,1e7,2e7,2e7", "bbox-crs": zone_vi})
+    assert outside.status_code == 200 and outside.json()["features"] == []
