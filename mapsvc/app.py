@@ -18,7 +18,7 @@ from layers import load_catalog
 from mapsvc import __version__
 from mapsvc.api.caching import publication_state
 from mapsvc.api.errors import add_exception_handlers
-from mapsvc.api.limits import BodySizeLimit, HeadAsGet, SecurityHeaders
+from mapsvc.api.limits import BodySizeLimit, CredentialsFirst, HeadAsGet, SecurityHeaders
 from mapsvc.api.openapi30 import add_openapi_30
 from mapsvc.api.ratelimit import RateLimiter
 from mapsvc.api.response_cache import ResponseCache
@@ -77,7 +77,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     add_openapi_30(app)
     # Public, read-only data: any origin, no credentials.
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD"])
-    app.add_middleware(BodySizeLimit, limit=settings.imports.max_upload_bytes)
+    app.add_middleware(CredentialsFirst)
+    app.add_middleware(
+        BodySizeLimit,
+        limit=settings.imports.max_upload_bytes,
+        timeout_s=settings.imports.body_timeout_s,
+    )
     app.add_middleware(HeadAsGet)
     # A low level: at level 6 compressing a large response cost more than the query.
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=3)

@@ -92,6 +92,13 @@ class PayloadTooLarge(MapsvcError):
     status = 413
 
 
+class RequestTimeout(MapsvcError):
+    """The request body stopped arriving."""
+
+    code = "request_timeout"
+    status = 408
+
+
 class UploadRejected(MapsvcError):
     """The file was not staged; ``report`` says why, row by row."""
 

@@ -62,6 +62,9 @@ class ImportSettings(BaseModel):
     # The bundled boundaries are simplified (and miss landfill by up to 2.4 km), so a point is
     # refused only when it is farther than this outside the municipality's polygon.
     boundary_tolerance_m: float = Field(default=3000, ge=0, le=50_000)
+    # A body that stops arriving for this long is refused (408): trickling connections must
+    # not hold the server open.
+    body_timeout_s: float = Field(default=30.0, gt=0, le=600)
 
 
 class Settings(BaseSettings):

@@ -3,19 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
-from fastapi import Depends, Header, Path, Request
+from fastapi import Depends, FastAPI, Header, Path, Request
 
 from layers import Catalog, LayerDefinition
 from mapsvc.services import Session
-from mapsvc.services.keys import Principal, auth_secret, authenticate
+from mapsvc.services.keys import Principal, auth_secret, authenticate, presented_key
 from mapsvc.settings import Settings
 
 
 def get_session(request: Request) -> Iterator[Session]:
     """A session per request, closed after the response."""
     with request.app.state.sessionmaker() as session:
+        yield session
+
+
+@contextmanager
+def session_outside_routes(app: FastAPI) -> Iterator[Session]:
+    """A session for middleware: the one routes get (``get_session``, or its test override)."""
+    override = app.dependency_overrides.get(get_session)
+    if override is not None:
+        yield override()
+        return
+    with app.state.sessionmaker() as session:
         yield session
 
 
@@ -50,10 +62,15 @@ def get_principal(
     authorization: Annotated[str | None, Header(description="Bearer msk_…")] = None,
     x_api_key: Annotated[str | None, Header()] = None,
 ) -> Principal:
-    """The principal of the request's API key (``Authorization: Bearer`` or ``X-API-Key``)."""
-    key = x_api_key
-    if authorization and authorization.lower().startswith("bearer "):
-        key = authorization[7:].strip()
+    """The principal of the request's API key (``Authorization: Bearer`` or ``X-API-Key``).
+
+    A dataset write was checked before its body was read (``limits.CredentialsFirst``): that
+    principal is reused.
+    """
+    checked: Principal | None = getattr(request.state, "principal", None)
+    if checked is not None:
+        return checked
+    key = presented_key(authorization, x_api_key)
     return authenticate(session, auth_secret(request.app.state.settings), key)
 
 

@@ -1,23 +1,83 @@
-"""ASGI middleware at the edge: body-size limits, HEAD for every GET, security headers."""
+"""ASGI middleware at the edge: credentials before bodies, body size and pace, HEAD, headers."""
 
 from __future__ import annotations
 
+import asyncio
+
 import orjson
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mapsvc.errors import PayloadTooLarge
+from mapsvc.api.deps import session_outside_routes
+from mapsvc.errors import MapsvcError, PayloadTooLarge, RequestTimeout, Unauthorized
+from mapsvc.services.keys import Principal, auth_secret, authenticate, presented_key
+
+WRITE_METHODS = ("POST", "PUT", "PATCH")
+
+
+async def _refuse_with(send: Send, error: MapsvcError) -> None:
+    """Answer ``error`` at once and close: the unread body is never taken in."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": error.status,
+            "headers": [(b"content-type", b"application/json"), (b"connection", b"close")],
+        }
+    )
+    await send({"type": "http.response.body", "body": orjson.dumps(error.body())})
+
+
+class CredentialsFirst:
+    """ASGI middleware: a write to /api/datasets/ needs a valid API key before its body is read.
+
+    Without it an anonymous client could make the server take in 50 MB before hearing 401. The
+    principal found is left in the request state for the route (one key lookup per request).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Check the key of a dataset write; pass everything else straight on."""
+        if (
+            scope["type"] != "http"
+            or scope["method"] not in WRITE_METHODS
+            or not scope["path"].startswith("/api/datasets/")
+        ):
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        key = presented_key(headers.get("authorization"), headers.get("x-api-key"))
+        try:
+            principal: Principal = await run_in_threadpool(_authenticate, scope["app"], key)
+        except Unauthorized as error:
+            await _refuse_with(send, error)
+            return
+        scope.setdefault("state", {})["principal"] = principal
+        await self.app(scope, receive, send)
+
+
+def _authenticate(app: FastAPI, key: str | None) -> Principal:
+    with session_outside_routes(app) as session:
+        return authenticate(session, auth_secret(app.state.settings), key)
 
 
 class BodySizeLimit:
-    """ASGI middleware: 413 as soon as a body passes ``limit`` bytes (by header or by count)."""
+    """ASGI middleware: bodies bounded in size and in pace.
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    413 as soon as a body passes ``limit`` bytes (by header or by count); 408 when it stops
+    arriving for ``timeout_s`` seconds.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int, timeout_s: float = 30.0) -> None:
         self.app = app
         self.limit = limit
+        self.timeout_s = timeout_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Pass the request on, counting the body as it streams."""
-        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
+        if scope["type"] != "http" or scope["method"] not in WRITE_METHODS:
             await self.app(scope, receive, send)
             return
         declared = dict(scope["headers"]).get(b"content-length")
@@ -25,52 +85,57 @@ class BodySizeLimit:
             await self._refuse(send)
             return
         received = 0
+        cut: MapsvcError | None = None  # why the body was cut off, once it was
         refused = False
 
         async def counting_receive() -> Message:
-            nonlocal received
-            message = await receive()
+            nonlocal received, cut
+            try:
+                message = await asyncio.wait_for(receive(), self.timeout_s)
+            except TimeoutError:
+                cut = RequestTimeout(
+                    "ファイルの受信が途中で止まりました。もう一度アップロードしてください",
+                    "The upload stopped arriving: please send it again",
+                )
+                raise _BodyCut from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.limit:
-                    raise _TooLarge
+                    cut = self._too_large()
+                    raise _BodyCut
             return message
+
+        async def refuse() -> None:
+            nonlocal refused
+            if cut is not None and not refused:
+                refused = True
+                await _refuse_with(send, cut)
 
         async def guarded_send(message: Message) -> None:
             # Whatever the app answers once the body was cut off (FastAPI turns a failed body
-            # read into a 400), the client gets the 413 that explains it.
-            nonlocal refused
-            if received > self.limit:
-                if not refused:
-                    refused = True
-                    await self._refuse(send)
+            # read into a 400), the client gets the 413 or 408 that explains it.
+            if cut is not None:
+                await refuse()
                 return
             await send(message)
 
         try:
             await self.app(scope, counting_receive, guarded_send)
-        except _TooLarge:
-            if not refused:
-                await self._refuse(send)
+        except _BodyCut:
+            await refuse()
 
-    async def _refuse(self, send: Send) -> None:
-        error = PayloadTooLarge(
+    def _too_large(self) -> PayloadTooLarge:
+        return PayloadTooLarge(
             f"ファイルが大きすぎます（上限 {self.limit // (1024 * 1024)} MB）",
             f"The file is too large (at most {self.limit // (1024 * 1024)} MB)",
         )
-        body = orjson.dumps(error.body())
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"connection", b"close")],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+
+    async def _refuse(self, send: Send) -> None:
+        await _refuse_with(send, self._too_large())
 
 
-class _TooLarge(Exception):
-    pass
+class _BodyCut(Exception):
+    """The body was cut off (too large, or too slow): the refusal replaces the app's answer."""
 
 
 class HeadAsGet:

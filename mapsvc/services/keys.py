@@ -119,6 +119,13 @@ def list_keys(session: Session) -> list[ApiKeyRow]:
     return queries.list_keys(session)
 
 
+def presented_key(authorization: str | None, x_api_key: str | None) -> str | None:
+    """The key a request presents: ``Authorization: Bearer msk_…`` or ``X-API-Key``."""
+    if authorization and authorization.lower().startswith("bearer "):
+        return authorization[7:].strip()
+    return x_api_key
+
+
 def authenticate(session: Session, secret: bytes, key: str | None) -> Principal:
     """The principal a presented key stands for.
 

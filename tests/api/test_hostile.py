@@ -296,3 +296,56 @@ def test_a_100000_row_csv_is_accepted_in_bounded_memory(catalog):
     # Streaming holds the decoded text and the IDs seen (for duplicate detection): ~21 MB here.
     # Holding every feature at once, as a list, measured ~68 MB (Python objects alone).
     assert peak < 32 * 2**20, (peak, len(data))
+
+
+def _raw_post(base: str, headers: str, body: bytes, wait_s: float) -> tuple[bytes, float]:
+    """Send a request by hand (a client that stops early) and time the server's first answer."""
+    import socket
+    import time
+    from urllib.parse import urlsplit
+
+    address = urlsplit(base)
+    with socket.create_connection((address.hostname, address.port), timeout=wait_s) as raw:
+        raw.sendall(headers.encode() + body)
+        start = time.monotonic()
+        reply = raw.recv(65536)
+        seconds = time.monotonic() - start  # to the first byte of the answer
+        while chunk := raw.recv(65536):  # the rest, until the server closes the connection
+            reply += chunk
+    return reply, seconds
+
+
+UPLOAD_HEAD = (
+    "POST /api/datasets/aed/272027/versions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+    "Content-Type: multipart/form-data; boundary=b\r\nContent-Length: {length}\r\n{extra}\r\n"
+)
+
+
+def test_an_anonymous_upload_is_refused_before_its_body_is_read(scratch):
+    from tests.support.server import live_server
+
+    settings, _ = scratch
+    with live_server(settings.database.url.get_secret_value()) as base:
+        for extra in ("", "Authorization: Bearer msk_0000_forged\r\n"):
+            head = UPLOAD_HEAD.format(length=40_000_000, extra=extra)  # 40 MB announced
+            reply, seconds = _raw_post(base, head, b"x" * 1000, wait_s=10)  # 1 kB sent
+            assert reply.startswith(b"HTTP/1.1 401"), reply[:200]
+            assert seconds < 5
+
+
+def test_an_upload_that_stops_arriving_is_refused_with_408(scratch):
+    from mapsvc.db.engine import make_sessionmaker
+    from mapsvc.services.keys import create_key
+    from tests.support.server import live_server
+
+    settings, engine = scratch
+    with make_sessionmaker(engine)() as session:
+        key, _ = create_key(session, b"live-test", municipality_code="272027", role="editor",
+                            label="slow", actor="test")  # fmt: skip
+        session.commit()
+    url = settings.database.url.get_secret_value()
+    with live_server(url, MAPSVC_IMPORTS__BODY_TIMEOUT_S="2") as base:
+        head = UPLOAD_HEAD.format(length=1000, extra=f"Authorization: Bearer {key}\r\n")
+        reply, seconds = _raw_post(base, head, b"--b\r\n", wait_s=10)  # then nothing more
+        assert reply.startswith(b"HTTP/1.1 408"), reply[:200]
+        assert b"request_timeout" in reply and seconds < 6
