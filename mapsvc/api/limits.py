@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mapsvc.api.deps import session_outside_routes
-from mapsvc.errors import MapsvcError, PayloadTooLarge, RequestTimeout, Unauthorized
+from mapsvc.errors import MapsvcError, PayloadTooLarge, RequestTimeout, as_domain_error
 from mapsvc.services.keys import Principal, auth_secret, authenticate, presented_key
 
 WRITE_METHODS = ("POST", "PUT", "PATCH")
@@ -51,7 +51,10 @@ class CredentialsFirst:
         key = presented_key(headers.get("authorization"), headers.get("x-api-key"))
         try:
             principal: Principal = await run_in_threadpool(_authenticate, scope["app"], key)
-        except Unauthorized as error:
+        except Exception as exc:  # 401, or what the error table makes of a database fault
+            error = as_domain_error(exc)
+            if error is None:
+                raise
             await _refuse_with(send, error)
             return
         scope.setdefault("state", {})["principal"] = principal

@@ -325,3 +325,19 @@ def test_upload_endpoints_are_in_the_openapi_document(client):
         "/api/datasets/{layer}/{municipality}/versions/{old}/diff/{new}",
     ):
         assert path in paths
+
+
+def test_an_external_database_without_an_api_key_secret_says_so_with_503(session, test_settings):
+    from fastapi.testclient import TestClient
+
+    from mapsvc.api.deps import get_session
+    from mapsvc.app import create_app
+
+    no_secret = test_settings.auth.model_copy(update={"secret": None})
+    app = create_app(test_settings.model_copy(update={"auth": no_secret}))
+    app.dependency_overrides[get_session] = lambda: session
+    with TestClient(app) as client:
+        response = upload(client, "msk_0000_anything", data=v.aed_standard_csv())
+    assert response.status_code == 503, response.text
+    assert response.json()["code"] == "configuration_error"
+    assert "MAPSVC_AUTH__SECRET" in response.json()["message_en"]
