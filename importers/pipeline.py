@@ -275,7 +275,11 @@ def _batch(
     # Table rows' points encoded in one call, for the duplicate check (one call a row cost 0.5 s
     # per 100,000 rows).
     built_points = [p for p in points.values() if not isinstance(p, GeometryError)]
-    encoded = dict(zip(map(id, built_points), shapely.to_wkb(built_points), strict=True))
+    encoded = (
+        dict(zip(map(id, built_points), shapely.to_wkb(built_points), strict=True))
+        if layer.id_attribute  # only features with a stable ID are checked for repeats
+        else {}
+    )
     for record in batch:
         report.rows += 1
         if record.error is not None:

@@ -51,6 +51,11 @@ def default_state_dir() -> Path:
     return Path("/var/lib/mapsvc") / f"{PROJECT_DIR.name}-{digest}"
 
 
+def state_dir_of(settings: DatabaseSettings) -> Path:
+    """Where the settings' cluster lives (no file is read: the port needs ``from_settings``)."""
+    return settings.embedded_dir or default_state_dir()
+
+
 @dataclass(frozen=True)
 class EmbeddedCluster:
     """A private cluster in ``state_dir``.
@@ -66,7 +71,7 @@ class EmbeddedCluster:
     @classmethod
     def from_settings(cls, settings: DatabaseSettings) -> EmbeddedCluster:
         """The cluster the settings describe; its port, unless set, is its own (``cluster_port``)."""
-        state_dir = settings.embedded_dir or default_state_dir()
+        state_dir = state_dir_of(settings)
         port = settings.embedded_port or cluster_port(state_dir)
         return cls(state_dir, port, settings.embedded_os_user)
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from mapsvc.db import queries, writes
 from mapsvc.db.models import ApiKeyRow
-from mapsvc.embedded import EmbeddedCluster
+from mapsvc.embedded import state_dir_of
 from mapsvc.errors import ConfigurationError, Forbidden, InvalidParameter, NotFound, Unauthorized
 from mapsvc.settings import Settings
 
@@ -47,7 +47,7 @@ def auth_secret(settings: Settings) -> bytes:
             "APIキーを使うには MAPSVC_AUTH__SECRET を設定してください",
             "Set MAPSVC_AUTH__SECRET to use API keys with an external database",
         )
-    path: Path = EmbeddedCluster.from_settings(settings.database).state_dir / "auth-secret"
+    path: Path = state_dir_of(settings.database) / "auth-secret"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(secrets.token_urlsafe(32))

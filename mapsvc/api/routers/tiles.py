@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -108,5 +109,4 @@ def multi_tile(
     reject_unknown(request, {"collections"})
     layers = display_layers(catalog, collections)
     etag = etag_for(request, session, [layer.id for layer in layers])
-    display = TileRequest(z=tile.z, x=tile.x, y=tile.y, display=True)
-    return _mvt(display_tile(session, layers, display), etag)
+    return _mvt(display_tile(session, layers, replace(tile, display=True)), etag)
