@@ -14,6 +14,7 @@ from mapsvc.errors import MapsvcError, PayloadTooLarge, RequestTimeout, as_domai
 from mapsvc.services.keys import Principal, auth_secret, authenticate, presented_key
 
 WRITE_METHODS = ("POST", "PUT", "PATCH")
+MIN_BODY_RATE = 1024  # bytes/s on average once the first timeout has passed: tricklers are cut
 
 
 async def _refuse_with(send: Send, error: MapsvcError) -> None:
@@ -70,7 +71,8 @@ class BodySizeLimit:
     """ASGI middleware: bodies bounded in size and in pace.
 
     413 as soon as a body passes ``limit`` bytes (by header or by count); 408 when it stops
-    arriving for ``timeout_s`` seconds.
+    arriving for ``timeout_s`` seconds, or arrives slower than ``MIN_BODY_RATE`` on average after
+    that long (one byte every few seconds would otherwise hold a connection for days).
     """
 
     def __init__(self, app: ASGIApp, limit: int, timeout_s: float = 30.0) -> None:
@@ -88,6 +90,7 @@ class BodySizeLimit:
             await self._refuse(send)
             return
         received = 0
+        started = asyncio.get_running_loop().time()
         cut: MapsvcError | None = None  # why the body was cut off, once it was
         refused = False
 
@@ -96,11 +99,14 @@ class BodySizeLimit:
             try:
                 message = await asyncio.wait_for(receive(), self.timeout_s)
             except TimeoutError:
+                message = None
+            elapsed = asyncio.get_running_loop().time() - started
+            if message is None or (elapsed > self.timeout_s and received < MIN_BODY_RATE * elapsed):
                 cut = RequestTimeout(
-                    "ファイルの受信が途中で止まりました。もう一度アップロードしてください",
-                    "The upload stopped arriving: please send it again",
+                    "ファイルの受信が途中で止まりました（遅すぎます）。もう一度アップロードしてください",
+                    "The upload stopped arriving, or arrives far too slowly: please send it again",
                 )
-                raise _BodyCut from None
+                raise _BodyCut
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.limit:

@@ -349,3 +349,42 @@ def test_an_upload_that_stops_arriving_is_refused_with_408(scratch):
         reply, seconds = _raw_post(base, head, b"--b\r\n", wait_s=10)  # then nothing more
         assert reply.startswith(b"HTTP/1.1 408"), reply[:200]
         assert b"request_timeout" in reply and seconds < 6
+
+
+def test_an_upload_that_trickles_in_is_refused_with_408(scratch):
+    """A byte every half second never stalls for the timeout, but is far below any real uplink."""
+    import socket
+    import time
+    from urllib.parse import urlsplit
+
+    from mapsvc.db.engine import make_sessionmaker
+    from mapsvc.services.keys import create_key
+    from tests.support.server import live_server
+
+    settings, engine = scratch
+    with make_sessionmaker(engine)() as session:
+        key, _ = create_key(session, b"live-test", municipality_code="272027", role="editor",
+                            label="trickle", actor="test")  # fmt: skip
+        session.commit()
+    with live_server(
+        settings.database.url.get_secret_value(), MAPSVC_IMPORTS__BODY_TIMEOUT_S="2"
+    ) as base:
+        address = urlsplit(base)
+        head = UPLOAD_HEAD.format(length=100_000, extra=f"Authorization: Bearer {key}\r\n")
+        with socket.create_connection((address.hostname, address.port), timeout=10) as raw:
+            part = 'Content-Disposition: form-data; name="file"; filename="a.csv"'
+            raw.sendall(head.encode() + f"--b\r\n{part}\r\n\r\n".encode())  # then file bytes
+            start, reply = time.monotonic(), b""
+            while not reply and time.monotonic() - start < 8:
+                try:
+                    raw.sendall(b"x")
+                except OSError:
+                    break
+                raw.settimeout(0.5)
+                try:
+                    reply = raw.recv(65536)
+                except TimeoutError:
+                    continue
+            seconds = time.monotonic() - start
+        assert reply.startswith(b"HTTP/1.1 408"), reply[:200]
+        assert seconds < 6
