@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from layers import load_catalog
 from mapsvc import __version__
@@ -21,6 +22,7 @@ from mapsvc.api.errors import add_exception_handlers
 from mapsvc.api.limits import BodySizeLimit, CredentialsFirst, HeadAsGet, SecurityHeaders
 from mapsvc.api.openapi30 import add_openapi_30
 from mapsvc.api.ratelimit import RateLimiter
+from mapsvc.api.request_hygiene import RequestHygiene
 from mapsvc.api.response_cache import ResponseCache
 from mapsvc.api.routers import ROUTERS
 from mapsvc.db.engine import database_url, make_engine, make_sessionmaker
@@ -94,6 +96,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_entry=settings.api.response_cache_entry_mb * 1024 * 1024,
     )
 
+    if settings.trusted_proxies:
+        # Forwarded headers count only from these peers: from anyone else they are the client's
+        # own words (a fake X-Forwarded-For would dodge the download limit).
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
+    app.add_middleware(RequestHygiene)
     app.add_middleware(SecurityHeaders, csp=content_security_policy(settings.web_dir))
 
     mount_vendor(app, settings.vendor_dir, settings.web_dir)

@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     auth: AuthSettings = AuthSettings()
     imports: ImportSettings = ImportSettings()
     host: str = "127.0.0.1"
+    # The reverse proxies whose X-Forwarded-For/-Proto are believed (comma-separated addresses
+    # or networks, as uvicorn's FORWARDED_ALLOW_IPS). Empty: none, the peer is the client.
+    trusted_proxies: str = ""
     port: int = Field(default=8000, ge=1, le=65535)
     seed_manifest: Path = PROJECT_DIR / "data" / "seed" / "seed.toml"
     demo_manifest: Path = PROJECT_DIR / "data" / "demo" / "demo.toml"

@@ -17,7 +17,7 @@ WRITE_METHODS = ("POST", "PUT", "PATCH")
 MIN_BODY_RATE = 1024  # bytes/s on average once the first timeout has passed: tricklers are cut
 
 
-async def _refuse_with(send: Send, error: MapsvcError) -> None:
+async def refuse_with(send: Send, error: MapsvcError) -> None:
     """Answer ``error`` at once and close: the unread body is never taken in."""
     await send(
         {
@@ -56,7 +56,7 @@ class CredentialsFirst:
             error = as_domain_error(exc)
             if error is None:
                 raise
-            await _refuse_with(send, error)
+            await refuse_with(send, error)
             return
         scope.setdefault("state", {})["principal"] = principal
         await self.app(scope, receive, send)
@@ -118,7 +118,7 @@ class BodySizeLimit:
             nonlocal refused
             if cut is not None and not refused:
                 refused = True
-                await _refuse_with(send, cut)
+                await refuse_with(send, cut)
 
         async def guarded_send(message: Message) -> None:
             # Whatever the app answers once the body was cut off (FastAPI turns a failed body
@@ -140,7 +140,7 @@ class BodySizeLimit:
         )
 
     async def _refuse(self, send: Send) -> None:
-        await _refuse_with(send, self._too_large())
+        await refuse_with(send, self._too_large())
 
 
 class _BodyCut(Exception):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Annotated, Any
 
@@ -11,6 +12,7 @@ from layers import AttributeType, LayerDefinition
 from mapsvc.api.deps import LayerDep
 from mapsvc.errors import InvalidParameter
 from mapsvc.geo.crs import DEFAULT, SUPPORTED, OutputCrs, parse_crs
+from mapsvc.services.cql2_types import MAX_MAGNITUDE
 from mapsvc.services.features import ItemsRequest
 
 COMMON = {
@@ -88,7 +90,8 @@ def parse_properties(value: str | None, layer: LayerDefinition) -> tuple[str, ..
     """The ``properties`` selection, allow-listed against the catalog."""
     if value is None:
         return None
-    names = tuple(n.strip() for n in value.split(",") if n.strip())
+    # Each name once: a name repeated fifty times would build a query PostgreSQL refuses.
+    names = tuple(dict.fromkeys(n.strip() for n in value.split(",") if n.strip()))
     unknown = [n for n in names if n not in attribute_names(layer)]
     if unknown:
         raise InvalidParameter(
@@ -134,9 +137,11 @@ def attribute_filters(request: Request, layer: LayerDefinition) -> dict[str, Any
             try:
                 number = float(raw)
             except ValueError:
+                number = math.nan
+            if not abs(number) <= MAX_MAGNITUDE:  # NaN and infinities too
                 raise InvalidParameter(
                     f"{attribute.name} は数値です", f"{attribute.name} must be a number"
-                ) from None
+                )
             filters[attribute.name] = int(number) if number.is_integer() else number
         else:
             filters[attribute.name] = raw[:200]

@@ -77,13 +77,17 @@ class ResponseCache:
 
     @staticmethod
     def _key(scope: Scope, headers: dict[bytes, bytes]) -> tuple[bytes, ...]:
+        """Exactly what the app's answer depends on (RequestHygiene left one value per header)."""
         return (
             scope["path"].encode(),
             scope["query_string"],
+            # As GZipMiddleware decides; after RequestHygiene there is one value to look at.
             b"gzip" if b"gzip" in headers.get(b"accept-encoding", b"") else b"",
             headers.get(b"accept", b""),
             b"origin" if b"origin" in headers else b"",
-            headers.get(b"host", b""),  # links in bodies are absolute
+            # Links in bodies are absolute: scheme (a trusted proxy's X-Forwarded-Proto) and host.
+            scope["scheme"].encode(),
+            headers.get(b"host", b"") or repr(scope.get("server")).encode(),
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -97,7 +97,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             host=args.host or settings.host,
             port=args.port or settings.port,
             workers=args.workers,
-            proxy_headers=True,
+            # The app applies forwarded headers itself, from MAPSVC_TRUSTED_PROXIES only.
+            proxy_headers=False,
         )
     finally:
         cluster = _embedded(settings)

@@ -6,12 +6,13 @@ parameter; geometries arrive as GeoJSON and are transformed from the filter CRS.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import orjson
 from pygeofilter import ast, values
 from pygeofilter.backends.evaluator import Evaluator, handle
-from sqlalchemy import Boolean, Numeric, and_, func, literal, not_, or_
+from sqlalchemy import Boolean, Numeric, and_, case, func, literal, not_, or_
 from sqlalchemy.sql.elements import ColumnElement
 
 from layers import AttributeType, LayerDefinition
@@ -121,13 +122,16 @@ class SqlFilter(Evaluator):
             ) from None
         text = f.properties[node.name].astext
         if attribute.type is AttributeType.FLAG:
-            return text.cast(Boolean)
+            # A flag may also hold "conditional" (△), which is neither true nor false.
+            return case((text.in_(("true", "false")), text.cast(Boolean)))
         if attribute.type in (AttributeType.INTEGER, AttributeType.NUMBER):
             return text.cast(Numeric)
         return text
 
     @handle(*values.LITERALS)
     def value(self, node: Any) -> Any:
+        if isinstance(node, dt.date):  # dates are stored as ISO text, which sorts as they do
+            return literal(node.isoformat())
         return literal(node)
 
     @handle(values.Geometry)

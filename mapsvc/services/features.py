@@ -18,6 +18,7 @@ from mapsvc.db.filters import to_condition
 from mapsvc.errors import InvalidParameter, NotFound
 from mapsvc.geo.crs import DEFAULT, OutputCrs, clip_box
 from mapsvc.services.cql2 import parse_filter
+from mapsvc.services.cql2_types import check_types
 from mapsvc.services.municipalities import resolve_scope
 from mapsvc.services.publications import PublicationState, source_of
 
@@ -78,6 +79,7 @@ def feature_query(
             condition = false()
     if request.filter is not None:
         tree = parse_filter(request.filter, request.filter_lang)
+        check_types(tree, request.layer, request.filter_crs)
         compiled = to_condition(tree, request.layer, request.filter_crs)
         condition = compiled if condition is None else and_(condition, compiled)
     return FeatureQuery(

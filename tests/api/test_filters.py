@@ -127,3 +127,94 @@ def test_queryables_list_catalog_attributes(client):
 def test_a_quoted_literal_is_data_not_sql(client):
     response = client.get(URL, params={"filter": "name = ')); DROP TABLE feature; --'"})
     assert response.status_code == 200 and response.json()["numberReturned"] == 0
+
+
+@pytest.mark.parametrize(
+    ("layer", "condition", "named"),
+    [
+        ("schools", "name > 5", "name is text"),
+        ("schools", "name = true", "name is text"),
+        ("schools", "name = DATE('2020-01-01')", "name is text"),
+        ("evacuation_sites", "flood = 'x'", "flood is boolean"),
+        ("evacuation_sites", "capacity = 'abc'", "capacity is number"),
+        ("evacuation_sites", "capacity BETWEEN 1 AND 'a'", "capacity is number"),
+        ("evacuation_sites", "capacity IN (1, 'two')", "capacity is number"),
+        ("schools", "geometry LIKE 'a'", "geometry is geometry"),
+        ("schools", "geometry = 5", "geometry is geometry"),
+        ("schools", "S_INTERSECTS(name, POINT(135 34))", "spatial functions compare geometries"),
+        ("evacuation_sites", "capacity > 99999999999999999999999", "too large"),
+    ],
+)
+def test_type_mismatches_are_400s_that_name_the_property(client, layer, condition, named):
+    response = client.get(f"/api/collections/{layer}/items", params={"filter": condition})
+    assert response.status_code == 400, response.text
+    body = response.json()
+    assert body["code"] == "invalid_parameter" and named in body["detail"]
+    assert body["message_ja"].startswith("filter が正しくありません")
+
+
+def test_a_dwithin_distance_that_is_not_a_number_is_a_400(client):
+    tree = {
+        "op": "s_dwithin",
+        "args": [{"property": "geometry"}, {"type": "Point", "coordinates": [135.5, 34.6]}, "x"],
+    }
+    response = client.get(URL, params={"filter": json.dumps(tree), "filter-lang": "cql2-json"})
+    assert response.status_code == 400 and "distance must be a number" in response.json()["detail"]
+
+
+def test_a_point_outside_the_filter_crs_is_a_400_naming_the_crs(client):
+    response = client.get(
+        URL,
+        params={
+            "filter": "S_INTERSECTS(geometry, POINT(1e9 1e9))",
+            "filter-crs": "http://www.opengis.net/def/crs/EPSG/0/6674",
+        },
+    )
+    assert response.status_code == 400 and "EPSG/0/6674" in response.json()["detail"]
+
+
+def test_flags_compare_as_booleans_and_conditional_values_match_neither(client, keys):
+    sites = [("A", "1"), ("B", ""), ("C", "△")]  # △: "conditionally" (条件付き)
+    body = json.dumps(
+        {
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "geometry": {"type": "Point", "coordinates": [135.37 + i / 1000, 34.46]},
+                    "properties": {"名称": name, "洪水": flood},
+                }
+                for i, (name, flood) in enumerate(sites)
+            ],
+        },
+        ensure_ascii=False,
+    ).encode()
+    published = client.post(
+        "/api/datasets/evacuation_sites/272027/versions",
+        files={"file": ("sites.geojson", body)},
+        data={"publish": "true"},
+        headers={"Authorization": f"Bearer {keys['kishiwada']}"},
+    )
+    assert published.status_code in (200, 201), published.text
+
+    def names(condition: str) -> set[str]:
+        params = {"filter": condition, "municipality": "272027", "limit": 100}
+        found = client.get("/api/collections/evacuation_sites/items", params=params)
+        assert found.status_code == 200, found.text
+        return {f["properties"]["name"] for f in found.json()["features"]}
+
+    assert names("flood = true") == {"A"}
+    assert names("flood = false") == {"B"}
+    assert names("NOT (flood = true)") == {"B"}
+
+
+@pytest.mark.parametrize("value", ["1e300", "nan", "inf", "-1e300"])
+def test_attribute_values_beyond_any_number_are_400s(client, value):
+    response = client.get("/api/collections/evacuation_sites/items", params={"capacity": value})
+    assert response.status_code == 400 and "capacity" in response.json()["detail"]
+
+
+def test_a_property_named_fifty_one_times_is_selected_once(client):
+    response = client.get(URL, params={"properties": ",".join(["name"] * 51), "limit": 1})
+    assert response.status_code == 200
+    assert list(response.json()["features"][0]["properties"]) == ["name"]

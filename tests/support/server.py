@@ -34,6 +34,7 @@ def uvicorn_server(python: str, app: list[str], env: dict[str, str], probe: str)
             "127.0.0.1",
             "--port",
             str(port),
+            "--no-proxy-headers",  # as `mapsvc serve`: the app decides whom to trust
             "--log-level",
             "warning",
         ],
