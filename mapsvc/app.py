@@ -56,6 +56,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         url = database_url(settings.database)
         engine = make_engine(url, settings.database)
         app.state.sessionmaker = make_sessionmaker(engine)
+        downloads = make_engine(url, settings.database, pool_size=settings.api.concurrent_downloads)
+        app.state.download_sessions = make_sessionmaker(downloads)
         if settings.api.publication_watch:
             watch = PublicationWatch(psycopg_conninfo(url))
             watch.start()
@@ -63,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         if watch is not None:
             watch.stop()
+        downloads.dispose()
         engine.dispose()
 
     # FastAPI's own /docs and /redoc pages load their scripts from a CDN, which the CSP below

@@ -34,6 +34,12 @@ class ApiSettings(BaseModel):
     default_limit: int = Field(default=100, ge=1, le=10_000)
     max_limit: int = Field(default=10_000, ge=1, le=100_000)
     downloads_per_minute: int = Field(default=30, ge=1, le=10_000)  # per client address
+    # Downloads stream through their own pool of this many connections (one per stream), so
+    # slow readers cannot take the connections every other endpoint needs.
+    concurrent_downloads: int = Field(default=3, ge=1, le=100)
+    # A chunk the client has not taken after this long cuts the transfer (a broken download,
+    # never a complete-looking one): a stalled reader must not hold its stream for ever.
+    download_send_timeout_s: float = Field(default=30.0, gt=0, le=3600)
     # Listen for publications (PostgreSQL NOTIFY) so that what depends only on the published
     # versions is known without asking the database; off, every request asks.
     publication_watch: bool = True

@@ -17,11 +17,11 @@ def database_url(settings: DatabaseSettings) -> str:
     return EmbeddedCluster.from_settings(settings).url(settings.name)
 
 
-def make_engine(url: str, settings: DatabaseSettings) -> Engine:
+def make_engine(url: str, settings: DatabaseSettings, *, pool_size: int | None = None) -> Engine:
     """An engine with bounded waits: pool checkout, connect, and every statement."""
     return create_engine(
         url,
-        pool_size=settings.pool_size,
+        pool_size=pool_size or settings.pool_size,
         max_overflow=0,
         pool_timeout=settings.pool_timeout_s,
         # No pre-ping: it costs a round trip per request; a dead connection surfaces as an

@@ -1,0 +1,97 @@
+"""Downloads read slowly, or cut off at the database, on a real server: reads never starve.
+
+A slow reader is a socket with a 2 KB receive buffer that stops reading; the server's buffers
+fill, its sends wait, and the send timeout must cut the transfer.
+"""
+
+import json
+import socket
+import time
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+
+from tests.support.server import live_server
+
+pytestmark = pytest.mark.db
+
+BIG = "/api/collections/evacuation_sites/download.geojson"  # ~2.8 MB uncompressed
+
+
+def slow_reader(base: str, path: str = BIG) -> socket.socket:
+    """A request whose client then reads nothing (2 KB receive buffer)."""
+    host, port = base.removeprefix("http://").split(":")
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)
+    s.connect((host, int(port)))
+    s.sendall(
+        f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept-Encoding: identity\r\n"
+        "Connection: close\r\n\r\n".encode()
+    )
+    return s
+
+
+def read_to_end(s: socket.socket, timeout: float = 30) -> bytes:
+    s.settimeout(timeout)
+    data = b""
+    while chunk := s.recv(1 << 20):
+        data += chunk
+    s.close()
+    return data
+
+
+def complete_chunked(response: bytes) -> bool:
+    """Whether a chunked HTTP/1.1 response got its terminating zero-length chunk."""
+    return response.endswith(b"\r\n0\r\n\r\n")
+
+
+@pytest.fixture(scope="module")
+def server(test_settings, demo):
+    url = test_settings.database.url.get_secret_value()
+    with live_server(
+        url,
+        MAPSVC_API__CONCURRENT_DOWNLOADS="2",
+        MAPSVC_API__DOWNLOAD_SEND_TIMEOUT_S="1.5",
+        MAPSVC_API__DOWNLOADS_PER_MINUTE="1000",
+    ) as base:
+        yield base
+
+
+def test_slow_readers_do_not_starve_reads_and_are_cut(server):
+    readers = [slow_reader(server) for _ in range(5)]
+    time.sleep(0.5)  # every one has started and filled its buffers
+    with httpx.Client(base_url=server, timeout=3) as http:
+        for _ in range(10):  # reads answer at once, whatever the downloads are doing
+            assert http.get("/healthz").status_code == 200
+            assert http.get("/api/collections/schools/items?limit=5").status_code == 200
+    time.sleep(4)  # past the send timeout of every one (the last two waited for the pool)
+    bodies = [read_to_end(s) for s in readers]
+    # Cut by the send timeout (or refused as busy while the download pool was full): none
+    # pretends to be the whole layer.
+    for body in bodies:
+        status = int(body.split()[1])
+        assert (status == 200 and not complete_chunked(body)) or status == 503, body[:300]
+    assert any(int(body.split()[1]) == 200 for body in bodies)
+    whole = httpx.get(f"{server}{BIG}", timeout=30)  # the pool is free again
+    assert whole.status_code == 200 and len(json.loads(whole.content)["features"]) > 5000
+
+
+def test_a_stream_cut_at_the_database_is_a_broken_transfer(server, test_settings):
+    reader = slow_reader(server)
+    time.sleep(0.5)  # the stream is waiting on the client, its cursor open
+    with create_engine(test_settings.database.url.get_secret_value()).connect() as admin:
+        killed = admin.execute(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                "AND query LIKE 'FETCH%'"  # the stream's server-side cursor
+            )
+        ).scalar_one()
+    assert killed >= 1
+    reader.settimeout(30)
+    data = b""
+    while chunk := reader.recv(1 << 16):  # now read everything, briskly
+        data += chunk
+    reader.close()
+    assert data.startswith(b"HTTP/1.1 200") and not complete_chunked(data)
