@@ -114,6 +114,12 @@ _OUTSIDE = GeometryError(
     "This position is outside the municipality the data is filed under: "
     "check the coordinates and the municipality",
 )
+_SPILLS_OVER = GeometryError(
+    "outside_municipality",
+    "この図形は登録先の市区町村の区域からはみ出しています。範囲や登録先を確認してください",
+    "This shape reaches outside the municipality the data is filed under: check its extent "
+    "and the municipality (data covering several municipalities belongs to the prefecture)",
+)
 _ZERO = GeometryError(
     "zero_coordinates",
     "座標が (0, 0) です。正しい位置を入力してください",
@@ -167,8 +173,10 @@ def _geometry(
         )
     if not shapely.get_coordinates(geometry).any():
         raise _ZERO
-    if options.boundary is not None and not options.boundary.intersects(geometry):
-        raise _OUTSIDE
+    # Contained, not only touching: a zone that merely overlapped the editor's municipality
+    # could otherwise be drawn over its neighbours.
+    if options.boundary is not None and not options.boundary.covers(geometry):
+        raise _OUTSIDE if not options.boundary.intersects(geometry) else _SPILLS_OVER
     geometry, repaired = conform(
         geometry, layer.geometry_type, repair=layer.invalid_geometry == "repair"
     )

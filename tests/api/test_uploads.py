@@ -341,3 +341,27 @@ def test_an_external_database_without_an_api_key_secret_says_so_with_503(session
     assert response.status_code == 503, response.text
     assert response.json()["code"] == "configuration_error"
     assert "MAPSVC_AUTH__SECRET" in response.json()["message_en"]
+
+
+def test_a_zone_must_lie_within_the_municipality_it_is_filed_under(client, keys):
+    def zone(*corners: tuple[float, float]) -> bytes:
+        ring = [list(c) for c in (*corners, corners[0])]
+        feature = {
+            "type": "Feature",
+            "properties": {"A31a_205": "3"},
+            "geometry": {"type": "Polygon", "coordinates": [ring]},
+        }
+        return json.dumps({"type": "FeatureCollection", "features": [feature]}).encode()
+
+    url = "/api/datasets/flood_hazard/272027"
+    # From 岸和田市 up to 豊中市: it overlaps Kishiwada, and covers half the prefecture.
+    spilling = zone((135.37, 34.45), (135.40, 34.45), (135.47, 34.78), (135.44, 34.78))
+    refused = upload(client, keys["kishiwada"], url, spilling, "zone.geojson", publish=True)
+    assert refused.status_code == 422, refused.json()
+    [error] = refused.json()["report"]["errors"]
+    assert error["code"] == "outside_municipality" and "reaches outside" in error["message_en"]
+    assert published(client, "flood_hazard", "272027") == []
+    inside = zone((135.37, 34.45), (135.38, 34.45), (135.38, 34.46), (135.37, 34.46))
+    accepted = upload(client, keys["kishiwada"], url, inside, "zone.geojson", publish=True)
+    assert accepted.status_code == 201, accepted.json()
+    assert len(published(client, "flood_hazard", "272027")) == 1
