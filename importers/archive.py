@@ -118,6 +118,26 @@ class SafeZip:
             )
         return data
 
+    def count(self, name: str, needles: tuple[bytes, ...]) -> int:
+        """How often the needles occur in a member, read a megabyte at a time (never whole)."""
+        info = self._members[name]
+        longest = max(map(len, needles)) - 1
+        found, tail, read = 0, b"", 0
+        with self._zip.open(info) as member:
+            while chunk := member.read(1 << 20):
+                read += len(chunk)
+                if read > info.file_size:
+                    raise ImportRejected.because(
+                        "zip_bomb", "ZIPの中身が申告サイズを超えています",
+                        "A zip member is larger than it declares", value=name,
+                    )  # fmt: skip
+                # The tail carries a needle that straddles two chunks; what lies wholly inside
+                # it was counted with the previous chunk.
+                window = tail + chunk
+                found += sum(window.count(n) - tail.count(n) for n in needles)
+                tail = window[-longest:] if longest else b""
+        return found
+
     def find(self, suffix: str) -> list[str]:
         """Members whose names end with ``suffix`` (case-insensitive), skipping macOS litter."""
         return [

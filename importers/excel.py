@@ -45,7 +45,8 @@ def read_excel(data: bytes, options: ImportOptions, report: ImportReport) -> Ite
     >>> [(r.row, r.xy, dict(r.properties)) for r in read_excel(file.getvalue(), ImportOptions(), ImportReport())]
     [(2, (135.37, 34.46), {'施設名称': '市役所'})]
     """
-    SafeZip(data, options.limits)  # an .xlsx is a zip: refuse bombs before openpyxl inflates it
+    # An .xlsx is a zip: refuse bombs, and tables too big to build, before openpyxl inflates it.
+    _check_workbook_size(SafeZip(data, options.limits), options)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # openpyxl warns about styles it does not understand
         try:
@@ -60,6 +61,35 @@ def read_excel(data: bytes, options: ImportOptions, report: ImportReport) -> Ite
             ) from exc
     sheet = workbook[_sheet_name(workbook.sheetnames, options)]
     yield from _records(enumerate(sheet.iter_rows(values_only=True), start=1), options, report)
+
+
+_CELLS = (b"<c ", b"<c>", b":c ", b":c>")  # <x:c …> where the writer uses a prefix
+_STRINGS = (b"<si>", b"<si ", b":si>", b":si ")
+
+
+def _check_workbook_size(archive: SafeZip, options: ImportOptions) -> None:
+    """Cells within the limit, and no more shared strings than cells could use.
+
+    openpyxl builds every shared string before the first row: a 2.6 MB file of a million
+    unused strings cost 7 s of CPU for one real row. Excel and LibreOffice keep only the
+    strings cells use, so a table far larger than its cells is refused at once.
+    """
+    cells = sum(archive.count(n, _CELLS) for n in archive.find(".xml") if "worksheets/" in n)
+    if cells > options.limits.max_cells:
+        raise ImportRejected.because(
+            "too_many_cells",
+            f"セルが多すぎます（{cells:,}、上限 {options.limits.max_cells:,}）",
+            f"Too many cells ({cells:,}; at most {options.limits.max_cells:,})",
+        )
+    strings = sum(archive.count(n, _STRINGS) for n in archive.find("sharedstrings.xml"))
+    if strings > cells + 10_000:
+        raise ImportRejected.because(
+            "bad_excel",
+            f"文字列の表がセルの数より大きすぎます（文字列 {strings:,}、セル {cells:,}）。"
+            "Excel で開いて保存し直してください",
+            f"The shared-string table is far larger than the cells ({strings:,} strings, "
+            f"{cells:,} cells): open the file in Excel and save it again",
+        )
 
 
 def read_old_excel(

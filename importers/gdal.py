@@ -20,12 +20,17 @@ from importers.crs import srid_of, unknown_crs
 
 
 def read_layer(
-    path: str, *, layer: str | int | None = None, encoding: str | None = None
+    path: str,
+    *,
+    layer: str | int | None = None,
+    encoding: str | None = None,
+    max_rows: int | None = None,
 ) -> tuple[int, list[Any]]:
     """Read one layer of a local file: (srid, [(geometry, properties), …]) in file order.
 
     Only ever called on files this package wrote itself, after their content was checked to be
-    of the expected format.
+    of the expected format. With ``max_rows`` GDAL stops one row past it, so the caller's row
+    limit is met without reading (and holding) the rest of a huge layer.
 
     Examples
     --------
@@ -40,7 +45,12 @@ def read_layer(
     (6668, 'POINT (135.37 34.46)', {'name': '市役所'}, [('aed', 'Point')])
     >>> folder.cleanup()
     """
-    meta, _, wkb, fields = pyogrio.raw.read(path, layer=layer, encoding=encoding)
+    meta, _, wkb, fields = pyogrio.raw.read(
+        path,
+        layer=layer,
+        encoding=encoding,
+        max_features=None if max_rows is None else max_rows + 1,
+    )
     try:
         srid = srid_of(meta["crs"])
     except ValueError:

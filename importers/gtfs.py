@@ -7,7 +7,6 @@ translations table and GTFS-JP's legacy ``trans_id,lang,translation`` form give 
 from __future__ import annotations
 
 import csv
-import io
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import PurePosixPath
@@ -43,10 +42,14 @@ class Feed:
         """Whether the feed has this file."""
         return name in self._files
 
-    def table(self, name: str) -> list[Row]:
-        """Rows of ``name`` (empty when absent), headers trimmed, trailing empty columns dropped."""
+    def table(self, name: str) -> Iterator[Row]:
+        """Rows of ``name`` (none when absent), headers trimmed, trailing empty columns dropped.
+
+        One row at a time: a feed's stop_times.txt can have millions of rows, and a dict per row
+        held at once cost +700 MB for a 5 MB zip.
+        """
         if name not in self._files:
-            return []
+            return
         text, codec = decode(self._archive.read(self._files[name]), self._encoding, name=name)
         if codec == "cp932":
             self._report.warnings.append(
@@ -56,13 +59,24 @@ class Feed:
                     f"Read {name} as Shift_JIS (CP932)",
                 )
             )
-        reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+        reader = csv.reader(_lines(text))
         header = [h.strip() for h in next(reader, [])]
-        return [
-            {h: v.strip() for h, v in zip(header, values, strict=False) if h}
-            for values in reader
-            if any(v.strip() for v in values)
-        ]
+        for values in reader:
+            if any(v.strip() for v in values):
+                yield {h: v.strip() for h, v in zip(header, values, strict=False) if h}
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` (endings kept, a leading BOM dropped), one at a time.
+
+    Not ``io.StringIO``: it copies the whole text into a buffer of four bytes a character.
+    """
+    start = 1 if text.startswith("\ufeff") else 0
+    while (end := text.find("\n", start)) != -1:
+        yield text[start : end + 1]
+        start = end + 1
+    if start < len(text):
+        yield text[start:]
 
 
 def _translations(feed: Feed) -> dict[str, dict[str, str]]:
@@ -78,7 +92,7 @@ def _translations(feed: Feed) -> dict[str, dict[str, str]]:
 
 
 def _agency_names(feed: Feed) -> dict[str, str]:
-    agencies = feed.table("agency.txt")
+    agencies = list(feed.table("agency.txt"))
     names = {a.get("agency_id", ""): a.get("agency_name", "") for a in agencies}
     names[""] = agencies[0].get("agency_name", "") if agencies else ""
     return names

@@ -17,6 +17,11 @@ class Limits:
     max_archive_members: int = 200
     max_unpacked_bytes: int = 1 << 30  # total of a zip's members
     max_member_ratio: int = 200  # compressed -> uncompressed, per member (zip bombs)
+    max_columns: int = 1000  # per table row: no real layer comes near
+    max_cells: int = 10_000_000  # per spreadsheet (about 500,000 rows of 20 columns)
+    # Wall-clock bound on reading and checking one file (None: unbounded); checked between
+    # batches, so each reader's own bounds above keep any one step short.
+    max_seconds: float | None = None
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -242,7 +243,15 @@ def to_features(
     options = options or ImportOptions()
     state = _State()
     iterator = iter(records)
+    limit = options.limits.max_seconds
+    deadline = None if limit is None else time.monotonic() + limit
     while batch := list(itertools.islice(iterator, BATCH)):
+        if deadline is not None and time.monotonic() > deadline:
+            raise ImportRejected.because(
+                "too_slow",
+                f"ファイルの処理に時間がかかりすぎました（上限 {limit:g} 秒）。ファイルを分けてください",
+                f"Reading this file took longer than {limit:g} s: split it into smaller files",
+            )
         yield from _batch(batch, layer, report, options=options, state=state)
 
 

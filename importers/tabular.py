@@ -128,6 +128,12 @@ def records_from_table(
     [(2, (135.37, 34.46))]
     """
     headers = table.headers
+    if len(headers) > options.limits.max_columns:
+        raise ImportRejected.because(
+            "too_many_columns",
+            f"列が多すぎます（{len(headers):,} 列、上限 {options.limits.max_columns:,}）",
+            f"Too many columns ({len(headers):,}; at most {options.limits.max_columns:,})",
+        )
     rows = iter(table.rows)
     first = next(rows, None)
     if first is None:

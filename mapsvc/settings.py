@@ -68,6 +68,10 @@ class ImportSettings(BaseModel):
     # The bundled boundaries are simplified (and miss landfill by up to 2.4 km), so a point is
     # refused only when it is farther than this outside the municipality's polygon.
     boundary_tolerance_m: float = Field(default=3000, ge=0, le=50_000)
+    # One upload (read, check, COPY, publish) may take this long: reading stops with a clear
+    # 422 past it, and its transaction gets this statement timeout instead of the one meant
+    # for reads. 500,000 CSV rows take about 20 s on two cores.
+    upload_timeout_s: float = Field(default=300, gt=0, le=3600)
     # A body that stops arriving for this long is refused (408): trickling connections must
     # not hold the server open.
     body_timeout_s: float = Field(default=30.0, gt=0, le=600)

@@ -117,6 +117,13 @@ def insert_version(session: Session, values: dict[str, Any]) -> VersionRow:
     return row
 
 
+def set_statement_timeout(session: Session, milliseconds: int) -> None:
+    """The statement timeout for the rest of this transaction only."""
+    session.execute(
+        text("SELECT set_config('statement_timeout', :ms, true)"), {"ms": str(milliseconds)}
+    )
+
+
 def copy_features(session: Session, version_id: int, features: Iterable[Feature]) -> int:
     """Bulk-load ``features`` into ``version_id`` with COPY; return how many.
 

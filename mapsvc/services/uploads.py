@@ -146,7 +146,9 @@ def read(
         boundary=boundary,
         plane_srid=SeedManifest.read(settings.seed_manifest).plane_srid,
         limits=Limits(
-            max_rows=settings.imports.max_rows, max_vertices=settings.imports.max_vertices
+            max_rows=settings.imports.max_rows,
+            max_vertices=settings.imports.max_vertices,
+            max_seconds=settings.imports.upload_timeout_s,
         ),
         gtfs_table="routes" if layer.geometry_type is GeometryType.LINE else "stops",
     )
@@ -265,6 +267,9 @@ def _stage_upload(
     actor: str,
     progress: Progress | None,
 ) -> UploadResult:
+    # The file is parsed while its rows stream into COPY: a file inside the row limit must not
+    # run into the timeout meant for one read query.
+    writes.set_statement_timeout(session, int(settings.imports.upload_timeout_s * 1000))
     dataset: DatasetRow = writes.get_or_create_dataset(session, layer.id, code)
     existing = queries.find_version(session, dataset.id, source.sha256)
     if existing is not None:
