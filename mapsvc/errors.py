@@ -57,6 +57,13 @@ class NotFound(MapsvcError):
     status = 404
 
 
+class MethodNotAllowed(MapsvcError):
+    """The path exists, but not for this method (the Allow header lists those it has)."""
+
+    code = "method_not_allowed"
+    status = 405
+
+
 class InvalidParameter(MapsvcError):
     """A query parameter is malformed or out of bounds."""
 

@@ -7,5 +7,5 @@ cd "$(dirname "$0")/.."
 echo "== ruff"; .venv/bin/ruff check . && .venv/bin/ruff format --check .
 echo "== mypy"; .venv/bin/mypy
 echo "== import-linter"; .venv/bin/lint-imports
-echo "== node --test"; node --test web/tests/
+echo "== node --test"; node --test tests/js/
 echo "== pytest"; .venv/bin/pytest "$@"

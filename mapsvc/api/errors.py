@@ -5,8 +5,16 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from mapsvc.errors import TRANSLATED, InvalidParameter, MapsvcError, as_domain_error
+from mapsvc.errors import (
+    TRANSLATED,
+    InvalidParameter,
+    MapsvcError,
+    MethodNotAllowed,
+    NotFound,
+    as_domain_error,
+)
 
 
 def error_response(error: MapsvcError) -> Response:
@@ -25,11 +33,37 @@ def _parameter_error(exc: RequestValidationError) -> InvalidParameter:
     return InvalidParameter(f"パラメータが正しくありません（{problems}）", problems)
 
 
+def _http_error(exc: StarletteHTTPException) -> MapsvcError:
+    # Starlette's own 404/405 (no such route or file) and 400s (a multipart body it cannot
+    # parse) get the documented error shape too.
+    headers = dict(exc.headers or {})
+    if exc.status_code == 404:
+        return NotFound("見つかりません", "Not found", headers=headers)
+    if exc.status_code == 405:
+        allowed = headers.get("Allow", "")
+        return MethodNotAllowed(
+            f"このメソッドは使えません（使えるもの：{allowed}）",
+            f"Method not allowed (allowed: {allowed})",
+            headers=headers,
+        )
+    kind = InvalidParameter if exc.status_code == 400 else MapsvcError
+    error = kind(
+        f"リクエストが正しくありません（{exc.detail}）",
+        f"Bad request: {exc.detail}",
+        headers=headers,
+    )
+    error.status = exc.status_code  # whatever Starlette chose, in the documented shape
+    return error
+
+
 async def handle(_: Request, exc: Exception) -> Response:
     """The one exception handler: every error it is registered for maps through the table."""
-    error = (
-        _parameter_error(exc) if isinstance(exc, RequestValidationError) else as_domain_error(exc)
-    )
+    if isinstance(exc, RequestValidationError):
+        error: MapsvcError | None = _parameter_error(exc)
+    elif isinstance(exc, StarletteHTTPException):
+        error = _http_error(exc)
+    else:
+        error = as_domain_error(exc)
     if error is None:  # registered only for the table's errors, so this is a bug: a real 500
         raise exc
     return error_response(error)
@@ -37,5 +71,5 @@ async def handle(_: Request, exc: Exception) -> Response:
 
 def add_exception_handlers(app: FastAPI) -> None:
     """Register ``handle`` for the domain errors, the translated ones and parameter errors."""
-    for kind in (MapsvcError, RequestValidationError, *TRANSLATED):
+    for kind in (MapsvcError, RequestValidationError, StarletteHTTPException, *TRANSLATED):
         app.add_exception_handler(kind, handle)

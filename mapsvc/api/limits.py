@@ -170,8 +170,11 @@ class HeadAsGet:
         await self.app(dict(scope, method="GET"), receive, headers_only)
 
 
+PRIVATE_PREFIXES = ("/api/datasets",)  # staff data: never stored by a browser or proxy
+
+
 class SecurityHeaders:
-    """CSP and friends on every response, unless a route set its own.
+    """CSP and friends on every response, unless a route set its own; no-store on staff paths.
 
     A pure ASGI middleware: Starlette's BaseHTTPMiddleware cost about a millisecond a request.
     """
@@ -190,11 +193,17 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
+        private = scope["path"].startswith(PRIVATE_PREFIXES)
+
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                present = {name.lower() for name, _ in message.get("headers", [])}
+                headers = message.get("headers", [])
+                if private:
+                    headers = [(n, v) for n, v in headers if n.lower() != b"cache-control"]
+                    headers.append((b"cache-control", b"no-store"))
+                present = {name.lower() for name, _ in headers}
                 extra = [(n, v) for n, v in self.defaults if n not in present]
-                message = dict(message, headers=[*message.get("headers", []), *extra])
+                message = dict(message, headers=[*headers, *extra])
             await send(message)
 
         await self.app(scope, receive, with_headers)

@@ -75,7 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     imp.add_argument("--json", action="store_true", help="print the report as one JSON object")
     versions = _group(sub, "versions", "a dataset's versions")
-    _dataset_args(_add(versions, "list", data.cmd_versions_list))
+    _dataset_args(_add(versions, "list", data.cmd_versions_list)).add_argument(
+        "--limit", type=int, default=100, help="newest N versions (default 100)"
+    )
     show = _dataset_args(_add(versions, "show", data.cmd_versions_show))
     show.add_argument("id", type=int, help="version id")
     show.add_argument("--json", action="store_true", help="print as JSON")

@@ -108,7 +108,8 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_versions_list(settings: Settings, args: argparse.Namespace) -> int:
     """List a dataset's versions."""
     with session_scope(settings) as session:
-        for v in datasets.versions(session, args.layer, to_code6(args.municipality)):
+        code = to_code6(args.municipality)
+        for v in datasets.versions(session, args.layer, code, limit=args.limit):
             view = datasets.version_view(v, report=False)
             print(
                 f"{view['id']}\t{view['status']}\t{view['features']}\t{view['created_at']}\t"

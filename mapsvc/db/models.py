@@ -113,7 +113,7 @@ class VersionRow(Base):
 
     __tablename__ = "version"
     __table_args__ = (
-        UniqueConstraint("dataset_id", "source_sha256"),
+        UniqueConstraint("dataset_id", "source_sha256", "options"),
         CheckConstraint(f"status IN {VERSION_STATUSES}", name="status"),
     )
 

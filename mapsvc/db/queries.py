@@ -9,7 +9,8 @@ from typing import Any
 
 import shapely
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Row, func, select, text
+from sqlalchemy import Row, func, select, text, type_coerce
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from mapsvc.db.models import (
@@ -82,10 +83,14 @@ def version_with_source(session: Session, sha256: str) -> bool:
     return session.execute(statement).first() is not None
 
 
-def find_version(session: Session, dataset_id: int, sha256: str) -> VersionRow | None:
-    """The dataset's version made from the file with this hash, if any."""
+def find_version(
+    session: Session, dataset_id: int, sha256: str, options: dict[str, Any]
+) -> VersionRow | None:
+    """The dataset's version made from the file with this hash read with these options, if any."""
     statement = select(VersionRow).where(
-        VersionRow.dataset_id == dataset_id, VersionRow.source_sha256 == sha256
+        VersionRow.dataset_id == dataset_id,
+        VersionRow.source_sha256 == sha256,
+        VersionRow.options == type_coerce(options, JSONB),
     )
     return session.execute(statement).scalar_one_or_none()
 
@@ -164,10 +169,16 @@ def pair_features(
     ]
 
 
-def list_versions(session: Session, dataset_id: int) -> Sequence[VersionRow]:
-    """A dataset's versions, newest first."""
+def list_versions(
+    session: Session, dataset_id: int, *, limit: int, offset: int = 0
+) -> Sequence[VersionRow]:
+    """A page of a dataset's versions, newest first."""
     statement = (
-        select(VersionRow).where(VersionRow.dataset_id == dataset_id).order_by(VersionRow.id.desc())
+        select(VersionRow)
+        .where(VersionRow.dataset_id == dataset_id)
+        .order_by(VersionRow.id.desc())
+        .limit(limit)
+        .offset(offset)
     )
     return session.execute(statement).scalars().all()
 

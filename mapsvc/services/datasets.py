@@ -47,9 +47,12 @@ def _dataset(session: Session, layer_id: str, code: str) -> DatasetRow:
     return dataset
 
 
-def versions(session: Session, layer_id: str, code: str) -> list[VersionRow]:
-    """The dataset's versions, newest first."""
-    return list(queries.list_versions(session, _dataset(session, layer_id, code).id))
+def versions(
+    session: Session, layer_id: str, code: str, *, limit: int, offset: int = 0
+) -> list[VersionRow]:
+    """A page of the dataset's versions, newest first."""
+    dataset = _dataset(session, layer_id, code)
+    return list(queries.list_versions(session, dataset.id, limit=limit, offset=offset))
 
 
 def version(session: Session, layer_id: str, code: str, *, version_id: int) -> VersionRow:

@@ -22,7 +22,8 @@ from mapsvc.errors import NotFound
 from mapsvc.services.municipalities import resolve_scope
 
 BATCH = 2000
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Full-width signs too: Japanese Excel takes "＝SUM(…)" typed with the IME as a formula.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 
 
 def safe_cell(value: Any) -> Any:

@@ -271,8 +271,11 @@ def _stage_upload(
     # run into the timeout meant for one read query.
     writes.set_statement_timeout(session, int(settings.imports.upload_timeout_s * 1000))
     dataset: DatasetRow = writes.get_or_create_dataset(session, layer.id, code)
-    existing = queries.find_version(session, dataset.id, source.sha256)
-    if existing is not None:
+    recorded = _recorded(request)
+    existing = queries.find_version(session, dataset.id, source.sha256, recorded)
+    if existing is not None:  # the same file read the same way: that version, published if asked
+        if request.publish and dataset.current_version_id != existing.id:
+            existing = publish_loaded(session, existing, actor)
         return UploadResult(existing, False, existing.report)
     reading = read(
         session, settings, layer=layer, source=source, request=request, municipality=code
@@ -281,7 +284,7 @@ def _stage_upload(
         session,
         dataset=dataset,
         source=dataclasses.replace(
-            source, format=reading.format or source.format, options=_recorded(request)
+            source, format=reading.format or source.format, options=recorded
         ),
         features=_counting(reading.features, progress),
         report=reading.report,

@@ -43,13 +43,14 @@ def stage(
 ) -> tuple[VersionRow, bool]:
     """Store ``features`` as a new staged version; return it and whether it is new.
 
-    The same bytes uploaded again to the same dataset return the existing version unchanged.
+    The same bytes read with the same options (``source.options``) return the existing version
+    unchanged.
     ``features`` is consumed while it streams into the database, so ``report`` is complete
     (and stored with the version) only then. Runs in the caller's transaction, so a failure
     leaves no partial version behind.
     """
     dataset = writes.get_or_create_dataset(session, layer_id, municipality_code)
-    existing = queries.find_version(session, dataset.id, source.sha256)
+    existing = queries.find_version(session, dataset.id, source.sha256, source.options)
     if existing is not None:
         return existing, False
     version = store_version(

@@ -189,3 +189,21 @@ def test_a_huge_box_in_a_projected_crs_is_clipped_not_a_denial_of_service(client
     zone_vi = "http://www.opengis.net/def/crs/EPSG/0/6674"  # X (northing) first
     outside = client.get(url, params={"bbox": "1e7,1e7,2e7,2e7", "bbox-crs": zone_vi})
     assert outside.status_code == 200 and outside.json()["features"] == []
+
+
+@pytest.mark.parametrize("path", ["/nope", "/api/nope", "/tests/shell.test.js", "/js/nope.js"])
+def test_what_does_not_exist_is_a_404_in_the_error_shape(client, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response.json() == {
+        "code": "not_found",
+        "detail": "Not found",
+        "message_ja": "見つかりません",
+        "message_en": "Not found",
+    }
+
+
+def test_a_method_a_path_does_not_take_is_a_405_naming_the_allowed_ones(client):
+    response = client.delete("/api/collections")
+    assert response.status_code == 405 and "GET" in response.headers["allow"]
+    assert response.json()["code"] == "method_not_allowed" and "GET" in response.json()["detail"]

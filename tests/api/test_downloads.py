@@ -76,6 +76,7 @@ def test_formula_cells_are_escaped_in_csv_and_verbatim_in_geojson(scratch):
     rows = [
         ['=HYPERLINK("http://evil")', "34.4571", "135.3745", "+1+1"],
         ["@SUM(A1)", "34.457", "135.3744", "-2"],
+        ["＝SUM(A1)", "34.4569", "135.3743", "＋1"],  # full width, as typed with the IME
     ]
     with make_sessionmaker(engine)() as session:
         upload(
@@ -90,13 +91,18 @@ def test_formula_cells_are_escaped_in_csv_and_verbatim_in_geojson(scratch):
     with TestClient(create_app(settings)) as client:
         table = client.get("/api/collections/aed/download.csv").content.decode("utf-8-sig")
         cells = {row["name"]: row["note"] for row in csv.DictReader(io.StringIO(table))}
-        assert cells == {'\'=HYPERLINK("http://evil")': "'+1+1", "'@SUM(A1)": "'-2"}
+        assert cells == {
+            '\'=HYPERLINK("http://evil")': "'+1+1",
+            "'@SUM(A1)": "'-2",
+            "'＝SUM(A1)": "'＋1",
+        }
         features = json.loads(client.get("/api/collections/aed/download.geojson").content)[
             "features"
         ]
         assert {f["properties"]["name"] for f in features} == {
             '=HYPERLINK("http://evil")',
             "@SUM(A1)",
+            "＝SUM(A1)",
         }
 
 

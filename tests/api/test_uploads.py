@@ -176,6 +176,57 @@ def test_identical_bytes_return_the_existing_version(client, keys, session):
     assert len(audit(session, "upload")) == 1
 
 
+def test_identical_bytes_with_publish_publish_the_existing_version(client, keys):
+    data = v.aed_standard_csv()
+    staged = upload(client, keys["kishiwada"], data=data).json()
+    assert published(client) == []
+    again = upload(client, keys["kishiwada"], data=data, publish=True)
+    assert again.status_code == 200, again.text
+    assert again.json()["id"] == staged["id"] and again.json()["status"] == "published"
+    assert len(published(client)) == staged["features"]
+
+
+def test_the_same_bytes_read_with_other_options_are_a_new_version(client, keys):
+    data = v.aed_standard_csv()
+    first = upload(client, keys["kishiwada"], data=data).json()
+    other = upload(client, keys["kishiwada"], data=data, encoding="utf-8")
+    assert other.status_code == 201, other.text
+    assert other.json()["id"] != first["id"] and other.json()["created"] is True
+
+
+def test_the_versions_list_comes_a_page_at_a_time(client, keys):
+    for i in range(3):
+        made = upload(client, keys["kishiwada"], data=v.aed_standard_csv() + b"\r\n" * (i + 1))
+        assert made.status_code == 201, made.text  # blank lines make other bytes, same rows
+    url = f"{AED}/versions"
+    first = client.get(url, params={"limit": 2}, headers=bearer(keys["kishiwada"]))
+    assert first.status_code == 200 and first.headers["cache-control"] == "no-store"
+    body = first.json()
+    assert len(body["versions"]) == 2 and [link["rel"] for link in body["links"]] == ["next"]
+    rest = client.get(body["links"][0]["href"], headers=bearer(keys["kishiwada"])).json()
+    assert len(rest["versions"]) == 1 and rest["links"] == []
+    ids = [x["id"] for x in body["versions"] + rest["versions"]]
+    assert ids == sorted(ids, reverse=True) and len(set(ids)) == 3
+
+
+def test_staff_answers_are_never_stored_even_refusals(client, keys):
+    assert client.get(f"{AED}/versions").headers["cache-control"] == "no-store"  # a 401
+
+
+def test_a_multipart_body_that_cannot_be_parsed_is_a_400_in_the_error_shape(client, keys):
+    response = client.post(
+        f"{AED}/versions",
+        content=b"--zz\r\nnot a part",
+        headers={
+            **bearer(keys["kishiwada"]),
+            "Content-Type": "multipart/form-data; boundary=zz",
+        },
+    )
+    assert response.status_code in (400, 422), response.text
+    body = response.json()
+    assert body["code"] and body["message_ja"] and body["message_en"]
+
+
 def test_a_bad_file_is_rejected_with_row_column_value_and_changes_nothing(client, keys, session):
     good = upload(client, keys["kishiwada"], data=v.aed_standard_csv(), publish=True).json()
     header = ["名称", "緯度", "経度", "小児対応設備の有無"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Path, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
@@ -115,14 +115,22 @@ def upload_version(
 
 @router.get("/versions", response_class=FastJSONResponse)
 def list_versions(
-    session: SessionDep, layer: LayerDep, municipality: MunicipalityDep
+    request: Request,
+    session: SessionDep,
+    layer: LayerDep,
+    municipality: MunicipalityDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> dict[str, Any]:
-    """The dataset's versions, newest first, with counts, status and who/when."""
+    """The dataset's versions, newest first, a page at a time, with counts, status and who/when."""
+    page = datasets.versions(session, layer.id, municipality, limit=limit + 1, offset=offset)
+    links = []
+    if len(page) > limit:
+        following = request.url.include_query_params(limit=limit, offset=offset + limit)
+        links.append({"rel": "next", "href": str(following)})
     return {
-        "versions": [
-            datasets.version_view(v, report=False)
-            for v in datasets.versions(session, layer.id, municipality)
-        ]
+        "versions": [datasets.version_view(v, report=False) for v in page[:limit]],
+        "links": links,
     }
 
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { decodeView, encodeView, sameView } from "../js/permalink.js";
+import { decodeView, encodeView, sameView } from "../../web/js/permalink.js";
 
 const DEFAULTS = { lon: 135.52, lat: 34.62, zoom: 10, base: "pale", layers: ["evacuation_sites"], lang: "ja" };
 

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { test } from "node:test";
 
-const web = new URL("../", import.meta.url);
+const web = new URL("../../web/", import.meta.url);
 const modules = readdirSync(new URL("js/", web)).filter((f) => f.endsWith(".js")).sort();
 const read = (name) => readFileSync(new URL(name, web), "utf8");
 const found = (text, pattern) => [...text.matchAll(pattern)].map((m) => m[1]);

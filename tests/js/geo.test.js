@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { distanceM, fold, formatDistance, metresPerPixel, routeLink } from "../js/geo.js";
+import { distanceM, fold, formatDistance, metresPerPixel, routeLink } from "../../web/js/geo.js";
 
 test("distances agree with the geodesic ones PostGIS gives within a few metres", () => {
   // Osaka Station to Osaka Castle: 3,248 m by PostGIS ST_Distance(geography).

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { formatValue, safeLink } from "../js/text.js";
+import { formatValue, safeLink } from "../../web/js/text.js";
 
 const schoolClass = {
   type: "enum",
