@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import stat
 import zipfile
+import zlib
+from collections.abc import Iterator
 from pathlib import PurePosixPath
+from typing import IO
 
 from importers.base import ImportRejected
 from importers.options import Limits
@@ -104,10 +108,21 @@ class SafeZip:
         """Member paths (directories left out), in archive order."""
         return list(self._members)
 
+    @contextlib.contextmanager
+    def _opened(self, name: str) -> Iterator[IO[bytes]]:
+        """A member opened for reading; damage found while inflating it rejects the file."""
+        try:
+            with self._zip.open(self._members[name]) as member:
+                yield member
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, ValueError) as exc:
+            raise ImportRejected.because(
+                "bad_zip", "ZIPファイルが壊れています", "The zip file is damaged", value=name
+            ) from exc
+
     def read(self, name: str) -> bytes:
         """A member's bytes, never more than its declared size."""
         info = self._members[name]
-        with self._zip.open(info) as member:
+        with self._opened(name) as member:
             data = member.read(info.file_size + 1)
         if len(data) > info.file_size:
             raise ImportRejected.because(
@@ -123,7 +138,7 @@ class SafeZip:
         info = self._members[name]
         longest = max(map(len, needles)) - 1
         found, tail, read = 0, b"", 0
-        with self._zip.open(info) as member:
+        with self._opened(name) as member:
             while chunk := member.read(1 << 20):
                 read += len(chunk)
                 if read > info.file_size:

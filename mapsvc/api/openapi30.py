@@ -62,6 +62,41 @@ def _list_layers(document: dict[str, Any], layer_ids: list[str]) -> None:
                     parameter["schema"] = {"type": "string", "enum": layer_ids}
 
 
+ERROR_SCHEMA = {
+    "type": "object",
+    "description": "Every error: a stable code and the message in Japanese and English",
+    "required": ["code", "detail", "message_ja", "message_en"],
+    "properties": {
+        "code": {"type": "string", "example": "invalid_parameter"},
+        "detail": {"type": "string"},
+        "message_ja": {"type": "string"},
+        "message_en": {"type": "string"},
+        "report": {"type": "object", "description": "uploads: what is wrong, row by row"},
+    },
+}
+_ERROR_RESPONSE = {
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+}
+_ERRORS = {"4XX": "A request to fix: bad parameter, no key, not found, too large, too many…",
+           "503": "Busy or unavailable: retry after the Retry-After header's seconds"}  # fmt: skip
+
+
+def _document_errors(document: dict[str, Any]) -> None:
+    # FastAPI documents its own 422 validation body; this API answers every error, 400s for
+    # malformed parameters included, in one shape (mapsvc.errors).
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Error"] = ERROR_SCHEMA
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+    for path in document.get("paths", {}).values():
+        for operation in path.values():
+            responses = operation.setdefault("responses", {})
+            if "HTTPValidationError" in str(responses.get("422", "")):
+                responses.pop("422")
+            for status, description in _ERRORS.items():
+                responses[status] = {"description": description, **_ERROR_RESPONSE}
+
+
 def openapi_30(app: FastAPI) -> dict[str, Any]:
     """The app's OpenAPI document rewritten as 3.0.3 (cached on the app)."""
     cached: dict[str, Any] | None = getattr(app.state, "openapi_30", None)
@@ -69,6 +104,7 @@ def openapi_30(app: FastAPI) -> dict[str, Any]:
         document = _downgrade(copy.deepcopy(app.openapi()))
         document["openapi"] = OPENAPI_30
         _list_layers(document, list(app.state.catalog))
+        _document_errors(document)
         app.state.openapi_30 = cached = document
     return cached
 

@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 from pygeofilter import ast, values
 from pygeofilter.parsers.cql2_json import parse as parse_json
+from pygeofilter.parsers.cql2_json.parser import walk_cql_json
 from pygeofilter.parsers.cql2_text import parse as parse_text
 from pygeofilter.parsers.ecql import parse as parse_ecql
 
@@ -51,6 +52,16 @@ def _json_node(node: Any) -> ast.Node:
         return ast.DistanceWithin(
             ast.Attribute(args[0]["property"]), values.Geometry(args[1]), args[2], units
         )
+    if isinstance(node, dict) and node.get("op") == "between":
+        # CQL2 1.0: args [value, lower, upper]. pygeofilter reads a draft's [value, [lower,
+        # upper]] and, given the standard form, took the bounds' first characters.
+        args = node.get("args", [])
+        if len(args) == 2 and isinstance(args[1], list):
+            args = [args[0], *args[1]]
+        if len(args) != 3:
+            raise _invalid("between takes a value, a lower and an upper bound")
+        value, low, high = (walk_cql_json(arg) for arg in args)
+        return ast.Between(value, low, high, not_=False)
     result: ast.Node = parse_json(node)
     return result
 

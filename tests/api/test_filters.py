@@ -218,3 +218,11 @@ def test_a_property_named_fifty_one_times_is_selected_once(client):
     response = client.get(URL, params={"properties": ",".join(["name"] * 51), "limit": 1})
     assert response.status_code == 200
     assert list(response.json()["features"][0]["properties"]) == ["name"]
+
+
+def test_between_in_cql2_json_takes_the_standard_three_arguments(client):
+    as_text = ids(client, filter="name BETWEEN '岸和田' AND '岸和田市立山滝小学校'")
+    tree = {"op": "between", "args": [{"property": "name"}, "岸和田", "岸和田市立山滝小学校"]}
+    assert (
+        as_text and ids(client, filter=json.dumps(tree), **{"filter-lang": "cql2-json"}) == as_text
+    )
