@@ -21,3 +21,4 @@ bench:  ## measure against peers on this machine (ogr2ogr, tipg); prints tables 
 	.venv/bin/python -m bench.imports
 	.venv/bin/python -m bench.api
 	.venv/bin/python -m bench.search
+	.venv/bin/python -m bench.abuse
