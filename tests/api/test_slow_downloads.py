@@ -80,7 +80,8 @@ def test_slow_readers_do_not_starve_reads_and_are_cut(server):
 def test_a_stream_cut_at_the_database_is_a_broken_transfer(server, test_settings):
     reader = slow_reader(server)
     time.sleep(0.5)  # the stream is waiting on the client, its cursor open
-    with create_engine(test_settings.database.url.get_secret_value()).connect() as admin:
+    admin_engine = create_engine(test_settings.database.url.get_secret_value())
+    with admin_engine.connect() as admin:
         killed = admin.execute(
             text(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
@@ -88,6 +89,7 @@ def test_a_stream_cut_at_the_database_is_a_broken_transfer(server, test_settings
                 "AND query LIKE 'FETCH%'"  # the stream's server-side cursor
             )
         ).scalar_one()
+    admin_engine.dispose()
     assert killed >= 1
     reader.settimeout(30)
     data = b""
