@@ -204,7 +204,7 @@ def main() -> None:
     """Print the abuse table."""
     with scratch_database() as (settings, engine):
         sessions = make_sessionmaker(engine)
-        load_demo(sessions, load_catalog(), settings.demo_manifest)
+        load_demo(sessions, load_catalog(), settings.demo_manifest, settings)
         with sessions() as session:
             key, _ = create_key(session, b"live-test", municipality_code="272027", role="editor",
                                 label="careless", actor="bench")  # fmt: skip

@@ -60,7 +60,7 @@ def flood_polygons(count: int = 120, vertices: int = 8_000) -> list[Feature]:
 def prepare(settings: Settings, engine: Engine) -> None:
     """Demo data, a synthetic flood layer, and flat copies of both for tipg (schema ``bench``)."""
     sessions = make_sessionmaker(engine)
-    load_demo(sessions, load_catalog(), settings.demo_manifest)
+    load_demo(sessions, load_catalog(), settings.demo_manifest, settings)
     publish_features(
         engine, layer_id="flood_hazard", municipality_code="270008", features=flood_polygons()
     )

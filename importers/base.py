@@ -78,6 +78,7 @@ class ImportReport:
 
     rows: int = 0
     accepted: int = 0
+    left_out: int = 0  # rows the caller's row filter (ImportOptions.where) did not keep
     errors: list[Issue] = field(default_factory=list)
     warnings: list[Issue] = field(default_factory=list)
 
@@ -115,6 +116,7 @@ class ImportReport:
             "rows": self.rows,
             "accepted": self.accepted,
             "rejected": self.rejected,
+            "left_out": self.left_out,
             "errors": [i.as_dict() for i in self.errors],
             "warnings": [i.as_dict() for i in self.warnings],
         }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
 from collections.abc import Callable
 
@@ -108,11 +109,17 @@ def to_number(value: object) -> JSONValue:
     return number
 
 
+# "www.example.jp/path": a host name and nothing that could be another scheme.
+_BARE_WEB_ADDRESS = re.compile(r"^www\.[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+(/[^\s]*)?$")
+
+
 def to_url(value: object) -> JSONValue:
     """An http(s) URL; anything else (javascript:, data:) is refused: it ends up in a link.
 
     >>> to_url("https://example.jp/aed")
     'https://example.jp/aed'
+    >>> to_url("www.tonkira.jp")  # a web address written without its scheme, as lists do
+    'http://www.tonkira.jp'
     >>> to_url("javascript:alert(1)")
     Traceback (most recent call last):
     ...
@@ -121,6 +128,8 @@ def to_url(value: object) -> JSONValue:
     text = _text(value)
     if not text:
         return None
+    if _BARE_WEB_ADDRESS.match(text):
+        return "http://" + text
     if not text.lower().startswith(("http://", "https://")):
         raise CellError(
             "http:// または https:// で始まるURLを入力してください",

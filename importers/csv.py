@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from importers.base import ImportRejected, ImportReport, Issue, RawRecord
 from importers.options import ImportOptions
-from importers.tabular import Table, records_from_table
+from importers.tabular import Table, records_from_table, split_header
 from importers.text import decode
 
 
@@ -21,14 +21,14 @@ def _lines(text: str, start: int) -> Iterator[str]:
         start = stop
 
 
-def read_table(data: bytes, options: ImportOptions) -> tuple[Table, str]:
+def read_table(data: bytes, options: ImportOptions, report: ImportReport) -> tuple[Table, str]:
     r"""Decode and split a delimited text file (comma or tab); return the table and the encoding.
 
     Examples
     --------
     >>> from importers import ImportOptions
     >>> data = "名称\t住所\n市役所\t岸和田市岸城町7-1\n".encode("cp932")
-    >>> table, encoding = read_table(data, ImportOptions())
+    >>> table, encoding = read_table(data, ImportOptions(), ImportReport())
     >>> table.headers, encoding
     (['名称', '住所'], 'cp932')
     """
@@ -43,27 +43,9 @@ def read_table(data: bytes, options: ImportOptions) -> tuple[Table, str]:
     first_line = text[start : text.find("\n", start) if "\n" in text else len(text)]
     delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
     reader = csv.reader(_lines(text, start), delimiter=delimiter)
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise ImportRejected.because(
-            "empty_file", "ファイルが空です", "The file is empty"
-        ) from None
-    headers = [h.strip() for h in header]
-    while headers and headers[-1] == "":  # trailing empty columns, as Excel and some feeds write
-        headers.pop()
-    if not any(headers):
-        raise ImportRejected.because(
-            "no_header", "1行目に列名がありません", "The first line has no column names"
-        )
-
-    def rows() -> Iterator[tuple[int, list[str]]]:
-        # Excel row numbers: the header is row 1. A quoted line break keeps one row.
-        for number, values in enumerate(reader, start=2):
-            if any(v.strip() for v in values):
-                yield number, values[: len(headers)]
-
-    return Table(headers, rows()), codec
+    # Excel row numbers: the first line is row 1. A quoted line break keeps one row.
+    empty = Issue("empty_file", "ファイルが空です", "The file is empty")
+    return split_header(enumerate(reader, start=1), report, empty=empty), codec
 
 
 def read_csv(data: bytes, options: ImportOptions, report: ImportReport) -> Iterator[RawRecord]:
@@ -90,7 +72,7 @@ def read_csv(data: bytes, options: ImportOptions, report: ImportReport) -> Itera
     >>> [(r.row, r.xy, dict(r.properties)) for r in read_csv(data, ImportOptions(), ImportReport())]
     [(2, (135.37, 34.46), {'名称': '市役所'})]
     """
-    table, codec = read_table(data, options)
+    table, codec = read_table(data, options, report)
     if codec == "cp932":
         report.warnings.append(
             Issue(

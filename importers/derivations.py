@@ -27,6 +27,24 @@ def gsi_welfare_shelter(properties: Properties) -> None:
         properties["is_welfare"] = common_id[12] == "2"
 
 
+def aed_on_fire_engine(properties: Properties) -> None:
+    """Flag AEDs carried on fire engines (消防車両積載): unusable while the engine is out.
+
+    Examples
+    --------
+    >>> properties = {"location_detail": "消防車両積載※出動時は使用不可"}
+    >>> aed_on_fire_engine(properties)
+    >>> properties["on_fire_engine"]
+    True
+    """
+    if properties.get("on_fire_engine") is not None:
+        return
+    text = " ".join(str(properties.get(key) or "") for key in ("location_detail", "note"))
+    if "消防車" in text or "出動時は使用不可" in text:
+        properties["on_fire_engine"] = True  # otherwise left out: not a "no" on every popup
+
+
 DERIVATIONS: Mapping[str, Callable[[Properties], None]] = {
     "gsi_welfare_shelter": gsi_welfare_shelter,
+    "aed_on_fire_engine": aed_on_fire_engine,
 }

@@ -16,7 +16,7 @@ from python_calamine import CalamineWorkbook
 from importers.archive import SafeZip
 from importers.base import ImportRejected, ImportReport, Issue, RawRecord
 from importers.options import ImportOptions
-from importers.tabular import Table, records_from_table
+from importers.tabular import records_from_table, split_header
 
 
 def read_excel(data: bytes, options: ImportOptions, report: ImportReport) -> Iterator[RawRecord]:
@@ -164,25 +164,5 @@ def _sheet_name(names: Sequence[str], options: ImportOptions) -> str:
 def _records(
     rows: Iterator[tuple[int, Sequence[object]]], options: ImportOptions, report: ImportReport
 ) -> Iterator[RawRecord]:
-    # The header is the first row with two or more cells: a lone cell above it is a title
-    # ("○○市 AED設置場所一覧（令和6年4月）"), as many municipal sheets have.
-    header: Sequence[object] | None = None
-    titles: list[tuple[int, Sequence[object]]] = []
-    for number, values in rows:
-        filled = sum(v not in (None, "") for v in values)
-        if filled >= 2:
-            header = values
-            break
-        if filled == 1:
-            titles.append((number, values))
-    if header is None and titles:  # a one-column sheet: its first cell was the header after all
-        header, rows = titles[0][1], iter(titles[1:])
-    if header is None:
-        raise ImportRejected.because("empty_file", "シートが空です", "The sheet is empty")
-    headers = ["" if h is None else str(h).strip() for h in header]
-    while headers and headers[-1] == "":
-        headers.pop()
-    data_rows = (
-        (n, list(v)[: len(headers)]) for n, v in rows if any(c not in (None, "") for c in v)
-    )
-    yield from records_from_table(Table(headers, data_rows), options, report)
+    empty = Issue("empty_file", "シートが空です", "The sheet is empty")
+    yield from records_from_table(split_header(rows, report, empty=empty), options, report)

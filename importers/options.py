@@ -47,6 +47,10 @@ class ImportOptions:
         The plane-rectangular zone (EPSG code) assumed for X/Y columns when ``srid`` is not given.
     gtfs_table
         For GTFS feeds: ``stops`` (points) or ``routes`` (lines).
+    where
+        Column (as headed in the file) -> the values to keep: only rows whose cell is one of
+        them are read. One file with a category column can so feed several layers
+        (``{"小分類": ["病院・診療所"]}``); the report counts the rows left out.
     """
 
     format: str | None = None
@@ -58,9 +62,10 @@ class ImportOptions:
     boundary: BaseGeometry | None = None
     plane_srid: int | None = None
     gtfs_table: str = "stops"
+    where: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     limits: Limits = field(default_factory=Limits)
 
-    def choices(self) -> dict[str, str | int | dict[str, str]]:
+    def choices(self) -> dict[str, str | int | dict[str, str] | dict[str, list[str]]]:
         """The caller's explicit choices: what reads the same bytes again the same way.
 
         Examples
@@ -77,5 +82,6 @@ class ImportOptions:
             "sheet": self.sheet,
             "layer": self.layer,
             "columns": dict(self.columns),
+            "where": {k: list(v) for k, v in self.where.items()},
         }
         return {k: v for k, v in chosen.items() if v not in (None, {})}

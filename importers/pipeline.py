@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -242,7 +242,11 @@ def to_features(
     """
     options = options or ImportOptions()
     state = _State()
-    iterator = iter(records)
+    iterator = (
+        iter(records)
+        if not options.where
+        else _kept(records, options.where, report, limit=options.limits.max_rows)
+    )
     limit = options.limits.max_seconds
     deadline = None if limit is None else time.monotonic() + limit
     while batch := list(itertools.islice(iterator, BATCH)):
@@ -256,6 +260,39 @@ def to_features(
 
 
 BATCH = 2048
+
+
+def _kept(
+    records: Iterable[RawRecord],
+    where: Mapping[str, tuple[str, ...]],
+    report: ImportReport,
+    *,
+    limit: int,
+) -> Iterator[RawRecord]:
+    """The records the row filter keeps; the others are counted, never reported as errors."""
+    wanted = {column: set(values) for column, values in where.items()}
+    seen_columns = False
+    for record in records:
+        if not seen_columns:
+            missing = [c for c in wanted if c not in record.properties]
+            if missing:
+                raise ImportRejected.because(
+                    "unknown_filter_column",
+                    f"絞り込みの列「{'、'.join(missing)}」がファイルにありません",
+                    f"The row filter names columns the file does not have: {', '.join(missing)}",
+                    value=", ".join(missing),
+                )
+            seen_columns = True
+        if all(str(record.properties.get(c) or "").strip() in v for c, v in wanted.items()):
+            yield record
+        else:
+            report.left_out += 1
+            if report.left_out > limit:  # the rows left out are read too: the same bound
+                raise ImportRejected.because(
+                    "too_many_rows",
+                    f"行数が多すぎます（上限 {limit:,} 行）",
+                    f"Too many rows (at most {limit:,})",
+                )
 
 
 @dataclass

@@ -19,6 +19,7 @@ from shapely.geometry.base import BaseGeometry
 from importers.base import ImportRejected, ImportReport, Issue, RawRecord
 from importers.columns import header_key
 from importers.crs import to_wgs84
+from importers.links import position_in_link
 from importers.options import ImportOptions
 from layers import load_geometry_columns
 
@@ -48,6 +49,76 @@ def _roles(headers: Sequence[str], options: ImportOptions) -> dict[str, int]:
             if role not in found and folded in names and index not in found.values():
                 found[role] = index
     return found
+
+
+HEADER_LOOKAHEAD = 10  # rows searched for the header below any title rows
+
+
+def _filled(values: Sequence[object]) -> int:
+    return sum(v not in (None, "") and str(v).strip() != "" for v in values)
+
+
+def split_header(
+    rows: Iterable[tuple[int, Sequence[object]]], report: ImportReport, *, empty: Issue
+) -> Table:
+    """The header and the data rows of a sheet or CSV, title rows above the header skipped.
+
+    The header is the first non-empty row with at least three filled cells (or as many as the
+    widest of the first rows has, for narrow tables): a title such as
+    ``大阪市施設AED設置場所一覧表,,,…,令和８年４月現在`` fills one or two. Row numbers stay the
+    ones a spreadsheet shows.
+
+    >>> rows = [(1, ["一覧表", "", "", "令和8年4月"]), (2, ["名称", "緯度", "経度", ""]),
+    ...         (3, ["市役所", "34.46", "135.37", ""])]
+    >>> table = split_header(rows, ImportReport(), empty=Issue("empty_file", "", ""))
+    >>> table.headers, list(table.rows)
+    (['名称', '緯度', '経度'], [(3, ['市役所', '34.46', '135.37'])])
+    """
+    nonblank = ((n, v) for n, v in rows if _filled(v))
+    ahead = list(itertools.islice(nonblank, HEADER_LOOKAHEAD))
+    if not ahead:
+        raise ImportRejected(empty)
+    needed = min(3, max(_filled(v) for _, v in ahead))
+    at = next(i for i, (_, v) in enumerate(ahead) if _filled(v) >= needed)
+    number, header = ahead[at]
+    headers = ["" if h is None else str(h).strip() for h in header]
+    while headers and headers[-1] == "":  # trailing empty columns, as Excel and some feeds write
+        headers.pop()
+    headers = _unique(headers)
+    if at:
+        titles = "、".join(str(n) for n, _ in ahead[:at])
+        report.warnings.append(
+            Issue(
+                "title_rows_skipped",
+                f"{titles}行目を表題として読み飛ばし、{number}行目を列名として読みました",
+                f"Read row(s) {titles.replace('、', ', ')} as a title and row {number} as the "
+                "column names",
+            )
+        )
+    data = ((n, list(v)[: len(headers)]) for n, v in itertools.chain(ahead[at + 1 :], nonblank))
+    return Table(headers, data)
+
+
+def _unique(headers: list[str]) -> list[str]:
+    """A repeated column name gets ``_2``, ``_3``…: both columns are kept (マップナビ has two 分類).
+
+    >>> _unique(["名称", "分類", "経度", "分類"])
+    ['名称', '分類', '経度', '分類_2']
+    """
+    seen: dict[str, int] = {}
+    unique = []
+    for header in headers:
+        seen[header] = seen.get(header, 0) + 1
+        unique.append(header if seen[header] == 1 or not header else f"{header}_{seen[header]}")
+    return unique
+
+
+def _link_column(first_row: Sequence[object]) -> int | None:
+    """The column whose first value is a map link holding a position, if any."""
+    for index, value in enumerate(first_row):
+        if position_in_link(value) is not None:
+            return index
+    return None
 
 
 def _number(value: object) -> float | None:
@@ -155,6 +226,16 @@ def records_from_table(
         mode, columns = "gis", (roles["gis_x"], roles["gis_y"])
     elif "survey_x" in roles and "survey_y" in roles:
         mode, columns = "survey", (roles["survey_x"], roles["survey_y"])
+    elif (link := _link_column(first[1])) is not None:
+        mode, columns = "link", (link, link)
+        report.warnings.append(
+            Issue(
+                "positions_from_links",
+                f"位置を列「{headers[link]}」の地図リンク（URL）の中の座標から読みました",
+                f"Positions were read from the map links (URLs) in the column {headers[link]!r}",
+                column=headers[link],
+            )
+        )
     else:
         raise ImportRejected(
             Issue(
@@ -246,7 +327,15 @@ def _record(
     geometry: BaseGeometry | None = None
     error = None
     try:
-        if mode == "wkt":
+        if mode == "link":
+            found = position_in_link(cells[0])
+            if found is None and cells[0] not in (None, ""):
+                raise ValueError(cells[0])
+            if found is not None:
+                error = _degrees(row, *found, columns=names)
+                if error is None:
+                    return RawRecord(row, None, properties, srid, None, found)
+        elif mode == "wkt":
             text = str(cells[0] or "").strip()
             geometry = shapely.from_wkt(text) if text else None
         else:
@@ -259,13 +348,24 @@ def _record(
                 if error is None:  # the pipeline builds the points in batches, much faster
                     return RawRecord(row, None, properties, srid, None, (x, y))
     except (ValueError, shapely.errors.GEOSException):
-        error = _row_issue(
-            row,
-            "unreadable_coordinates",
-            ja="座標が数値として読めません",
-            en="The coordinates are not numbers",
-            column="/".join(names),
-            value=", ".join(map(str, cells)),
+        error = (
+            _row_issue(
+                row,
+                "unreadable_link_position",
+                ja="この地図リンク（URL）から位置が読めません。緯度・経度の列を加えてください",
+                en="No position can be read from this map link: add latitude/longitude columns",
+                column=names[0],
+                value=cells[0],
+            )
+            if mode == "link"
+            else _row_issue(
+                row,
+                "unreadable_coordinates",
+                ja="座標が数値として読めません",
+                en="The coordinates are not numbers",
+                column="/".join(names),
+                value=", ".join(map(str, cells)),
+            )
         )
     if geometry is None and error is None:
         index = roles.get("address")
@@ -286,7 +386,7 @@ def _record(
                 if has_address
                 else ""
             ),
-            column="/".join(names),
+            column=names[0] if mode == "link" else "/".join(names),
             value=str(address) if address else None,
         )
     return RawRecord(row, geometry, properties, srid, error)

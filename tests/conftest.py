@@ -76,7 +76,7 @@ def engine(test_settings: Settings, catalog: Catalog) -> Iterator[Engine]:
 @pytest.fixture(scope="session")
 def demo(engine: Engine, catalog: Catalog, test_settings: Settings) -> DemoResult:
     """The demo data set, loaded once (committed) into the test database."""
-    return load_demo(make_sessionmaker(engine), catalog, test_settings.demo_manifest)
+    return load_demo(make_sessionmaker(engine), catalog, test_settings.demo_manifest, test_settings)
 
 
 @pytest.fixture

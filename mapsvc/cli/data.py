@@ -29,6 +29,7 @@ def _request(args: argparse.Namespace) -> UploadRequest:
         sheet=args.sheet,
         source_layer=args.source_layer,
         columns=args.columns,
+        where=args.where,
         publish=getattr(args, "publish", False),
         accept_partial=getattr(args, "accept_partial", False),
     )
@@ -218,6 +219,9 @@ def add_file_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--source-layer", help="GeoPackage layer or shapefile name inside a zip")
     command.add_argument(
         "--columns", help='JSON {"header": "attribute"} for headers not recognised'
+    )
+    command.add_argument(
+        "--where", help='rows to keep, JSON {"header": ["value", …]} (one file, several layers)'
     )
     command.add_argument(
         "--accept-partial", action="store_true", help="stage the good rows even if some rows fail"

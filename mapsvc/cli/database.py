@@ -74,7 +74,7 @@ def cmd_db_upgrade(settings: Settings, _: argparse.Namespace) -> int:
 def cmd_demo_load(settings: Settings, _: argparse.Namespace) -> int:
     """Load the bundled demo data (only what is not loaded yet)."""
     engine = make_engine(database_url(settings.database), settings.database)
-    result = load_demo(make_sessionmaker(engine), load_catalog(), settings.demo_manifest)
+    result = load_demo(make_sessionmaker(engine), load_catalog(), settings.demo_manifest, settings)
     engine.dispose()
     print(
         f"demo: {result.files_loaded} files loaded, {result.files_skipped} already loaded; "

@@ -57,12 +57,14 @@ def upload_request(
     sheet: str | None = None,
     source_layer: str | None = None,
     columns: str | None = None,
+    where: str | None = None,
     publish: bool = False,
     accept_partial: bool = False,
 ) -> UploadRequest:
-    """An upload request from what a user typed (``columns``: JSON ``{"header": "attribute"}``).
+    """An upload request from what a user typed.
 
-    The API's form fields and the CLI's options come through here: the same checks, the same errors.
+    ``columns`` is JSON ``{"header": "attribute"}``; ``where`` JSON ``{"header": ["value", …]}``,
+    the rows to keep. The API's form fields and the CLI's options come through here: the same checks, the same errors.
     """
     reading = ImportOptions(
         format=format,
@@ -71,6 +73,7 @@ def upload_request(
         sheet=sheet,
         layer=source_layer,
         columns=_columns(columns),
+        where=_where(where),
     )
     return UploadRequest(reading=reading, publish=publish, accept_partial=accept_partial)
 
@@ -102,6 +105,25 @@ def _columns(value: str | None) -> dict[str, str]:
             'columns must be JSON like {"header": "attribute"}',
         )
     return columns
+
+
+def _where(value: str | None) -> dict[str, tuple[str, ...]]:
+    if not value:
+        return {}
+    try:
+        where = orjson.loads(value)
+    except orjson.JSONDecodeError:
+        where = None
+    if isinstance(where, dict):
+        where = {k: [v] if isinstance(v, str) else v for k, v in where.items()}
+    if not isinstance(where, dict) or not all(
+        isinstance(v, list) and v and all(isinstance(i, str) for i in v) for v in where.values()
+    ):
+        raise InvalidParameter(
+            'where は {"列名": ["残す値", …]} のJSONで指定してください',
+            'where must be JSON like {"header": ["value to keep", …]}',
+        )
+    return {k: tuple(v) for k, v in where.items()}
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ def test_layers_list_every_catalog_layer_with_published_counts(client, catalog, 
     assert collections["evacuation_sites"]["numberPublished"] == published_count(
         session, "evacuation_sites"
     )
-    assert collections["aed"]["numberPublished"] == 0  # in the catalog, no datasets yet
+    assert collections["bus_routes"]["numberPublished"] == 0  # in the catalog, no datasets yet
     layer = collections["shelters"]["layer"]
     assert layer["title"] == {"ja": "指定避難所", "en": "Designated shelters"}
     assert layer["category_title"]["en"] == "Disaster prevention"

@@ -66,7 +66,7 @@ def test_geopackage_download_reads_back(live, tmp_path):
 
 
 def test_no_published_data_is_a_404(live):
-    assert live.get("/api/collections/aed/download.csv").status_code == 404
+    assert live.get("/api/collections/bus_routes/download.csv").status_code == 404
     assert live.get("/api/collections/schools/download.exe").status_code == 400
 
 

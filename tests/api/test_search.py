@@ -58,7 +58,7 @@ def test_bad_searches_get_a_400_in_both_languages(client, params):
 def test_layers_say_when_they_were_last_updated(client):
     layers = {c["id"]: c for c in client.get("/api/layers").json()["layers"]}
     assert layers["evacuation_sites"]["updated"].startswith("20")
-    assert layers["aed"]["updated"] is None and layers["aed"]["numberPublished"] == 0
+    assert layers["bus_routes"]["updated"] is None and layers["bus_routes"]["numberPublished"] == 0
 
 
 def test_hiragana_katakana_small_kana_and_readings_find_the_same_facilities(client, keys):

@@ -19,9 +19,116 @@ def _published(session) -> dict[str, int]:
     return dict(rows.tuples().all())
 
 
+# Files filed under one municipality, loaded by the upload use case: (published, rows the row
+# filter kept, rows it left out). Kept rows are the MANIFEST's category counts; the missing ones
+# are real facilities the city runs in other municipalities (row errors in the report).
+UPLOADED = {
+    "parks": (1141, 1032 + 109, 126),  # 公園 + 児童遊園・広場; 体育施設 left out
+    "childcare_facilities": (911, 802 + 109, 462),  # 保育所 + 幼稚園
+    "public_toilets": (321, 321, 0),
+    "medical_institutions": (127, 128, 703),  # 弘済院附属病院 stands in 吹田市
+    "care_facilities": (699, 519 + 112 + 72, 128),  # four homes in 羽曳野市, 柏原市, 吹田市
+    "tourism_facilities": (848, 371 + 190 + 251 + 36, 9475 - 848),
+    "bus_stops": (2157, 2157, 9475 - 2157),
+    "railway_stations": (246, 246, 9475 - 246),
+}
+AED = {"271004": 197, "272141": 77, "272086": 41}
+
+
 def test_every_demo_feature_is_published_with_the_exact_counts(session, demo):
-    assert demo.by_layer == COUNTS
-    assert {k: v for k, v in _published(session).items() if k in COUNTS} == COUNTS
+    expected = COUNTS | {layer: counts[0] for layer, counts in UPLOADED.items()}
+    expected["aed"] = sum(AED.values())
+    assert demo.by_layer == expected
+    assert {k: v for k, v in _published(session).items() if k in expected} == expected
+
+
+def _report(session, layer: str, code: str = "271004") -> dict:
+    return session.execute(
+        text(
+            "SELECT v.report FROM dataset d JOIN version v ON v.id = d.current_version_id "
+            "WHERE d.layer_id = :layer AND d.municipality_code = :code"
+        ),
+        {"layer": layer, "code": code},
+    ).scalar_one()
+
+
+@pytest.mark.parametrize("layer", sorted(UPLOADED))
+def test_one_file_feeds_several_layers_through_the_uploads_row_filter(session, layer):
+    published, kept, left_out = UPLOADED[layer]
+    report = _report(session, layer)
+    assert (report["rows"], report["left_out"]) == (kept, left_out)
+    assert report["accepted"] == published and len(report["errors"]) == kept - published
+    assert all(e["code"] == "outside_municipality" for e in report["errors"])
+
+
+def test_real_osaka_city_names_readings_and_positions(session):
+    def one(layer: str, name: str):
+        return session.execute(
+            text(
+                "SELECT ST_X(geom), ST_Y(geom), properties FROM published_feature "
+                "WHERE layer_id = :layer AND properties->>'name' = :name"
+            ),
+            {"layer": layer, "name": name},
+        ).one()
+
+    x, y, park = one("parks", "大阪城公園")
+    assert (x, y) == pytest.approx((135.5260371, 34.6872376900003)) and park["kind"] == "歴史公園"
+    # The city lists the keep twice (美術館・博物館 and 都市景観資源, 20 m apart): both are shown.
+    castle = session.execute(
+        text(
+            "SELECT ST_X(geom), ST_Y(geom), properties FROM published_feature "
+            "WHERE layer_id = 'tourism_facilities' AND properties->>'name' = '大阪城天守閣' "
+            "ORDER BY (properties->>'source_id')::int"
+        )
+    ).all()
+    assert [c[2]["source_id"] for c in castle] == ["712", "13055"]
+    x, y, castle = castle[0]
+    assert castle["name_kana"] == "おおさかじょうてんしゅかく" and (x, y) == pytest.approx(
+        (135.5258221, 34.68744706)
+    )
+    assert (
+        one("railway_stations", "地下鉄谷町線阿倍野駅")[2]["name_kana"]
+        == "ちかてつたにまちせんあべのえき"
+    )
+
+
+def test_aeds_of_three_municipalities_in_three_shapes(session):
+    counts = dict(
+        session.execute(
+            text(
+                "SELECT municipality_code, count(*) FROM published_feature WHERE layer_id = 'aed' "
+                "GROUP BY 1"
+            )
+        ).all()
+    )
+    assert counts == AED
+    # 大阪市: a title row above the header, positions only inside the map links (ll= and mpx=)
+    report = _report(session, "aed")
+    assert {w["code"] for w in report["warnings"]} >= {"title_rows_skipped", "positions_from_links"}
+    x, y, props = session.execute(
+        text(
+            "SELECT ST_X(geom), ST_Y(geom), properties FROM published_feature "
+            "WHERE layer_id = 'aed' AND properties->>'name' = '大阪市中央消防署上町出張所' "
+            "AND properties->>'url' LIKE '%mpx=135.5151930715%'"  # three engines, three AEDs
+        )
+    ).one()
+    assert (x, y) == pytest.approx((135.5151930715, 34.671647558954))  # from mpx=/mpy=
+    assert props["on_fire_engine"] is True  # 消防車両積載※出動時は使用不可
+    engines = session.execute(
+        text(
+            "SELECT count(*) FROM published_feature WHERE layer_id = 'aed' "
+            "AND properties->>'on_fire_engine' = 'true'"
+        )
+    ).scalar_one()
+    assert engines == 103  # every row whose 設置場所 says 消防車両積載
+    # 富田林市: a web address without its scheme is kept as a link
+    url = session.execute(
+        text(
+            "SELECT properties->>'url' FROM published_feature WHERE layer_id = 'aed' "
+            "AND municipality_code = '272141' AND properties->>'url' LIKE '%tonkira%'"
+        )
+    ).scalar_one()
+    assert url == "http://www.tonkira.jp"
 
 
 def test_one_dataset_and_version_per_layer_and_municipality(session):
@@ -38,6 +145,9 @@ def test_one_dataset_and_version_per_layer_and_municipality(session):
     per_layer = {layer: (municipalities, versions) for layer, municipalities, versions in rows}
     for layer in COUNTS:
         assert per_layer[layer] == (43, 43), layer
+    for layer in UPLOADED:
+        assert per_layer[layer] == (1, 1), layer  # 大阪市 only
+    assert per_layer["aed"] == (3, 3)
     owners = (
         session.execute(
             text(
@@ -119,9 +229,11 @@ def test_points_lie_in_or_near_the_municipality_they_are_filed_under(session):
 
 def test_a_second_load_loads_nothing(engine, catalog, test_settings, session):
     before = session.execute(text("SELECT count(*) FROM version")).scalar_one()
-    again = load_demo(make_sessionmaker(engine), catalog, test_settings.demo_manifest)
+    again = load_demo(
+        make_sessionmaker(engine), catalog, test_settings.demo_manifest, test_settings
+    )
     assert again.files_loaded == 0
-    assert again.files_skipped == 88
+    assert again.files_skipped == 88 + len(UPLOADED) + len(AED)  # GSI and KSJ files, then uploads
     assert session.execute(text("SELECT count(*) FROM version")).scalar_one() == before
 
 

@@ -30,7 +30,10 @@ def _published_names(session) -> list[str]:
 def _audit(session) -> list[tuple[str, int]]:
     return (
         session.execute(
-            text("SELECT action, version_id FROM audit_log WHERE layer_id = 'aed' ORDER BY id")
+            text(
+                "SELECT action, version_id FROM audit_log WHERE layer_id = 'aed' "
+                "AND municipality_code = '272027' ORDER BY id"
+            )
         )
         .tuples()
         .all()

@@ -69,6 +69,10 @@ async def upload_form(
         str | None, Form(alias="layer", description="GeoPackage layer or shapefile")
     ] = None,
     columns: Annotated[str | None, Form(description='JSON {"header": "attribute"}')] = None,
+    where: Annotated[
+        str | None,
+        Form(description='rows to keep, JSON {"header": ["value", …]}: one file, several layers'),
+    ] = None,
     publish: Annotated[bool, Form()] = False,
     accept_partial: Annotated[bool, Form()] = False,
 ) -> UploadRequest:
@@ -80,6 +84,7 @@ async def upload_form(
         sheet=sheet,
         source_layer=source_layer,
         columns=columns,
+        where=where,
         publish=publish,
         accept_partial=accept_partial,
     )
