@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+import orjson
+
 from importers.base import JSONValue
 
 Properties = dict[str, JSONValue]
@@ -44,7 +46,79 @@ def aed_on_fire_engine(properties: Properties) -> None:
         properties["on_fire_engine"] = True  # otherwise left out: not a "no" on every popup
 
 
+def _entries(value: JSONValue) -> list[dict[str, JSONValue]]:
+    """PLATEAU's per-building risk list (a JSON array, or its text as GDAL hands it over)."""
+    if isinstance(value, str):
+        try:
+            value = orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return []
+    return [e for e in value if isinstance(e, dict)] if isinstance(value, list) else []
+
+
+def _measure(text: object) -> float | None:
+    """``"0.94 m"`` / ``"4.9667 hour"`` -> the number."""
+    try:
+        return float(str(text).split()[0])
+    except (ValueError, IndexError):
+        return None
+
+
+def _deepest(entries: list[dict[str, JSONValue]], prefix: str, properties: Properties) -> None:
+    """The deepest of several rivers' (or scenarios') ranks and depths, as ``<prefix>_…``."""
+    ranked = [e for e in entries if str(e.get("rank", "")).isdigit()]
+    if ranked:
+        properties[f"{prefix}_rank"] = str(max(int(str(e["rank"])) for e in ranked))
+    depths = [d for e in entries if (d := _measure(e.get("depth"))) is not None]
+    if depths:
+        properties[f"{prefix}_depth_m"] = round(max(depths), 2)
+
+
+def plateau_river_flood(properties: Properties) -> None:
+    """Flatten PLATEAU's ``river`` list: deepest rank and depth per scale, longest duration.
+
+    ``scale`` 1 is the planned scale (計画規模, L1), 2 the maximum (想定最大規模, L2); ranks are
+    MLIT's classes (1: under 0.5 m … 6: 20 m or more), as the depths confirm.
+
+    Examples
+    --------
+    >>> p = {"river": '[{"rank": "1", "depth": "0.389 m", "scale": "1"},'
+    ...               ' {"rank": "2", "depth": "0.94 m", "scale": "2", "duration": "4.9667 hour"}]'}
+    >>> plateau_river_flood(p)
+    >>> p["flood_planned_rank"], p["flood_planned_depth_m"], p["flood_max_rank"], p["flood_max_depth_m"]
+    ('1', 0.39, '2', 0.94)
+    >>> p["flood_duration_h"], "river" in p
+    (5.0, False)
+    """
+    entries = _entries(properties.pop("river", None))
+    _deepest([e for e in entries if str(e.get("scale")) == "1"], "flood_planned", properties)
+    _deepest([e for e in entries if str(e.get("scale")) == "2"], "flood_max", properties)
+    durations = [d for e in entries if (d := _measure(e.get("duration"))) is not None]
+    if durations:
+        properties["flood_duration_h"] = round(max(durations), 1)
+
+
+def plateau_tsunami_storm_surge(properties: Properties) -> None:
+    """Flatten PLATEAU's ``tsunami`` and ``hightide`` lists; ``worst_rank`` colours the map.
+
+    Examples
+    --------
+    >>> p = {"tsunami": '[{"rank": "1", "depth": "0.13 m"}]',
+    ...      "hightide": '[{"rank": "3", "depth": "3.68 m"}]'}
+    >>> plateau_tsunami_storm_surge(p)
+    >>> p["tsunami_rank"], p["tsunami_depth_m"], p["storm_surge_rank"], p["worst_rank"]
+    ('1', 0.13, '3', '3')
+    """
+    _deepest(_entries(properties.pop("tsunami", None)), "tsunami", properties)
+    _deepest(_entries(properties.pop("hightide", None)), "storm_surge", properties)
+    ranks = [str(properties[k]) for k in ("tsunami_rank", "storm_surge_rank") if k in properties]
+    if ranks:
+        properties["worst_rank"] = max(ranks)
+
+
 DERIVATIONS: Mapping[str, Callable[[Properties], None]] = {
     "gsi_welfare_shelter": gsi_welfare_shelter,
     "aed_on_fire_engine": aed_on_fire_engine,
+    "plateau_river_flood": plateau_river_flood,
+    "plateau_tsunami_storm_surge": plateau_tsunami_storm_surge,
 }

@@ -165,6 +165,9 @@ class LayerDefinition(Frozen):
     derive: tuple[Identifier, ...] = ()
     # For hazard layers: the evacuation-site flag that answers "where do I go for this hazard".
     evacuation_flag: Identifier | None = None
+    # For hazard layers whose features carry several answers (a building's depth per scenario):
+    # the attributes a tap at the point reports, in this order.
+    point_answer: tuple[Identifier, ...] = ()
 
     @model_validator(mode="after")
     def _references_exist(self) -> LayerDefinition:
@@ -172,7 +175,7 @@ class LayerDefinition(Frozen):
         duplicates = {n for n in names if names.count(n) > 1}
         if duplicates:
             raise ValueError(f"duplicate attributes: {sorted(duplicates)}")
-        referenced = {self.name_attribute, *self.popup}
+        referenced = {self.name_attribute, *self.popup, *self.point_answer}
         if self.id_attribute:
             referenced.add(self.id_attribute)
         if self.style.class_attribute:

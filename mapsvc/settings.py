@@ -65,9 +65,9 @@ class ImportSettings(BaseModel):
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1024, le=2 * 1024**3)
     max_rows: int = Field(default=500_000, ge=1, le=10_000_000)
     max_vertices: int = Field(default=200_000, ge=4, le=10_000_000)
-    # The bundled boundaries are simplified (and miss landfill by up to 3.2 km), so a point is
+    # The bundled boundaries are simplified (and miss landfill by up to 4.1 km), so a point is
     # refused only when it is farther than this outside the municipality's polygon.
-    boundary_tolerance_m: float = Field(default=4000, ge=0, le=50_000)
+    boundary_tolerance_m: float = Field(default=5000, ge=0, le=50_000)
     # One upload (read, check, COPY, publish) may take this long: reading stops with a clear
     # 422 past it, and its transaction gets this statement timeout instead of the one meant
     # for reads. 500,000 CSV rows take about 20 s on two cores.

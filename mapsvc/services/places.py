@@ -97,6 +97,32 @@ def _class_labels(layer: LayerDefinition, found: list[dict[str, Any]]) -> list[d
     return sorted(classes, key=lambda c: str(c["value"]), reverse=True)
 
 
+_UNITS = {"_h": ("時間", "h"), "_m": ("m", "m")}
+
+
+def _details(layer: LayerDefinition, properties: dict[str, Any]) -> list[dict[str, Any]]:
+    """The feature's ``point_answer`` attributes that have a value, each labelled in words.
+
+    An enum reads as its class ("0.5〜3.0m"), a number with its unit ("4.9 時間").
+    """
+    details = []
+    for name in layer.point_answer:
+        value = properties.get(name)
+        if value is None:
+            continue
+        attribute = layer.attribute(name)
+        entry = next((v for v in attribute.values if v.value == str(value)), None)
+        if entry is not None:
+            text = entry.label.model_dump()
+        else:
+            ja, en = next((u for suffix, u in _UNITS.items() if name.endswith(suffix)), ("", ""))
+            text = {"ja": f"{value} {ja}".strip(), "en": f"{value} {en}".strip()}
+        details.append(
+            {"attribute": name, "value": value, "label": attribute.label.model_dump(), "text": text}
+        )
+    return details
+
+
 def hazard_at(
     session: Session, catalog: Catalog, layer: LayerDefinition, *, owners: list[str], spot: Spot
 ) -> dict[str, Any]:
@@ -124,6 +150,18 @@ def hazard_at(
             summary={
                 "ja": f"{layer.title.ja}の区域外です",
                 "en": f"Outside the {layer.title.en.lower()}",
+            },
+        )
+    elif layer.point_answer:
+        details = _details(layer, found[0])
+        answer.update(
+            status="inside",
+            details=details,
+            summary={
+                "ja": f"{layer.title.ja}：この建物は"
+                + "、".join(f"{d['label']['ja']} {d['text']['ja']}" for d in details),
+                "en": f"{layer.title.en}: this building — "
+                + ", ".join(f"{d['label']['en']} {d['text']['en']}" for d in details),
             },
         )
     else:

@@ -104,3 +104,40 @@ def test_point_names_the_ward(client):
     body = client.get("/api/point", params={"lon": 135.4983, "lat": 34.7025}).json()  # Umeda
     assert body["ward"]["code"] == "271276" and body["municipality"]["code"] == "271004"
     assert body["ward"]["name"]["en"] == "Osaka-shi Kita-ku"
+
+
+def test_a_building_in_suminoe_answers_its_depths_per_scenario_and_where_to_go(client, session):
+    from sqlalchemy import text
+
+    x, y = session.execute(
+        text(
+            "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) AS p FROM "
+            "published_feature WHERE layer_id = 'building_flood_depth' "
+            "AND properties->>'building_id' = '27100-bldg-119017') AS b"  # in 住之江区
+        )
+    ).one()
+    answer = client.get("/api/point", params={"lon": x, "lat": y}).json()
+    flood = next(h for h in answer["hazards"] if h["layer"] == "building_flood_depth")
+    assert flood["status"] == "inside"
+    assert [(d["attribute"], d["text"]["en"]) for d in flood["details"]] == [
+        ("flood_planned_rank", "Under 0.5 m"),
+        ("flood_max_rank", "0.5 to 3 m"),
+        ("flood_duration_h", "36.4 h"),
+    ]
+    assert flood["summary"]["ja"] == (
+        "建物ごとの想定浸水深（洪水）：この建物は計画規模 0.5m未満、想定最大規模 0.5〜3.0m、"
+        "浸水継続時間 36.4 時間"
+    )
+    site = flood["nearest_evacuation_site"]
+    flags = (
+        session.execute(
+            text(
+                "SELECT properties->>'flood' FROM published_feature "
+                "WHERE layer_id = 'evacuation_sites' AND properties->>'name' = :name"
+            ),
+            {"name": site["name"]},
+        )
+        .scalars()
+        .all()
+    )
+    assert "true" in flags and 0 < site["distance_m"] < 3000  # a site designated for floods

@@ -44,7 +44,7 @@ def test_upgrade_and_demo_load_are_idempotent(test_settings, demo):
     assert run("db", "upgrade", settings=test_settings).returncode == 0
     result = run("demo", "load", settings=test_settings)
     assert result.returncode == 0, result.stderr
-    assert "0 files loaded, 99 already loaded" in result.stdout
+    assert "0 files loaded, 101 already loaded" in result.stdout
 
 
 def test_an_unknown_command_fails_with_usage():

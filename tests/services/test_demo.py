@@ -31,6 +31,8 @@ UPLOADED = {
     "tourism_facilities": (848, 371 + 190 + 251 + 36, 9475 - 848),
     "bus_stops": (2157, 2157, 9475 - 2157),
     "railway_stations": (246, 246, 9475 - 246),
+    "building_flood_depth": (3183, 3183, 0),  # PLATEAU, per building
+    "building_tsunami_storm_surge_depth": (9161, 9161, 0),
 }
 AED = {"271004": 197, "272141": 77, "272086": 41}
 
@@ -281,3 +283,24 @@ def test_boundaries_are_a_layer_owned_by_the_prefecture(session):
         .all()
     )
     assert rows == [("270008", 43 + 31)]
+
+
+def test_plateau_depths_per_building_are_flattened_into_classes(session):
+    def building(layer: str, building_id: str) -> dict:
+        return session.execute(
+            text(
+                "SELECT properties FROM published_feature WHERE layer_id = :layer "
+                "AND properties->>'building_id' = :id"
+            ),
+            {"layer": layer, "id": building_id},
+        ).scalar_one()
+
+    # river: [{rank 1, 0.389 m, scale 1}, {rank 2, 0.94 m, scale 2, 4.9667 hour}]
+    flood = building("building_flood_depth", "27100-bldg-27086")
+    assert (flood["flood_planned_rank"], flood["flood_planned_depth_m"]) == ("1", 0.39)
+    assert (flood["flood_max_rank"], flood["flood_max_depth_m"]) == ("2", 0.94)
+    assert flood["flood_duration_h"] == 5.0 and "river" not in flood
+    # tsunami: [{rank 1, 0.13 m}], hightide: [{rank 3, 3.68 m}]
+    sea = building("building_tsunami_storm_surge_depth", "27100-bldg-119017")
+    assert (sea["tsunami_rank"], sea["storm_surge_rank"], sea["worst_rank"]) == ("1", "3", "3")
+    assert sea["storm_surge_depth_m"] == 3.68

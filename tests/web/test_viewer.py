@@ -14,12 +14,13 @@ from typing import Any
 
 import httpx
 import pytest
+import shapely.geometry
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from mapsvc.db.engine import drop_database
 from tests.support.cli import run_mapsvc
 from tests.support.databases import seeded_database
-from tests.support.paths import PROJECT, TEST_DATA
+from tests.support.paths import DEMO, PROJECT, TEST_DATA
 from tests.support.server import live_server
 
 pytestmark = pytest.mark.db
@@ -32,6 +33,7 @@ AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 PHONE = {"width": 390, "height": 844}
 OSAKA_CITY = "271004"
 UMEDA = (135.4980, 34.7025)  # the hostile AED
+FLOOD_FILE = "plateau_27100_osaka_city_bldg_river_flood_risk.geojson"
 # Chrome DevTools' "Fast 3G" preset, as Chromium's network emulation takes it.
 FAST_3G = {
     "offline": False,
@@ -122,11 +124,13 @@ def visit(page: Page, base_url: str, fragment: str) -> None:
 def test_phone_view_shows_layers_boundaries_and_sites_in_japanese_then_english(page: Page):
     ARTEFACTS.mkdir(exist_ok=True)
     expect(page.locator("#app-title")).to_have_text("広域デジタルマップ")
-    expect(page.locator("#layer-list input[type=checkbox]")).to_have_count(17)
+    expect(page.locator("#layer-list input[type=checkbox]")).to_have_count(19)
     expect(page.locator("label[for=layer-evacuation_sites]")).to_have_text("指定緊急避難場所")
     expect(page.locator("#layer-evacuation_sites")).to_be_checked()
     expect(page.locator("#layer-bus_routes")).to_be_disabled()  # in the catalog, nothing published
-    expect(page.locator("#layer-bus_routes + .swatch + label + .count")).to_have_text("データ未公開")
+    expect(page.locator("#layer-bus_routes + .swatch + label + .count")).to_have_text(
+        "データ未公開"
+    )
     expect(page.locator("#layer-parks + .swatch + label + .count")).to_have_text("1,141")
     expect(page.locator(".leaflet-tile-container canvas").first).to_be_attached()
     expect(page.locator("#attribution")).to_contain_text("国土地理院")
@@ -164,6 +168,27 @@ def test_tapping_the_map_says_what_is_here_without_a_false_safe(page: Page, base
         "href", re.compile(r"^https://www\.google\.com/maps/dir/")
     )
     page.screenshot(path=str(ARTEFACTS / "viewer-phone-what-is-here.png"))
+
+
+def test_tapping_a_building_in_suminoe_says_its_depths_and_where_to_go(page: Page, base_url: str):
+    """PLATEAU's depth per building: the answer names the classes and the nearest flood site."""
+    flood = json.loads((DEMO / "plateau" / FLOOD_FILE).read_text("utf-8"))["features"]
+    building = next(f for f in flood if f["properties"]["city"] == "27125")  # 住之江区
+    spot = shapely.geometry.shape(building["geometry"]).representative_point()
+    for lang, words in (("ja", ("この建物は", "計画規模", "想定最大規模")),
+                        ("en", ("this building", "Planned scale", "Maximum scale"))):  # fmt: skip
+        visit(
+            page,
+            base_url,
+            f"map=18/{spot.y:.6f}/{spot.x:.6f}&layers=building_flood_depth&lang={lang}",
+        )
+        with page.expect_response(lambda r: "/api/point" in r.url):
+            tap_map_at(page, spot.x, spot.y)
+        answer = page.locator("#here .hazard.inside").first
+        for word in words:
+            expect(answer).to_contain_text(word)
+        expect(page.locator("#here .nearest-site").first).to_be_visible()
+        page.screenshot(path=str(ARTEFACTS / f"viewer-phone-building-depth-{lang}.png"))
 
 
 def test_layers_toggle_with_a_legend_for_hazard_classes(page: Page):
@@ -323,7 +348,7 @@ def test_a_reload_without_network_still_shows_the_map_and_its_data(browser: Brow
     )
     page.reload()
     expect(page.locator("html[data-rendered=true]")).to_be_attached(timeout=20_000)
-    expect(page.locator("#layer-list input[type=checkbox]")).to_have_count(17)
+    expect(page.locator("#layer-list input[type=checkbox]")).to_have_count(19)
     expect(page.locator("#layer-evacuation_sites")).to_be_checked()
     assert any("/api/tiles/" in url for url in from_cache), from_cache
     assert any(url.endswith("/api/layers") for url in from_cache), from_cache
