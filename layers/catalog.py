@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Iterator, Mapping
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -51,6 +53,28 @@ class Catalog(Mapping[str, LayerDefinition]):
         return len(self._layers)
 
 
+ADVICE_FILE = Path(__file__).parent / "advice.toml"
+
+
+@cache
+def _advice() -> dict[str, Any]:
+    return tomllib.loads(ADVICE_FILE.read_text("utf-8"))
+
+
+def _resolve_advice(raw: dict[str, Any]) -> dict[str, Any]:
+    """A definition's ``advice = [{set, attribute}]`` expanded from the shared advice sets."""
+    refs = raw.get("advice", [])
+    if not refs or not all(isinstance(r, dict) and "set" in r for r in refs):
+        return raw
+    shared = _advice()
+    rules = [
+        {"attribute": ref.get("attribute"), **rule}
+        for ref in refs
+        for rule in shared["sets"][ref["set"]]
+    ]
+    return raw | {"advice": rules, "advice_source": shared["sources"]["guideline"]}
+
+
 def load_definition(path: Path) -> LayerDefinition:
     """Read and validate one definition file.
 
@@ -66,8 +90,9 @@ def load_definition(path: Path) -> LayerDefinition:
     ('aed', 'point', 'AED locations')
     """
     try:
-        layer = LayerDefinition.model_validate(tomllib.loads(path.read_text("utf-8")))
-    except (tomllib.TOMLDecodeError, ValidationError) as exc:
+        raw = _resolve_advice(tomllib.loads(path.read_text("utf-8")))
+        layer = LayerDefinition.model_validate(raw)
+    except (tomllib.TOMLDecodeError, ValidationError, KeyError) as exc:
         raise CatalogError(f"{path.name}: {exc}") from exc
     if layer.id != path.stem:
         raise CatalogError(f"{path.name}: id {layer.id!r} does not match the file name")

@@ -130,6 +130,18 @@ class Source(Frozen):
     notice: Text | None = None  # e.g. GSI's "may not be the latest" warning, which must be repeated
 
 
+class Advice(Frozen):
+    """What to do when a hazard applies at a point: for some classes of one attribute, or always.
+
+    Rules are tried in order; the first that matches a feature at the point is the answer, so
+    a layer lists its most severe classes first.
+    """
+
+    attribute: Identifier | None = None  # None: whenever the point is inside the layer
+    values: tuple[str, ...] = ()
+    text: Text
+
+
 class LayerDefinition(Frozen):
     """One catalog entry: a layer shared by all municipalities.
 
@@ -168,6 +180,9 @@ class LayerDefinition(Frozen):
     # For hazard layers whose features carry several answers (a building's depth per scenario):
     # the attributes a tap at the point reports, in this order.
     point_answer: tuple[Identifier, ...] = ()
+    # What to do where the hazard applies (a tap's answer), and whose guidance the texts follow.
+    advice: tuple[Advice, ...] = ()
+    advice_source: Text | None = None
 
     @model_validator(mode="after")
     def _references_exist(self) -> LayerDefinition:
@@ -176,6 +191,7 @@ class LayerDefinition(Frozen):
         if duplicates:
             raise ValueError(f"duplicate attributes: {sorted(duplicates)}")
         referenced = {self.name_attribute, *self.popup, *self.point_answer}
+        referenced |= {a.attribute for a in self.advice if a.attribute}
         if self.id_attribute:
             referenced.add(self.id_attribute)
         if self.style.class_attribute:
@@ -183,6 +199,8 @@ class LayerDefinition(Frozen):
         missing = referenced - set(names)
         if missing:
             raise ValueError(f"unknown attributes referenced: {sorted(missing)}")
+        if self.advice and self.advice_source is None:
+            raise ValueError("advice needs its advice_source")
         if self.minzoom > self.maxzoom:
             raise ValueError("minzoom is greater than maxzoom")
         return self

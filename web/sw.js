@@ -1,7 +1,7 @@
 // Service worker: the app shell from cache (refreshed in the background), data from the network
 // with the last copy kept, so a reload during an outage still shows the map and its layers.
 // Base-map tiles (another origin) are left to the browser.
-const SHELL = "mapsvc-shell-v2"; // bump when SHELL_FILES changes (tests/js/shell.test.js checks the list)
+const SHELL = "mapsvc-shell-v3"; // bump when SHELL_FILES changes (tests/js/shell.test.js checks the list)
 const DATA = "mapsvc-data-v1";
 const MAX_DATA_ENTRIES = 600; // a few hours of panning; the oldest go first
 const SHELL_FILES = [

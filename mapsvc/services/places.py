@@ -100,6 +100,17 @@ def _class_labels(layer: LayerDefinition, found: list[dict[str, Any]]) -> list[d
 _UNITS = {"_h": ("時間", "h"), "_m": ("m", "m")}
 
 
+def advice_for(layer: LayerDefinition, found: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The first of the layer's advice rules that any feature at the point matches, with its source."""
+    for rule in layer.advice:
+        for properties in found:
+            value = None if rule.attribute is None else properties.get(rule.attribute)
+            if rule.attribute is None or (value is not None and str(value) in rule.values):
+                source = layer.advice_source.model_dump() if layer.advice_source else None
+                return rule.text.model_dump() | {"source": source}
+    return None
+
+
 def _details(layer: LayerDefinition, properties: dict[str, Any]) -> list[dict[str, Any]]:
     """The feature's ``point_answer`` attributes that have a value, each labelled in words.
 
@@ -175,6 +186,8 @@ def hazard_at(
                 "en": f"Inside the {layer.title.en.lower()} ({worst['en']}). Check where to evacuate",
             },
         )
+    if found and (advice := advice_for(layer, found)) is not None:
+        answer["advice"] = advice
     if layer.evacuation_flag:
         shelters = catalog.get("evacuation_sites")
         if shelters is not None:

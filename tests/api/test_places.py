@@ -128,6 +128,14 @@ def test_a_building_in_suminoe_answers_its_depths_per_scenario_and_where_to_go(c
         "建物ごとの想定浸水深（洪水）：この建物は計画規模 0.5m未満、想定最大規模 0.5〜3.0m、"
         "浸水継続時間 36.4 時間"
     )
+    # The maximum scale's class (0.5 to 3 m) decides what to do, with whose guidance it is.
+    assert flood["advice"]["en"].startswith("Water may rise above the ground floor")
+    assert (
+        "屋内安全確保" in flood["advice"]["ja"]
+        and "避難情報に関するガイドライン" in (flood["advice"]["source"]["ja"])
+    )
+    sea = next(h for h in answer["hazards"] if h["layer"] == "building_tsunami_storm_surge_depth")
+    assert sea["status"] == "inside" and sea["advice"]["en"].startswith("Tsunami risk")
     site = flood["nearest_evacuation_site"]
     flags = (
         session.execute(

@@ -175,8 +175,8 @@ def test_tapping_a_building_in_suminoe_says_its_depths_and_where_to_go(page: Pag
     flood = json.loads((DEMO / "plateau" / FLOOD_FILE).read_text("utf-8"))["features"]
     building = next(f for f in flood if f["properties"]["city"] == "27125")  # 住之江区
     spot = shapely.geometry.shape(building["geometry"]).representative_point()
-    for lang, words in (("ja", ("この建物は", "計画規模", "想定最大規模")),
-                        ("en", ("this building", "Planned scale", "Maximum scale"))):  # fmt: skip
+    for lang, words in (("ja", ("この建物は", "計画規模", "想定最大規模", "立退き避難")),
+                        ("en", ("this building", "Planned scale", "Maximum scale", "evacuate"))):  # fmt: skip
         visit(
             page,
             base_url,

@@ -74,6 +74,11 @@ export function renderHere(container, lang, answer, nearestSite) {
   const list = el("ul", { class: "hazards" });
   for (const hazard of answer.hazards) {
     const item = el("li", { class: `hazard ${hazard.status}` }, pick(lang, hazard.summary));
+    if (hazard.advice) {
+      // What to do, in words, and whose guidance it follows.
+      item.append(el("p", { class: "advice" }, pick(lang, hazard.advice)));
+      if (hazard.advice.source) item.append(el("small", { class: "advice-source" }, pick(lang, hazard.advice.source)));
+    }
     const site = hazard.nearest_evacuation_site;
     if (site && hazard.status === "inside") {
       item.append(el("br"), document.createTextNode(`${t(lang, "nearestSite")}: ${site.name} (${formatDistance(site.distance_m)}) `));
