@@ -31,7 +31,7 @@ from mapsvc.services.demo import load_demo
 from mapsvc.services.keys import create_key
 from tests.support import bombs
 from tests.support import variants as v
-from tests.support.server import live_server
+from tests.support.server import live_server, slow_reader
 
 SECONDS = 20.0
 MERCATOR = "http://www.opengis.net/def/crs/EPSG/0/3857"
@@ -65,18 +65,12 @@ def normal_reads(base: str, stop: threading.Event, rng: random.Random) -> tuple[
 
 def slow_readers(base: str, stop: threading.Event, seen: Counter[str]) -> None:
     """Keep six downloads open, read at 2 KB/s (reopened as the server cuts them)."""
-    host, port = base.removeprefix("http://").split(":")
     open_sockets: list[socket.socket] = []
     while not stop.is_set():
         while len(open_sockets) < 6:
-            s = socket.socket()
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)
-            s.connect((host, int(port)))
-            s.sendall(
-                f"GET /api/collections/evacuation_sites/download.geojson HTTP/1.1\r\nHost: {host}"
-                "\r\nAccept-Encoding: identity\r\n\r\n".encode()
+            open_sockets.append(
+                slow_reader(base, "/api/collections/evacuation_sites/download.geojson")
             )
-            open_sockets.append(s)
             seen["slow download opened"] += 1
         time.sleep(1)
         for s in list(open_sockets):  # 2 KB a second each; a cut transfer ends in EOF

@@ -92,13 +92,19 @@ def _srid(value: str | int | None) -> int | None:
         ) from None
 
 
+def _json(value: str) -> object:
+    """A form field's JSON, or None when it is not JSON (the caller says what was expected)."""
+    try:
+        parsed: object = orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return None
+    return parsed
+
+
 def _columns(value: str | None) -> dict[str, str]:
     if not value:
         return {}
-    try:
-        columns = orjson.loads(value)
-    except orjson.JSONDecodeError:
-        columns = None
+    columns = _json(value)
     if not isinstance(columns, dict) or not all(isinstance(v, str) for v in columns.values()):
         raise InvalidParameter(
             'columns は {"列名": "属性名"} のJSONで指定してください',
@@ -110,10 +116,7 @@ def _columns(value: str | None) -> dict[str, str]:
 def _where(value: str | None) -> dict[str, tuple[str, ...]]:
     if not value:
         return {}
-    try:
-        where = orjson.loads(value)
-    except orjson.JSONDecodeError:
-        where = None
+    where = _json(value)
     if isinstance(where, dict):
         where = {k: [v] if isinstance(v, str) else v for k, v in where.items()}
     if not isinstance(where, dict) or not all(

@@ -12,24 +12,11 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.support.server import live_server
+from tests.support.server import live_server, slow_reader
 
 pytestmark = pytest.mark.db
 
 BIG = "/api/collections/evacuation_sites/download.geojson"  # ~2.8 MB uncompressed
-
-
-def slow_reader(base: str, path: str = BIG) -> socket.socket:
-    """A request whose client then reads nothing (2 KB receive buffer)."""
-    host, port = base.removeprefix("http://").split(":")
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)
-    s.connect((host, int(port)))
-    s.sendall(
-        f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept-Encoding: identity\r\n"
-        "Connection: close\r\n\r\n".encode()
-    )
-    return s
 
 
 def read_to_end(s: socket.socket, timeout: float = 30) -> bytes:
@@ -59,7 +46,7 @@ def server(test_settings, demo):
 
 
 def test_slow_readers_do_not_starve_reads_and_are_cut(server):
-    readers = [slow_reader(server) for _ in range(5)]
+    readers = [slow_reader(server, BIG) for _ in range(5)]
     time.sleep(0.5)  # every one has started and filled its buffers
     with httpx.Client(base_url=server, timeout=3) as http:
         for _ in range(10):  # reads answer at once, whatever the downloads are doing
@@ -78,7 +65,7 @@ def test_slow_readers_do_not_starve_reads_and_are_cut(server):
 
 
 def test_a_stream_cut_at_the_database_is_a_broken_transfer(server, test_settings):
-    reader = slow_reader(server)
+    reader = slow_reader(server, BIG)
     time.sleep(0.5)  # the stream is waiting on the client, its cursor open
     admin_engine = create_engine(test_settings.database.url.get_secret_value())
     with admin_engine.connect() as admin:

@@ -62,3 +62,16 @@ def live_server(database_url: str, **settings: str) -> AbstractContextManager[st
     """Serve mapsvc on the given database (and ``MAPSVC_*`` settings); yield its base URL."""
     env = {"MAPSVC_DATABASE__URL": database_url, "MAPSVC_AUTH__SECRET": "live-test", **settings}
     return uvicorn_server(sys.executable, ["--factory", "mapsvc.app:create_app"], env, "/healthz")
+
+
+def slow_reader(base: str, path: str) -> socket.socket:
+    """A GET of ``path`` whose client then reads nothing (a 2 KB receive buffer)."""
+    host, port = base.removeprefix("http://").split(":")
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)
+    s.connect((host, int(port)))
+    s.sendall(
+        f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept-Encoding: identity\r\n"
+        "Connection: close\r\n\r\n".encode()
+    )
+    return s
