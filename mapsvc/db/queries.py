@@ -28,20 +28,40 @@ class Publication:
 
     count: int = 0
     updated: datetime | None = None
+    publishers: tuple[str, ...] = ()  # the municipalities (or the prefecture) that publish it
 
 
 def published(session: Session) -> dict[str, Publication]:
-    """Per layer with published data: feature count and latest publish time."""
+    """Per layer with published data: feature count, latest publish time, who publishes it."""
     statement = (
         select(
             DatasetRow.layer_id,
             func.sum(VersionRow.feature_count),
             func.max(VersionRow.published_at),
+            func.array_agg(DatasetRow.municipality_code),
         )
         .join(VersionRow, VersionRow.id == DatasetRow.current_version_id)
         .group_by(DatasetRow.layer_id)
     )
-    return {layer: Publication(int(n), at) for layer, n, at in session.execute(statement)}
+    return {
+        layer: Publication(int(n), at, tuple(sorted(codes)))
+        for layer, n, at, codes in session.execute(statement)
+    }
+
+
+def coverage_cells(session: Session) -> Sequence[Row[tuple[str, str, int, datetime | None]]]:
+    """(layer, municipality, features, published at) of every dataset with a published version."""
+    statement = (
+        select(
+            DatasetRow.layer_id,
+            DatasetRow.municipality_code,
+            VersionRow.feature_count,
+            VersionRow.published_at,
+        )
+        .join(VersionRow, VersionRow.id == DatasetRow.current_version_id)
+        .order_by(DatasetRow.municipality_code, DatasetRow.layer_id)
+    )
+    return session.execute(statement).all()
 
 
 def ping(session: Session) -> None:

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from layers import CATEGORY_TITLES, AttributeType, Catalog, LayerDefinition
 from mapsvc.db import queries
 from mapsvc.db.features import layer_extent
+from mapsvc.db.models import MunicipalityRow
 from mapsvc.geo.crs import CRS84, SUPPORTED
 
 
@@ -49,6 +50,8 @@ def collection(
         ],
         "attribution": layer.source.attribution.ja,
         "numberPublished": publication.count,
+        # Who publishes it (municipality codes; the prefecture's code: all of it).
+        "publishers": list(publication.publishers),
         "updated": publication.updated.isoformat(timespec="seconds")
         if publication.updated
         else None,
@@ -70,14 +73,43 @@ def published_collections(session: Session, catalog: Catalog, base: str) -> list
     ]
 
 
+def coverage_summary(
+    publishers: tuple[str, ...], municipalities: dict[str, MunicipalityRow]
+) -> dict[str, Any]:
+    """How much of the prefecture a layer covers, for the panel: "大阪市のみ", "3 / 43", "府全域"."""
+    own = [m for m in municipalities.values() if m.kind not in ("ward", "prefecture")]
+    prefecture_wide = any(
+        municipalities[c].kind == "prefecture" for c in publishers if c in municipalities
+    )
+    only = (
+        municipalities.get(publishers[0]) if len(publishers) == 1 and not prefecture_wide else None
+    )
+    return {
+        "municipalities": len(
+            [
+                c
+                for c in publishers
+                if c in municipalities and municipalities[c].kind != "prefecture"
+            ]
+        ),
+        "of": len(own),
+        "prefectureWide": prefecture_wide,
+        "only": {"ja": only.name_ja, "en": only.name_en} if only else None,
+    }
+
+
 def catalog_layers(session: Session, catalog: Catalog, base: str) -> list[dict[str, Any]]:
     """The whole catalog, layers no municipality has published yet included (count 0)."""
     publications = queries.published(session)
+    municipalities = {m.code: m for m in queries.list_municipalities(session)}
     nothing = queries.Publication()
-    return [
-        collection(layer, publications.get(layer.id, nothing), extent=None, base=base)
-        for layer in catalog.values()
-    ]
+    layers = []
+    for layer in catalog.values():
+        publication = publications.get(layer.id, nothing)
+        body = collection(layer, publication, extent=None, base=base)
+        body["coverage"] = coverage_summary(publication.publishers, municipalities)
+        layers.append(body)
+    return layers
 
 
 def one_collection(session: Session, layer: LayerDefinition, base: str) -> dict[str, Any]:

@@ -207,3 +207,33 @@ def test_a_method_a_path_does_not_take_is_a_405_naming_the_allowed_ones(client):
     response = client.delete("/api/collections")
     assert response.status_code == 405 and "GET" in response.headers["allow"]
     assert response.json()["code"] == "method_not_allowed" and "GET" in response.json()["detail"]
+
+
+def test_coverage_lists_every_municipality_and_what_it_publishes(client, session):
+    matrix = client.get("/api/coverage").json()
+    codes = [m["code"] for m in matrix["municipalities"]]
+    assert len(codes) == 44 and "270008" in codes and "271276" not in codes  # no wards
+    osaka = next(m for m in matrix["municipalities"] if m["code"] == "271004")
+    assert osaka["layers"]["parks"]["count"] == published_count(session, "parks")
+    kishiwada = next(m for m in matrix["municipalities"] if m["code"] == "272027")
+    assert "parks" not in kishiwada["layers"] and kishiwada["layers"]["shelters"]["count"] > 0
+    table = client.get("/api/coverage.csv")
+    assert table.headers["content-type"].startswith("text/csv")
+    lines = table.content.decode("utf-8-sig").splitlines()
+    header = lines[0].split(",")
+    osaka_row = next(line for line in lines if line.startswith("271004,")).split(",")
+    assert osaka_row[header.index("公園 (parks)")] == str(osaka["layers"]["parks"]["count"])
+
+
+def test_each_layer_says_how_much_of_the_prefecture_it_covers(client):
+    layers = {c["id"]: c for c in client.get("/api/layers").json()["layers"]}
+    assert layers["parks"]["coverage"] == {
+        "municipalities": 1, "of": 43, "prefectureWide": False,
+        "only": {"ja": "大阪市", "en": "Osaka-shi"},
+    }  # fmt: skip
+    assert (
+        layers["aed"]["coverage"]["municipalities"] == 3
+        and layers["aed"]["coverage"]["only"] is None
+    )
+    assert layers["shelters"]["coverage"]["municipalities"] == 43
+    assert layers["parks"]["publishers"] == ["271004"]

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { formatValue, safeLink } from "../../web/js/text.js";
+import { coverageText, formatValue, safeLink } from "../../web/js/text.js";
 
 const schoolClass = {
   type: "enum",
@@ -24,4 +24,14 @@ test("only http and https become links", () => {
   assert.equal(safeLink("javascript:alert(1)"), null);
   assert.equal(safeLink("data:text/html,<script>alert(1)</script>"), null);
   assert.equal(safeLink("not a url"), null);
+});
+
+test("coverage reads as the part of the prefecture a layer covers", () => {
+  const only = { municipalities: 1, of: 43, prefectureWide: false, only: { ja: "大阪市", en: "Osaka-shi" } };
+  assert.equal(coverageText("ja", only), "大阪市のみ");
+  assert.equal(coverageText("en", only), "Osaka-shi only");
+  assert.equal(coverageText("ja", { municipalities: 3, of: 43, prefectureWide: false, only: null }), "3 / 43 市町村");
+  assert.equal(coverageText("en", { municipalities: 3, of: 43, prefectureWide: false, only: null }), "3 of 43 municipalities");
+  assert.equal(coverageText("ja", { municipalities: 43, of: 43, prefectureWide: false, only: null }), "");
+  assert.equal(coverageText("ja", { municipalities: 0, of: 43, prefectureWide: true, only: null }), "府全域");
 });

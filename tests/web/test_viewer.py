@@ -191,6 +191,23 @@ def test_tapping_a_building_in_suminoe_says_its_depths_and_where_to_go(page: Pag
         page.screenshot(path=str(ARTEFACTS / f"viewer-phone-building-depth-{lang}.png"))
 
 
+def test_coverage_is_visible_in_the_panel_the_answer_and_its_own_page(page: Page, base_url: str):
+    expect(page.locator("#layer-parks ~ .coverage")).to_have_text("大阪市のみ")
+    # Parks are 大阪市's only: a tap in 岸和田市 says so instead of showing an empty map.
+    visit(page, base_url, "map=15/34.4603/135.3716&layers=parks,evacuation_sites&lang=ja")
+    with page.expect_response(lambda r: "/api/point" in r.url):
+        tap_map_at(page, 135.3716, 34.4603)
+    expect(page.locator("#here .not-published")).to_have_text(
+        "公園: この市町村はまだ公開していません"
+    )
+    page.goto(f"{base_url}/coverage/?lang=en")
+    expect(page.locator("#matrix tbody tr")).to_have_count(44)
+    row = page.locator("#matrix tbody tr", has_text="Osaka-shi").first
+    expect(row).to_contain_text("1,141")
+    expect(page.locator("#title")).to_have_text("What each municipality publishes")
+    page.screenshot(path=str(ARTEFACTS / "coverage-phone-en.png"))
+
+
 def test_layers_toggle_with_a_legend_for_hazard_classes(page: Page):
     page.click("#tab-layers")
     expect(page.locator(".legend")).to_have_count(0)

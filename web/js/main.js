@@ -30,9 +30,11 @@ function createContext(config, collections, lang) {
     map: null,
     layerOf: (id) => state.byId.get(id),
     status: (text) => { byId("status").textContent = text; },
+    /** The layers switched on (their collections). */
+    layersShown: () => [...state.enabled].map(ctx.layerOf).filter(Boolean),
     /** The point layers switched on and drawn at this zoom (what a tap or the list may find). */
-    pointLayersShown: () => [...state.enabled].map(ctx.layerOf)
-      .filter((c) => c?.layer.geometry_type === "point" && ctx.map.view().zoom >= c.layer.minzoom),
+    pointLayersShown: () => ctx.layersShown()
+      .filter((c) => c.layer.geometry_type === "point" && ctx.map.view().zoom >= c.layer.minzoom),
   };
   return ctx;
 }

@@ -47,7 +47,7 @@ export function createPanel(ctx) {
     const lang = state.lang;
     const focused = document.activeElement?.id;
     labelPage(lang);
-    if (state.answer || state.tapped) renderHere($("here"), lang, state.answer, state.nearestSite);
+    if (state.answer || state.tapped) renderHere($("here"), lang, state.answer, state.nearestSite, ctx.layersShown());
     else renderMessage($("here"), t(lang, "tapHint"));
     renderPanel($("layer-list"), lang, state.collections, state.enabled, ctx.layers.toggle);
     const credits = [...new Set(state.collections.filter((c) => c.numberPublished).map((c) => pick(lang, c.layer.source.attribution)))];

@@ -79,7 +79,7 @@ export function createSelection(ctx) {
       state.answer = null;
       state.nearestSite = null;
     }
-    renderHere($("here"), state.lang, state.answer, state.nearestSite);
+    renderHere($("here"), state.lang, state.answer, state.nearestSite, ctx.layersShown());
   }
 
   async function onTap(lon, lat) {

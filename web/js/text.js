@@ -20,6 +20,7 @@ const STRINGS = {
     searchLabel: "施設名・住所・市区町村名で検索", searchButton: "検索", places: "市区町村", facilities: "施設",
     baseMap: "背景地図", legend: "凡例", offline: "オフラインです。保存済みのデータを表示しています",
     zoomInButton: "拡大", zoomOutButton: "縮小", close: "閉じる",
+    prefectureWide: "府全域", notPublishedHere: "この市町村はまだ公開していません", coverageLink: "市町村ごとの公開状況",
   },
   en: {
     title: "Wide-area digital map", layers: "Layers", langButton: "日本語", langLabel: "日本語",
@@ -40,11 +41,25 @@ const STRINGS = {
     searchLabel: "Search facility, address or municipality", searchButton: "Search", places: "Municipalities", facilities: "Facilities",
     baseMap: "Base map", legend: "Legend", offline: "You are offline: showing saved data",
     zoomInButton: "Zoom in", zoomOutButton: "Zoom out", close: "Close",
+    prefectureWide: "whole prefecture", notPublishedHere: "not yet published by this municipality", coverageLink: "What each municipality publishes",
   },
 };
 
 export const t = (lang, key) => STRINGS[lang][key];
 export const pick = (lang, text) => (text ? text[lang] : "");
+
+/**
+ * How much of the prefecture a layer covers, or "" where it is everywhere (or nowhere):
+ * "大阪市のみ" / "Osaka-shi only", "3 / 43 市町村" / "3 of 43 municipalities", "府全域".
+ */
+export function coverageText(lang, coverage) {
+  if (!coverage) return "";
+  if (coverage.prefectureWide) return t(lang, "prefectureWide");
+  const { municipalities: n, of } = coverage;
+  if (!n || n >= of) return "";
+  if (coverage.only) return lang === "ja" ? `${coverage.only.ja}のみ` : `${coverage.only.en} only`;
+  return lang === "ja" ? `${n} / ${of} 市町村` : `${n} of ${of} municipalities`;
+}
 
 /** A value as text, with flags in words and enum codes as their labels. */
 export function formatValue(lang, attribute, value) {

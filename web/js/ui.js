@@ -1,6 +1,6 @@
 // Panel, list and popup DOM, built with textContent only (data never becomes markup); no Leaflet here.
 import { formatDistance, routeLink } from "./geo.js";
-import { formatValue, pick, safeLink, t } from "./text.js";
+import { coverageText, formatValue, pick, safeLink, t } from "./text.js";
 
 export const $ = (id) => document.getElementById(id);
 
@@ -62,8 +62,12 @@ export function featureDetails(lang, collection, feature, lonLat, from = null) {
   return box;
 }
 
-/** "What is here?": the municipality, each hazard's answer and the nearest site, as text. */
-export function renderHere(container, lang, answer, nearestSite) {
+/**
+ * "What is here?": the municipality, each hazard's answer and the nearest site, as text; and
+ * which of the `shown` layers (collections) this municipality has not published, so that an
+ * empty map there is not taken for "nothing here".
+ */
+export function renderHere(container, lang, answer, nearestSite, shown = []) {
   container.replaceChildren(el("h2", {}, t(lang, "here")));
   if (!answer || !answer.municipality) {
     container.append(el("p", {}, t(lang, "outsidePrefecture")));
@@ -87,6 +91,13 @@ export function renderHere(container, lang, answer, nearestSite) {
     list.append(item);
   }
   container.append(list);
+  const code = answer.municipality.code;
+  const missing = shown.filter((c) => c.numberPublished && !c.coverage?.prefectureWide && !c.publishers?.includes(code)
+    && !answer.hazards.some((h) => h.layer === c.id));
+  if (missing.length) {
+    const titles = missing.map((c) => pick(lang, c.layer.title)).join(lang === "ja" ? "、" : ", ");
+    container.append(el("p", { class: "not-published" }, `${titles}: ${t(lang, "notPublishedHere")}`));
+  }
   if (nearestSite) {
     const p = el("p", { class: "nearest-site" }, `${t(lang, "nearestAnySite")}: ${nearestSite.name} (${formatDistance(nearestSite.distanceM)}) `);
     p.append(routeAnchor(lang, nearestSite.lonLat, nearestSite.from));
@@ -182,10 +193,13 @@ export function renderPanel(container, lang, collections, enabled, onToggle) {
     const label = el("label", { for: id }, pick(lang, c.layer.title));
     const count = el("span", { class: "count" }, c.numberPublished ? c.numberPublished.toLocaleString() : t(lang, "noData"));
     row.append(box, swatch, label, count);
+    const covers = coverageText(lang, c.coverage);
+    if (covers) row.append(el("span", { class: "coverage" }, covers));
     container.append(row);
     const key = enabled.has(c.id) ? legend(lang, c.layer) : null;
     if (key) container.append(key);
   }
+  container.append(el("p", {}).appendChild(el("a", { href: `/coverage/?lang=${lang}`, class: "coverage-link" }, t(lang, "coverageLink"))).parentNode);
 }
 
 /** Search results: municipalities to jump to, then facilities. */

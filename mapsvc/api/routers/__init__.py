@@ -2,6 +2,7 @@
 
 from mapsvc.api.routers import (
     collections,
+    coverage,
     datasets,
     downloads,
     health,
@@ -20,5 +21,6 @@ ROUTERS = (
     downloads.router,
     tiles.router,
     municipalities.router,
+    coverage.router,
     datasets.router,
 )
