@@ -53,6 +53,11 @@ FEATURE_SCHEMA: dict[str, Any] = {
             "nullable": True,
             "description": "when this feature's dataset was published (ISO 8601)",
         },
+        "dataDate": {
+            "type": "string",
+            "description": "when the data describes the world, as its publisher says (2015, "
+            "2026-04): absent when not said",
+        },
         "links": {"type": "array", "items": {"type": "object"}},
     },
 }

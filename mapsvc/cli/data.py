@@ -30,6 +30,7 @@ def _request(args: argparse.Namespace) -> UploadRequest:
         source_layer=args.source_layer,
         columns=args.columns,
         where=args.where,
+        data_date=args.data_date,
         publish=getattr(args, "publish", False),
         accept_partial=getattr(args, "accept_partial", False),
     )
@@ -222,6 +223,9 @@ def add_file_options(command: argparse.ArgumentParser) -> None:
     )
     command.add_argument(
         "--where", help='rows to keep, JSON {"header": ["value", …]} (one file, several layers)'
+    )
+    command.add_argument(
+        "--data-date", help="when the data describes the world: 2015, 2026-04 or 2026-04-01"
     )
     command.add_argument(
         "--accept-partial", action="store_true", help="stage the good rows even if some rows fail"

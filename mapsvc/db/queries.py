@@ -71,14 +71,15 @@ def ping(session: Session) -> None:
 
 def dataset_sources(
     session: Session, layer_id: str
-) -> Sequence[Row[tuple[str, str, str, datetime | None]]]:
-    """Per municipality publishing the layer: (code, name ja, name en, when its data was published)."""
+) -> Sequence[Row[tuple[str, str, str, datetime | None, str | None]]]:
+    """Per municipality publishing the layer: (code, names ja/en, published at, the data's date)."""
     statement = (
         select(
             DatasetRow.municipality_code,
             MunicipalityRow.name_ja,
             MunicipalityRow.name_en,
             VersionRow.published_at,
+            VersionRow.options["data_date"].astext,
         )
         .join(VersionRow, VersionRow.id == DatasetRow.current_version_id)
         .join(MunicipalityRow, MunicipalityRow.code == DatasetRow.municipality_code)

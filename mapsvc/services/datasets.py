@@ -27,6 +27,7 @@ def version_view(version: VersionRow, *, report: bool = True) -> dict[str, Any]:
         "status": version.status,
         "filename": version.filename,
         "format": version.format,
+        "options": version.options,  # how the file was read (row filter, columns, data date…)
         "sha256": version.source_sha256,
         "features": version.feature_count,
         "created_by": version.created_by,

@@ -63,6 +63,7 @@ def _upload(
         where=orjson.dumps(source["where"]).decode() if "where" in source else None,
         publish=True,
         accept_partial=bool(source.get("accept_partial")),
+        data_date=source.get("data_date"),
     )
     with sessions() as session:
         try:

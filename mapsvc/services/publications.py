@@ -65,7 +65,8 @@ def _sources(session: Session, layer_id: str) -> Sources:
             "municipality": {"code": code, "name": {"ja": name_ja, "en": name_en or name_ja}},
             "updated": published.isoformat(timespec="seconds") if published else None,
         }
-        for code, name_ja, name_en, published in dataset_sources(session, layer_id)
+        | ({"dataDate": data_date} if data_date else {})
+        for code, name_ja, name_en, published, data_date in dataset_sources(session, layer_id)
     }
 
 

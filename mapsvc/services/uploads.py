@@ -7,6 +7,7 @@ Every front end (the JSON API, the CLI, the staff pages) builds an ``UploadReque
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,6 +48,9 @@ class UploadRequest:
     reading: ImportOptions = field(default_factory=ImportOptions)
     publish: bool = False
     accept_partial: bool = False
+    # When the data describes the world ("2015", "2026-04"): shown with every feature, so that
+    # nobody takes an old list for today's. None: not said.
+    data_date: str | None = None
 
 
 def upload_request(
@@ -58,6 +62,7 @@ def upload_request(
     source_layer: str | None = None,
     columns: str | None = None,
     where: str | None = None,
+    data_date: str | None = None,
     publish: bool = False,
     accept_partial: bool = False,
 ) -> UploadRequest:
@@ -75,7 +80,12 @@ def upload_request(
         columns=_columns(columns),
         where=_where(where),
     )
-    return UploadRequest(reading=reading, publish=publish, accept_partial=accept_partial)
+    return UploadRequest(
+        reading=reading,
+        publish=publish,
+        accept_partial=accept_partial,
+        data_date=_data_date(data_date),
+    )
 
 
 def _srid(value: str | int | None) -> int | None:
@@ -90,6 +100,20 @@ def _srid(value: str | int | None) -> int | None:
             f"Cannot read the CRS {str(value)!r}: write it like 6674, EPSG:6674, "
             "urn:ogc:def:crs:EPSG::6674 or JGD2011 / Japan Plane Rectangular CS VI",
         ) from None
+
+
+_DATA_DATE = re.compile(r"^(19|20)\d\d(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
+
+
+def _data_date(value: str | None) -> str | None:
+    if value is None or not value.strip():
+        return None
+    if not _DATA_DATE.match(value.strip()):
+        raise InvalidParameter(
+            f"data_date「{value}」は 2015、2026-04、2026-04-01 のように書いてください",
+            f"Write data_date like 2015, 2026-04 or 2026-04-01, not {value!r}",
+        )
+    return value.strip()
 
 
 def _json(value: str) -> object:
@@ -336,7 +360,11 @@ def _owner(session: Session, code: str) -> str:
 
 def _recorded(request: UploadRequest) -> dict[str, Any]:
     # What is needed to read the stored bytes again the same way.
-    return request.reading.choices() | ({"accept_partial": True} if request.accept_partial else {})
+    return (
+        request.reading.choices()
+        | ({"accept_partial": True} if request.accept_partial else {})
+        | ({"data_date": request.data_date} if request.data_date else {})
+    )
 
 
 def _counting(features: Iterator[Feature], progress: Progress | None) -> Iterator[Feature]:

@@ -237,3 +237,12 @@ def test_each_layer_says_how_much_of_the_prefecture_it_covers(client):
     )
     assert layers["shelters"]["coverage"]["municipalities"] == 43
     assert layers["parks"]["publishers"] == ["271004"]
+
+
+def test_old_data_says_its_own_date_on_every_feature(client):
+    hospital = client.get("/api/collections/medical_institutions/items", params={"limit": 1})
+    assert hospital.json()["features"][0]["dataDate"] == "2015"  # the city's 2015 list
+    aed = client.get("/api/collections/aed/items", params={"municipality": "271004", "limit": 1})
+    assert aed.json()["features"][0]["dataDate"] == "2026-04"
+    park = client.get("/api/collections/parks/items", params={"limit": 1}).json()["features"][0]
+    assert "dataDate" not in park  # not said by its source: not made up

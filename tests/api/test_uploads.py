@@ -419,3 +419,15 @@ def test_a_zone_must_lie_within_the_municipality_it_is_filed_under(client, keys)
     accepted = upload(client, keys["kishiwada"], url, inside, "zone.geojson", publish=True)
     assert accepted.status_code == 201, accepted.json()
     assert len(published(client, "flood_hazard", "272027")) == 1
+
+
+@pytest.mark.parametrize(
+    ("value", "status"), [("2015", 201), ("2026-04-01", 201), ("R8", 400), ("2015-13", 400)]
+)
+def test_the_datas_own_date_is_checked_and_recorded(client, keys, value, status):
+    response = upload(client, keys["kishiwada"], data=v.aed_standard_csv(), data_date=value)
+    assert response.status_code == status, response.text
+    if status == 400:
+        assert "data_date" in response.json()["message_en"]
+    else:
+        assert response.json()["options"]["data_date"] == value

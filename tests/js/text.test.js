@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { coverageText, formatValue, safeLink } from "../../web/js/text.js";
+import { coverageText, dataDateText, formatValue, safeLink } from "../../web/js/text.js";
 
 const schoolClass = {
   type: "enum",
@@ -34,4 +34,11 @@ test("coverage reads as the part of the prefecture a layer covers", () => {
   assert.equal(coverageText("en", { municipalities: 3, of: 43, prefectureWide: false, only: null }), "3 of 43 municipalities");
   assert.equal(coverageText("ja", { municipalities: 43, of: 43, prefectureWide: false, only: null }), "");
   assert.equal(coverageText("ja", { municipalities: 0, of: 43, prefectureWide: true, only: null }), "府全域");
+});
+
+test("the data's own date reads as people write it", () => {
+  assert.equal(dataDateText("ja", "2015"), "2015年");
+  assert.equal(dataDateText("ja", "2026-04"), "2026年4月");
+  assert.equal(dataDateText("ja", "2026-04-01"), "2026年4月1日");
+  assert.equal(dataDateText("en", "2026-04"), "2026-04");
 });

@@ -20,7 +20,7 @@ const STRINGS = {
     searchLabel: "施設名・住所・市区町村名で検索", searchButton: "検索", places: "市区町村", facilities: "施設",
     baseMap: "背景地図", legend: "凡例", offline: "オフラインです。保存済みのデータを表示しています",
     zoomInButton: "拡大", zoomOutButton: "縮小", close: "閉じる",
-    prefectureWide: "府全域", notPublishedHere: "この市町村はまだ公開していません", coverageLink: "市町村ごとの公開状況",
+    dataDate: "データの時点", prefectureWide: "府全域", notPublishedHere: "この市町村はまだ公開していません", coverageLink: "市町村ごとの公開状況",
   },
   en: {
     title: "Wide-area digital map", layers: "Layers", langButton: "日本語", langLabel: "日本語",
@@ -41,7 +41,7 @@ const STRINGS = {
     searchLabel: "Search facility, address or municipality", searchButton: "Search", places: "Municipalities", facilities: "Facilities",
     baseMap: "Base map", legend: "Legend", offline: "You are offline: showing saved data",
     zoomInButton: "Zoom in", zoomOutButton: "Zoom out", close: "Close",
-    prefectureWide: "whole prefecture", notPublishedHere: "not yet published by this municipality", coverageLink: "What each municipality publishes",
+    dataDate: "Data as of", prefectureWide: "whole prefecture", notPublishedHere: "not yet published by this municipality", coverageLink: "What each municipality publishes",
   },
 };
 
@@ -59,6 +59,13 @@ export function coverageText(lang, coverage) {
   if (!n || n >= of) return "";
   if (coverage.only) return lang === "ja" ? `${coverage.only.ja}のみ` : `${coverage.only.en} only`;
   return lang === "ja" ? `${n} / ${of} 市町村` : `${n} of ${of} municipalities`;
+}
+
+/** A data date ("2015", "2026-04", "2026-04-01") as people write it: "2015年", "2026年4月". */
+export function dataDateText(lang, value) {
+  const [year, month, day] = value.split("-").map(Number);
+  if (lang === "ja") return `${year}年${month ? `${month}月` : ""}${day ? `${day}日` : ""}`;
+  return value;
 }
 
 /** A value as text, with flags in words and enum codes as their labels. */

@@ -1,6 +1,6 @@
 // Panel, list and popup DOM, built with textContent only (data never becomes markup); no Leaflet here.
 import { formatDistance, routeLink } from "./geo.js";
-import { coverageText, formatValue, pick, safeLink, t } from "./text.js";
+import { coverageText, dataDateText, formatValue, pick, safeLink, t } from "./text.js";
 
 export const $ = (id) => document.getElementById(id);
 
@@ -26,6 +26,8 @@ function sourceNote(lang, collection, feature) {
   if (feature.municipality) note.append(el("br"), document.createTextNode(`${t(lang, "publishedBy")}: ${pick(lang, feature.municipality.name)}`));
   const updated = feature.updated || collection.updated;
   if (updated) note.append(el("br"), document.createTextNode(`${t(lang, "updated")}: ${updated.slice(0, 10)}`));
+  // The data's own time, said loudly: a 2015 list of hospitals is not today's.
+  if (feature.dataDate) note.append(el("br"), el("strong", { class: "data-date" }, `${t(lang, "dataDate")}: ${dataDateText(lang, feature.dataDate)}`));
   if (layer.source.notice) note.append(el("br"), document.createTextNode(pick(lang, layer.source.notice)));
   return note;
 }

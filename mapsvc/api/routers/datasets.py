@@ -73,6 +73,9 @@ async def upload_form(
         str | None,
         Form(description='rows to keep, JSON {"header": ["value", …]}: one file, several layers'),
     ] = None,
+    data_date: Annotated[
+        str | None, Form(description="when the data describes the world: 2015, 2026-04, 2026-04-01")
+    ] = None,
     publish: Annotated[bool, Form()] = False,
     accept_partial: Annotated[bool, Form()] = False,
 ) -> UploadRequest:
@@ -85,6 +88,7 @@ async def upload_form(
         source_layer=source_layer,
         columns=columns,
         where=where,
+        data_date=data_date,
         publish=publish,
         accept_partial=accept_partial,
     )
