@@ -431,3 +431,23 @@ def test_the_datas_own_date_is_checked_and_recorded(client, keys, value, status)
         assert "data_date" in response.json()["message_en"]
     else:
         assert response.json()["options"]["data_date"] == value
+
+
+def test_a_ksj_a31a_zip_imports_unmodified_with_the_right_classes(client, keys, tmp_path):
+    from tests.support.ksj_hazards import OTORI_RIVER, a31a_zip
+
+    url = "/api/datasets/flood_hazard/270008"
+    data = a31a_zip(tmp_path)
+    choose = upload(client, keys["prefecture"], url, data, "A31a-24_27_10_SHP.zip")
+    assert choose.status_code == 422  # two scenario folders: which one is asked, and listed
+    [issue] = choose.json()["report"]["errors"]
+    assert issue["code"] == "choose_layer" and "A31a-24_27_20_2700050001" in issue["value"]
+    maximum = upload(
+        client, keys["prefecture"], url, data, "A31a-24_27_10_SHP.zip",
+        layer="A31a-24_27_20_2700050001", publish=True,
+    )  # fmt: skip
+    assert maximum.status_code == 201, maximum.text
+    zones = published(client, "flood_hazard", "270008")
+    assert sorted(z["properties"]["depth_class"] for z in zones) == ["1", "2", "4"]
+    assert {z["properties"]["river_name"] for z in zones} == {OTORI_RIVER[1]}  # CP932 .dbf read
+    assert {z["properties"]["river_id"] for z in zones} == {OTORI_RIVER[0]}  # not taken for a rank

@@ -1,0 +1,50 @@
+"""Test fixtures in the exact layout of KSJ hazard zips (synthetic geometry, never demo data).
+
+A31a (洪水浸水想定区域, 河川単位, 2023-24): one zip per prefecture, a folder per scenario
+(10_計画規模, 20_想定最大規模, 30_浸水継続時間, 41_/42_家屋倒壊等氾濫想定区域), written on Windows:
+backslash separators and CP932 member names without the UTF-8 flag, CP932 .dbf without .cpg,
+JGD2011 (EPSG:6668) .prj. Fields: A31a_x01 河川ID, _x02 河川名, _x03 都道府県コード, _x04 都道府県名,
+_x05 浸水深ランク (x = 1 計画規模, 2 想定最大規模).
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pyogrio.raw
+import shapely
+
+OTORI_RIVER = ("2700050001", "男里川")  # a prefecture river in 泉南市/阪南市
+
+
+def _zone(x: float, y: float, size: float = 0.004) -> shapely.Polygon:
+    return shapely.box(x, y, x + size, y + size)
+
+
+def a31a_zip(tmp: Path) -> bytes:
+    """A31a-24_27_10_SHP.zip's layout with two scenario folders, three depth zones in each."""
+    zones = [_zone(135.25 + i * 0.005, 34.36) for i in range(3)]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for folder, scale in (("10_計画規模", 1), ("20_想定最大規模", 2)):
+            stem = f"A31a-24_27_{folder[:2]}_{OTORI_RIVER[0]}"
+            out = tmp / folder
+            out.mkdir(parents=True, exist_ok=True)
+            fields = [f"A31a_{scale}0{i}" for i in range(1, 6)]
+            values = [OTORI_RIVER[0], OTORI_RIVER[1], "27", "大阪府"]
+            data = [np.array([v] * 3, dtype=object) for v in values]
+            data.append(np.array([str(rank) for rank in (1, 2, 2 + scale)], dtype=object))
+            pyogrio.raw.write(
+                str(out / f"{stem}.shp"), np.array(shapely.to_wkb(zones), dtype=object), data,
+                fields, driver="ESRI Shapefile", geometry_type="Polygon", crs="EPSG:6668",
+                encoding="cp932",
+            )  # fmt: skip
+            (out / f"{stem}.cpg").unlink(missing_ok=True)  # KSJ ships none: CP932 is implied
+            for part in sorted(out.iterdir()):
+                windows_name = f"A31a-24_27_10_SHP\\{folder}\\{part.name}"
+                info = zipfile.ZipInfo(windows_name.encode("cp932").decode("cp437"))
+                archive.writestr(info, part.read_bytes())
+    return buffer.getvalue()
