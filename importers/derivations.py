@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Callable, Mapping
 
 import orjson
@@ -116,9 +118,35 @@ def plateau_tsunami_storm_surge(properties: Properties) -> None:
         properties["worst_rank"] = max(ranks)
 
 
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_TSUNAMI_LOWER_BOUNDS = (0.3, 1, 2, 5, 10, 20)  # MLIT's tsunami legend: class n starts here
+
+
+def tsunami_depth_class(properties: Properties) -> None:
+    """A KSJ A40 zone's class from its ``津波浸水深の区分`` text, written as each report words it.
+
+    The lower bound decides ("0.3m以上1.0m未満" is class 2; "0.3m未満" class 1).
+
+    Examples
+    --------
+    >>> [tsunami_depth_class(p := {"depth_range": text}) or p["depth_class"]
+    ...  for text in ("0.3m未満", "0.01m以上0.3m未満", "０．３ｍ以上１．０ｍ未満", "3m以上5m未満", "20m以上")]
+    ['1', '1', '2', '4', '7']
+    """
+    text = unicodedata.normalize("NFKC", str(properties.get("depth_range") or ""))
+    numbers = [float(n) for n in _NUMBER.findall(text)]
+    if not numbers:
+        return
+    lower = numbers[0] if "以上" in text or len(numbers) > 1 else 0.0
+    if "未満" in text and "以上" not in text:
+        lower = 0.0
+    properties["depth_class"] = str(1 + sum(lower >= bound for bound in _TSUNAMI_LOWER_BOUNDS))
+
+
 DERIVATIONS: Mapping[str, Callable[[Properties], None]] = {
     "gsi_welfare_shelter": gsi_welfare_shelter,
     "aed_on_fire_engine": aed_on_fire_engine,
     "plateau_river_flood": plateau_river_flood,
     "plateau_tsunami_storm_surge": plateau_tsunami_storm_surge,
+    "tsunami_depth_class": tsunami_depth_class,
 }

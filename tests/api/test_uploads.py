@@ -3,6 +3,7 @@
 import json
 
 import pytest
+import shapely.geometry
 from sqlalchemy import text
 
 from tests.conftest import bearer
@@ -451,3 +452,23 @@ def test_a_ksj_a31a_zip_imports_unmodified_with_the_right_classes(client, keys, 
     assert sorted(z["properties"]["depth_class"] for z in zones) == ["1", "2", "4"]
     assert {z["properties"]["river_name"] for z in zones} == {OTORI_RIVER[1]}  # CP932 .dbf read
     assert {z["properties"]["river_id"] for z in zones} == {OTORI_RIVER[0]}  # not taken for a rank
+
+
+def test_a_ksj_a40_zip_imports_unmodified_and_a_tap_inside_says_to_go_high(client, keys, tmp_path):
+    from tests.support.ksj_hazards import a40_zip
+
+    url = "/api/datasets/tsunami_hazard/270008"
+    done = upload(client, keys["prefecture"], url, a40_zip(tmp_path), "A40-16_27.zip", publish=True)
+    assert done.status_code == 201, done.text
+    zones = published(client, "tsunami_hazard", "270008")
+    classes = {z["properties"]["depth_range"]: z["properties"]["depth_class"] for z in zones}
+    assert classes == {
+        "0.3m未満": "1", "0.3m以上1.0m未満": "2", "1.0m以上2.0m未満": "3", "2.0m以上5.0m未満": "4",
+    }  # fmt: skip
+    deepest = next(z for z in zones if z["properties"]["depth_class"] == "4")
+    x, y = shapely.geometry.shape(deepest["geometry"]).representative_point().coords[0]
+    answer = client.get("/api/point", params={"lon": x, "lat": y}).json()
+    tsunami = next(h for h in answer["hazards"] if h["layer"] == "tsunami_hazard")
+    assert tsunami["status"] == "inside" and tsunami["classes"][0]["label"]["en"] == "2 to 5 m"
+    assert tsunami["advice"]["en"].startswith("Tsunami risk")
+    assert tsunami["nearest_evacuation_site"]["distance_m"] > 0

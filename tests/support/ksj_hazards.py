@@ -48,3 +48,33 @@ def a31a_zip(tmp: Path) -> bytes:
                 info = zipfile.ZipInfo(windows_name.encode("cp932").decode("cp437"))
                 archive.writestr(info, part.read_bytes())
     return buffer.getvalue()
+
+
+A40_DEPTHS = ("0.3m未満", "0.3m以上1.0m未満", "1.0m以上2.0m未満", "2.0m以上5.0m未満")
+
+
+def a40_zip(tmp: Path) -> bytes:
+    """A40 (津波浸水想定, 第1.1版): one prefecture's zones, a polygon per depth class.
+
+    Fields A40_001 都道府県名, A40_002 都道府県コード (integer), A40_003 津波浸水深の区分 (the
+    prefecture's own wording); a CP932 .dbf without .cpg, JGD2011 geographic.
+    """
+    out = tmp / "A40-16_27"
+    out.mkdir(parents=True, exist_ok=True)
+    zones = [
+        _zone(135.43 + i * 0.004, 34.61, 0.003) for i in range(len(A40_DEPTHS))
+    ]  # 住之江区 coast
+    count = len(zones)
+    pyogrio.raw.write(
+        str(out / "A40-16_27.shp"), np.array(shapely.to_wkb(zones), dtype=object),
+        [np.array(["大阪府"] * count, dtype=object), np.array([27] * count, dtype=np.int32),
+         np.array(A40_DEPTHS, dtype=object)],
+        ["A40_001", "A40_002", "A40_003"], driver="ESRI Shapefile", geometry_type="Polygon",
+        crs="EPSG:6668", encoding="cp932",
+    )  # fmt: skip
+    (out / "A40-16_27.cpg").unlink(missing_ok=True)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for part in sorted(out.iterdir()):
+            archive.writestr(f"A40-16_27\\{part.name}", part.read_bytes())
+    return buffer.getvalue()
