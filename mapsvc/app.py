@@ -19,7 +19,7 @@ from layers import load_catalog
 from mapsvc import __version__
 from mapsvc.api.caching import publication_state
 from mapsvc.api.errors import add_exception_handlers
-from mapsvc.api.limits import BodySizeLimit, CredentialsFirst, HeadAsGet, SecurityHeaders
+from mapsvc.api.limits import BodySizeLimit, CredentialsFirst, HeadAsGet, SecurityHeaders, Slots
 from mapsvc.api.openapi30 import add_openapi_30
 from mapsvc.api.ratelimit import RateLimiter
 from mapsvc.api.request_hygiene import RequestHygiene
@@ -76,6 +76,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.catalog = load_catalog()
     app.state.download_limiter = RateLimiter(settings.api.downloads_per_minute)
+    app.state.upload_slots = Slots(
+        settings.imports.concurrent_uploads, settings.imports.upload_wait_s
+    )
     for router in ROUTERS:
         app.include_router(router)
     add_exception_handlers(app)

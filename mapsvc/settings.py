@@ -72,6 +72,10 @@ class ImportSettings(BaseModel):
     # 422 past it, and its transaction gets this statement timeout instead of the one meant
     # for reads. 500,000 CSV rows take about 20 s on two cores.
     upload_timeout_s: float = Field(default=300, gt=0, le=3600)
+    # Uploads read and checked at once per worker; more wait up to upload_wait_s, then 503.
+    # Reading is CPU work: unbounded, a few large files would take the residents' reads' CPU.
+    concurrent_uploads: int = Field(default=2, ge=1, le=64)
+    upload_wait_s: float = Field(default=10, ge=0, le=600)
     # A body that stops arriving for this long is refused (408): trickling connections must
     # not hold the server open.
     body_timeout_s: float = Field(default=30.0, gt=0, le=600)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import orjson
 from fastapi import FastAPI
@@ -10,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mapsvc.api.deps import session_outside_routes
-from mapsvc.errors import MapsvcError, PayloadTooLarge, RequestTimeout, as_domain_error
+from mapsvc.errors import Busy, MapsvcError, PayloadTooLarge, RequestTimeout, as_domain_error
 from mapsvc.services.keys import Principal, auth_secret, authenticate, presented_key
 
 WRITE_METHODS = ("POST", "PUT", "PATCH")
@@ -168,6 +171,24 @@ class HeadAsGet:
             await send(message)
 
         await self.app(dict(scope, method="GET"), receive, headers_only)
+
+
+class Slots:
+    """At most ``count`` of something at once (per process); a caller waits ``wait_s``, then Busy."""
+
+    def __init__(self, count: int, wait_s: float) -> None:
+        self._semaphore = threading.BoundedSemaphore(count)
+        self._wait_s = wait_s
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """Hold a slot for the block; raise Busy (503, Retry-After) when none frees in time."""
+        if not self._semaphore.acquire(timeout=self._wait_s):
+            raise Busy()
+        try:
+            yield
+        finally:
+            self._semaphore.release()
 
 
 PRIVATE_PREFIXES = ("/api/datasets",)  # staff data: never stored by a browser or proxy

@@ -472,3 +472,20 @@ def test_a_ksj_a40_zip_imports_unmodified_and_a_tap_inside_says_to_go_high(clien
     assert tsunami["status"] == "inside" and tsunami["classes"][0]["label"]["en"] == "2 to 5 m"
     assert tsunami["advice"]["en"].startswith("Tsunami risk")
     assert tsunami["nearest_evacuation_site"]["distance_m"] > 0
+
+
+def test_uploads_beyond_the_workers_slots_wait_then_get_a_503(session, test_settings, keys):
+    from fastapi.testclient import TestClient
+
+    from mapsvc.api.deps import get_session
+    from mapsvc.app import create_app
+
+    one = test_settings.imports.model_copy(update={"concurrent_uploads": 1, "upload_wait_s": 0.2})
+    app = create_app(test_settings.model_copy(update={"imports": one}))
+    app.dependency_overrides[get_session] = lambda: session
+    with TestClient(app) as client:
+        with app.state.upload_slots.held():  # another editor's large file is being read
+            busy = upload(client, keys["kishiwada"], data=v.aed_standard_csv())
+        assert busy.status_code == 503 and busy.json()["code"] == "busy"
+        assert int(busy.headers["retry-after"]) >= 1 and busy.json()["message_ja"]
+        assert upload(client, keys["kishiwada"], data=v.aed_standard_csv()).status_code == 201

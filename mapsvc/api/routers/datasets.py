@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from importers.codes import InvalidCode, to_code6
 from mapsvc.api.deps import LayerDep, PrincipalDep, SessionDep, SettingsDep
+from mapsvc.api.limits import Slots
 from mapsvc.api.responses import FastJSONResponse
 from mapsvc.errors import InvalidParameter
 from mapsvc.services import datasets, uploads
@@ -96,6 +97,7 @@ async def upload_form(
 
 @router.post("/versions", status_code=201, response_class=FastJSONResponse)
 def upload_version(
+    http: Request,
     session: SessionDep,
     settings: SettingsDep,
     principal: PrincipalDep,
@@ -107,15 +109,17 @@ def upload_version(
     """Upload a file as a new staged version (201), or get the report of why it was rejected (422)."""
     content = file.file.read()  # already bounded by the body-size limit
     source = SourceFile(content, file.filename or "upload", request.reading.format or "auto")
-    result = uploads.upload(
-        session,
-        settings,
-        layer=layer,
-        municipality=municipality,
-        source=source,
-        request=request,
-        actor=principal.actor,
-    )
+    slots: Slots = http.app.state.upload_slots
+    with slots.held():
+        result = uploads.upload(
+            session,
+            settings,
+            layer=layer,
+            municipality=municipality,
+            source=source,
+            request=request,
+            actor=principal.actor,
+        )
     return FastJSONResponse(
         datasets.version_view(result.version) | {"created": result.created},
         status_code=201 if result.created else 200,
