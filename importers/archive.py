@@ -119,38 +119,34 @@ class SafeZip:
                 "bad_zip", "ZIPファイルが壊れています", "The zip file is damaged", value=name
             ) from exc
 
-    def read(self, name: str) -> bytes:
-        """A member's bytes, never more than its declared size."""
-        info = self._members[name]
+    def _chunks(self, name: str, size: int = 1 << 20) -> Iterator[bytes]:
+        """A member's bytes a chunk at a time, never more than its declared size."""
+        declared = self._members[name].file_size
+        read = 0
         with self._opened(name) as member:
-            data = member.read(info.file_size + 1)
-        if len(data) > info.file_size:
-            raise ImportRejected.because(
-                "zip_bomb",
-                "ZIPの中身が申告サイズを超えています",
-                "A zip member is larger than it declares",
-                value=name,
-            )
-        return data
-
-    def count(self, name: str, needles: tuple[bytes, ...]) -> int:
-        """How often the needles occur in a member, read a megabyte at a time (never whole)."""
-        info = self._members[name]
-        longest = max(map(len, needles)) - 1
-        found, tail, read = 0, b"", 0
-        with self._opened(name) as member:
-            while chunk := member.read(1 << 20):
+            while chunk := member.read(size):
                 read += len(chunk)
-                if read > info.file_size:
+                if read > declared:  # a lying header: stop before inflating past it
                     raise ImportRejected.because(
                         "zip_bomb", "ZIPの中身が申告サイズを超えています",
                         "A zip member is larger than it declares", value=name,
                     )  # fmt: skip
-                # The tail carries a needle that straddles two chunks; what lies wholly inside
-                # it was counted with the previous chunk.
-                window = tail + chunk
-                found += sum(window.count(n) - tail.count(n) for n in needles)
-                tail = window[-longest:] if longest else b""
+                yield chunk
+
+    def read(self, name: str) -> bytes:
+        """A member's bytes, never more than its declared size."""
+        return b"".join(self._chunks(name))
+
+    def count(self, name: str, needles: tuple[bytes, ...]) -> int:
+        """How often the needles occur in a member, read a megabyte at a time (never whole)."""
+        longest = max(map(len, needles)) - 1
+        found, tail = 0, b""
+        for chunk in self._chunks(name):
+            # The tail carries a needle that straddles two chunks; what lies wholly inside it
+            # was counted with the previous chunk.
+            window = tail + chunk
+            found += sum(window.count(n) - tail.count(n) for n in needles)
+            tail = window[-longest:] if longest else b""
         return found
 
     def find(self, suffix: str) -> list[str]:

@@ -8,17 +8,7 @@ from collections.abc import Iterator
 from importers.base import ImportRejected, ImportReport, Issue, RawRecord
 from importers.options import ImportOptions
 from importers.tabular import Table, records_from_table, split_header
-from importers.text import decode
-
-
-def _lines(text: str, start: int) -> Iterator[str]:
-    """The lines of ``text`` with their endings, as slices: no second copy of a large file."""
-    end = len(text)
-    while start < end:
-        stop = text.find("\n", start)
-        stop = end if stop < 0 else stop + 1
-        yield text[start:stop]
-        start = stop
+from importers.text import decode, lines
 
 
 def read_table(data: bytes, options: ImportOptions, report: ImportReport) -> tuple[Table, str]:
@@ -39,10 +29,9 @@ def read_table(data: bytes, options: ImportOptions, report: ImportReport) -> tup
             "binary_file", "テキスト（CSV）ファイルではありません", "This is not a text (CSV) file"
         )
     text, codec = decode(data, options.encoding, name="CSV")
-    start = 1 if text.startswith("\ufeff") else 0
-    first_line = text[start : text.find("\n", start) if "\n" in text else len(text)]
+    first_line = next(lines(text), "")
     delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
-    reader = csv.reader(_lines(text, start), delimiter=delimiter)
+    reader = csv.reader(lines(text), delimiter=delimiter)
     # Excel row numbers: the first line is row 1. A quoted line break keeps one row.
     empty = Issue("empty_file", "ファイルが空です", "The file is empty")
     return split_header(enumerate(reader, start=1), report, empty=empty), codec

@@ -16,7 +16,7 @@ import shapely
 from importers.archive import SafeZip
 from importers.base import ImportRejected, ImportReport, Issue, RawRecord
 from importers.options import ImportOptions
-from importers.text import decode
+from importers.text import decode, lines
 
 Row = dict[str, str]
 
@@ -59,24 +59,11 @@ class Feed:
                     f"Read {name} as Shift_JIS (CP932)",
                 )
             )
-        reader = csv.reader(_lines(text))
+        reader = csv.reader(lines(text))
         header = [h.strip() for h in next(reader, [])]
         for values in reader:
             if any(v.strip() for v in values):
                 yield {h: v.strip() for h, v in zip(header, values, strict=False) if h}
-
-
-def _lines(text: str) -> Iterator[str]:
-    """The lines of ``text`` (endings kept, a leading BOM dropped), one at a time.
-
-    Not ``io.StringIO``: it copies the whole text into a buffer of four bytes a character.
-    """
-    start = 1 if text.startswith("\ufeff") else 0
-    while (end := text.find("\n", start)) != -1:
-        yield text[start : end + 1]
-        start = end + 1
-    if start < len(text):
-        yield text[start:]
 
 
 def _translations(feed: Feed) -> dict[str, dict[str, str]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+from collections.abc import Iterator
 
 from importers.base import ImportRejected, Issue
 
@@ -113,3 +114,20 @@ def _undecodable(name: str, exc: UnicodeDecodeError, codec: str) -> ImportReject
             value=exc.object[exc.start : exc.start + 8].hex(" "),
         )
     )
+
+
+def lines(text: str) -> Iterator[str]:
+    r"""The lines of decoded ``text`` with their endings (a leading BOM dropped), as slices.
+
+    For ``csv.reader``: neither a list of lines nor ``io.StringIO`` (which copies the text at
+    four bytes a character) — a large file is never held twice.
+
+    >>> list(lines("\ufeff名称,緯度\r\n市役所,34.46"))
+    ['名称,緯度\r\n', '市役所,34.46']
+    """
+    start, end = (1 if text.startswith("\ufeff") else 0), len(text)
+    while start < end:
+        stop = text.find("\n", start)
+        stop = end if stop < 0 else stop + 1
+        yield text[start:stop]
+        start = stop
