@@ -28,10 +28,10 @@ from bench.common import print_table, scratch_database
 from layers import load_catalog
 from mapsvc.db.engine import make_sessionmaker
 from mapsvc.services.demo import load_demo
-from mapsvc.services.keys import create_key
 from tests.support import bombs
 from tests.support import variants as v
 from tests.support.server import live_server, slow_reader
+from tests.support.staging import committed_key
 
 SECONDS = 20.0
 MERCATOR = "http://www.opengis.net/def/crs/EPSG/0/3857"
@@ -199,10 +199,7 @@ def main() -> None:
     with scratch_database() as (settings, engine):
         sessions = make_sessionmaker(engine)
         load_demo(sessions, load_catalog(), settings.demo_manifest, settings)
-        with sessions() as session:
-            key, _ = create_key(session, b"live-test", municipality_code="272027", role="editor",
-                                label="careless", actor="bench")  # fmt: skip
-            session.commit()
+        key = committed_key(engine, "careless")
         url = settings.database.url.get_secret_value()  # type: ignore[union-attr]
         # The response cache off: every normal read queries PostGIS, as a cold cache would.
         # A short send timeout, so that slow readers are cut (and come back) during the run.

@@ -17,6 +17,7 @@ from mapsvc.api.deps import get_session
 from mapsvc.app import create_app
 from tests.conftest import bearer
 from tests.support import variants as v
+from tests.support.staging import committed_key
 
 pytestmark = pytest.mark.db
 
@@ -334,15 +335,10 @@ def test_an_anonymous_upload_is_refused_before_its_body_is_read(scratch):
 
 
 def test_an_upload_that_stops_arriving_is_refused_with_408(scratch):
-    from mapsvc.db.engine import make_sessionmaker
-    from mapsvc.services.keys import create_key
     from tests.support.server import live_server
 
     settings, engine = scratch
-    with make_sessionmaker(engine)() as session:
-        key, _ = create_key(session, b"live-test", municipality_code="272027", role="editor",
-                            label="slow", actor="test")  # fmt: skip
-        session.commit()
+    key = committed_key(engine, "slow")
     url = settings.database.url.get_secret_value()
     with live_server(url, MAPSVC_IMPORTS__BODY_TIMEOUT_S="2") as base:
         head = UPLOAD_HEAD.format(length=1000, extra=f"Authorization: Bearer {key}\r\n")
@@ -357,15 +353,10 @@ def test_an_upload_that_trickles_in_is_refused_with_408(scratch):
     import time
     from urllib.parse import urlsplit
 
-    from mapsvc.db.engine import make_sessionmaker
-    from mapsvc.services.keys import create_key
     from tests.support.server import live_server
 
     settings, engine = scratch
-    with make_sessionmaker(engine)() as session:
-        key, _ = create_key(session, b"live-test", municipality_code="272027", role="editor",
-                            label="trickle", actor="test")  # fmt: skip
-        session.commit()
+    key = committed_key(engine, "trickle")
     with live_server(
         settings.database.url.get_secret_value(), MAPSVC_IMPORTS__BODY_TIMEOUT_S="2"
     ) as base:

@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy import text
 
 from mapsvc.db.engine import make_sessionmaker
-from mapsvc.services.keys import create_key
 from tests.support.paths import PROJECT
 from tests.support.server import live_server
+from tests.support.staging import committed_key
 
 pytestmark = pytest.mark.db
 
@@ -33,10 +33,8 @@ PUBLISHED = text(
 
 def test_no_request_fails_the_server_the_schema_or_the_published_data(test_settings, demo, engine):
     sessions = make_sessionmaker(engine)
+    key = committed_key(engine, "schemathesis")
     with sessions() as session:
-        key, _ = create_key(session, b"live-test", municipality_code="272027", role="editor",
-                            label="schemathesis", actor="test")  # fmt: skip
-        session.commit()
         before = session.execute(PUBLISHED).all()
     url = test_settings.database.url.get_secret_value()
     with live_server(url, MAPSVC_API__DOWNLOADS_PER_MINUTE="10000") as base:

@@ -13,11 +13,11 @@ from fastapi.testclient import TestClient
 from importers import ImportOptions, ImportRejected, ImportReport, Limits, read_records, to_features
 from mapsvc.app import create_app
 from mapsvc.db.engine import make_sessionmaker
-from mapsvc.services.keys import auth_secret, create_key
+from mapsvc.services.keys import auth_secret
 from tests.conftest import bearer
 from tests.support import bombs
 from tests.support import variants as v
-from tests.support.staging import published_count
+from tests.support.staging import committed_key, published_count
 
 pytestmark = pytest.mark.db
 
@@ -43,10 +43,7 @@ def serving(scratch, **imports):
             "imports": settings.imports.model_copy(update=imports),
         }
     )
-    with make_sessionmaker(engine)() as session:
-        key, _ = create_key(session, auth_secret(settings), municipality_code="272027",
-                            role="editor", label="bounds", actor="test")  # fmt: skip
-        session.commit()
+    key = committed_key(engine, "bounds", secret=auth_secret(settings))
     return TestClient(create_app(settings)), key, engine
 
 

@@ -58,9 +58,12 @@ def uvicorn_server(python: str, app: list[str], env: dict[str, str], probe: str)
         process.wait(timeout=10)
 
 
+LIVE_SECRET = "live-test"  # noqa: S105 (a test server's API-key secret, not a credential)
+
+
 def live_server(database_url: str, **settings: str) -> AbstractContextManager[str]:
     """Serve mapsvc on the given database (and ``MAPSVC_*`` settings); yield its base URL."""
-    env = {"MAPSVC_DATABASE__URL": database_url, "MAPSVC_AUTH__SECRET": "live-test", **settings}
+    env = {"MAPSVC_DATABASE__URL": database_url, "MAPSVC_AUTH__SECRET": LIVE_SECRET, **settings}
     return uvicorn_server(sys.executable, ["--factory", "mapsvc.app:create_app"], env, "/healthz")
 
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
 from importers import ImportReport, read_geojson, to_features
 from layers import Catalog
+from mapsvc.db.engine import make_sessionmaker
 from mapsvc.db.models import VersionRow
 from mapsvc.services import Session
+from mapsvc.services.keys import create_key
 from mapsvc.services.versions import SourceFile, stage
+from tests.support.server import LIVE_SECRET
 
 KISHIWADA = "272027"
 
@@ -55,3 +58,15 @@ def published_count(session: Session, layer_id: str) -> int:
 def municipality_count(session: Session) -> int:
     """How many municipalities and wards (and the prefecture) the seed loaded."""
     return int(session.execute(text("SELECT count(*) FROM municipality")).scalar_one())
+
+
+def committed_key(
+    engine: Engine, label: str, *, secret: bytes = LIVE_SECRET.encode(), code: str = KISHIWADA
+) -> str:
+    """A committed editor key of ``code`` (a live server's by default), for clients over HTTP."""
+    with make_sessionmaker(engine)() as session:
+        key, _ = create_key(
+            session, secret, municipality_code=code, role="editor", label=label, actor="test"
+        )
+        session.commit()
+    return key
