@@ -5,6 +5,8 @@ import json
 import pytest
 from sqlalchemy import text
 
+from tests.support.staging import upload
+
 pytestmark = pytest.mark.db
 
 URL = "/api/collections/schools/items"
@@ -189,12 +191,8 @@ def test_flags_compare_as_booleans_and_conditional_values_match_neither(client, 
         },
         ensure_ascii=False,
     ).encode()
-    published = client.post(
-        "/api/datasets/evacuation_sites/272027/versions",
-        files={"file": ("sites.geojson", body)},
-        data={"publish": "true"},
-        headers={"Authorization": f"Bearer {keys['kishiwada']}"},
-    )
+    url = "/api/datasets/evacuation_sites/272027"
+    published = upload(client, keys["kishiwada"], url, body, "sites.geojson", publish=True)
     assert published.status_code in (200, 201), published.text
 
     def names(condition: str) -> set[str]:

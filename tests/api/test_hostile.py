@@ -17,7 +17,7 @@ from mapsvc.api.deps import get_session
 from mapsvc.app import create_app
 from tests.conftest import bearer
 from tests.support import variants as v
-from tests.support.staging import committed_key
+from tests.support.staging import committed_key, upload
 
 pytestmark = pytest.mark.db
 
@@ -42,12 +42,7 @@ def state(session):
 
 
 def send(client, keys, data: bytes, name: str, **form):
-    response = client.post(
-        f"{URL}/versions",
-        files={"file": (name, data)},
-        data=form,
-        headers=bearer(keys["kishiwada"]),
-    )
+    response = upload(client, keys["kishiwada"], URL, data, name, **form)
     assert client.get("/healthz").status_code == 200  # still answering
     return response
 
@@ -259,12 +254,7 @@ def test_formula_cells_are_stored_verbatim(client, keys):
         ['=HYPERLINK("http://evil")', "34.4571", "135.3745", "+1+1"],
         ["@SUM(A1)", "34.457", "135.3744", "-2"],
     ]
-    response = client.post(
-        "/api/datasets/aed/272027/versions",
-        files={"file": ("f.csv", v.to_csv(header, rows))},
-        data={"publish": "true"},
-        headers=bearer(keys["kishiwada"]),
-    )
+    response = upload(client, keys["kishiwada"], data=v.to_csv(header, rows), publish=True)
     assert response.status_code == 201
     items = client.get("/api/collections/aed/items", params={"municipality": "272027"}).json()[
         "features"

@@ -63,20 +63,15 @@ def test_layers_say_when_they_were_last_updated(client):
 
 def test_hiragana_katakana_small_kana_and_readings_find_the_same_facilities(client, keys):
     """What people type: ひらがな for カタカナ, ゃ for ャ or ヤ, and a name's reading (ふりがな)."""
-    from tests.conftest import bearer
     from tests.support import variants as v
+    from tests.support.staging import upload
 
     header = ["名称", "名称_カナ", "緯度", "経度"]
     rows = [
         ["ウメダキッズプラザ", "", "34.4571", "135.3745"],
         ["岸和田市民体育館", "キシワダシミンタイイクカン", "34.4602", "135.3716"],
     ]
-    response = client.post(
-        "/api/datasets/aed/272027/versions",
-        files={"file": ("aed.csv", v.to_csv(header, rows))},
-        data={"publish": "true"},
-        headers=bearer(keys["kishiwada"]),
-    )
+    response = upload(client, keys["kishiwada"], data=v.to_csv(header, rows), publish=True)
     assert response.status_code == 201, response.text
     for typed in ("うめだきっず", "ウメダキッズ", "ｳﾒﾀﾞｷｯｽﾞ", "うめだきつず"):
         assert [f["name"] for f in search(client, typed)["features"]] == ["ウメダキッズプラザ"], (

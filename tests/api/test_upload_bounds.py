@@ -14,14 +14,12 @@ from importers import ImportOptions, ImportRejected, ImportReport, Limits, read_
 from mapsvc.app import create_app
 from mapsvc.db.engine import make_sessionmaker
 from mapsvc.services.keys import auth_secret
-from tests.conftest import bearer
 from tests.support import bombs
 from tests.support import variants as v
-from tests.support.staging import committed_key, published_count
+from tests.support.staging import committed_key, published_count, upload
 
 pytestmark = pytest.mark.db
 
-AED = "/api/datasets/aed/272027/versions"
 HEADER = ["ID", "名称", "緯度", "経度", "設置位置"]
 
 
@@ -48,9 +46,7 @@ def serving(scratch, **imports):
 
 
 def send(client, key, data: bytes, name: str):
-    return client.post(
-        AED, files={"file": (name, data)}, data={"publish": "true"}, headers=bearer(key)
-    )
+    return upload(client, key, data=data, name=name, publish=True)
 
 
 def test_a_file_inside_the_row_limit_is_not_cut_by_the_read_queries_timeout(scratch):

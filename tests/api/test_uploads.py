@@ -8,21 +8,11 @@ from sqlalchemy import text
 
 from tests.conftest import bearer
 from tests.support import variants as v
+from tests.support.staging import upload
 
 pytestmark = pytest.mark.db
 
 AED = "/api/datasets/aed/272027"
-
-
-def upload(client, key, url=AED, data=b"", name="aed.csv", **form):
-    return client.post(
-        f"{url}/versions",
-        files={"file": (name, data)},
-        data={
-            k: str(val).lower() if isinstance(val, bool) else str(val) for k, val in form.items()
-        },
-        headers=bearer(key) if key else {},
-    )
 
 
 @pytest.mark.parametrize(
