@@ -74,25 +74,19 @@ def published_collections(session: Session, catalog: Catalog, base: str) -> list
 
 
 def coverage_summary(
-    publishers: tuple[str, ...], municipalities: dict[str, MunicipalityRow]
+    publishers: tuple[str, ...], municipalities: dict[str, MunicipalityRow], of: int
 ) -> dict[str, Any]:
-    """How much of the prefecture a layer covers, for the panel: "大阪市のみ", "3 / 43", "府全域"."""
-    own = [m for m in municipalities.values() if m.kind not in ("ward", "prefecture")]
-    prefecture_wide = any(
-        municipalities[c].kind == "prefecture" for c in publishers if c in municipalities
-    )
-    only = (
-        municipalities.get(publishers[0]) if len(publishers) == 1 and not prefecture_wide else None
-    )
+    """How much of the prefecture a layer covers, for the panel: "大阪市のみ", "3 / 43", "府全域".
+
+    ``publishers`` are dataset owners (never wards: their city publishes); ``of`` is how many
+    municipalities the prefecture has.
+    """
+    prefecture_wide = any(municipalities[c].kind == "prefecture" for c in publishers)
+    own = [municipalities[c] for c in publishers if municipalities[c].kind != "prefecture"]
+    only = own[0] if len(own) == 1 and not prefecture_wide else None
     return {
-        "municipalities": len(
-            [
-                c
-                for c in publishers
-                if c in municipalities and municipalities[c].kind != "prefecture"
-            ]
-        ),
-        "of": len(own),
+        "municipalities": len(own),
+        "of": of,
         "prefectureWide": prefecture_wide,
         "only": {"ja": only.name_ja, "en": only.name_en} if only else None,
     }
@@ -102,12 +96,13 @@ def catalog_layers(session: Session, catalog: Catalog, base: str) -> list[dict[s
     """The whole catalog, layers no municipality has published yet included (count 0)."""
     publications = queries.published(session)
     municipalities = {m.code: m for m in queries.list_municipalities(session)}
+    of = sum(m.kind not in ("ward", "prefecture") for m in municipalities.values())
     nothing = queries.Publication()
     layers = []
     for layer in catalog.values():
         publication = publications.get(layer.id, nothing)
         body = collection(layer, publication, extent=None, base=base)
-        body["coverage"] = coverage_summary(publication.publishers, municipalities)
+        body["coverage"] = coverage_summary(publication.publishers, municipalities, of)
         layers.append(body)
     return layers
 
