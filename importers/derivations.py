@@ -119,19 +119,15 @@ def plateau_tsunami_storm_surge(properties: Properties) -> None:
 
 
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
-_TSUNAMI_LOWER_BOUNDS = (0.3, 1, 2, 5, 10, 20)  # MLIT's tsunami legend: class n starts here
+# MLIT's legends, by the lower bound where each class after the first starts (in metres).
+_TSUNAMI_LOWER_BOUNDS = (0.3, 1, 2, 5, 10, 20)
+_STORM_SURGE_LOWER_BOUNDS = (0.3, 0.5, 1, 3, 5, 10, 20)
 
 
-def tsunami_depth_class(properties: Properties) -> None:
-    """A KSJ A40 zone's class from its ``津波浸水深の区分`` text, written as each report words it.
+def _depth_class(properties: Properties, lower_bounds: tuple[float, ...]) -> None:
+    """``depth_class`` from a ``depth_range`` text worded as each prefecture's report words it.
 
-    The lower bound decides ("0.3m以上1.0m未満" is class 2; "0.3m未満" class 1).
-
-    Examples
-    --------
-    >>> [tsunami_depth_class(p := {"depth_range": text}) or p["depth_class"]
-    ...  for text in ("0.3m未満", "0.01m以上0.3m未満", "０．３ｍ以上１．０ｍ未満", "3m以上5m未満", "20m以上")]
-    ['1', '1', '2', '4', '7']
+    The lower bound decides ("0.3m以上1.0m未満" starts at 0.3 m; "0.3m未満" at 0).
     """
     text = unicodedata.normalize("NFKC", str(properties.get("depth_range") or ""))
     numbers = [float(n) for n in _NUMBER.findall(text)]
@@ -140,7 +136,31 @@ def tsunami_depth_class(properties: Properties) -> None:
     lower = numbers[0] if "以上" in text or len(numbers) > 1 else 0.0
     if "未満" in text and "以上" not in text:
         lower = 0.0
-    properties["depth_class"] = str(1 + sum(lower >= bound for bound in _TSUNAMI_LOWER_BOUNDS))
+    properties["depth_class"] = str(1 + sum(lower >= bound for bound in lower_bounds))
+
+
+def tsunami_depth_class(properties: Properties) -> None:
+    """A KSJ A40 zone's class (MLIT's tsunami legend, seven classes from 0.3 m).
+
+    Examples
+    --------
+    >>> [tsunami_depth_class(p := {"depth_range": text}) or p["depth_class"]
+    ...  for text in ("0.3m未満", "0.01m以上0.3m未満", "０．３ｍ以上１．０ｍ未満", "3m以上5m未満", "20m以上")]
+    ['1', '1', '2', '4', '7']
+    """
+    _depth_class(properties, _TSUNAMI_LOWER_BOUNDS)
+
+
+def storm_surge_depth_class(properties: Properties) -> None:
+    """A KSJ A49 zone's class (高潮浸水想定区域: 0.3, 0.5, 1, 3, 5, 10 and 20 m bounds).
+
+    Examples
+    --------
+    >>> [storm_surge_depth_class(p := {"depth_range": text}) or p["depth_class"]
+    ...  for text in ("0.3m未満", "0.3m以上0.5m未満", "1m以上3m未満", "5m以上10m未満", "20m以上")]
+    ['1', '2', '4', '6', '8']
+    """
+    _depth_class(properties, _STORM_SURGE_LOWER_BOUNDS)
 
 
 DERIVATIONS: Mapping[str, Callable[[Properties], None]] = {
@@ -149,4 +169,5 @@ DERIVATIONS: Mapping[str, Callable[[Properties], None]] = {
     "plateau_river_flood": plateau_river_flood,
     "plateau_tsunami_storm_surge": plateau_tsunami_storm_surge,
     "tsunami_depth_class": tsunami_depth_class,
+    "storm_surge_depth_class": storm_surge_depth_class,
 }

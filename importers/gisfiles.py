@@ -16,6 +16,7 @@ from shapely.geometry.base import BaseGeometry
 from importers.archive import SafeZip
 from importers.base import ImportRejected, ImportReport, Issue, RawRecord
 from importers.gdal import list_layers, read_layer
+from importers.geojson import read_geojson
 from importers.options import ImportOptions
 from importers.text import normalise_encoding
 
@@ -81,6 +82,56 @@ def _dbf_encoding(dbf: bytes) -> str:
     return "utf-8"
 
 
+def choose_member(
+    archive: SafeZip, suffix: str, options: ImportOptions, kind_ja: str, kind_en: str
+) -> str:
+    """The member of ``archive`` to read: the only one ending in ``suffix``, or the one chosen.
+
+    A KSJ zip holds one file per scenario or edition (A31a's 計画規模 and 想定最大規模 folders):
+    which one is the editor's choice, by its name without the folder and suffix (``layer``).
+    """
+    found = archive.find(suffix)
+    if not found:
+        raise ImportRejected.because(
+            f"no_{suffix.lstrip('.')}",
+            f"ZIPの中に {suffix} ファイルがありません",
+            f"The zip holds no {suffix} file",
+        )
+    if len(found) > 1 and options.layer is None:
+        names = ", ".join(PurePosixPath(s).stem for s in found)
+        raise ImportRejected.because(
+            "choose_layer",
+            f"ZIPに複数の{kind_ja}があります。layer で選んでください：{names}",
+            f"The zip holds several {kind_en}s; choose one with layer: {names}",
+            value=names,
+        )
+    chosen = (
+        found[0]
+        if options.layer is None
+        else next((s for s in found if PurePosixPath(s).stem == options.layer), None)
+    )
+    if chosen is None:
+        raise ImportRejected.because(
+            "unknown_layer",
+            f"「{options.layer}」という{kind_ja}はありません",
+            f"No {kind_en} called {options.layer!r}",
+        )
+    return chosen
+
+
+def read_zipped_geojson(
+    data: bytes, options: ImportOptions, report: ImportReport
+) -> Iterator[RawRecord]:
+    """A zip of GeoJSON files (KSJ's GeoJSON editions: A33, A49, A31a since 2023): read as one.
+
+    The member is checked and inflated within the archive limits, then read as any GeoJSON
+    upload (its legacy ``crs`` member, the limits, the same messages).
+    """
+    archive = SafeZip(data, options.limits)
+    chosen = choose_member(archive, ".geojson", options, "GeoJSON", "GeoJSON file")
+    yield from read_geojson(archive.read(chosen), options, report)
+
+
 def read_shapefile(
     data: bytes, options: ImportOptions, report: ImportReport
 ) -> Iterator[RawRecord]:
@@ -113,30 +164,7 @@ def read_shapefile(
     >>> folder.cleanup()
     """
     archive = SafeZip(data, options.limits)
-    shapes = archive.find(".shp")
-    if not shapes:
-        raise ImportRejected.because(
-            "no_shapefile", "ZIPの中に .shp ファイルがありません", "The zip holds no .shp file"
-        )
-    if len(shapes) > 1 and options.layer is None:
-        names = ", ".join(PurePosixPath(s).stem for s in shapes)
-        raise ImportRejected.because(
-            "choose_layer",
-            f"ZIPに複数のシェープファイルがあります。layer で選んでください：{names}",
-            f"The zip holds several shapefiles; choose one with layer: {names}",
-            value=names,
-        )
-    chosen = (
-        shapes[0]
-        if options.layer is None
-        else next((s for s in shapes if PurePosixPath(s).stem == options.layer), None)
-    )
-    if chosen is None:
-        raise ImportRejected.because(
-            "unknown_layer",
-            f"「{options.layer}」というシェープファイルはありません",
-            f"No shapefile called {options.layer!r}",
-        )
+    chosen = choose_member(archive, ".shp", options, "シェープファイル", "shapefile")
     stem = chosen[: -len(".shp")]
     parts = {
         suffix: next((n for n in archive.names() if n.lower() == (stem + suffix).lower()), None)

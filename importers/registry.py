@@ -10,7 +10,7 @@ from importers.base import ImportRejected, ImportReport, Issue, RawRecord
 from importers.csv import read_csv
 from importers.excel import read_excel, read_old_excel
 from importers.geojson import read_geojson
-from importers.gisfiles import read_gpkg, read_kml, read_shapefile
+from importers.gisfiles import read_gpkg, read_kml, read_shapefile, read_zipped_geojson
 from importers.gtfs import read_gtfs
 from importers.options import ImportOptions
 
@@ -22,6 +22,7 @@ READERS: Mapping[str, Reader] = {
     "xls": read_old_excel,
     "ods": read_old_excel,
     "geojson": read_geojson,
+    "geojson_zip": read_zipped_geojson,
     "shapefile": read_shapefile,
     "kml": read_kml,
     "gpkg": read_gpkg,
@@ -55,6 +56,8 @@ def _zip_kind(data: bytes) -> str | None:
         return "gtfs"
     if any(n.endswith(".kml") for n in names):
         return "kml"
+    if any(n.endswith(".geojson") for n in names):
+        return "geojson_zip"
     return None
 
 
@@ -72,7 +75,7 @@ def detect_format(data: bytes, filename: str = "") -> str:
     -------
     str
         One of the keys of ``READERS``: ``csv``, ``xlsx``, ``xls``, ``ods``, ``geojson``,
-        ``shapefile``, ``kml``, ``gpkg``, ``gtfs``.
+        ``geojson_zip``, ``shapefile``, ``kml``, ``gpkg``, ``gtfs``.
 
     Raises
     ------
@@ -93,8 +96,8 @@ def detect_format(data: bytes, filename: str = "") -> str:
             raise ImportRejected(
                 Issue(
                     "unsupported_zip",
-                    "ZIPの中に読めるデータ（シェープファイル・GTFS・KML・Excel）がありません",
-                    "The zip holds no supported data (Shapefile, GTFS, KML or Excel)",
+                    "ZIPの中に読めるデータ（シェープファイル・GeoJSON・GTFS・KML・Excel）がありません",
+                    "The zip holds no supported data (Shapefile, GeoJSON, GTFS, KML or Excel)",
                 )
             )
         return kind

@@ -464,6 +464,77 @@ def test_a_ksj_a40_zip_imports_unmodified_and_a_tap_inside_says_to_go_high(clien
     assert tsunami["nearest_evacuation_site"]["distance_m"] > 0
 
 
+def tap_inside(client, zone, layer):
+    """The point answer for ``layer`` at a point inside ``zone`` (a published feature)."""
+    x, y = shapely.geometry.shape(zone["geometry"]).representative_point().coords[0]
+    answer = client.get("/api/point", params={"lon": x, "lat": y}).json()
+    return next(h for h in answer["hazards"] if h["layer"] == layer)
+
+
+def designated_for(client, site, flag):
+    """Whether the nearest site the answer names is designated for ``flag``'s hazard."""
+    url = f"/api/collections/evacuation_sites/items/{site['id']}"
+    return client.get(url).json()["properties"][flag] is True
+
+
+def test_a_ksj_house_collapse_folder_imports_and_a_tap_inside_says_leave(client, keys, tmp_path):
+    from tests.support.ksj_hazards import OTORI_RIVER, a31a_zip
+
+    done = upload(
+        client, keys["prefecture"], "/api/datasets/flood_house_collapse/270008", a31a_zip(tmp_path),
+        "A31a-24_27_10_SHP.zip", layer="A31a-24_27_41_2700050001", publish=True,
+    )  # fmt: skip
+    assert done.status_code == 201, done.text
+    zones = published(client, "flood_house_collapse", "270008")
+    assert len(zones) == 3 and {z["properties"]["river_name"] for z in zones} == {OTORI_RIVER[1]}
+    answer = tap_inside(client, zones[0], "flood_house_collapse")
+    assert answer["status"] == "inside"
+    assert "屋内安全確保）はできません" in answer["advice"]["ja"]
+    assert designated_for(client, answer["nearest_evacuation_site"], "flood")
+
+
+def test_a_ksj_a33_zip_imports_unmodified_with_zone_classes_and_phenomena(client, keys):
+    from tests.support.ksj_hazards import A33_ZONES, a33_zip
+
+    url = "/api/datasets/landslide_hazard/270008"
+    done = upload(client, keys["prefecture"], url, a33_zip(), "A33-25_27_GEOJSON.zip", publish=True)
+    assert done.status_code == 201, done.text
+    zones = sorted(
+        published(client, "landslide_hazard", "270008"),
+        key=lambda z: z["properties"]["zone_number"],
+    )
+    got = [(z["properties"]["phenomenon"], z["properties"]["zone_class"]) for z in zones]
+    assert got == list(A33_ZONES)  # A33_002 is the class; A33_004 (the number) is not
+    assert zones[0]["properties"]["designated_on"] == "2019-03-29"  # GDAL reads the date
+    before_designation = tap_inside(client, zones[3], "landslide_hazard")
+    assert before_designation["classes"][0]["label"]["ja"] == "土砂災害特別警戒区域（指定前）"
+    assert before_designation["advice"]["en"].startswith("Special landslide warning zone")
+    yellow = tap_inside(client, zones[0], "landslide_hazard")
+    assert yellow["advice"]["en"].startswith("Landslide warning zone")
+    assert designated_for(client, yellow["nearest_evacuation_site"], "landslide")
+
+
+def test_a_ksj_a49_zip_imports_unmodified_and_a_deep_zone_says_leave_before_the_storm(client, keys):
+    from tests.support.ksj_hazards import a49_zip
+
+    url = "/api/datasets/storm_surge_hazard/270008"
+    done = upload(client, keys["prefecture"], url, a49_zip(), "A49-20_27_GEOJSON.zip", publish=True)
+    assert done.status_code == 201, done.text
+    zones = published(client, "storm_surge_hazard", "270008")
+    classes = {z["properties"]["depth_range"]: z["properties"]["depth_class"] for z in zones}
+    assert classes == {
+        "0.3m未満": "1",
+        "0.3m以上0.5m未満": "2",
+        "1m以上3m未満": "4",
+        "3m以上5m未満": "5",
+    }
+    deep = next(z for z in zones if z["properties"]["depth_class"] == "5")
+    answer = tap_inside(client, deep, "storm_surge_hazard")
+    assert answer["classes"][0]["label"]["en"] == "3 to 5 m"
+    assert "before the typhoon arrives" in answer["advice"]["en"]
+    assert designated_for(client, answer["nearest_evacuation_site"], "storm_surge")
+
+
 def test_uploads_beyond_the_workers_slots_wait_then_get_a_503(session, test_settings, keys):
     from fastapi.testclient import TestClient
 
