@@ -22,3 +22,4 @@ bench:  ## measure against peers on this machine (ogr2ogr, tipg); prints tables 
 	.venv/bin/python -m bench.api
 	.venv/bin/python -m bench.search
 	.venv/bin/python -m bench.abuse
+	.venv/bin/python -m bench.viewer

@@ -121,3 +121,45 @@ def test_ogc_api_tiles_metadata_leads_from_the_collection_to_a_tile(client):
     assert matrices[14]["matrixWidth"] == 2**14 and matrices[0]["pointOfOrigin"][0] < -2e7
     assert client.get("/api/tileMatrixSets/WorldCRS84Quad").status_code == 404
     assert client.get(tilesets[0]["links"][0]["href"], params={"f": "xml"}).status_code == 400
+
+
+def test_display_tiles_draw_points_sharing_a_pixel_once_and_collection_tiles_keep_all(client, keys):
+    """At z10 a pixel is ~150 m: three AEDs 5 m apart are one dot; a client's own tiles have all."""
+    import json
+
+    import mapbox_vector_tile
+
+    from tests.support.staging import upload
+
+    spots = [
+        (135.37160, 34.46030),
+        (135.37165, 34.46030),
+        (135.37166, 34.46034),
+    ]
+    body = json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": list(spot)},
+         "properties": {"名称": f"AED {i}", "住所": "岸和田市岸城町7-1"}}
+        for i, spot in enumerate(spots)
+    ]}, ensure_ascii=False).encode()  # fmt: skip
+    done = upload(client, keys["kishiwada"], data=body, name="aed.geojson", publish=True)
+    assert done.status_code == 201, done.text
+
+    def drawn(url: str, z: int, **params: str) -> int:
+        """The dots near the three AEDs (5 pixels at z10): other AEDs share the tile."""
+        response = client.get(url, params=params)
+        assert response.status_code == 200
+        tile = mapbox_vector_tile.decode(response.content, default_options={"y_coord_down": True})
+        n = 2**z
+        fx = ((spots[0][0] + 180) / 360 * n % 1) * 4096
+        fy = ((1 - math.asinh(math.tan(math.radians(spots[0][1]))) / math.pi) / 2 * n % 1) * 4096
+        near = [
+            f for f in tile["aed"]["features"]
+            if math.dist(f["geometry"]["coordinates"], (fx, fy)) < 80 * 2 ** (z - 10)
+        ]  # fmt: skip
+        return len(near)
+
+    x, y = tile_of(*spots[0], 10)
+    assert drawn(f"/api/tiles/WebMercatorQuad/10/{y}/{x}", 10, collections="aed") == 1
+    assert drawn(f"/api/collections/aed/tiles/WebMercatorQuad/10/{y}/{x}", 10) == 3
+    x, y = tile_of(*spots[0], 18)  # 5 m is 8 pixels here: each AED its own dot
+    assert drawn(f"/api/tiles/WebMercatorQuad/18/{y}/{x}", 18, collections="aed") == 3

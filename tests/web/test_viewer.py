@@ -445,6 +445,38 @@ def test_first_visit_fits_the_transfer_budget_on_fast_3g(browser: Browser, base_
     context.close()
 
 
+def test_every_point_layer_at_z10_on_a_phone_draws_with_one_request_per_tile(
+    browser: Browser, base_url: str
+):
+    """Smoothness is measured in `make bench` (bench.viewer); here, what makes it possible:
+    one multi-layer request per tile position whatever the number of layers, points sharing a
+    pixel sent once, and the view drawn without errors."""
+    listed = httpx.get(base_url + "/api/layers").json()["layers"]
+    points = [
+        c["id"] for c in listed if c["numberPublished"] and c["layer"]["geometry_type"] == "point"
+    ]
+    assert len(points) >= 12  # the demo: every category
+    context = phone(browser)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    tiles: list[str] = []
+    page.on("request", lambda r: tiles.append(r.url) if "/api/tiles/" in r.url else None)
+    page.goto(f"{base_url}/#map=10/34.69000/135.50000&layers={','.join(points)}")
+    expect(page.locator("html[data-rendered=true]")).to_be_attached(timeout=30_000)
+    page.wait_for_load_state("networkidle")
+    for layer in points:
+        expect(page.locator(f"#layer-{layer}")).to_be_checked()
+    positions = {re.search(r"/(\d+/\d+/\d+)\?", url).group(1) for url in tiles}  # type: ignore[union-attr]
+    assert len(tiles) == len(positions) <= 12, (
+        tiles
+    )  # a phone's screen at z10: a dozen tiles at most
+    assert all(set(points) <= set(url.split("collections=")[1].split(",")) for url in tiles)
+    page.screenshot(path=str(ARTEFACTS / "viewer-phone-every-point-layer-z10.png"))
+    assert errors == [], errors
+    context.close()
+
+
 def test_a_shared_link_to_a_feature_opens_it_without_moving_the_view(
     browser: Browser, base_url: str
 ):
