@@ -493,6 +493,24 @@ def test_a_ksj_house_collapse_folder_imports_and_a_tap_inside_says_leave(client,
     assert designated_for(client, answer["nearest_evacuation_site"], "flood")
 
 
+def test_a_ksj_duration_folder_imports_and_a_long_flood_advises_against_staying(
+    client, keys, tmp_path
+):
+    from tests.support.ksj_hazards import a31a_zip
+
+    done = upload(
+        client, keys["prefecture"], "/api/datasets/flood_duration/270008", a31a_zip(tmp_path),
+        "A31a-24_27_10_SHP.zip", layer="A31a-24_27_30_2700050001", publish=True,
+    )  # fmt: skip
+    assert done.status_code == 201, done.text
+    zones = published(client, "flood_duration", "270008")
+    assert sorted(z["properties"]["duration_class"] for z in zones) == ["1", "2", "5"]
+    longest = next(z for z in zones if z["properties"]["duration_class"] == "5")
+    answer = tap_inside(client, longest, "flood_duration")
+    assert answer["classes"][0]["label"]["en"] == "1 to 2 weeks"
+    assert answer["advice"]["en"].startswith("Water may stay for three days or more")
+
+
 def test_a_ksj_a33_zip_imports_unmodified_with_zone_classes_and_phenomena(client, keys):
     from tests.support.ksj_hazards import A33_ZONES, a33_zip
 

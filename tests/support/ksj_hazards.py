@@ -4,7 +4,7 @@ A31a (洪水浸水想定区域, 河川単位, 2023-24): one zip per prefecture, 
 (10_計画規模, 20_想定最大規模, 30_浸水継続時間, 41_/42_家屋倒壊等氾濫想定区域), written on Windows:
 backslash separators and CP932 member names without the UTF-8 flag, CP932 .dbf without .cpg,
 JGD2011 (EPSG:6668) .prj. Fields: A31a_x01 河川ID, _x02 河川名, _x03 都道府県コード, _x04 都道府県名,
-_x05 浸水深ランク (x = 1 計画規模, 2 想定最大規模); the 家屋倒壊等氾濫想定区域 folders have A31a_401
+_x05 浸水深ランク (x = 1 計画規模, 2 想定最大規模; 3 浸水継続時間, _305 its duration class); the 家屋倒壊等氾濫想定区域 folders have A31a_401
 河川ID and _402 河川名 and no rank (the zone itself is the hazard).
 
 A33 (土砂災害警戒区域, 2025) and A49 (高潮浸水想定区域): one GeoJSON per prefecture in a folder of
@@ -43,6 +43,7 @@ def a31a_zip(tmp: Path) -> bytes:
         for folder, scale in (
             ("10_計画規模", 1),
             ("20_想定最大規模", 2),
+            ("30_浸水継続時間", 3),
             ("41_家屋倒壊等氾濫想定区域_氾濫流", 4),
         ):
             stem = f"A31a-24_27_{folder[:2]}_{OTORI_RIVER[0]}"

@@ -124,7 +124,7 @@ def visit(page: Page, base_url: str, fragment: str) -> None:
 def test_phone_view_shows_layers_boundaries_and_sites_in_japanese_then_english(page: Page):
     ARTEFACTS.mkdir(exist_ok=True)
     expect(page.locator("#app-title")).to_have_text("広域デジタルマップ")
-    expect(page.locator("#layer-list input[type=checkbox]")).to_have_count(23)
+    expect(page.locator("#layer-list input[type=checkbox]")).to_have_count(24)
     expect(page.locator("label[for=layer-evacuation_sites]")).to_have_text("指定緊急避難場所")
     expect(page.locator("#layer-evacuation_sites")).to_be_checked()
     expect(page.locator("#layer-bus_routes")).to_be_disabled()  # in the catalog, nothing published
@@ -365,7 +365,7 @@ def test_a_reload_without_network_still_shows_the_map_and_its_data(browser: Brow
     )
     page.reload()
     expect(page.locator("html[data-rendered=true]")).to_be_attached(timeout=20_000)
-    expect(page.locator("#layer-list input[type=checkbox]")).to_have_count(23)
+    expect(page.locator("#layer-list input[type=checkbox]")).to_have_count(24)
     expect(page.locator("#layer-evacuation_sites")).to_be_checked()
     assert any("/api/tiles/" in url for url in from_cache), from_cache
     assert any(url.endswith("/api/layers") for url in from_cache), from_cache
