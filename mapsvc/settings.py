@@ -59,6 +59,21 @@ class AuthSettings(BaseModel):
     secret: SecretStr | None = None
 
 
+class StaffSettings(BaseModel):
+    """The staff portal's sessions, one-time links and sign-in throttling."""
+
+    idle_timeout_min: int = Field(default=30, ge=1, le=24 * 60)
+    absolute_timeout_h: int = Field(default=12, ge=1, le=24 * 30)
+    link_valid_h: int = Field(default=72, ge=1, le=24 * 30)  # invitations and reset links
+    # Failed sign-ins allowed in the window, per account and per address, before a pause.
+    failures_per_account: int = Field(default=5, ge=1, le=1000)
+    failures_per_address: int = Field(default=20, ge=1, le=10_000)
+    failure_window_min: int = Field(default=15, ge=1, le=24 * 60)
+    # A published dataset older than this is flagged as stale on "my datasets".
+    stale_after_days: int = Field(default=365, ge=1, le=3650)
+    min_password_length: int = Field(default=10, ge=8, le=128)
+
+
 class ImportSettings(BaseModel):
     """Bounds on uploads."""
 
@@ -91,6 +106,7 @@ class Settings(BaseSettings):
     database: DatabaseSettings = DatabaseSettings()
     api: ApiSettings = ApiSettings()
     auth: AuthSettings = AuthSettings()
+    staff: StaffSettings = StaffSettings()
     imports: ImportSettings = ImportSettings()
     host: str = "127.0.0.1"
     # The reverse proxies whose X-Forwarded-For/-Proto are believed (comma-separated addresses

@@ -7,6 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from mapsvc.api.staff_pages import error_page
 from mapsvc.errors import (
     TRANSLATED,
     InvalidParameter,
@@ -56,7 +57,7 @@ def _http_error(exc: StarletteHTTPException) -> MapsvcError:
     return error
 
 
-async def handle(_: Request, exc: Exception) -> Response:
+async def handle(request: Request, exc: Exception) -> Response:
     """The one exception handler: every error it is registered for maps through the table."""
     if isinstance(exc, RequestValidationError):
         error: MapsvcError | None = _parameter_error(exc)
@@ -66,6 +67,8 @@ async def handle(_: Request, exc: Exception) -> Response:
         error = as_domain_error(exc)
     if error is None:  # registered only for the table's errors, so this is a bug: a real 500
         raise exc
+    if request.url.path == "/staff" or request.url.path.startswith("/staff/"):
+        return error_page(request, error)  # people read these: a page, in their language
     return error_response(error)
 
 

@@ -6,6 +6,7 @@ import asyncio
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http.cookies import SimpleCookie
 
 import orjson
 from fastapi import FastAPI
@@ -13,8 +14,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mapsvc.api.deps import session_outside_routes
+from mapsvc.api.staff_pages import SESSION_COOKIE
 from mapsvc.errors import Busy, MapsvcError, PayloadTooLarge, RequestTimeout, as_domain_error
 from mapsvc.services.keys import Principal, auth_secret, authenticate, presented_key
+from mapsvc.services.staff_sessions import StaffPrincipal, principal_for
 
 WRITE_METHODS = ("POST", "PUT", "PATCH")
 MIN_BODY_RATE = 1024  # bytes/s on average once the first timeout has passed: tricklers are cut
@@ -33,10 +36,14 @@ async def refuse_with(send: Send, error: MapsvcError) -> None:
 
 
 class CredentialsFirst:
-    """ASGI middleware: a write to /api/datasets/ needs a valid API key before its body is read.
+    """ASGI middleware: credentials are checked before a write's body is read.
+
+    A write to /api/datasets/ needs a valid API key; a staff form (but signing in and choosing
+    a password) a live staff session.
 
     Without it an anonymous client could make the server take in 50 MB before hearing 401. The
-    principal found is left in the request state for the route (one key lookup per request).
+    principal found is left in the request state for the route (one lookup per request). A
+    staff form whose session has ended is sent to the sign-in page.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -44,11 +51,21 @@ class CredentialsFirst:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Check the key of a dataset write; pass everything else straight on."""
-        if (
-            scope["type"] != "http"
-            or scope["method"] not in WRITE_METHODS
-            or not scope["path"].startswith("/api/datasets/")
-        ):
+        if scope["type"] != "http" or scope["method"] not in WRITE_METHODS:
+            await self.app(scope, receive, send)
+            return
+        if scope["path"].startswith("/staff/") and not scope["path"].startswith(OPEN_STAFF_FORMS):
+            staff = await run_in_threadpool(_staff, scope["app"], _cookie(scope, SESSION_COOKIE))
+            if staff is None:
+                await send({"type": "http.response.start", "status": 303, "headers": [
+                    (b"location", b"/staff/login"), (b"connection", b"close"),
+                    (b"content-length", b"0")]})  # fmt: skip
+                await send({"type": "http.response.body", "body": b""})
+                return
+            scope.setdefault("state", {})["staff"] = staff
+            await self.app(scope, receive, send)
+            return
+        if not scope["path"].startswith("/api/datasets/"):
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
@@ -63,6 +80,24 @@ class CredentialsFirst:
             return
         scope.setdefault("state", {})["principal"] = principal
         await self.app(scope, receive, send)
+
+
+OPEN_STAFF_FORMS = ("/staff/login", "/staff/setup/")  # the forms that need no session
+
+
+def _cookie(scope: Scope, name: str) -> str | None:
+    for key, value in scope["headers"]:
+        if key == b"cookie":
+            jar = SimpleCookie()
+            jar.load(value.decode("latin-1"))
+            if name in jar:
+                return jar[name].value
+    return None
+
+
+def _staff(app: FastAPI, token: str | None) -> StaffPrincipal | None:
+    with session_outside_routes(app) as session:
+        return principal_for(session, app.state.settings, token)
 
 
 def _authenticate(app: FastAPI, key: str | None) -> Principal:
@@ -191,7 +226,7 @@ class Slots:
             self._semaphore.release()
 
 
-PRIVATE_PREFIXES = ("/api/datasets",)  # staff data: never stored by a browser or proxy
+PRIVATE_PREFIXES = ("/api/datasets", "/staff")  # staff data: never stored by a browser or proxy
 
 
 class SecurityHeaders:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeAlias
 
-from mapsvc.cli import data, database, keys
+from mapsvc.cli import data, database, keys, users
 from mapsvc.embedded import EmbeddedDatabaseError
 from mapsvc.errors import as_domain_error
 from mapsvc.settings import Settings
@@ -106,6 +106,23 @@ def build_parser() -> argparse.ArgumentParser:
     _add(key_group, "revoke", keys.cmd_keys_revoke).add_argument(
         "prefix", help="the key's visible prefix (msk_…)"
     )
+
+    user_group = _group(sub, "users", "staff portal accounts (one per person)")
+    user_create = _add(user_group, "create", users.cmd_users_create)
+    user_create.add_argument("login", help="e-mail address or user name")
+    user_create.add_argument("--name", help="name and section, as the portal shows it")
+    user_create.add_argument(
+        "--municipality", required=True, help="6-digit code (the prefecture's for admin)"
+    )
+    user_create.add_argument(
+        "--role", choices=("viewer", "editor", "publisher", "admin"), default="editor"
+    )
+    _add(user_group, "list", users.cmd_users_list)
+    _add(user_group, "disable", users.cmd_users_disable).add_argument("login")
+    user_reset = _add(user_group, "reset", users.cmd_users_reset)
+    user_reset.add_argument("login")
+    for command in (user_create, user_reset):
+        command.add_argument("--url", help="the portal's address in links (default: this server)")
     return parser
 
 

@@ -222,3 +222,87 @@ class TileGeomRow(Base):
     geom: Mapped[WKBElement] = mapped_column(
         Geometry(srid=3857, spatial_index=False), nullable=False
     )
+
+
+STAFF_ROLES = ("viewer", "editor", "publisher", "admin")
+
+
+class StaffUserRow(Base):
+    """A person who signs in to the staff portal (never a shared account).
+
+    ``password_hash`` is an Argon2id hash, empty until the invitation link is used.
+    """
+
+    __tablename__ = "staff_user"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    login: Mapped[str] = mapped_column(Text, unique=True)  # lower-cased e-mail or user name
+    display_name: Mapped[str] = mapped_column(Text)
+    password_hash: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    disabled_at: Mapped[datetime | None] = mapped_column()
+
+
+class StaffRoleRow(Base):
+    """What a person may do for one municipality (``admin``: the prefecture's, over all)."""
+
+    __tablename__ = "staff_role"
+    __table_args__ = (
+        CheckConstraint("role IN ('viewer', 'editor', 'publisher', 'admin')", name="role"),
+    )
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="CASCADE"), primary_key=True
+    )
+    municipality_code: Mapped[str] = mapped_column(
+        ForeignKey("municipality.code"), primary_key=True
+    )
+    role: Mapped[str] = mapped_column(Text)
+
+
+class StaffSessionRow(Base):
+    """A signed-in browser: only a digest of its cookie is stored."""
+
+    __tablename__ = "staff_session"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="CASCADE"), index=True
+    )
+    csrf: Mapped[str] = mapped_column(Text)
+    address: Mapped[str] = mapped_column(Text, server_default="")
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    last_seen_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    ended_at: Mapped[datetime | None] = mapped_column()
+
+
+class StaffTokenRow(Base):
+    """A one-time link (invitation or password reset); only its digest is stored."""
+
+    __tablename__ = "staff_token"
+    __table_args__ = (CheckConstraint("purpose IN ('invite', 'reset')", name="purpose"),)
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"))
+    purpose: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column()
+
+
+class LoginAttemptRow(Base):
+    """Each sign-in attempt, for throttling by account and by address."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (
+        Index("ix_login_attempt_login_at", "login", "at"),
+        Index("ix_login_attempt_address_at", "address", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    at: Mapped[datetime] = mapped_column(server_default=func.now())
+    login: Mapped[str] = mapped_column(Text)
+    address: Mapped[str] = mapped_column(Text)
+    ok: Mapped[bool] = mapped_column()

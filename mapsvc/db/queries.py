@@ -222,3 +222,32 @@ def version_features(
         .order_by(FeatureRow.id)
     )
     return session.execute(statement).all()
+
+
+@dataclass(frozen=True)
+class DatasetSummary:
+    """One dataset as "my datasets" lists it."""
+
+    layer_id: str
+    municipality_code: str
+    version_id: int | None  # the published version; None when taken down or never published
+    features: int | None
+    published_at: datetime | None
+    published_by: str | None
+    staged: int  # versions uploaded and waiting
+
+
+def dataset_summaries(session: Session, codes: Sequence[str]) -> list[DatasetSummary]:
+    """Every dataset of these municipalities, with who published the current version."""
+    rows = session.execute(
+        text(
+            "SELECT d.layer_id, d.municipality_code, v.id, v.feature_count, v.published_at,"
+            " (SELECT a.actor FROM audit_log a WHERE a.version_id = v.id"
+            "   AND a.action IN ('publish', 'rollback') ORDER BY a.id DESC LIMIT 1),"
+            " (SELECT count(*) FROM version s WHERE s.dataset_id = d.id AND s.status = 'staged')"
+            " FROM dataset d LEFT JOIN version v ON v.id = d.current_version_id"
+            " WHERE d.municipality_code = ANY(:codes)"
+        ),
+        {"codes": list(codes)},
+    ).all()
+    return [DatasetSummary(*row) for row in rows]

@@ -56,6 +56,14 @@ def versions(
     return list(queries.list_versions(session, dataset.id, limit=limit, offset=offset))
 
 
+def versions_or_none(session: Session, layer_id: str, code: str, *, limit: int) -> list[VersionRow]:
+    """The newest versions, or none at all for a dataset nobody has uploaded to yet."""
+    dataset = queries.find_dataset(session, layer_id, code)
+    if dataset is None:
+        return []
+    return list(queries.list_versions(session, dataset.id, limit=limit))
+
+
 def version(session: Session, layer_id: str, code: str, *, version_id: int) -> VersionRow:
     """One version of the dataset."""
     dataset = _dataset(session, layer_id, code)

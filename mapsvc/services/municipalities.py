@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from importers.codes import InvalidCode, to_code6
 from mapsvc.db import queries
+from mapsvc.db.models import MunicipalityRow
 from mapsvc.errors import InvalidParameter, NotFound
 
 
@@ -41,6 +42,14 @@ def resolve_scope(session: Session, value: str | None) -> Scope:
     if municipality.kind == "ward":
         return Scope(owner=municipality.parent_code, ward=code)
     return Scope(owner=code)
+
+
+def get_municipality(session: Session, code: str) -> MunicipalityRow:
+    """One municipality (or the prefecture) by its 6-digit code."""
+    found = queries.get_municipality(session, code)
+    if found is None:
+        raise NotFound("その市区町村はありません", f"No municipality {code}")
+    return found
 
 
 def list_municipalities(session: Session) -> list[dict[str, Any]]:

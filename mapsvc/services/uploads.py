@@ -70,7 +70,12 @@ def upload_request(
 
     ``columns`` is JSON ``{"header": "attribute"}``; ``where`` JSON ``{"header": ["value", …]}``,
     the rows to keep. The API's form fields and the CLI's options come through here: the same checks, the same errors.
+    A blank field (an HTML form's untouched box) means "not given".
     """
+    format, encoding, sheet, source_layer, columns, where, data_date = (
+        None if value is None or not value.strip() else value
+        for value in (format, encoding, sheet, source_layer, columns, where, data_date)
+    )
     reading = ImportOptions(
         format=format,
         encoding=encoding,

@@ -20,7 +20,7 @@ const STRINGS = {
     searchLabel: "施設名・住所・市区町村名で検索", searchButton: "検索", places: "市区町村", facilities: "施設",
     baseMap: "背景地図", legend: "凡例", offline: "オフラインです。保存済みのデータを表示しています",
     zoomInButton: "拡大", zoomOutButton: "縮小", close: "閉じる",
-    dataDate: "データの時点", prefectureWide: "府全域", notPublishedHere: "この市町村はまだ公開していません", coverageLink: "市町村ごとの公開状況",
+    dataDate: "データの時点", prefectureWide: "府全域", notPublishedHere: "この市町村はまだ公開していません", coverageLink: "市町村ごとの公開状況", forStaff: "自治体職員の方",
   },
   en: {
     title: "Wide-area digital map", layers: "Layers", langButton: "日本語", langLabel: "日本語",
@@ -41,7 +41,7 @@ const STRINGS = {
     searchLabel: "Search facility, address or municipality", searchButton: "Search", places: "Municipalities", facilities: "Facilities",
     baseMap: "Base map", legend: "Legend", offline: "You are offline: showing saved data",
     zoomInButton: "Zoom in", zoomOutButton: "Zoom out", close: "Close",
-    dataDate: "Data as of", prefectureWide: "whole prefecture", notPublishedHere: "not yet published by this municipality", coverageLink: "What each municipality publishes",
+    dataDate: "Data as of", prefectureWide: "whole prefecture", notPublishedHere: "not yet published by this municipality", coverageLink: "What each municipality publishes", forStaff: "For municipal staff",
   },
 };
 

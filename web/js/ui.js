@@ -202,6 +202,7 @@ export function renderPanel(container, lang, collections, enabled, onToggle) {
     if (key) container.append(key);
   }
   container.append(el("p", {}).appendChild(el("a", { href: `/coverage/?lang=${lang}`, class: "coverage-link" }, t(lang, "coverageLink"))).parentNode);
+  container.append(el("p", {}).appendChild(el("a", { href: `/staff/?lang=${lang}`, class: "staff-link" }, t(lang, "forStaff"))).parentNode);
 }
 
 /** Search results: municipalities to jump to, then facilities. */

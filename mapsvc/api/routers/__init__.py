@@ -9,6 +9,9 @@ from mapsvc.api.routers import (
     municipalities,
     ogc,
     places,
+    staff_admin,
+    staff_auth,
+    staff_datasets,
     tiles,
 )
 
@@ -23,4 +26,7 @@ ROUTERS = (
     municipalities.router,
     coverage.router,
     datasets.router,
+    staff_auth.router,
+    staff_datasets.router,
+    staff_admin.router,
 )

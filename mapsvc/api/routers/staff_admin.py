@@ -1,0 +1,182 @@
+"""Prefecture administration pages: accounts and their roles, API keys, the audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from mapsvc.api.deps import SessionDep, SettingsDep
+from mapsvc.api.staff_pages import StaffDep, StaffWriteDep, need, render
+from mapsvc.services import Session, accounts, audit, keys
+from mapsvc.services.portal import municipalities_for
+from mapsvc.services.staff_sessions import StaffPrincipal
+from mapsvc.services.transactions import unit_of_work
+
+router = APIRouter(prefix="/staff/admin", include_in_schema=False)
+PREFECTURE = "270008"
+AUDIT_PAGE = 100
+
+
+def _admin(principal: StaffPrincipal) -> None:
+    need(principal, "administer", PREFECTURE)
+
+
+def _accounts_page(request: Request, session: Session, settings: SettingsDep,
+                   principal: StaffPrincipal, *, link: str = "", status_code: int = 200) -> Response:  # fmt: skip
+    return render(
+        request, "admin_accounts.html", principal=principal, status_code=status_code,
+        accounts=accounts.list_accounts(session), roles=accounts.STAFF_ROLES, link=link,
+        municipalities=municipalities_for(session, principal), hours=settings.staff.link_valid_h,
+    )  # fmt: skip
+
+
+def _link(request: Request, token: str) -> str:
+    return str(request.url_for("setup_page", token=token))
+
+
+@router.get("/accounts", response_class=HTMLResponse)
+def accounts_page(request: Request, session: SessionDep, settings: SettingsDep,
+                  principal: StaffDep) -> Response:  # fmt: skip
+    """Every account with its roles and state; the form to create one."""
+    _admin(principal)
+    return _accounts_page(request, session, settings, principal)
+
+
+@router.post("/accounts", response_class=HTMLResponse)
+def create_account(
+    request: Request, session: SessionDep, settings: SettingsDep, principal: StaffWriteDep,
+    login: Annotated[str, Form(max_length=200)], display_name: Annotated[str, Form(max_length=200)],
+    municipality: Annotated[str, Form()], role: Annotated[str, Form()],
+) -> Response:  # fmt: skip
+    """Create an account; its invitation link is shown once, to hand over."""
+    _admin(principal)
+    with unit_of_work(session):
+        _, token = accounts.create_account(
+            session, settings, login=login, display_name=display_name,
+            roles={municipality: role}, actor=principal.actor,
+        )  # fmt: skip
+    return _accounts_page(request, session, settings, principal, link=_link(request, token),
+                          status_code=201)  # fmt: skip
+
+
+@router.post("/accounts/{user_id}/roles")
+def set_role(session: SessionDep, principal: StaffWriteDep, user_id: int,
+             municipality: Annotated[str, Form()], role: Annotated[str, Form()]) -> Response:  # fmt: skip
+    """Give the account this one role (replacing what it had)."""
+    _admin(principal)
+    with unit_of_work(session):
+        accounts.set_roles(session, user_id, {municipality: role}, principal.actor)
+    return RedirectResponse("/staff/admin/accounts", status_code=303)
+
+
+@router.post("/accounts/{user_id}/disable")
+def disable(session: SessionDep, principal: StaffWriteDep, user_id: int,
+            disabled: Annotated[bool, Form()] = True) -> Response:  # fmt: skip
+    """Disable (its sessions end at once) or enable an account."""
+    _admin(principal)
+    with unit_of_work(session):
+        accounts.set_disabled(session, user_id, disabled, principal.actor)
+    return RedirectResponse("/staff/admin/accounts", status_code=303)
+
+
+@router.post("/accounts/{user_id}/reset", response_class=HTMLResponse)
+def reset(request: Request, session: SessionDep, settings: SettingsDep, principal: StaffWriteDep,
+          user_id: int) -> Response:  # fmt: skip
+    """A new one-time link to choose a password, shown once."""
+    _admin(principal)
+    with unit_of_work(session):
+        token = accounts.reset_link(session, settings, user_id, principal.actor)
+    return _accounts_page(request, session, settings, principal, link=_link(request, token))
+
+
+def _keys_page(request: Request, session: Session, principal: StaffPrincipal, *,
+               key: str = "", status_code: int = 200) -> Response:  # fmt: skip
+    return render(
+        request, "admin_keys.html", principal=principal, status_code=status_code,
+        keys=keys.list_keys(session), key=key, roles=keys.ROLES,
+        municipalities=municipalities_for(session, principal),
+    )  # fmt: skip
+
+
+@router.get("/keys", response_class=HTMLResponse)
+def keys_page(request: Request, session: SessionDep, principal: StaffDep) -> Response:
+    """API keys of machine clients (prefixes only) and the form to make one."""
+    _admin(principal)
+    return _keys_page(request, session, principal)
+
+
+@router.post("/keys", response_class=HTMLResponse)
+def create_key(
+    request: Request, session: SessionDep, settings: SettingsDep, principal: StaffWriteDep,
+    municipality: Annotated[str, Form()], role: Annotated[str, Form()],
+    label: Annotated[str, Form(max_length=200)] = "",
+) -> Response:  # fmt: skip
+    """Create a key; shown once."""
+    _admin(principal)
+    with unit_of_work(session):
+        key, _ = keys.create_key(
+            session, keys.auth_secret(settings), municipality_code=municipality, role=role,
+            label=label, actor=principal.actor,
+        )  # fmt: skip
+    return _keys_page(request, session, principal, key=key, status_code=201)
+
+
+@router.post("/keys/{prefix}/revoke")
+def revoke_key(session: SessionDep, principal: StaffWriteDep, prefix: str) -> Response:
+    """Revoke a key at once."""
+    _admin(principal)
+    with unit_of_work(session):
+        keys.revoke_key(session, prefix, principal.actor)
+    return RedirectResponse("/staff/admin/keys", status_code=303)
+
+
+def _filters(actor: str, action: str, municipality: str, layer: str, since: str,
+             until: str) -> dict[str, object]:  # fmt: skip
+    def day(text: str) -> datetime | None:
+        try:
+            return datetime.fromisoformat(text) if text else None
+        except ValueError:
+            return None
+
+    return {
+        "actor": actor.strip(), "action": action.strip(), "municipality_code": municipality.strip(),
+        "layer_id": layer.strip(), "since": day(since), "until": day(until),
+    }  # fmt: skip
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit_page(
+    request: Request, session: SessionDep, principal: StaffDep, actor: str = "", action: str = "",
+    municipality: str = "", layer: str = "", since: str = "", until: str = "", offset: int = 0,
+) -> Response:  # fmt: skip
+    """The audit log, newest first, filtered by who, what, when, municipality and layer."""
+    _admin(principal)
+    filters = _filters(actor, action, municipality, layer, since, until)
+    offset = max(0, min(offset, 10_000_000))
+    rows = audit.entries(session, filters, limit=AUDIT_PAGE + 1, offset=offset)
+    query = request.url.include_query_params(offset=offset + AUDIT_PAGE)
+    csv_url = request.url.replace(path="/staff/admin/audit.csv").remove_query_params("offset")
+    return render(
+        request, "admin_audit.html", principal=principal, rows=rows[:AUDIT_PAGE],
+        next_url=str(query) if len(rows) > AUDIT_PAGE else "", csv_url=str(csv_url),
+        form={"actor": actor, "action": action, "municipality": municipality, "layer": layer,
+              "since": since, "until": until},
+    )  # fmt: skip
+
+
+@router.get("/audit.csv")
+def audit_csv(
+    session: SessionDep, principal: StaffDep, actor: str = "", action: str = "",
+    municipality: str = "", layer: str = "", since: str = "", until: str = "",
+) -> Response:  # fmt: skip
+    """The filtered audit log for Excel (UTF-8 with BOM), at most 100,000 entries."""
+    _admin(principal)
+    filters = _filters(actor, action, municipality, layer, since, until)
+    return Response(
+        audit.entries_csv(session, filters).encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="audit.csv"'},
+    )

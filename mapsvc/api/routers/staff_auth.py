@@ -1,0 +1,164 @@
+"""Staff sign-in, sign-out and choosing a password through a one-time link."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from typing import Annotated
+
+from fastapi import APIRouter, Cookie, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from mapsvc.api.deps import SessionDep, SettingsDep
+from mapsvc.api.staff_pages import (
+    LOGIN_CSRF_COOKIE,
+    SESSION_COOKIE,
+    StaffWriteDep,
+    language,
+    render,
+    secure_cookies,
+)
+from mapsvc.api.staff_text import translate
+from mapsvc.errors import InvalidParameter, TooManyRequests, Unauthorized
+from mapsvc.services import accounts, staff_sessions
+from mapsvc.services.transactions import unit_of_work
+
+router = APIRouter(prefix="/staff", include_in_schema=False)
+
+
+def _client_address(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def _session_cookies(request: Request) -> list[str]:
+    """Every session cookie the browser sent: a planted duplicate must not shadow the real one."""
+    header = request.headers.get("cookie", "")
+    pairs = (part.strip().split("=", 1) for part in header.split(";") if "=" in part)
+    return [value for name, value in pairs if name == SESSION_COOKIE and value]
+
+
+def _safe_next(target: str) -> str:
+    """Only our own staff pages are followed after sign-in (no open redirect)."""
+    return target if target.startswith("/staff/") and not target.startswith("//") else "/staff/"
+
+
+def _login_page(
+    request: Request, *, status_code: int = 200, problem: str = "", notice: str = "",
+    login: str = "", next_page: str = "/staff/",
+) -> Response:  # fmt: skip
+    # Double-submit token: a page elsewhere cannot sign a browser in as someone else.
+    token = secrets.token_urlsafe(24)
+    response = render(
+        request, "login.html", status_code=status_code, problem=problem, notice=notice,
+        login=login, next=next_page, login_csrf=token,
+    )  # fmt: skip
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/staff/login",
+        secure=secure_cookies(request),
+    )  # fmt: skip
+    return response
+
+
+@router.get("/login")
+def login_page(request: Request, next: str = "/staff/") -> Response:
+    """The sign-in form."""
+    return _login_page(request, next_page=_safe_next(next))
+
+
+@router.post("/login")
+def sign_in(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    login: Annotated[str, Form(max_length=200)],
+    password: Annotated[str, Form(max_length=1024)],
+    csrf: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/staff/",
+    expected: Annotated[str | None, Cookie(alias=LOGIN_CSRF_COOKIE)] = None,
+) -> Response:
+    """Check the password; on success a new session (a fresh id) and its cookie."""
+    lang = language(request)
+    if not expected or not hmac.compare_digest(expected, csrf):
+        return _login_page(request, status_code=403, login=login, next_page=_safe_next(next),
+                           problem=translate("error_title", lang))  # fmt: skip
+    try:
+        with unit_of_work(session):
+            token, _ = staff_sessions.sign_in(
+                session, settings, login=login, password=password,
+                address=_client_address(request),
+            )  # fmt: skip
+            for old in _session_cookies(request):  # this browser's earlier sessions are over
+                staff_sessions.end_session_token(session, old)
+    except (Unauthorized, TooManyRequests) as refused:
+        message = refused.message_en if lang == "en" else refused.message_ja
+        page = _login_page(request, status_code=refused.status, problem=message, login=login,
+                           next_page=_safe_next(next))  # fmt: skip
+        page.headers.update(refused.headers)
+        return page
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE, token, httponly=True, samesite="lax", path="/staff",
+        secure=secure_cookies(request),
+        max_age=settings.staff.absolute_timeout_h * 3600,
+    )  # fmt: skip
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/staff/login")
+    return response
+
+
+@router.post("/logout")
+def sign_out(
+    request: Request,
+    session: SessionDep,
+    principal: StaffWriteDep,
+    token: Annotated[str, Cookie(alias=SESSION_COOKIE)] = "",
+    everywhere: Annotated[bool, Form()] = False,
+) -> Response:
+    """End this session (or all of the person's), and forget the cookie."""
+    with unit_of_work(session):
+        staff_sessions.sign_out(session, principal, token, everywhere=everywhere)
+    response = render(
+        request, "message.html", message=translate("signed_out", language(request)),
+        link="/staff/login", link_text=translate("sign_in", language(request)),
+    )  # fmt: skip
+    response.delete_cookie(SESSION_COOKIE, path="/staff")
+    return response
+
+
+@router.get("/setup/{token}")
+def setup_page(
+    request: Request, session: SessionDep, settings: SettingsDep, token: str
+) -> Response:
+    """Choose a password through an invitation or reset link (404 page if spent or expired)."""
+    account = accounts.link_account(session, token)
+    session.rollback()  # the link's row lock is released: this page only looked
+    return render(request, "setup.html", account=account, token=token,
+                  minimum=settings.staff.min_password_length, problem="")  # fmt: skip
+
+
+@router.post("/setup/{token}")
+def set_password(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    token: str,
+    password: Annotated[str, Form(max_length=1024)],
+    again: Annotated[str, Form(max_length=1024)],
+) -> Response:
+    """Set the password; the link is spent, every older session of the account ends."""
+    lang = language(request)
+    try:
+        if password != again:
+            raise InvalidParameter(translate("passwords_differ", "ja"),
+                                   translate("passwords_differ", "en"))  # fmt: skip
+        with unit_of_work(session):
+            accounts.redeem_link(session, settings, token, password)
+    except InvalidParameter as bad:
+        account = accounts.link_account(session, token)
+        session.rollback()
+        return render(
+            request, "setup.html", status_code=400, account=account, token=token,
+            minimum=settings.staff.min_password_length,
+            problem=bad.message_en if lang == "en" else bad.message_ja,
+        )  # fmt: skip
+    return render(request, "message.html", message=translate("password_set", lang),
+                  link="/staff/login", link_text=translate("sign_in", lang))  # fmt: skip

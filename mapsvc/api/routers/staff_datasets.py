@@ -1,0 +1,211 @@
+"""Staff pages for datasets: my datasets, upload, report, preview, publish and roll back.
+
+Every page calls the same use cases as the JSON API (``uploads.upload``, ``datasets.*``); the
+role the page needs is checked from the session on every route (a 403 page says why).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, File, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from importers.codes import to_code6
+from layers import LayerDefinition
+from mapsvc.api.deps import CatalogDep, LayerDep, SessionDep, SettingsDep
+from mapsvc.api.limits import Slots
+from mapsvc.api.routers.datasets import PREVIEW_CSP, upload_form
+from mapsvc.api.staff_pages import StaffDep, StaffWriteDep, language, need, render
+from mapsvc.api.staff_text import translate
+from mapsvc.errors import InvalidParameter, UploadRejected
+from mapsvc.services import Session, datasets, municipalities, portal, uploads
+from mapsvc.services.staff_sessions import StaffPrincipal
+from mapsvc.services.uploads import UploadRequest
+from mapsvc.services.versions import SourceFile
+
+router = APIRouter(prefix="/staff", include_in_schema=False)
+FORMATS = ("csv", "xlsx", "xls", "ods", "geojson", "shapefile", "kml", "gpkg", "gtfs")
+
+
+def _code(value: str) -> str:
+    try:
+        return to_code6(value)
+    except ValueError:
+        raise InvalidParameter(
+            "市区町村コードが正しくありません", f"Invalid code {value!r}"
+        ) from None
+
+
+def _page_context(
+    request: Request, session: Session, layer: LayerDefinition, code: str
+) -> dict[str, Any]:
+    lang = language(request)
+    municipality = municipalities.get_municipality(session, code)
+    return {
+        "layer_id": layer.id,
+        "code": code,
+        "title": layer.title.en if lang == "en" else layer.title.ja,
+        "municipality_name": municipality.name_en if lang == "en" else municipality.name_ja,
+    }
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(
+    request: Request, session: SessionDep, settings: SettingsDep, catalog: CatalogDep,
+    principal: StaffDep, municipality: str = "",
+) -> Response:  # fmt: skip
+    """My datasets: every layer of each of my municipalities, gaps and stale data pointed out."""
+    only = _code(municipality) if municipality else None
+    if only:
+        need(principal, "view", only)
+    lang = language(request)
+    groups = portal.my_datasets(session, catalog, settings, principal, lang, only=only)
+    choices = portal.municipalities_for(session, principal) if principal.is_admin else []
+    return render(request, "home.html", principal=principal, groups=groups, choices=choices,
+                  stale_days=settings.staff.stale_after_days)  # fmt: skip
+
+
+@router.get("/datasets/{layer}/{municipality}", response_class=HTMLResponse)
+def dataset_page(
+    request: Request, session: SessionDep, settings: SettingsDep, layer: LayerDep,
+    principal: StaffDep, municipality: str, notice: str = "",
+) -> Response:  # fmt: skip
+    """One dataset: the upload form (for editors) and its versions."""
+    code = _code(municipality)
+    need(principal, "view", code)
+    limit = settings.imports.max_upload_bytes
+    return render(
+        request, "dataset.html", principal=principal, **_page_context(request, session, layer, code),
+        versions=datasets.versions_or_none(session, layer.id, code, limit=100), formats=FORMATS,
+        may_upload=principal.may("upload", code), max_bytes=limit, max_mb=limit // 2**20,
+        notice=notice,
+    )  # fmt: skip
+
+
+@router.post("/datasets/{layer}/{municipality}/upload", response_class=HTMLResponse)
+def upload(
+    request: Request, session: SessionDep, settings: SettingsDep, layer: LayerDep,
+    principal: StaffWriteDep, municipality: str,
+    file: Annotated[UploadFile, File()],
+    options: Annotated[UploadRequest, Depends(upload_form)],
+) -> Response:  # fmt: skip
+    """Read and check the file as a new staged version (then its report), or show why not."""
+    code = _code(municipality)
+    need(principal, "upload", code)
+    source = SourceFile(
+        file.file.read(), file.filename or "upload", options.reading.format or "auto"
+    )
+    slots: Slots = request.app.state.upload_slots
+    try:
+        with slots.held():
+            result = uploads.upload(
+                session, settings, layer=layer, municipality=code, source=source,
+                request=options, actor=principal.actor,
+            )  # fmt: skip
+    except UploadRejected as rejected:
+        show = "all"
+        return render(
+            request, "version.html", status_code=422, principal=principal,
+            **_page_context(request, session, layer, code), version=None,
+            filename=source.filename, report=rejected.report, show=show,
+            issues=portal.issues(rejected.report, show), csv_url=None, may_publish=False,
+        )  # fmt: skip
+    target = f"/staff/datasets/{layer.id}/{code}/versions/{result.version.id}"
+    return RedirectResponse(target, status_code=303)
+
+
+def _version(session: Session, principal: StaffPrincipal, layer: LayerDefinition, code: str,
+             version_id: int, action: str = "view") -> Any:  # fmt: skip
+    need(principal, action, code)
+    return datasets.version(session, layer.id, code, version_id=version_id)
+
+
+@router.get("/datasets/{layer}/{municipality}/versions/{version_id}", response_class=HTMLResponse)
+def version_page(
+    request: Request, session: SessionDep, layer: LayerDep, principal: StaffDep,
+    municipality: str, version_id: int, show: str = "all", done: str = "",
+) -> Response:  # fmt: skip
+    """A version's report: counts, then errors and warnings (filterable), CSV, preview, publish."""
+    code = _code(municipality)
+    found = _version(session, principal, layer, code, version_id)
+    show = show if show in ("all", "errors", "warnings") else "all"
+    lang = language(request)
+    notice = {
+        "published": translate("published_now", lang),
+        "rolled_back": translate("rolled_back", lang, id=found.id),
+    }.get(done, "")
+    return render(
+        request, "version.html", principal=principal, **_page_context(request, session, layer, code),
+        version=found, report=found.report, show=show, issues=portal.issues(found.report, show),
+        csv_url=f"{request.url.path}/report.csv", may_publish=principal.may("publish", code),
+        notice=notice,
+    )  # fmt: skip
+
+
+@router.get("/datasets/{layer}/{municipality}/versions/{version_id}/report.csv")
+def report_csv(
+    session: SessionDep, layer: LayerDep, principal: StaffDep, municipality: str, version_id: int
+) -> Response:
+    """The report for Excel (UTF-8 with BOM)."""
+    code = _code(municipality)
+    found = _version(session, principal, layer, code, version_id)
+    name = f"report-{layer.id}-{code}-v{found.id}.csv"
+    return Response(
+        portal.report_csv(found.report).encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get("/datasets/{layer}/{municipality}/versions/{version_id}/preview")
+def preview(
+    session: SessionDep, layer: LayerDep, principal: StaffDep, municipality: str, version_id: int
+) -> Response:
+    """The version on a map, flagged rows highlighted (the JSON API's preview, by session)."""
+    code = _code(municipality)
+    need(principal, "view", code)
+    html = datasets.preview(
+        session, layer, code, version_id=version_id, leaflet_url="/vendor/leaflet"
+    )
+    return HTMLResponse(html, headers={"Content-Security-Policy": PREVIEW_CSP})
+
+
+def _confirm(request: Request, session: Session, principal: StaffPrincipal, layer: LayerDefinition,
+             code: str, version_id: int, what: str) -> Response:  # fmt: skip
+    found = _version(session, principal, layer, code, version_id, "publish")
+    lang = language(request)
+    base = f"/staff/datasets/{layer.id}/{code}/versions/{found.id}"
+    question = (
+        translate("publish_confirm", lang, count=f"{found.feature_count:,}")
+        if what == "publish"
+        else translate("rollback_confirm", lang, id=found.id, count=f"{found.feature_count:,}")
+    )
+    return render(
+        request, "confirm.html", principal=principal, title=translate(what, lang),
+        question=question, action=f"{base}/{what}", back=base,
+        yes=translate("yes_publish" if what == "publish" else "yes_rollback", lang),
+    )  # fmt: skip
+
+
+Step = Literal["publish", "rollback"]
+
+
+@router.get("/datasets/{layer}/{municipality}/versions/{version_id}/{step}")
+def confirm(request: Request, session: SessionDep, layer: LayerDep, principal: StaffDep,
+            municipality: str, version_id: int, step: Step) -> Response:  # fmt: skip
+    """Ask once before publishing a version, or going back to an earlier one."""
+    return _confirm(request, session, principal, layer, _code(municipality), version_id, step)
+
+
+@router.post("/datasets/{layer}/{municipality}/versions/{version_id}/{step}")
+def publish_or_roll_back(session: SessionDep, layer: LayerDep, principal: StaffWriteDep,
+                         municipality: str, version_id: int, step: Step) -> Response:  # fmt: skip
+    """Publish the version, or an earlier one again: the public map shows it at once (audited)."""
+    code = _code(municipality)
+    need(principal, "publish", code)
+    use_case = datasets.publish_version if step == "publish" else datasets.rollback_to
+    done = use_case(session, layer.id, code, version_id=version_id, actor=principal.actor)
+    outcome = "published" if step == "publish" else "rolled_back"
+    target = f"/staff/datasets/{layer.id}/{code}/versions/{done.id}?done={outcome}"
+    return RedirectResponse(target, status_code=303)

@@ -1,0 +1,240 @@
+"""Staff accounts: created by an admin, roles per municipality, passwords set by one-time links.
+
+No mail server is assumed: a new account's invitation link (and a reset link) is shown to the
+admin who made it, to hand over; only its SHA-256 is stored. Passwords are Argon2id hashes
+(argon2-cffi's defaults, RFC 9106's second recommended profile).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.orm import Session
+
+from mapsvc.db import queries, staff, writes
+from mapsvc.db.models import STAFF_ROLES as STAFF_ROLES
+from mapsvc.db.models import StaffTokenRow, StaffUserRow
+from mapsvc.errors import Conflict, InvalidParameter, NotFound
+from mapsvc.settings import Settings
+
+HASHER = PasswordHasher()
+LOGIN = re.compile(r"^[a-z0-9][a-z0-9._@+-]{1,99}$")
+# A valid hash to verify against when the login is unknown, so that both cases take as long.
+_DUMMY_HASH = HASHER.hash(secrets.token_urlsafe(16))
+
+
+def digest(token: str) -> str:
+    """How a random token (link or session cookie) is stored."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def normalise_login(login: str) -> str:
+    """Logins compare lower-cased and trimmed (people type their e-mail as they like)."""
+    return login.strip().lower()
+
+
+def verify_password(user: StaffUserRow | None, password: str) -> bool:
+    """Whether ``password`` is the account's; as slow for an unknown account as a known one."""
+    stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
+    try:
+        return HASHER.verify(stored, password) and stored is not _DUMMY_HASH
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+@dataclass(frozen=True)
+class Account:
+    """An account as the portal and the CLI list it."""
+
+    user: StaffUserRow
+    roles: dict[str, str]
+
+    @property
+    def state(self) -> str:
+        """``active``, ``invited`` (no password yet) or ``disabled``."""
+        if self.user.disabled_at is not None:
+            return "disabled"
+        return "active" if self.user.password_hash else "invited"
+
+
+def _check_roles(session: Session, roles: Mapping[str, str]) -> None:
+    for code, role in roles.items():
+        if role not in STAFF_ROLES:
+            raise InvalidParameter(
+                f"役割は {'・'.join(STAFF_ROLES)} のどれかです",
+                f"A role is one of {', '.join(STAFF_ROLES)}, not {role!r}",
+            )
+        municipality = queries.get_municipality(session, code)
+        if municipality is None or municipality.kind == "ward":
+            raise InvalidParameter(
+                f"市区町村コード {code} の団体はありません（区ではなく市を選んでください）",
+                f"No municipality {code} (choose the city, not a ward)",
+            )
+        if (role == "admin") != (municipality.kind == "prefecture"):
+            raise InvalidParameter(
+                "admin は都道府県にだけ、それ以外の役割は市町村にだけ付けられます",
+                "admin belongs to the prefecture; the other roles to municipalities",
+            )
+
+
+def _new_link(session: Session, settings: Settings, user_id: int, purpose: str, actor: str) -> str:
+    staff.retire_tokens(session, user_id)
+    token = secrets.token_urlsafe(32)
+    expires = staff.now(session) + timedelta(hours=settings.staff.link_valid_h)
+    writes.insert_row(
+        session,
+        StaffTokenRow(
+            digest=digest(token), user_id=user_id, purpose=purpose, created_by=actor,
+            expires_at=expires,
+        ),
+    )  # fmt: skip
+    return token
+
+
+def create_account(
+    session: Session, settings: Settings, *, login: str, display_name: str,
+    roles: Mapping[str, str], actor: str,
+) -> tuple[StaffUserRow, str]:  # fmt: skip
+    """A new account with its roles, and its invitation token (shown once, to hand over)."""
+    login = normalise_login(login)
+    if not LOGIN.match(login):
+        raise InvalidParameter(
+            "ログインIDは2〜100文字の英数字と . _ @ + - です（メールアドレスも使えます）",
+            "A login is 2-100 letters, digits and . _ @ + - (an e-mail address works)",
+        )
+    if not roles:
+        raise InvalidParameter("役割を一つ以上付けてください", "Give the account at least one role")
+    _check_roles(session, roles)
+    if staff.user_by_login(session, login) is not None:
+        raise Conflict(
+            f"ログインID {login} はもう使われています", f"The login {login} is already taken"
+        )
+    user = StaffUserRow(login=login, display_name=display_name.strip() or login, created_by=actor)
+    writes.insert_row(session, user)
+    staff.replace_roles(session, user.id, roles)
+    token = _new_link(session, settings, user.id, "invite", actor)
+    writes.insert_audit(
+        session, actor=actor, action="user_create", result="ok",
+        detail={"login": login, "roles": dict(roles)},
+    )  # fmt: skip
+    return user, token
+
+
+def _account(session: Session, user_id: int) -> StaffUserRow:
+    user = staff.get_user(session, user_id)
+    if user is None:
+        raise NotFound("そのアカウントはありません", f"No account {user_id}")
+    return user
+
+
+def find_account(session: Session, login: str) -> StaffUserRow:
+    """The account with this login (404 if none)."""
+    user = staff.user_by_login(session, normalise_login(login))
+    if user is None:
+        raise NotFound(f"アカウント {login} はありません", f"No account {login}")
+    return user
+
+
+def set_roles(session: Session, user_id: int, roles: Mapping[str, str], actor: str) -> None:
+    """Replace the account's roles (audited with the old and new)."""
+    user = _account(session, user_id)
+    _check_roles(session, roles)
+    old = staff.roles_of(session, [user_id])[user_id]
+    staff.replace_roles(session, user_id, roles)
+    writes.insert_audit(
+        session, actor=actor, action="role_change", result="ok",
+        detail={"login": user.login, "old": old, "new": dict(roles)},
+    )  # fmt: skip
+
+
+def set_disabled(session: Session, user_id: int, disabled: bool, actor: str) -> None:
+    """Disable an account (its sessions end at once) or enable it again."""
+    user = _account(session, user_id)
+    staff.set_disabled(session, user_id, disabled)
+    if disabled:
+        staff.end_sessions(session, user_id=user_id)
+    writes.insert_audit(
+        session, actor=actor, action="user_disable" if disabled else "user_enable",
+        result="ok", detail={"login": user.login},
+    )  # fmt: skip
+
+
+def reset_link(session: Session, settings: Settings, user_id: int, actor: str) -> str:
+    """A new one-time link to choose a password (earlier links stop working)."""
+    user = _account(session, user_id)
+    token = _new_link(session, settings, user_id, "reset", actor)
+    writes.insert_audit(
+        session, actor=actor, action="password_reset_link", result="ok",
+        detail={"login": user.login},
+    )  # fmt: skip
+    return token
+
+
+def _usable_link(session: Session, token: str) -> tuple[StaffTokenRow, StaffUserRow]:
+    row = staff.token_for_update(session, digest(token))
+    user = staff.get_user(session, row.user_id) if row is not None else None
+    if (
+        row is None
+        or user is None
+        or row.used_at is not None
+        or row.expires_at <= staff.now(session)
+        or user.disabled_at is not None
+    ):
+        raise NotFound(
+            "このリンクは使えません（使用済みか期限切れです）。管理者に新しいリンクを頼んでください",
+            "This link cannot be used (already used or expired): ask your administrator for a new one",
+        )
+    return row, user
+
+
+def link_account(session: Session, token: str) -> StaffUserRow:
+    """The account a one-time link is for, if the link can still be used."""
+    return _usable_link(session, token)[1]
+
+
+def check_password(settings: Settings, password: str, user: StaffUserRow) -> None:
+    """Refuse a password that is too short or is the login itself."""
+    minimum = settings.staff.min_password_length
+    if len(password) < minimum or len(password) > 256:
+        raise InvalidParameter(
+            f"パスワードは{minimum}文字以上にしてください",
+            f"Choose a password of at least {minimum} characters",
+        )
+    if password.strip().lower() in (user.login, user.login.split("@")[0]):
+        raise InvalidParameter(
+            "ログインIDと同じパスワードは使えません", "The password may not be the login"
+        )
+
+
+def redeem_link(session: Session, settings: Settings, token: str, password: str) -> StaffUserRow:
+    """Set the password through a one-time link; the link is spent and old sessions end."""
+    row, user = _usable_link(session, token)
+    check_password(settings, password, user)
+    staff.set_password_hash(session, user.id, HASHER.hash(password))
+    staff.retire_tokens(session, user.id)
+    staff.end_sessions(session, user_id=user.id)
+    writes.insert_audit(
+        session, actor=f"staff:{user.login}", action="password_set", result="ok",
+        detail={"login": user.login, "through": row.purpose},
+    )  # fmt: skip
+    return user
+
+
+def rehash_if_needed(session: Session, user: StaffUserRow, password: str) -> None:
+    """Upgrade a hash made with older parameters, at a sign-in that proved the password."""
+    if user.password_hash and HASHER.check_needs_rehash(user.password_hash):
+        staff.set_password_hash(session, user.id, HASHER.hash(password))
+
+
+def list_accounts(session: Session) -> list[Account]:
+    """Every account with its roles."""
+    users = list(staff.list_users(session))
+    roles = staff.roles_of(session, [u.id for u in users])
+    return [Account(u, roles[u.id]) for u in users]

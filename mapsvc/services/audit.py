@@ -1,0 +1,41 @@
+"""Reading the audit log: every upload, publish, rollback, sign-in and account or key action."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+from sqlalchemy.orm import Session
+
+from mapsvc.db import staff
+from mapsvc.db.models import AuditRow
+from mapsvc.services.downloads import safe_cell
+
+CSV_LIMIT = 100_000
+CSV_HEADER = ("日時 at", "誰が actor", "操作 action", "結果 result", "レイヤ layer",
+              "市区町村 municipality", "版 version", "詳細 detail")  # fmt: skip
+
+
+def entries(
+    session: Session, filters: Mapping[str, Any], *, limit: int, offset: int = 0
+) -> list[AuditRow]:
+    """A page of entries, newest first, matching the filters (see ``db.staff.audit_page``)."""
+    return list(staff.audit_page(session, filters, limit=limit, offset=offset))
+
+
+def entries_csv(session: Session, filters: Mapping[str, Any]) -> str:
+    """The matching entries for Excel: UTF-8 with a BOM, formulas made inert."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_HEADER)
+    for row in entries(session, filters, limit=CSV_LIMIT):
+        cells = (
+            row.at.isoformat(), row.actor, row.action, row.result, row.layer_id,
+            row.municipality_code, row.version_id, orjson.dumps(row.detail).decode(),
+        )  # fmt: skip
+        writer.writerow([safe_cell(None if c is None else str(c)) for c in cells])
+    return out.getvalue()

@@ -1,0 +1,134 @@
+"""What the staff portal shows beyond the dataset use cases: "my datasets" and reports as tables."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from layers import Catalog
+from mapsvc.db import queries, staff
+from mapsvc.db.models import MunicipalityRow
+from mapsvc.services.downloads import safe_cell
+from mapsvc.services.staff_sessions import StaffPrincipal
+from mapsvc.settings import Settings
+
+PREFECTURE = "270008"
+SEEDED_LAYERS = {"municipal_boundaries"}  # loaded by the service itself, not uploaded
+
+
+@dataclass(frozen=True)
+class DatasetLine:
+    """A catalog layer of one municipality: what is published, what waits, whether it is stale."""
+
+    layer_id: str
+    title: str
+    version_id: int | None
+    features: int | None
+    published_at: str | None
+    published_by: str | None
+    staged: int
+    stale: bool
+
+    @property
+    def state(self) -> str:
+        """``published``, ``waiting`` (uploaded, nothing published) or ``missing``."""
+        if self.version_id is not None:
+            return "published"
+        return "waiting" if self.staged else "missing"
+
+
+@dataclass(frozen=True)
+class MunicipalityDatasets:
+    """One municipality's lines, with the person's role there."""
+
+    code: str
+    name: str
+    role: str
+    lines: list[DatasetLine]
+
+
+def municipalities_for(session: Session, principal: StaffPrincipal) -> list[MunicipalityRow]:
+    """The municipalities a person works for (an admin: the prefecture and all of them)."""
+    every = [m for m in queries.list_municipalities(session) if m.kind != "ward"]
+    return [m for m in every if principal.role_for(m.code) is not None]
+
+
+def my_datasets(
+    session: Session, catalog: Catalog, settings: Settings, principal: StaffPrincipal, lang: str,
+    *, only: str | None = None,
+) -> list[MunicipalityDatasets]:  # fmt: skip
+    """Every uploadable layer of each of the person's municipalities (or of ``only``).
+
+    Gaps are included. An admin, who works for all 44, gets the prefecture's own unless
+    ``only`` names another.
+    """
+    municipalities = municipalities_for(session, principal)
+    if only is not None or principal.is_admin:
+        wanted = only or PREFECTURE
+        municipalities = [m for m in municipalities if m.code == wanted]
+    summaries = {
+        (s.layer_id, s.municipality_code): s
+        for s in queries.dataset_summaries(session, [m.code for m in municipalities])
+    }
+    stale_before = staff.now(session) - timedelta(days=settings.staff.stale_after_days)
+    groups = []
+    for municipality in municipalities:
+        lines = []
+        for layer in catalog.values():
+            if layer.id in SEEDED_LAYERS:
+                continue
+            found = summaries.get((layer.id, municipality.code))
+            published: datetime | None = found.published_at if found else None
+            lines.append(
+                DatasetLine(
+                    layer_id=layer.id,
+                    title=layer.title.en if lang == "en" else layer.title.ja,
+                    version_id=found.version_id if found else None,
+                    features=found.features if found else None,
+                    published_at=published.strftime("%Y-%m-%d %H:%M") if published else None,
+                    published_by=found.published_by if found else None,
+                    staged=found.staged if found else 0,
+                    stale=published is not None and published < stale_before,
+                )
+            )
+        role = principal.role_for(municipality.code) or "viewer"
+        name = municipality.name_en if lang == "en" else municipality.name_ja
+        groups.append(MunicipalityDatasets(municipality.code, name, role, lines))
+    return groups
+
+
+def issues(report: dict[str, Any], show: str) -> list[dict[str, Any]]:
+    """The report's errors and warnings as one table, each marked with its kind, by row."""
+    rows = []
+    if show in ("all", "errors"):
+        rows += [issue | {"kind": "error"} for issue in report.get("errors", [])]
+    if show in ("all", "warnings"):
+        rows += [issue | {"kind": "warning"} for issue in report.get("warnings", [])]
+    return sorted(rows, key=lambda i: (i.get("row") is not None, i.get("row") or 0))
+
+
+CSV_HEADER = ("種類 kind", "行 row", "列 column", "値 value", "内容 message", "message (en)")
+
+
+def report_csv(report: dict[str, Any]) -> str:
+    """The report for Excel: UTF-8 with a BOM, a line per issue, both languages.
+
+    Values that Excel would run as formulas are written as text, as downloads write them.
+    """
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_HEADER)
+    for issue in issues(report, "all"):
+        cells: Sequence[object] = (
+            issue["kind"], issue.get("row"), issue.get("column"), issue.get("value"),
+            issue.get("message_ja"), issue.get("message_en"),
+        )  # fmt: skip
+        writer.writerow([safe_cell(None if c is None else str(c)) for c in cells])
+    return out.getvalue()

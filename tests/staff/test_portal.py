@@ -1,0 +1,305 @@
+"""The staff portal through HTTP as a browser uses it: accounts, sessions, roles, the journey."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from mapsvc.api.deps import get_session
+from mapsvc.app import create_app
+from mapsvc.services import accounts
+from tests.support.portal import PASSWORD, account, aed_csv, csrf, sign_in
+
+pytestmark = pytest.mark.db
+
+KISHIWADA, SAKAI, PREFECTURE = "272027", "271403", "270008"
+GOOD = [("岸和田市役所", "34.4603", "135.3716"), ("岸和田城", "34.4597", "135.3680")]
+BAD_ROW = ("緯度が文字", "abc", "135.37")
+
+
+@pytest.fixture
+def portal(session, test_settings) -> Iterator[TestClient]:
+    """A browser on https (the session cookie is Secure there) against the in-process app."""
+    app = create_app(test_settings)
+    app.dependency_overrides[get_session] = lambda: session
+    with TestClient(app, base_url="https://testserver") as browser:
+        yield browser
+
+
+@pytest.fixture
+def editor(session, test_settings) -> str:
+    account(session, test_settings, "editor@city.kishiwada.lg.jp", KISHIWADA, "editor")
+    return "editor@city.kishiwada.lg.jp"
+
+
+@pytest.fixture
+def publisher(session, test_settings) -> str:
+    account(session, test_settings, "publisher@city.kishiwada.lg.jp", KISHIWADA, "publisher")
+    return "publisher@city.kishiwada.lg.jp"
+
+
+def with_cookie(portal: TestClient, token: str) -> None:
+    """The browser holds exactly this session cookie."""
+    portal.cookies.clear()
+    portal.cookies.set("mapsvc_staff", token)
+
+
+def upload(portal: TestClient, data: bytes, name: str = "aed.csv", **form: str):
+    page = portal.get(f"/staff/datasets/aed/{KISHIWADA}")
+    assert page.status_code == 200, page.text
+    return portal.post(
+        f"/staff/datasets/aed/{KISHIWADA}/upload",
+        data={"csrf": csrf(page.text), **form},
+        files={"file": (name, data)},
+        follow_redirects=False,
+    )
+
+
+def test_an_invitation_sets_a_password_once_then_sign_in_opens_my_datasets(
+    portal, session, test_settings
+):
+    _, token = accounts.create_account(
+        session, test_settings, login="Staff@Vill.Chihayaakasaka.lg.jp", display_name="千早赤阪村 総務課",
+        roles={"273830": "editor"}, actor="test",
+    )  # fmt: skip
+    session.commit()
+    page = portal.get(f"/staff/setup/{token}")
+    assert page.status_code == 200 and "千早赤阪村 総務課" in page.text
+    short = portal.post(f"/staff/setup/{token}", data={"password": "short", "again": "short"})
+    assert short.status_code == 400 and "10文字以上" in short.text
+    done = portal.post(f"/staff/setup/{token}", data={"password": PASSWORD, "again": PASSWORD})
+    assert done.status_code == 200 and "パスワードを設定しました" in done.text
+    again = portal.get(f"/staff/setup/{token}")
+    assert again.status_code == 404 and "使用済みか期限切れ" in again.text  # one time only
+
+    signed = sign_in(portal, "staff@vill.chihayaakasaka.lg.jp")  # logins ignore case
+    assert signed.status_code == 303 and signed.headers["location"] == "/staff/"
+    cookie = signed.headers["set-cookie"]
+    for flag in ("HttpOnly", "Secure", "SameSite=lax", "Path=/staff"):
+        assert flag.lower() in cookie.lower(), cookie
+    home = portal.get("/staff/")
+    assert home.status_code == 200 and "千早赤阪村" in home.text
+    assert home.headers["cache-control"] == "no-store"
+    assert "データ未公開" in home.text  # the village's gaps are pointed out, not hidden
+    english = portal.get("/staff/?lang=en")
+    assert "No data published" in english.text and "My datasets" in english.text
+
+
+def test_wrong_passwords_are_refused_then_throttled_and_audited(portal, session, editor):
+    wrong = sign_in(portal, editor, "not-the-password")
+    assert wrong.status_code == 401 and "パスワードが違います" in wrong.text
+    for _ in range(4):
+        sign_in(portal, editor, "not-the-password")
+    throttled = sign_in(portal, editor)  # the right password, but too many failures first
+    assert throttled.status_code == 429 and "Retry-After" in throttled.headers
+    failed = session.execute(
+        text("SELECT count(*) FROM audit_log WHERE action = 'login' AND result = 'failed' "
+             "AND actor = :a"), {"a": f"staff:{editor}"},
+    ).scalar_one()  # fmt: skip
+    assert failed == 5
+
+
+def test_sign_in_without_the_forms_token_is_refused(portal, editor):
+    refused = portal.post(
+        "/staff/login", data={"login": editor, "password": PASSWORD, "csrf": "forged"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert refused.status_code == 403 and "mapsvc_staff" not in refused.headers.get(
+        "set-cookie", ""
+    )
+
+
+def test_a_session_is_new_at_each_sign_in_and_ends_at_sign_out_or_when_idle(
+    portal, session, editor
+):
+    with_cookie(portal, "chosen-by-an-attacker")
+    assert portal.get("/staff/", follow_redirects=False).status_code == 303  # never accepted
+    first = sign_in(portal, editor).cookies["mapsvc_staff"]
+    second = sign_in(portal, editor).cookies["mapsvc_staff"]
+    assert first != second and "chosen-by-an-attacker" not in (first, second)
+    with_cookie(portal, first)
+    assert portal.get("/staff/", follow_redirects=False).status_code == 303  # rotated away
+    with_cookie(portal, second)
+    home = portal.get("/staff/")
+    assert home.status_code == 200
+    out = portal.post("/staff/logout", data={"csrf": csrf(home.text)})
+    assert out.status_code == 200 and "ログアウトしました" in out.text
+    with_cookie(portal, second)
+    assert portal.get("/staff/", follow_redirects=False).status_code == 303
+
+    third = sign_in(portal, editor).cookies["mapsvc_staff"]
+    session.execute(text("UPDATE staff_session SET last_seen_at = now() - interval '31 minutes'"))
+    with_cookie(portal, third)
+    idle = portal.get("/staff/", follow_redirects=False)
+    assert idle.status_code == 303 and idle.headers["location"].startswith("/staff/login")
+
+
+def test_an_editor_uploads_reads_the_report_and_a_publisher_publishes_and_rolls_back(
+    portal, session, test_settings, editor, publisher
+):
+    sign_in(portal, editor)
+    rejected = upload(portal, aed_csv([*GOOD, BAD_ROW]))
+    assert rejected.status_code == 422
+    assert "受け付けられませんでした" in rejected.text and "緯度" in rejected.text
+    staged = upload(portal, aed_csv([*GOOD, BAD_ROW]), accept_partial="true")
+    assert staged.status_code == 303, staged.text
+    report_url = staged.headers["location"]
+    report = portal.get(report_url)
+    assert "誤りのある行" in report.text and "緯度が文字" not in report.text  # not accepted
+    assert ">4<" in report.text  # the row as Excel numbers it (header is row 1)
+    errors_only = portal.get(report_url, params={"show": "errors"})
+    assert "誤り" in errors_only.text
+    sheet = portal.get(f"{report_url}/report.csv")
+    assert sheet.content.startswith("\ufeff".encode()) and "abc" in sheet.content.decode("utf-8")
+    assert portal.get(f"{report_url}/preview").status_code == 200
+    assert ">公開する<" not in report.text  # an editor cannot publish: no button…
+    version_id = int(report_url.rsplit("/", 1)[1])
+    no = portal.post(f"{report_url}/publish", data={"csrf": csrf(report.text)})
+    assert no.status_code == 403  # …and no route either
+    assert "権限がありません" in no.text
+
+    sign_in(portal, publisher)
+    confirm = portal.get(f"{report_url}/publish")
+    assert "公開地図にすぐ表示されます" in confirm.text
+    forged = portal.post(f"{report_url}/publish", data={"csrf": "wrong"})
+    assert forged.status_code == 403
+    public = portal.get("/api/collections/aed/items", params={"municipality": KISHIWADA})
+    assert "岸和田城" not in public.text  # nothing changed by the forged request
+    done = portal.post(f"{report_url}/publish", data={"csrf": csrf(confirm.text)})
+    assert done.status_code == 200 and "公開しました" in done.text
+    public = portal.get("/api/collections/aed/items", params={"municipality": KISHIWADA})
+    assert "岸和田城" in public.text
+    actor = session.execute(
+        text("SELECT actor FROM audit_log WHERE action = 'publish' AND version_id = :v"),
+        {"v": version_id},
+    ).scalar_one()
+    assert actor == f"staff:{publisher}"
+
+    home = portal.get("/staff/")
+    assert f"staff:{publisher}" in home.text  # who published, on "my datasets"
+    second = upload(portal, aed_csv(GOOD[:1]))  # a publisher uploads too
+    assert second.status_code == 303
+    ask = portal.get(f"{second.headers['location']}/publish")
+    portal.post(f"{second.headers['location']}/publish", data={"csrf": csrf(ask.text)})
+    public = portal.get("/api/collections/aed/items", params={"municipality": KISHIWADA})
+    assert "岸和田城" not in public.text
+    ask = portal.get(f"{report_url}/rollback")
+    assert "戻します" in ask.text
+    rolled = portal.post(f"{report_url}/rollback", data={"csrf": csrf(ask.text)})
+    assert rolled.status_code == 200 and "に戻しました" in rolled.text
+    public = portal.get("/api/collections/aed/items", params={"municipality": KISHIWADA})
+    assert "岸和田城" in public.text
+
+
+def test_another_municipalitys_dataset_is_403_on_every_route(portal, session, editor):
+    sign_in(portal, editor)
+    home = portal.get("/staff/")
+    token = csrf(home.text)
+    base = f"/staff/datasets/aed/{SAKAI}"
+    version = session.execute(
+        text("SELECT v.id FROM version v JOIN dataset d ON d.id = v.dataset_id "
+             "WHERE d.municipality_code = :c LIMIT 1"), {"c": SAKAI},
+    ).scalar_one()  # fmt: skip
+    sakai_version = f"/staff/datasets/evacuation_sites/{SAKAI}/versions/{version}"
+    for method, url in (
+        ("GET", base), ("GET", sakai_version), ("GET", f"{sakai_version}/report.csv"),
+        ("GET", f"{sakai_version}/preview"), ("GET", f"{sakai_version}/publish"),
+        ("POST", f"{sakai_version}/publish"), ("POST", f"{sakai_version}/rollback"),
+        ("GET", f"/staff/?municipality={SAKAI}"), ("GET", "/staff/admin/accounts"),
+        ("GET", "/staff/admin/audit"), ("GET", "/staff/admin/keys"),
+    ):  # fmt: skip
+        response = portal.request(method, url, data={"csrf": token} if method == "POST" else None)
+        assert response.status_code == 403, (method, url, response.status_code)
+    refused = portal.post(
+        f"{base}/upload", data={"csrf": token}, files={"file": ("a.csv", aed_csv(GOOD))}
+    )
+    assert refused.status_code == 403
+    staged = session.execute(
+        text("SELECT count(*) FROM version v JOIN dataset d ON d.id = v.dataset_id "
+             "WHERE d.layer_id = 'aed' AND d.municipality_code = :c"), {"c": SAKAI},
+    ).scalar_one()  # fmt: skip
+    assert staged == 0
+
+
+def test_a_viewer_reads_but_cannot_upload(portal, session, test_settings):
+    account(session, test_settings, "viewer@city.kishiwada.lg.jp", KISHIWADA, "viewer")
+    sign_in(portal, "viewer@city.kishiwada.lg.jp")
+    page = portal.get(f"/staff/datasets/aed/{KISHIWADA}")
+    assert page.status_code == 200 and 'type="file"' not in page.text
+    refused = portal.post(
+        f"/staff/datasets/aed/{KISHIWADA}/upload", data={"csrf": csrf(page.text)},
+        files={"file": ("aed.csv", aed_csv(GOOD))},
+    )  # fmt: skip
+    assert refused.status_code == 403
+
+
+def test_a_form_without_a_session_is_refused_before_its_body_is_read(portal):
+    response = portal.post(
+        f"/staff/datasets/aed/{KISHIWADA}/upload", files={"file": ("a.csv", b"x" * 100_000)},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert response.status_code == 303 and response.headers["location"] == "/staff/login"
+
+
+def test_html_in_file_names_and_cells_stays_inert_in_every_page(portal, session, editor, publisher):
+    sign_in(portal, editor)
+    hostile = "<script>alert(1)</script>"
+    rows = [*GOOD, (f"{hostile}AED", "34.4601", "135.3702"), (hostile, "not-a-number", "135.37")]
+    staged = upload(portal, aed_csv(rows), name='<img src=x onerror="alert(2)">.csv',
+                    accept_partial="true")  # fmt: skip
+    assert staged.status_code == 303
+    for url in (staged.headers["location"], f"/staff/datasets/aed/{KISHIWADA}"):
+        page = portal.get(url).text
+        assert "<script>alert" not in page and "<img src=x" not in page
+        assert html.escape(hostile) in page or "&lt;img src=x" in page
+    sign_in(portal, publisher)
+    session.execute(text("INSERT INTO staff_role SELECT id, '270008', 'admin' FROM staff_user "
+                         "WHERE login = :l ON CONFLICT DO NOTHING"), {"l": publisher})  # fmt: skip
+    session.execute(text("DELETE FROM staff_role WHERE municipality_code = :c AND user_id = "
+                         "(SELECT id FROM staff_user WHERE login = :l)"), {"c": KISHIWADA, "l": publisher})  # fmt: skip
+    audit = portal.get("/staff/admin/audit")
+    assert audit.status_code == 200 and "<img src=x" not in audit.text
+
+
+def test_an_admin_creates_an_account_and_a_key_and_reads_the_audit_log(
+    portal, session, test_settings
+):
+    account(session, test_settings, "admin@pref.osaka.lg.jp", PREFECTURE, "admin")
+    sign_in(portal, "admin@pref.osaka.lg.jp")
+    page = portal.get("/staff/admin/accounts")
+    made = portal.post("/staff/admin/accounts", data={
+        "csrf": csrf(page.text), "login": "new@city.sakai.lg.jp", "display_name": "堺市 危機管理室",
+        "municipality": SAKAI, "role": "publisher"})  # fmt: skip
+    assert made.status_code == 201 and "/staff/setup/" in made.text
+    assert "/staff/setup/" not in portal.get("/staff/admin/accounts").text  # shown once
+    keys_page = portal.get("/staff/admin/keys")
+    key_made = portal.post("/staff/admin/keys", data={
+        "csrf": csrf(keys_page.text), "municipality": SAKAI, "role": "editor", "label": "業者"})  # fmt: skip
+    assert key_made.status_code == 201
+    key = key_made.text.split('id="new-key"')[0].rsplit('value="', 1)[1].split('"')[0]
+    assert key.startswith("msk_")
+    listed = portal.get(
+        f"/api/datasets/aed/{SAKAI}/versions", headers={"Authorization": f"Bearer {key}"}
+    )
+    assert listed.status_code in (200, 404)  # the key works (404: no AED versions in Sakai yet)
+    audit = portal.get("/staff/admin/audit", params={"actor": "staff:admin@pref.osaka.lg.jp"})
+    assert "user_create" in audit.text and "key_create" in audit.text
+    exported = portal.get("/staff/admin/audit.csv", params={"action": "user_create"})
+    assert exported.content.startswith("\ufeff".encode())
+    assert "new@city.sakai.lg.jp" in exported.content.decode("utf-8")
+    coverage_link = portal.get("/staff/")
+    assert "/coverage/" in coverage_link.text
+
+
+def test_disabling_an_account_ends_its_sessions_at_once(portal, session, test_settings, editor):
+    sign_in(portal, editor)
+    assert portal.get("/staff/").status_code == 200
+    user = accounts.find_account(session, editor)
+    accounts.set_disabled(session, user.id, True, "test")
+    session.commit()
+    assert portal.get("/staff/", follow_redirects=False).status_code == 303
+    assert sign_in(portal, editor).status_code == 401
