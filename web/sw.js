@@ -1,7 +1,7 @@
 // Service worker: the app shell from cache (refreshed in the background), data from the network
 // with the last copy kept, so a reload during an outage still shows the map and its layers.
 // Base-map tiles (another origin) are left to the browser.
-const SHELL = "mapsvc-shell-v3"; // bump when SHELL_FILES changes (tests/js/shell.test.js checks the list)
+const SHELL = "mapsvc-shell-v4"; // bump when SHELL_FILES changes (tests/js/shell.test.js checks the list)
 const DATA = "mapsvc-data-v1";
 const MAX_DATA_ENTRIES = 600; // a few hours of panning; the oldest go first
 const SHELL_FILES = [
@@ -64,8 +64,11 @@ async function staleWhileRevalidate(event) {
 self.addEventListener("fetch", (event) => {
   const url = new URL(event.request.url);
   if (event.request.method !== "GET" || url.origin !== self.location.origin) return;
+  // Staff pages are private and change with every action: never kept, never served from a cache
+  // (v3 kept them as shell files and showed a page from before the publish).
+  if (url.pathname === "/staff" || url.pathname.startsWith("/staff/")) return;
   if (url.pathname.startsWith("/api/") || url.pathname === "/config.json") {
-    // Staff pages and uploads are never cached; only the public reads are.
+    // Uploads and versions are never cached; only the public reads are.
     if (url.pathname.startsWith("/api/datasets")) return;
     event.respondWith(networkFirst(event.request));
   } else if (event.request.mode === "navigate" && url.pathname === "/") {

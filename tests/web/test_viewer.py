@@ -9,28 +9,22 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 import shapely.geometry
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from mapsvc.db.engine import drop_database
+from tests.support.browser import ARTEFACTS, axe_violations, chromium, phone
 from tests.support.cli import run_mapsvc
 from tests.support.databases import seeded_database
-from tests.support.paths import DEMO, PROJECT, TEST_DATA
+from tests.support.paths import DEMO, TEST_DATA
 from tests.support.server import live_server
 
 pytestmark = pytest.mark.db
 
-CHROMIUM = "/usr/bin/chromium"
-ROOT = PROJECT
-ARTEFACTS = ROOT / "test-output"
 DATA = TEST_DATA / "viewer"
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-PHONE = {"width": 390, "height": 844}
 OSAKA_CITY = "271004"
 UMEDA = (135.4980, 34.7025)  # the hostile AED
 FLOOD_FILE = "plateau_27100_osaka_city_bldg_river_flood_risk.geojson"
@@ -65,29 +59,8 @@ def base_url(test_settings) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    assert Path(CHROMIUM).exists(), "run ./scripts/setup.sh: it installs Debian's chromium"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
-        )  # fmt: skip
-        yield browser
-        browser.close()
-
-
-def phone(browser: Browser, **options: Any) -> BrowserContext:
-    """A phone-sized context; GSI's base tiles are unreachable here, and the map must cope."""
-    context = browser.new_context(
-        viewport=PHONE,
-        device_scale_factor=2,
-        is_mobile=True,
-        has_touch=True,
-        locale="ja-JP",
-        **options,
-    )
-    context.route("https://cyberjapandata.gsi.go.jp/**", lambda route: route.abort())
-    return context
+    with chromium() as launched:
+        yield launched
 
 
 def open_viewer(context: BrowserContext, url: str) -> tuple[Page, list[str]]:
@@ -375,29 +348,23 @@ def test_a_reload_without_network_still_shows_the_map_and_its_data(browser: Brow
     context.close()
 
 
-def _axe(page: Page) -> list[dict[str, Any]]:
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
-    return [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
-
-
 def test_accessibility_of_the_main_views_has_no_serious_violations(browser: Browser, base_url: str):
     context = phone(browser, bypass_csp=True)  # so that axe-core can be injected
     page, _ = open_viewer(context, base_url + "/")
-    found = {"layers": _axe(page)}
+    found = {"layers": axe_violations(page)}
     page.click("#tab-list")
     expect(page.locator("#list .entry, #list p").first).to_be_visible()
-    found["list"] = _axe(page)
+    found["list"] = axe_violations(page)
     page.click("#tab-search")
     page.fill("#search-input", "北区")
     page.press("#search-input", "Enter")
     expect(page.locator("#search-results .entry").first).to_be_visible()
-    found["search"] = _axe(page)
+    found["search"] = axe_violations(page)
     tap_map_at(page, 135.52, 34.62)
     expect(page.locator("#here .place")).to_be_visible()
-    found["info"] = _axe(page)
+    found["info"] = axe_violations(page)
     page.click("#lang")
-    found["english"] = _axe(page)
+    found["english"] = axe_violations(page)
     summary = {
         view: [(v["id"], v["impact"], len(v["nodes"])) for v in vs] for view, vs in found.items()
     }

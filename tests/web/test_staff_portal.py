@@ -1,0 +1,181 @@
+"""The staff portal in Chromium, as municipal staff and the prefecture's admin meet it.
+
+A live server on a fresh database: the first admin comes from the CLI, everyone else from the
+admin's pages. Screenshots go to ``test-output/``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from mapsvc.db.engine import drop_database
+from tests.support.browser import ARTEFACTS, axe_violations, chromium, phone
+from tests.support.cli import run_mapsvc
+from tests.support.databases import seeded_database
+from tests.support.portal import aed_csv
+from tests.support.server import live_server
+
+pytestmark = pytest.mark.db
+
+ADMIN = "admin@pref.osaka.lg.jp"
+STAFF = "bousai@city.kishiwada.lg.jp"
+PASSWORD = "kishiwada-2026-aed"  # noqa: S105 - a test account's
+FIRST = [("岸和田市役所AED", "34.4603", "135.3716"), ("岸和田城AED", "34.4597", "135.3680"),
+         ("緯度の誤り", "北緯34度", "135.3700")]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def server(test_settings) -> Iterator[tuple[str, str]]:
+    """A live server on a fresh database, and the first admin's invitation link."""
+    database = test_settings.database.url.get_secret_value()
+    settings, engine, name = seeded_database(test_settings, database)
+    engine.dispose()
+    try:
+        made = run_mapsvc("users", "create", ADMIN, "--municipality", "270008", "--role",
+                          "admin", "--name", "府 スマートシティ戦略部", settings=settings)  # fmt: skip
+        assert made.returncode == 0, made.stderr
+        token = made.stdout.split("/staff/setup/")[1].split()[0]
+        with live_server(settings.database.url.get_secret_value()) as base:
+            yield base, f"{base}/staff/setup/{token}"
+    finally:
+        drop_database(database, name)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as launched:
+        yield launched
+
+
+def published_names(base: str, text: str) -> list[str]:
+    """What the public search finds for ``text``."""
+    found = httpx.get(f"{base}/api/search", params={"q": text}).json()["features"]
+    return [f["name"] for f in found]
+
+
+def choose_password_and_sign_in(page: Page, link: str, login: str) -> None:
+    page.goto(link)
+    page.fill("#password", PASSWORD)
+    page.fill("#again", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page.locator(".notice")).to_contain_text("パスワードを設定しました")
+    page.get_by_role("link", name="ログイン", exact=True).click()
+    page.fill("#login", login)
+    page.fill("#password", PASSWORD)
+    page.click("main button[type=submit]")
+
+
+def test_the_whole_journey_admin_invites_staff_upload_fix_publish_and_roll_back(
+    browser: Browser, server: tuple[str, str], tmp_path
+):
+    base, admin_link = server
+    ARTEFACTS.mkdir(exist_ok=True)
+    found: dict[str, list[dict[str, object]]] = {}
+
+    admin = browser.new_context(locale="ja-JP", bypass_csp=True).new_page()  # a desktop
+    choose_password_and_sign_in(admin, admin_link, ADMIN)
+    expect(admin.locator("h1")).to_have_text("データ一覧")
+    admin.get_by_role("link", name="アカウント", exact=True).click()
+    admin.fill("#new-login", STAFF)
+    admin.fill("#new-name", "岸和田市 危機管理課")
+    admin.select_option("#new-municipality", "272027")
+    admin.select_option("#new-role", "publisher")
+    admin.get_by_role("button", name="作る", exact=True).click()
+    staff_link = admin.locator("#one-time-link").input_value()
+    assert "/staff/setup/" in staff_link
+    found["accounts"] = axe_violations(admin)
+    admin.get_by_role("link", name="APIキー（機械連携用）").click()
+    admin.select_option("#key-municipality", "272027")
+    admin.get_by_role("button", name="キーを作る").click()
+    key = admin.locator("#new-key").input_value()
+    assert key.startswith("msk_")
+    found["keys"] = axe_violations(admin)
+
+    context = phone(browser, bypass_csp=True)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    choose_password_and_sign_in(page, staff_link, STAFF)
+    expect(page.locator("#m-272027")).to_contain_text("岸和田市")
+    expect(page.locator("tr.missing").first).to_contain_text("データ未公開")
+    found["home"] = axe_violations(page)
+    page.locator('a[href="/staff/datasets/aed/272027"]').click()
+    expect(page.locator("h1")).to_contain_text("AED")
+    found["dataset"] = axe_violations(page)
+    upload = tmp_path / "aed.csv"
+    upload.write_bytes(aed_csv(FIRST))  # as Excel saves it: CP932, CRLF
+    page.set_input_files("#file", str(upload))
+    page.click("summary")
+    page.check("input[name=accept_partial]")
+    page.get_by_role("button", name="読み込んで確認する").click()
+    expect(page.locator("h1")).to_contain_text("確認結果", timeout=30_000)
+    error_row = page.locator("table.issues tr.error").first
+    expect(error_row).to_contain_text("北緯34度")
+    expect(error_row.locator("td").nth(1)).to_have_text("4")  # the row as Excel numbers it
+    page.screenshot(path=str(ARTEFACTS / "staff-phone-upload-report-ja.png"), full_page=True)
+    found["report"] = axe_violations(page)
+    page.get_by_role("link", name=re.compile("^誤りだけ")).click()
+    expect(page.locator("table.issues tr.warning")).to_have_count(0)
+
+    page.get_by_role("link", name="公開する", exact=True).click()
+    expect(page.locator(".notice")).to_contain_text("公開地図にすぐ表示されます")
+    page.get_by_role("button", name="はい、公開します").click()
+    expect(page.locator(".notice")).to_contain_text("公開しました")
+    first_version = page.url.split("/versions/")[1].split("?")[0]
+    assert "岸和田城AED" in published_names(base, "岸和田城AED")
+
+    viewer = context.new_page()  # the public map shows it at once
+    viewer.goto(base + "/")
+    viewer.click("#tab-search")
+    viewer.fill("#search-input", "岸和田城AED")
+    viewer.press("#search-input", "Enter")
+    expect(viewer.locator("#search-results .entry").first).to_contain_text("岸和田城AED")
+    viewer.close()
+
+    page.goto(f"{base}/staff/datasets/aed/272027")
+    upload.write_bytes(aed_csv(FIRST[:1]))
+    page.set_input_files("#file", str(upload))
+    page.get_by_role("button", name="読み込んで確認する").click()
+    expect(page.locator("h1")).to_contain_text("確認結果", timeout=30_000)
+    page.get_by_role("link", name="公開する", exact=True).click()
+    page.get_by_role("button", name="はい、公開します").click()
+    expect(page.locator(".notice")).to_contain_text("公開しました")
+    assert "岸和田城AED" not in published_names(base, "岸和田城AED")
+    page.goto(f"{base}/staff/datasets/aed/272027/versions/{first_version}")
+    page.get_by_role("link", name="この版に戻す").click()
+    page.get_by_role("button", name="はい、戻します").click()
+    expect(page.locator(".notice")).to_contain_text(f"版 {first_version} に戻しました")
+    assert "岸和田城AED" in published_names(base, "岸和田城AED")
+    page.goto(f"{base}/staff/?lang=en")
+    expect(page.locator("h1")).to_have_text("My datasets")
+    page.screenshot(path=str(ARTEFACTS / "staff-phone-my-datasets-en.png"), full_page=True)
+    found["home_en"] = axe_violations(page)
+    assert errors == [], errors
+    context.close()
+
+    admin.goto(f"{base}/staff/admin/audit?actor=staff:{STAFF}")
+    for action in ("login", "upload", "publish", "rollback"):
+        expect(admin.locator("table.audit")).to_contain_text(action)
+    found["audit"] = axe_violations(admin)
+    summary = {view: [(v["id"], v["impact"]) for v in vs] for view, vs in found.items()}
+    assert all(not vs for vs in found.values()), summary
+
+
+def test_a_phone_sized_page_has_no_sideways_scrolling_and_no_inline_script(browser, server):
+    base, _ = server
+    context = phone(browser)
+    page = context.new_page()
+    response = page.goto(f"{base}/staff/login")
+    assert (
+        response is not None and "script-src 'self'" in response.headers["content-security-policy"]
+    )
+    assert response.headers["cache-control"] == "no-store"
+    assert not re.search(r"<script(?![^>]*\bsrc=)", page.content())  # every script is a file
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, width
+    context.close()
