@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 from shapely.geometry.base import BaseGeometry
 
+from importers.towns import TownIndex
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -51,6 +53,10 @@ class ImportOptions:
         Column (as headed in the file) -> the values to keep: only rows whose cell is one of
         them are read. One file with a category column can so feed several layers
         (``{"小分類": ["病院・診療所"]}``); the report counts the rows left out.
+    town_positions, towns
+        Place rows that have an address but no coordinates at the centre of their 大字・町丁目
+        (with a warning: approximate); ``towns`` is the municipality's town table, which the
+        caller supplies when ``town_positions`` is asked for.
     """
 
     format: str | None = None
@@ -63,9 +69,11 @@ class ImportOptions:
     plane_srid: int | None = None
     gtfs_table: str = "stops"
     where: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    town_positions: bool = False
+    towns: TownIndex | None = None
     limits: Limits = field(default_factory=Limits)
 
-    def choices(self) -> dict[str, str | int | dict[str, str] | dict[str, list[str]]]:
+    def choices(self) -> dict[str, bool | str | int | dict[str, str] | dict[str, list[str]]]:
         """The caller's explicit choices: what reads the same bytes again the same way.
 
         Examples
@@ -83,5 +91,6 @@ class ImportOptions:
             "layer": self.layer,
             "columns": dict(self.columns),
             "where": {k: list(v) for k, v in self.where.items()},
+            "town_positions": self.town_positions or None,
         }
         return {k: v for k, v in chosen.items() if v not in (None, {})}

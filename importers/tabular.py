@@ -21,6 +21,7 @@ from importers.columns import header_key
 from importers.crs import to_wgs84
 from importers.links import position_in_link
 from importers.options import ImportOptions
+from importers.towns import TownIndex
 from layers import load_geometry_columns
 
 _SAMPLE = 200
@@ -236,6 +237,8 @@ def records_from_table(
                 column=headers[link],
             )
         )
+    elif options.towns is not None and "address" in roles:
+        mode, columns = "town", (roles["address"], roles["address"])
     else:
         raise ImportRejected(
             Issue(
@@ -308,7 +311,36 @@ def records_from_table(
             srid=srid,
             northing_first=northing_first,
             roles=roles,
+            towns=options.towns,
+            report=report,
+            address_column=headers[roles["address"]] if "address" in roles else None,
         )
+
+
+def _town_position(
+    row: int, address: object, towns: TownIndex, column: str, report: ImportReport
+) -> tuple[RawRecord | None, Issue | None]:
+    """A point at the centre of the address's town (with its warning), or the row's error."""
+    match = towns.match(str(address))
+    if match is None:
+        hint = "、".join(towns.closest(str(address)))
+        return None, _row_issue(
+            row, "address_not_matched",
+            ja="住所から町名（大字・町丁目）が見つかりません。緯度・経度を入れるか、地図で位置を指定してください"
+            + (f"（近い町名：{hint}）" if hint else ""),
+            en="No town (大字・町丁目) matches this address: enter latitude and longitude, or place "
+            "the point on the map" + (f" (towns with similar names: {hint})" if hint else ""),
+            column=column, value=address,
+        )  # fmt: skip
+    report.warnings.append(
+        _row_issue(
+            row, "approximate_position",
+            ja=f"位置は「{match.town}」の代表点です（おおよその位置）。正確な位置が分かれば直してください",
+            en=f"Placed at the centre of {match.town} (approximate): move the point if you can",
+            column=column, value=address,
+        )
+    )  # fmt: skip
+    return RawRecord(row, None, {}, 4326, None, (match.lon, match.lat)), None
 
 
 def _record(
@@ -322,12 +354,17 @@ def _record(
     srid: int,
     northing_first: bool,
     roles: dict[str, int],
+    towns: TownIndex | None = None,
+    report: ImportReport | None = None,
+    address_column: str | None = None,
 ) -> RawRecord:
     cells = [values[i] if i < len(values) else None for i in columns]
     geometry: BaseGeometry | None = None
     error = None
     try:
-        if mode == "link":
+        if mode == "town":
+            pass  # no coordinates at all: the address below is all there is
+        elif mode == "link":
             found = position_in_link(cells[0])
             if found is None and cells[0] not in (None, ""):
                 raise ValueError(cells[0])
@@ -371,6 +408,11 @@ def _record(
         index = roles.get("address")
         address = values[index] if index is not None and index < len(values) else None
         has_address = address not in (None, "")
+        if has_address and towns is not None and report is not None:
+            placed, error = _town_position(row, address, towns, address_column or "", report)
+            if placed is not None:
+                return RawRecord(row, None, properties, 4326, None, placed.xy)
+            return RawRecord(row, None, properties, srid, error)
         error = _row_issue(
             row,
             "missing_coordinates",

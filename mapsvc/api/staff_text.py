@@ -70,6 +70,10 @@ TEXT: dict[str, tuple[str, str]] = {
         "誤りのある行を除いて受け付ける",
         "Accept the file without the rows in error",
     ),
+    "town_positions": (
+        "緯度・経度がない行は、住所の町丁目の中心に仮に置く（おおよその位置）",
+        "Place rows without coordinates at the centre of their address's town (approximate)",
+    ),
     "automatic": ("自動", "automatic"),
     "check_file": ("読み込んで確認する", "Read and check"),
     "checking": ("読み込み・確認中…", "Reading and checking…"),

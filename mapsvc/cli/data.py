@@ -33,6 +33,7 @@ def _request(args: argparse.Namespace) -> UploadRequest:
         data_date=args.data_date,
         publish=getattr(args, "publish", False),
         accept_partial=getattr(args, "accept_partial", False),
+        town_positions=args.town_positions,
     )
 
 
@@ -229,4 +230,10 @@ def add_file_options(command: argparse.ArgumentParser) -> None:
     )
     command.add_argument(
         "--accept-partial", action="store_true", help="stage the good rows even if some rows fail"
+    )
+    command.add_argument(
+        "--town-positions",
+        action="store_true",
+        help="place rows with an address but no coordinates at the centre of their 町丁目 "
+        "(approximate, with a warning on each row)",
     )

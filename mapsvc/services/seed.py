@@ -35,6 +35,7 @@ class SeedManifest:
     names_en: Path
     boundaries: tuple[Path, ...]
     plane_srid: int
+    towns: Path | None = None  # a point per 大字・町丁目, for address-only rows (optional)
 
     @classmethod
     @lru_cache(maxsize=4)
@@ -51,6 +52,7 @@ class SeedManifest:
             names_en=base / data["names_en"],
             boundaries=tuple(base / p for p in data["boundaries"]),
             plane_srid=int(data["plane_srid"]),
+            towns=base / data["towns"] if "towns" in data else None,
         )
 
 

@@ -10,6 +10,8 @@ import dataclasses
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -25,6 +27,7 @@ from importers import (
     to_features,
 )
 from importers.crs import parse_srid
+from importers.towns import TownIndex
 from layers import GeometryType, LayerDefinition
 from mapsvc.db import queries, writes
 from mapsvc.db.models import DatasetRow, VersionRow
@@ -65,6 +68,7 @@ def upload_request(
     data_date: str | None = None,
     publish: bool = False,
     accept_partial: bool = False,
+    town_positions: bool = False,
 ) -> UploadRequest:
     """An upload request from what a user typed.
 
@@ -84,6 +88,7 @@ def upload_request(
         layer=source_layer,
         columns=_columns(columns),
         where=_where(where),
+        town_positions=town_positions,
     )
     return UploadRequest(
         reading=reading,
@@ -195,10 +200,12 @@ def read(
     if municipality is not None and session is not None:
         tolerance = settings.imports.boundary_tolerance_m
         boundary = queries.buffered_boundary(session, municipality, tolerance)
+    seed = SeedManifest.read(settings.seed_manifest)
     options = dataclasses.replace(
         request.reading,
         boundary=boundary,
-        plane_srid=SeedManifest.read(settings.seed_manifest).plane_srid,
+        towns=_towns(session, seed, municipality) if request.reading.town_positions else None,
+        plane_srid=seed.plane_srid,
         limits=Limits(
             max_rows=settings.imports.max_rows,
             max_vertices=settings.imports.max_vertices,
@@ -214,6 +221,23 @@ def read(
     return Reading(
         fmt, _rejecting(to_features(records, layer, report, options=options), report, fmt), report
     )
+
+
+def _towns(session: Session | None, seed: SeedManifest, municipality: str | None) -> TownIndex:
+    """The town table of the upload's municipality (all wards), or of the whole prefecture."""
+    if seed.towns is None:
+        raise InvalidParameter(
+            "この地域の町名の位置表がないため、住所から位置を求められません",
+            "No town table is installed for this prefecture: addresses cannot be placed",
+        )
+    found = queries.get_municipality(session, municipality) if session and municipality else None
+    city = found.name_ja if found is not None and found.kind != "prefecture" else None
+    return _town_index(seed.towns, city)
+
+
+@lru_cache(maxsize=64)
+def _town_index(path: Path, city: str | None) -> TownIndex:
+    return TownIndex.from_csv(path, city=city)  # read once per municipality and process
 
 
 def _rejecting(

@@ -568,3 +568,34 @@ def test_uploads_beyond_the_workers_slots_wait_then_get_a_503(session, test_sett
         assert busy.status_code == 503 and busy.json()["code"] == "busy"
         assert int(busy.headers["retry-after"]) >= 1 and busy.json()["message_ja"]
         assert upload(client, keys["kishiwada"], data=v.aed_standard_csv()).status_code == 201
+
+
+def test_sakais_address_only_park_list_gets_town_centre_positions_with_a_warning_each(client, keys):
+    from tests.support.paths import TEST_DATA
+
+    data = (TEST_DATA / "sakai" / "271403_sakai_koen_ichiran.csv").read_bytes()
+    url = "/api/datasets/parks/271403"
+    refused = upload(client, keys["sakai"], url, data, "sakai_koen.csv")
+    assert refused.status_code == 422  # off by default: no coordinates is still a clear error
+    assert refused.json()["report"]["errors"][0]["code"] == "no_coordinate_columns"
+    done = upload(client, keys["sakai"], url, data, "sakai_koen.csv", town_positions=True,
+                  publish=True)  # fmt: skip
+    assert done.status_code == 201, done.text[:2000]
+    report = done.json()["report"]
+    assert report["accepted"] == 1192 and report["errors"] == []
+    approximate = [w for w in report["warnings"] if w["code"] == "approximate_position"]
+    assert len(approximate) == 1192 and approximate[0]["column"] == "所在地"
+    assert done.json()["options"]["town_positions"] is True  # recorded with the version
+    parks = {p["properties"]["name"]: p for p in published(client, "parks", "271403")}
+    ohama = shapely.geometry.shape(parks["大浜公園"]["geometry"])  # 堺区大浜北町４丁７７－１
+    assert ohama.distance(shapely.Point(135.4637, 34.5785)) < 0.01  # 大浜北町四丁's point
+
+
+def test_an_address_that_names_no_town_is_a_row_error_with_the_closest_towns(client, keys):
+    rows = "公園名称,所在地\r\n大浜公園,堺区大浜北町４丁７７－１\r\n架空公園,堺区大浜東町９丁１\r\n"
+    done = upload(client, keys["sakai"], "/api/datasets/parks/271403", rows.encode("cp932"),
+                  "parks.csv", town_positions=True, accept_partial=True)  # fmt: skip
+    assert done.status_code == 201, done.text
+    [error] = done.json()["report"]["errors"]
+    assert error["row"] == 3 and error["code"] == "address_not_matched"
+    assert "大浜" in error["message_ja"] and "近い町名" in error["message_ja"]

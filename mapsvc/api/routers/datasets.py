@@ -79,6 +79,10 @@ async def upload_form(
     ] = None,
     publish: Annotated[bool, Form()] = False,
     accept_partial: Annotated[bool, Form()] = False,
+    town_positions: Annotated[
+        bool,
+        Form(description="place rows with an address but no coordinates at their town's centre"),
+    ] = False,
 ) -> UploadRequest:
     """The upload's form fields as one request (the CLI's options build the same)."""
     return uploads.upload_request(
@@ -92,6 +96,7 @@ async def upload_form(
         data_date=data_date,
         publish=publish,
         accept_partial=accept_partial,
+        town_positions=town_positions,
     )
 
 
