@@ -81,6 +81,7 @@ class ImportReport:
     left_out: int = 0  # rows the caller's row filter (ImportOptions.where) did not keep
     errors: list[Issue] = field(default_factory=list)
     warnings: list[Issue] = field(default_factory=list)
+    edits: list[dict[str, JSONValue]] = field(default_factory=list)  # corrections made by a person
 
     @property
     def rejected(self) -> int:
@@ -119,6 +120,7 @@ class ImportReport:
             "left_out": self.left_out,
             "errors": [i.as_dict() for i in self.errors],
             "warnings": [i.as_dict() for i in self.warnings],
+            "edits": list(self.edits),
         }
 
 

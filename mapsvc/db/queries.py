@@ -18,6 +18,7 @@ from mapsvc.db.models import (
     DatasetRow,
     FeatureRow,
     MunicipalityRow,
+    SourceFileRow,
     VersionRow,
 )
 
@@ -251,3 +252,23 @@ def dataset_summaries(session: Session, codes: Sequence[str]) -> list[DatasetSum
         {"codes": list(codes)},
     ).all()
     return [DatasetSummary(*row) for row in rows]
+
+
+def source_content(session: Session, sha256: str) -> bytes:
+    """The bytes of a stored original file."""
+    return bytes(
+        session.execute(
+            select(SourceFileRow.content).where(SourceFileRow.sha256 == sha256)
+        ).scalar_one()
+    )
+
+
+def inner_point(session: Session, code: str) -> tuple[float, float] | None:
+    """A point inside a municipality (lon, lat): where a map of it opens."""
+    row = session.execute(
+        select(
+            func.ST_X(func.ST_PointOnSurface(MunicipalityRow.boundary)),
+            func.ST_Y(func.ST_PointOnSurface(MunicipalityRow.boundary)),
+        ).where(MunicipalityRow.code == code)
+    ).first()
+    return None if row is None or row[0] is None else (float(row[0]), float(row[1]))

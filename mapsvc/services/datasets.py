@@ -93,6 +93,11 @@ def rollback_to(
         return rollback_loaded(session, found, actor)
 
 
+def original(session: Session, found: VersionRow) -> bytes:
+    """The version's file exactly as it was uploaded."""
+    return queries.source_content(session, found.source_sha256)
+
+
 def diff(
     session: Session, layer: LayerDefinition, code: str, *, old: int, new: int
 ) -> dict[str, Any]:

@@ -52,6 +52,11 @@ def get_municipality(session: Session, code: str) -> MunicipalityRow:
     return found
 
 
+def inner_point(session: Session, code: str) -> tuple[float, float]:
+    """Where a map of the municipality opens (lon, lat): a point inside it."""
+    return queries.inner_point(session, code) or (135.52, 34.69)  # else the prefecture office
+
+
 def list_municipalities(session: Session) -> list[dict[str, Any]]:
     """Codes, names (ja/en), kinds and parents, in code order."""
     return [

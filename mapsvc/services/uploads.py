@@ -27,6 +27,7 @@ from importers import (
     to_features,
 )
 from importers.crs import parse_srid
+from importers.edits import RowEdit, apply_edits
 from importers.towns import TownIndex
 from layers import GeometryType, LayerDefinition
 from mapsvc.db import queries, writes
@@ -54,6 +55,8 @@ class UploadRequest:
     # When the data describes the world ("2015", "2026-04"): shown with every feature, so that
     # nobody takes an old list for today's. None: not said.
     data_date: str | None = None
+    # Corrections made in the staff portal, applied as the stored file is read again.
+    edits: tuple[RowEdit, ...] = ()
 
 
 def upload_request(
@@ -218,6 +221,8 @@ def read(
         fmt, records = read_records(source.content, source.filename, options, report=report)
     except ImportRejected as exc:
         raise UploadRejected(report.as_rejection(exc.issue, options.format)) from exc
+    if request.edits:
+        records = apply_edits(records, request.edits, report)
     return Reading(
         fmt, _rejecting(to_features(records, layer, report, options=options), report, fmt), report
     )
@@ -393,7 +398,47 @@ def _recorded(request: UploadRequest) -> dict[str, Any]:
         request.reading.choices()
         | ({"accept_partial": True} if request.accept_partial else {})
         | ({"data_date": request.data_date} if request.data_date else {})
+        | ({"edits": [e.as_dict() for e in request.edits]} if request.edits else {})
     )
+
+
+def recorded_request(options: dict[str, Any]) -> UploadRequest:
+    """The request a version's recorded options stand for: how to read its file again."""
+    return UploadRequest(
+        reading=ImportOptions(
+            format=options.get("format"), encoding=options.get("encoding"),
+            srid=options.get("srid"), sheet=options.get("sheet"), layer=options.get("layer"),
+            columns=options.get("columns", {}),
+            where={k: tuple(v) for k, v in options.get("where", {}).items()},
+            town_positions=bool(options.get("town_positions", False)),
+        ),
+        accept_partial=bool(options.get("accept_partial", False)),
+        data_date=options.get("data_date"),
+        edits=tuple(RowEdit.from_dict(e) for e in options.get("edits", [])),
+    )  # fmt: skip
+
+
+def revise(
+    session: Session, settings: Settings, *, layer: LayerDefinition, municipality: str,
+    version_id: int, edits: list[RowEdit], actor: str,
+) -> UploadResult:  # fmt: skip
+    """A new staged version: the version's own file read again with its options and edits.
+
+    ``edits`` join the version's earlier ones (a later edit of the same row and column replaces
+    the earlier). The stored file is not changed; the new version's report lists every edit and who made it.
+    """
+    dataset = queries.find_dataset(session, layer.id, municipality)
+    version = queries.get_version(session, version_id)
+    if dataset is None or version is None or version.dataset_id != dataset.id:
+        raise NotFound("このデータセットにその版はありません", f"No version {version_id} here")
+    before = recorded_request(version.options)
+    keyed = {(e.row, e.column, e.position is not None, e.drop): e for e in before.edits}
+    keyed |= {(e.row, e.column, e.position is not None, e.drop): e for e in edits}
+    request = dataclasses.replace(before, edits=tuple(keyed.values()), accept_partial=True)
+    content = queries.source_content(session, version.source_sha256)
+    source = SourceFile(content, version.filename, version.format)
+    return upload(session, settings, layer=layer, municipality=municipality, source=source,
+                  request=request, actor=actor)  # fmt: skip
 
 
 def _counting(features: Iterator[Feature], progress: Progress | None) -> Iterator[Feature]:

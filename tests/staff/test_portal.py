@@ -275,7 +275,18 @@ def test_an_admin_creates_an_account_and_a_key_and_reads_the_audit_log(
         "csrf": csrf(page.text), "login": "new@city.sakai.lg.jp", "display_name": "堺市 危機管理室",
         "municipality": SAKAI, "role": "publisher"})  # fmt: skip
     assert made.status_code == 201 and "/staff/setup/" in made.text
-    assert "/staff/setup/" not in portal.get("/staff/admin/accounts").text  # shown once
+    listing = portal.get("/staff/admin/accounts")
+    assert "/staff/setup/" not in listing.text  # shown once
+    new_id = session.execute(
+        text("SELECT id FROM staff_user WHERE login = 'new@city.sakai.lg.jp'")
+    ).scalar_one()
+    changed = portal.post(f"/staff/admin/accounts/{new_id}/roles", data={
+        "csrf": csrf(listing.text), "municipality": SAKAI, "role": "viewer"})  # fmt: skip
+    assert changed.status_code == 200 and "堺市" in changed.text
+    roles = session.execute(
+        text("SELECT role FROM staff_role WHERE user_id = :u"), {"u": new_id}
+    ).all()
+    assert roles == [("viewer",)]
     keys_page = portal.get("/staff/admin/keys")
     key_made = portal.post("/staff/admin/keys", data={
         "csrf": csrf(keys_page.text), "municipality": SAKAI, "role": "editor", "label": "業者"})  # fmt: skip
@@ -303,3 +314,48 @@ def test_disabling_an_account_ends_its_sessions_at_once(portal, session, test_se
     session.commit()
     assert portal.get("/staff/", follow_redirects=False).status_code == 303
     assert sign_in(portal, editor).status_code == 401
+
+
+def test_a_row_is_placed_on_the_map_a_cell_corrected_and_a_row_dropped_as_new_versions(
+    portal, session, editor
+):
+    sign_in(portal, editor)
+    data = aed_csv([*GOOD, ("位置なしAED", "", ""), ("名前違いAED", "34.4610", "135.3720")])
+    staged = upload(portal, data, accept_partial="true")
+    first = staged.headers["location"]
+    report = portal.get(first)
+    assert f'href="{first}/rows/4"' in report.text  # the row without a position can be fixed
+    page = portal.get(f"{first}/rows/4")
+    assert (
+        page.status_code == 200
+        and 'id="fix-map"' in page.text
+        and "緯度・経度がありません" in page.text
+    )
+    bad = portal.post(f"{first}/rows/4", data={"csrf": csrf(page.text), "lat": "北緯"})
+    assert bad.status_code == 400 and "緯度" in bad.text
+    placed = portal.post(f"{first}/rows/4", data={"csrf": csrf(page.text), "lat": "34.4612",
+                                                  "lon": "135.3695"}, follow_redirects=False)  # fmt: skip
+    second = placed.headers["location"].split("?")[0]
+    assert second != first
+    revised = portal.get(placed.headers["location"])
+    assert "元のファイルはそのまま" in revised.text and "手で直した内容" in revised.text
+    assert f"staff:{editor}" in revised.text
+    page = portal.get(f"{second}/rows/5")
+    corrected = portal.post(f"{second}/rows/5", data={"csrf": csrf(page.text), "column": "名称",
+                                                      "value": "岸和田市立図書館AED"})  # fmt: skip
+    third = corrected.url.path
+    dropped = portal.post(f"{third}/rows/2", data={"csrf": csrf(corrected.text), "drop": "true"})
+    edits = session.execute(
+        text("SELECT report -> 'edits', report -> 'accepted', report -> 'left_out' FROM version "
+             "WHERE id = :v"), {"v": int(dropped.url.path.rsplit("/", 1)[1])},
+    ).one()  # fmt: skip
+    changes = [(e["row"], e["change"], e.get("old"), e.get("new")) for e in edits[0]]
+    assert changes == [  # every edit so far, in the file's row order
+        (2, "drop", None, None),
+        (4, "position", None, "34.4612, 135.3695"),
+        (5, "cell", "名前違いAED", "岸和田市立図書館AED"),
+    ]
+    assert edits[1] == 3 and edits[2] == 1  # rows 3, 4 and 5; row 2 left out
+    original = portal.get(f"{first}/original")
+    assert original.content == data  # the upload itself is never changed
+    assert portal.get(f"{dropped.url.path}/original").content == data

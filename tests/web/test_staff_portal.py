@@ -122,6 +122,18 @@ def test_the_whole_journey_admin_invites_staff_upload_fix_publish_and_roll_back(
     page.get_by_role("link", name=re.compile("^誤りだけ")).click()
     expect(page.locator("table.issues tr.warning")).to_have_count(0)
 
+    page.locator("table.issues tr.error a", has_text="直す").first.click()  # fix it on the map
+    expect(page.locator("h1")).to_have_text("4行目を直す")
+    expect(page.locator("#fix-map .leaflet-container, #fix-map.leaflet-container")).to_be_attached()
+    page.locator("#fix-map").click()
+    expect(page.locator("#lat")).not_to_have_value("")
+    page.screenshot(path=str(ARTEFACTS / "staff-phone-fix-map-ja.png"), full_page=True)
+    found["fix"] = axe_violations(page)
+    page.get_by_role("button", name=re.compile("直して確認し直す")).click()
+    expect(page.locator(".notice")).to_contain_text("元のファイルはそのまま残っています")
+    expect(page.locator("table.edits")).to_contain_text(f"staff:{STAFF}")
+    expect(page.locator("table.issues tr.error")).to_have_count(0)  # nothing left to fix
+
     page.get_by_role("link", name="公開する", exact=True).click()
     expect(page.locator(".notice")).to_contain_text("公開地図にすぐ表示されます")
     page.get_by_role("button", name="はい、公開します").click()

@@ -6,12 +6,15 @@ role the page needs is checked from the session on every route (a 403 page says 
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, File, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from importers.codes import to_code6
+from importers.edits import RowEdit
 from layers import LayerDefinition
 from mapsvc.api.deps import CatalogDep, LayerDep, SessionDep, SettingsDep
 from mapsvc.api.limits import Slots
@@ -110,6 +113,7 @@ def upload(
             **_page_context(request, session, layer, code), version=None,
             filename=source.filename, report=rejected.report, show=show,
             issues=portal.issues(rejected.report, show), csv_url=None, may_publish=False,
+            may_fix=False,
         )  # fmt: skip
     target = f"/staff/datasets/{layer.id}/{code}/versions/{result.version.id}"
     return RedirectResponse(target, status_code=303)
@@ -134,11 +138,13 @@ def version_page(
     notice = {
         "published": translate("published_now", lang),
         "rolled_back": translate("rolled_back", lang, id=found.id),
+        "revised": translate("revised", lang),
     }.get(done, "")
     return render(
         request, "version.html", principal=principal, **_page_context(request, session, layer, code),
         version=found, report=found.report, show=show, issues=portal.issues(found.report, show),
         csv_url=f"{request.url.path}/report.csv", may_publish=principal.may("publish", code),
+        may_fix=principal.may("upload", code) and found.status == "staged",
         notice=notice,
     )  # fmt: skip
 
@@ -186,6 +192,75 @@ def _confirm(request: Request, session: Session, principal: StaffPrincipal, laye
         question=question, action=f"{base}/{what}", back=base,
         yes=translate("yes_publish" if what == "publish" else "yes_rollback", lang),
     )  # fmt: skip
+
+
+@router.get("/datasets/{layer}/{municipality}/versions/{version_id}/original")
+def original_file(session: SessionDep, layer: LayerDep, principal: StaffDep, municipality: str,
+                  version_id: int) -> Response:  # fmt: skip
+    """The file as it was uploaded (corrections never change it)."""
+    code = _code(municipality)
+    found = _version(session, principal, layer, code, version_id)
+    name = quote(found.filename)
+    return Response(
+        datasets.original(session, found), media_type="application/octet-stream",
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"},
+    )  # fmt: skip
+
+
+@router.get("/datasets/{layer}/{municipality}/versions/{version_id}/rows/{row}")
+def fix_row_page(request: Request, session: SessionDep, layer: LayerDep, principal: StaffDep,
+                 municipality: str, version_id: int, row: int) -> Response:  # fmt: skip
+    """Correct one row: place it on the map, correct a cell, or leave it out."""
+    code = _code(municipality)
+    found = _version(session, principal, layer, code, version_id, "upload")
+    row_issues = [i for i in portal.issues(found.report, "all") if i.get("row") == row]
+    editable = next((i for i in row_issues if i.get("column") and "/" not in i["column"]), None)
+    return render(
+        request, "fix_row.html", principal=principal, **_page_context(request, session, layer, code),
+        version=found, row=row, row_issues=row_issues, centre=municipalities.inner_point(session, code),
+        column=editable["column"] if editable else "",
+        value=editable["value"] if editable and editable.get("value") is not None else "",
+    )  # fmt: skip
+
+
+def _coordinate(text: str, low: float, high: float, what: str) -> float | None:
+    if not text.strip():
+        return None
+    try:
+        number = float(unicodedata.normalize("NFKC", text))
+    except ValueError:
+        number = float("nan")
+    if not low <= number <= high:
+        raise InvalidParameter(f"{what}が正しくありません：{text}", f"Not a valid {what}: {text}")
+    return number
+
+
+@router.post("/datasets/{layer}/{municipality}/versions/{version_id}/rows/{row}")
+def fix_row(
+    session: SessionDep, settings: SettingsDep, layer: LayerDep, principal: StaffWriteDep,
+    municipality: str, version_id: int, row: int,
+    lat: Annotated[str, Form(max_length=40)] = "", lon: Annotated[str, Form(max_length=40)] = "",
+    column: Annotated[str, Form(max_length=200)] = "", value: Annotated[str, Form(max_length=10_000)] = "",
+    drop: Annotated[bool, Form()] = False,
+) -> Response:  # fmt: skip
+    """Check the stored file again with this row corrected: a new staged version."""
+    code = _code(municipality)
+    need(principal, "upload", code)
+    latitude = _coordinate(lat, 20, 46, "緯度 (latitude)")
+    longitude = _coordinate(lon, 122, 154, "経度 (longitude)")
+    edits = []
+    if drop:
+        edits.append(RowEdit(row, drop=True, by=principal.actor))
+    if latitude is not None and longitude is not None:
+        edits.append(RowEdit(row, position=(longitude, latitude), by=principal.actor))
+    if column.strip():
+        edits.append(RowEdit(row, column=column.strip(), value=value, by=principal.actor))
+    if not edits:
+        raise InvalidParameter("直す内容が入力されていません", "Nothing to correct was entered")
+    result = uploads.revise(session, settings, layer=layer, municipality=code,
+                            version_id=version_id, edits=edits, actor=principal.actor)  # fmt: skip
+    target = f"/staff/datasets/{layer.id}/{code}/versions/{result.version.id}?done=revised"
+    return RedirectResponse(target, status_code=303)
 
 
 Step = Literal["publish", "rollback"]
