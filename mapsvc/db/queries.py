@@ -155,6 +155,11 @@ class FeaturePair:
     moved_m: float | None
 
 
+def _pair_key(name_attribute: str) -> Any:
+    """What pairs a feature across versions: the source ID, else the name."""
+    return func.coalesce(FeatureRow.source_id, FeatureRow.properties[name_attribute].astext, "")
+
+
 def pair_features(
     session: Session, old_id: int, new_id: int, *, name_attribute: str
 ) -> list[FeaturePair]:
@@ -162,7 +167,7 @@ def pair_features(
 
     Repeated keys pair in file order, so two rows with one ID are not reported as changed.
     """
-    key = func.coalesce(FeatureRow.source_id, FeatureRow.properties[name_attribute].astext, "")
+    key = _pair_key(name_attribute)
 
     def side(version_id: int) -> Any:
         return (
@@ -272,3 +277,23 @@ def inner_point(session: Session, code: str) -> tuple[float, float] | None:
         ).where(MunicipalityRow.code == code)
     ).first()
     return None if row is None or row[0] is None else (float(row[0]), float(row[1]))
+
+
+def keyed_features(
+    session: Session, version_id: int, *, name_attribute: str
+) -> Sequence[Row[tuple[str, str, dict[str, Any], int | None]]]:
+    """A version's features as (pairing key, GeoJSON geometry text, properties, source row).
+
+    The key is the one ``pair_features`` pairs by, so a diff's items can be found on a map.
+    """
+    statement = (
+        select(
+            _pair_key(name_attribute),
+            func.ST_AsGeoJSON(FeatureRow.geom, 6),
+            FeatureRow.properties,
+            FeatureRow.source_row,
+        )
+        .where(FeatureRow.version_id == version_id)
+        .order_by(FeatureRow.id)
+    )
+    return session.execute(statement).all()

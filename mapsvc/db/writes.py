@@ -157,8 +157,8 @@ def set_version_status(session: Session, version_id: int, status: str) -> None:
     session.execute(update(VersionRow).where(VersionRow.id == version_id).values(**values))
 
 
-def point_dataset_at(session: Session, dataset_id: int, version_id: int) -> None:
-    """Flip the dataset's current-version pointer."""
+def point_dataset_at(session: Session, dataset_id: int, version_id: int | None) -> None:
+    """Flip the dataset's current-version pointer (None: nothing published)."""
     session.execute(
         update(DatasetRow)
         .where(DatasetRow.id == dataset_id)

@@ -15,6 +15,7 @@ from mapsvc.db import queries
 from mapsvc.db.models import DatasetRow, VersionRow
 from mapsvc.errors import NotFound
 from mapsvc.preview import render_preview
+from mapsvc.services import versions as versions_service
 from mapsvc.services.diff import diff_versions
 from mapsvc.services.transactions import unit_of_work
 from mapsvc.services.versions import publish_loaded, rollback_loaded
@@ -96,6 +97,13 @@ def rollback_to(
 def original(session: Session, found: VersionRow) -> bytes:
     """The version's file exactly as it was uploaded."""
     return queries.source_content(session, found.source_sha256)
+
+
+def take_down(session: Session, layer_id: str, code: str, *, reason: str, actor: str) -> int:
+    """Stop publishing the dataset (reversible: publish one of its versions again); audited."""
+    with unit_of_work(session):
+        return versions_service.take_down(session, _dataset(session, layer_id, code).id, reason=reason,
+                                  actor=actor)  # fmt: skip
 
 
 def diff(

@@ -9,11 +9,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
 from sqlalchemy.orm import Session
 
-from layers import Catalog
+from layers import Catalog, LayerDefinition
 from mapsvc.db import queries, staff
 from mapsvc.db.models import MunicipalityRow
+from mapsvc.services import datasets
+from mapsvc.services.diff import diff_versions
 from mapsvc.services.downloads import safe_cell
 from mapsvc.services.staff_sessions import StaffPrincipal
 from mapsvc.settings import Settings
@@ -132,3 +135,53 @@ def report_csv(report: dict[str, Any]) -> str:
         )  # fmt: skip
         writer.writerow([safe_cell(None if c is None else str(c)) for c in cells])
     return out.getvalue()
+
+
+@dataclass(frozen=True)
+class VersionMap:
+    """A version drawn against what is published: each feature's status, and the diff."""
+
+    geojson: dict[str, Any]
+    diff: dict[str, Any] | None  # None when the version is what is published (or nothing is)
+    flagged_rows: list[int]
+
+
+def version_map(session: Session, layer: LayerDefinition, code: str, version_id: int) -> VersionMap:
+    """The version against what is published: its features marked added, changed or same.
+
+    Also the published features it would remove, and the rows with warnings.
+    """
+    found = datasets.version(session, layer.id, code, version_id=version_id)
+    dataset = queries.find_dataset(session, layer.id, code)
+    current = dataset.current_version_id if dataset is not None else None
+    diff = None
+    if current is not None and current != found.id and dataset is not None:
+        diff = diff_versions(session, layer, dataset.id, old_id=current, new_id=found.id).as_dict()
+    status = {i["key"]: kind for kind in ("added", "changed") for i in (diff or {}).get(kind, [])}
+    flagged = sorted({w["row"] for w in found.report.get("warnings", []) if w.get("row")})
+    features = [
+        _map_feature(layer, key, geometry, properties, row, status.get(key, "same"), row in flagged)
+        for key, geometry, properties, row in queries.keyed_features(
+            session, found.id, name_attribute=layer.name_attribute
+        )
+    ]
+    if diff and current is not None:
+        removed = {i["key"] for i in diff["removed"]}
+        features += [
+            _map_feature(layer, key, geometry, properties, row, "removed", False)
+            for key, geometry, properties, row in queries.keyed_features(
+                session, current, name_attribute=layer.name_attribute
+            )
+            if key in removed
+        ]
+    return VersionMap({"type": "FeatureCollection", "features": features}, diff, flagged)
+
+
+def _map_feature(layer: LayerDefinition, key: str, geometry: str, properties: dict[str, Any],
+                 row: int | None, status: str, flagged: bool) -> dict[str, Any]:  # fmt: skip
+    return {
+        "type": "Feature",
+        "geometry": orjson.loads(geometry),
+        "properties": {"name": properties.get(layer.name_attribute), "row": row, "key": key,
+                       "status": status, "flagged": flagged},
+    }  # fmt: skip

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from importers import Feature, ImportReport
 from mapsvc.db import queries, tiles, writes
 from mapsvc.db.models import DatasetRow, VersionRow
-from mapsvc.errors import Conflict, NotFound
+from mapsvc.errors import Conflict, InvalidParameter, NotFound
 
 
 @dataclass(frozen=True)
@@ -168,3 +168,26 @@ def rollback_loaded(session: Session, version: VersionRow, actor: str) -> Versio
             f"Version {version.id} was never published or is the current one",
         )
     return _flip(session, version, actor=actor, action="rollback")
+
+
+def take_down(session: Session, dataset_id: int, *, reason: str, actor: str) -> int:
+    """Stop publishing the dataset at all (its versions are kept); the version taken down.
+
+    Publishing any of its versions again (``rollback`` to it) brings the data back.
+    """
+    if not reason.strip():
+        raise InvalidParameter(
+            "取り下げる理由を書いてください", "Say why the dataset is taken down"
+        )
+    dataset = writes.lock_dataset(session, dataset_id)
+    current = dataset.current_version_id
+    if current is None:
+        raise Conflict("このデータは公開されていません", "Nothing of this dataset is published")
+    writes.set_version_status(session, current, "retired")
+    writes.point_dataset_at(session, dataset.id, None)
+    writes.insert_audit(
+        session, actor=actor, action="take_down", result="ok", layer_id=dataset.layer_id,
+        municipality_code=dataset.municipality_code, dataset_id=dataset.id, version_id=current,
+        detail={"reason": reason.strip()},
+    )  # fmt: skip
+    return current

@@ -155,7 +155,8 @@ def test_an_editor_uploads_reads_the_report_and_a_publisher_publishes_and_rolls_
     assert "誤り" in errors_only.text
     sheet = portal.get(f"{report_url}/report.csv")
     assert sheet.content.startswith("\ufeff".encode()) and "abc" in sheet.content.decode("utf-8")
-    assert portal.get(f"{report_url}/preview").status_code == 200
+    mapped = portal.get(f"{report_url}/map")
+    assert mapped.status_code == 200 and 'id="version-map"' in mapped.text
     assert ">公開する<" not in report.text  # an editor cannot publish: no button…
     version_id = int(report_url.rsplit("/", 1)[1])
     no = portal.post(f"{report_url}/publish", data={"csrf": csrf(report.text)})
@@ -183,6 +184,12 @@ def test_an_editor_uploads_reads_the_report_and_a_publisher_publishes_and_rolls_
     assert f"staff:{publisher}" in home.text  # who published, on "my datasets"
     second = upload(portal, aed_csv(GOOD[:1]))  # a publisher uploads too
     assert second.status_code == 303
+    against = portal.get(f"{second.headers['location']}/map")
+    assert (
+        "公開中の版" in against.text and "岸和田城" in against.text.split('class="diff removed"')[1]
+    )
+    drawn = portal.get(f"{second.headers['location']}/map.geojson").json()["features"]
+    assert sorted(f["properties"]["status"] for f in drawn) == ["removed", "same"]
     ask = portal.get(f"{second.headers['location']}/publish")
     portal.post(f"{second.headers['location']}/publish", data={"csrf": csrf(ask.text)})
     public = portal.get("/api/collections/aed/items", params={"municipality": KISHIWADA})
@@ -207,7 +214,10 @@ def test_another_municipalitys_dataset_is_403_on_every_route(portal, session, ed
     sakai_version = f"/staff/datasets/evacuation_sites/{SAKAI}/versions/{version}"
     for method, url in (
         ("GET", base), ("GET", sakai_version), ("GET", f"{sakai_version}/report.csv"),
-        ("GET", f"{sakai_version}/preview"), ("GET", f"{sakai_version}/publish"),
+        ("GET", f"{sakai_version}/map"), ("GET", f"{sakai_version}/map.geojson"),
+        ("GET", f"{sakai_version}/original"), ("GET", f"{sakai_version}/publish"),
+        ("GET", f"{sakai_version}/rows/2"), ("POST", f"{sakai_version}/rows/2"),
+        ("POST", f"/staff/datasets/evacuation_sites/{SAKAI}/take-down"),
         ("POST", f"{sakai_version}/publish"), ("POST", f"{sakai_version}/rollback"),
         ("GET", f"/staff/?municipality={SAKAI}"), ("GET", "/staff/admin/accounts"),
         ("GET", "/staff/admin/audit"), ("GET", "/staff/admin/keys"),
@@ -359,3 +369,45 @@ def test_a_row_is_placed_on_the_map_a_cell_corrected_and_a_row_dropped_as_new_ve
     original = portal.get(f"{first}/original")
     assert original.content == data  # the upload itself is never changed
     assert portal.get(f"{dropped.url.path}/original").content == data
+
+
+def test_a_publisher_takes_a_dataset_down_with_a_reason_and_publishing_again_brings_it_back(
+    portal, session, publisher
+):
+    sign_in(portal, publisher)
+    staged = upload(portal, aed_csv(GOOD))
+    version = staged.headers["location"]
+    ask = portal.get(f"{version}/publish")
+    portal.post(f"{version}/publish", data={"csrf": csrf(ask.text)})
+    ask = portal.get(f"/staff/datasets/aed/{KISHIWADA}/take-down")
+    assert "版はすべて残り" in ask.text
+    no_reason = portal.post(
+        f"/staff/datasets/aed/{KISHIWADA}/take-down", data={"csrf": csrf(ask.text)}
+    )
+    assert no_reason.status_code == 400 and "理由" in no_reason.text
+    done = portal.post(f"/staff/datasets/aed/{KISHIWADA}/take-down",
+                       data={"csrf": csrf(ask.text), "reason": "設置場所の調査中"})  # fmt: skip
+    assert done.status_code == 200 and "公開を取り下げました" in done.text
+    items = portal.get("/api/collections/aed/items", params={"municipality": KISHIWADA}).json()
+    assert items["numberMatched"] == 0
+    reason = session.execute(
+        text("SELECT detail ->> 'reason' FROM audit_log WHERE action = 'take_down' "
+             "ORDER BY id DESC LIMIT 1")).scalar_one()  # fmt: skip
+    assert reason == "設置場所の調査中"
+    again = portal.get(f"{version}/rollback")
+    portal.post(f"{version}/rollback", data={"csrf": csrf(again.text)})
+    items = portal.get("/api/collections/aed/items", params={"municipality": KISHIWADA}).json()
+    assert items["numberMatched"] == len(GOOD)
+
+
+def test_signing_out_everywhere_ends_the_other_devices_sessions(portal, session, test_settings,
+                                                                  editor):  # fmt: skip
+    app = create_app(test_settings)
+    app.dependency_overrides[get_session] = lambda: session
+    with TestClient(app, base_url="https://testserver") as phone:
+        sign_in(phone, editor)
+        sign_in(portal, editor)
+        assert phone.get("/staff/").status_code == 200
+        home = portal.get("/staff/")
+        portal.post("/staff/logout", data={"csrf": csrf(home.text), "everywhere": "true"})
+        assert phone.get("/staff/", follow_redirects=False).status_code == 303

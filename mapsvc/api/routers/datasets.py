@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from importers.codes import InvalidCode, to_code6
 from mapsvc.api.deps import LayerDep, PrincipalDep, SessionDep, SettingsDep
@@ -52,6 +52,12 @@ class RollbackBody(BaseModel):
     """Which earlier version to go back to."""
 
     version_id: int
+
+
+class TakeDownBody(BaseModel):
+    """Why nothing of the dataset should be published any more."""
+
+    reason: str = Field(min_length=1, max_length=2000)
 
 
 async def upload_form(
@@ -206,6 +212,21 @@ def rollback(
         session, layer.id, municipality, version_id=body.version_id, actor=principal.actor
     )
     return datasets.version_view(current)
+
+
+@router.post("/take-down", response_class=FastJSONResponse)
+def take_down(
+    session: SessionDep,
+    principal: PrincipalDep,
+    layer: LayerDep,
+    municipality: MunicipalityDep,
+    body: TakeDownBody,
+) -> dict[str, Any]:
+    """Stop publishing the dataset (the versions stay; publishing one again brings it back)."""
+    retired = datasets.take_down(
+        session, layer.id, municipality, reason=body.reason, actor=principal.actor
+    )
+    return {"taken_down_version_id": retired}
 
 
 @router.get("/versions/{old}/diff/{new}", response_class=FastJSONResponse)

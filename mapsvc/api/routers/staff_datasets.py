@@ -10,6 +10,7 @@ import unicodedata
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
+import orjson
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -18,7 +19,7 @@ from importers.edits import RowEdit
 from layers import LayerDefinition
 from mapsvc.api.deps import CatalogDep, LayerDep, SessionDep, SettingsDep
 from mapsvc.api.limits import Slots
-from mapsvc.api.routers.datasets import PREVIEW_CSP, upload_form
+from mapsvc.api.routers.datasets import upload_form
 from mapsvc.api.staff_pages import StaffDep, StaffWriteDep, language, need, render
 from mapsvc.api.staff_text import translate
 from mapsvc.errors import InvalidParameter, UploadRejected
@@ -72,15 +73,18 @@ def home(
 @router.get("/datasets/{layer}/{municipality}", response_class=HTMLResponse)
 def dataset_page(
     request: Request, session: SessionDep, settings: SettingsDep, layer: LayerDep,
-    principal: StaffDep, municipality: str, notice: str = "",
+    principal: StaffDep, municipality: str, taken_down: bool = False,
 ) -> Response:  # fmt: skip
     """One dataset: the upload form (for editors) and its versions."""
     code = _code(municipality)
     need(principal, "view", code)
+    versions = datasets.versions_or_none(session, layer.id, code, limit=100)
+    notice = translate("taken_down", language(request)) if taken_down else ""
     limit = settings.imports.max_upload_bytes
     return render(
         request, "dataset.html", principal=principal, **_page_context(request, session, layer, code),
-        versions=datasets.versions_or_none(session, layer.id, code, limit=100), formats=FORMATS,
+        versions=versions, formats=FORMATS, may_publish=principal.may("publish", code),
+        published=any(v.status == "published" for v in versions),
         may_upload=principal.may("upload", code), max_bytes=limit, max_mb=limit // 2**20,
         notice=notice,
     )  # fmt: skip
@@ -164,17 +168,33 @@ def report_csv(
     )
 
 
-@router.get("/datasets/{layer}/{municipality}/versions/{version_id}/preview")
-def preview(
-    session: SessionDep, layer: LayerDep, principal: StaffDep, municipality: str, version_id: int
-) -> Response:
-    """The version on a map, flagged rows highlighted (the JSON API's preview, by session)."""
+@router.get(
+    "/datasets/{layer}/{municipality}/versions/{version_id}/map", response_class=HTMLResponse
+)
+def version_map_page(request: Request, session: SessionDep, layer: LayerDep, principal: StaffDep,
+                     municipality: str, version_id: int) -> Response:  # fmt: skip
+    """The version on a map against what is published: added, changed, removed, flagged rows.
+
+    The same facts are listed on the page for screen readers (and without script).
+    """
     code = _code(municipality)
-    need(principal, "view", code)
-    html = datasets.preview(
-        session, layer, code, version_id=version_id, leaflet_url="/vendor/leaflet"
-    )
-    return HTMLResponse(html, headers={"Content-Security-Policy": PREVIEW_CSP})
+    found = _version(session, principal, layer, code, version_id)
+    drawn = portal.version_map(session, layer, code, found.id)
+    return render(
+        request, "map.html", principal=principal, **_page_context(request, session, layer, code),
+        version=found, diff=drawn.diff, flagged=drawn.flagged_rows,
+        centre=municipalities.inner_point(session, code),
+    )  # fmt: skip
+
+
+@router.get("/datasets/{layer}/{municipality}/versions/{version_id}/map.geojson")
+def version_map_data(session: SessionDep, layer: LayerDep, principal: StaffDep, municipality: str,
+                     version_id: int) -> Response:  # fmt: skip
+    """What the map page draws (GeoJSON; each feature's status and whether its row is flagged)."""
+    code = _code(municipality)
+    found = _version(session, principal, layer, code, version_id)
+    drawn = portal.version_map(session, layer, code, found.id)
+    return Response(orjson.dumps(drawn.geojson), media_type="application/geo+json")
 
 
 def _confirm(request: Request, session: Session, principal: StaffPrincipal, layer: LayerDefinition,
@@ -261,6 +281,26 @@ def fix_row(
                             version_id=version_id, edits=edits, actor=principal.actor)  # fmt: skip
     target = f"/staff/datasets/{layer.id}/{code}/versions/{result.version.id}?done=revised"
     return RedirectResponse(target, status_code=303)
+
+
+@router.get("/datasets/{layer}/{municipality}/take-down", response_class=HTMLResponse)
+def confirm_take_down(request: Request, session: SessionDep, layer: LayerDep, principal: StaffDep,
+                      municipality: str) -> Response:  # fmt: skip
+    """Ask why, once, before nothing of the dataset is published any more."""
+    code = _code(municipality)
+    need(principal, "publish", code)
+    return render(request, "take_down.html", principal=principal,
+                  **_page_context(request, session, layer, code))  # fmt: skip
+
+
+@router.post("/datasets/{layer}/{municipality}/take-down")
+def take_down(session: SessionDep, layer: LayerDep, principal: StaffWriteDep, municipality: str,
+              reason: Annotated[str, Form(max_length=2000)] = "") -> Response:  # fmt: skip
+    """Take the dataset off the public map (audited with the reason; publishing again undoes it)."""
+    code = _code(municipality)
+    need(principal, "publish", code)
+    datasets.take_down(session, layer.id, code, reason=reason, actor=principal.actor)
+    return RedirectResponse(f"/staff/datasets/{layer.id}/{code}?taken_down=1", status_code=303)
 
 
 Step = Literal["publish", "rollback"]
