@@ -180,6 +180,8 @@ class LayerDefinition(Frozen):
     # For hazard layers whose features carry several answers (a building's depth per scenario):
     # the attributes a tap at the point reports, in this order.
     point_answer: tuple[Identifier, ...] = ()
+    # Published data older than this is pointed out to staff as stale (None: the setting's).
+    stale_after_days: int | None = Field(default=None, ge=1, le=3650)
     # What to do where the hazard applies (a tap's answer), and whose guidance the texts follow.
     advice: tuple[Advice, ...] = ()
     advice_source: Text | None = None

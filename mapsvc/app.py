@@ -25,6 +25,7 @@ from mapsvc.api.ratelimit import RateLimiter
 from mapsvc.api.request_hygiene import RequestHygiene
 from mapsvc.api.response_cache import ResponseCache
 from mapsvc.api.routers import ROUTERS
+from mapsvc.api.upload_progress import UploadProgress
 from mapsvc.db.engine import database_url, make_engine, make_sessionmaker
 from mapsvc.db.publication_watch import PublicationWatch, psycopg_conninfo
 from mapsvc.services.publications import PublicationState
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.catalog = load_catalog()
     app.state.download_limiter = RateLimiter(settings.api.downloads_per_minute)
+    app.state.upload_progress = UploadProgress()
     app.state.upload_slots = Slots(
         settings.imports.concurrent_uploads, settings.imports.upload_wait_s
     )

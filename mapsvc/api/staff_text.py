@@ -100,6 +100,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "automatic": ("自動", "automatic"),
     "check_file": ("読み込んで確認する", "Read and check"),
     "checking": ("読み込み・確認中…", "Reading and checking…"),
+    "rows_checked": ("{n} 行を確認しました…", "{n} rows checked…"),
     "versions": ("版の履歴", "Versions"),
     "status": ("状態", "Status"),
     "status_staged": ("未公開", "waiting"),

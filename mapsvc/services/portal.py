@@ -37,6 +37,7 @@ class DatasetLine:
     published_by: str | None
     staged: int
     stale: bool
+    stale_days: int
 
     @property
     def state(self) -> str:
@@ -79,7 +80,7 @@ def my_datasets(
         (s.layer_id, s.municipality_code): s
         for s in queries.dataset_summaries(session, [m.code for m in municipalities])
     }
-    stale_before = staff.now(session) - timedelta(days=settings.staff.stale_after_days)
+    now = staff.now(session)
     groups = []
     for municipality in municipalities:
         lines = []
@@ -88,6 +89,7 @@ def my_datasets(
                 continue
             found = summaries.get((layer.id, municipality.code))
             published: datetime | None = found.published_at if found else None
+            days = layer.stale_after_days or settings.staff.stale_after_days
             lines.append(
                 DatasetLine(
                     layer_id=layer.id,
@@ -97,7 +99,8 @@ def my_datasets(
                     published_at=published.strftime("%Y-%m-%d %H:%M") if published else None,
                     published_by=found.published_by if found else None,
                     staged=found.staged if found else 0,
-                    stale=published is not None and published < stale_before,
+                    stale=published is not None and published < now - timedelta(days=days),
+                    stale_days=days,
                 )
             )
         role = principal.role_for(municipality.code) or "viewer"

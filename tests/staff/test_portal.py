@@ -411,3 +411,27 @@ def test_signing_out_everywhere_ends_the_other_devices_sessions(portal, session,
         home = portal.get("/staff/")
         portal.post("/staff/logout", data={"csrf": csrf(home.text), "everywhere": "true"})
         assert phone.get("/staff/", follow_redirects=False).status_code == 303
+
+
+def test_data_older_than_its_layers_threshold_is_marked_stale(portal, session, publisher):
+    sign_in(portal, publisher)
+    staged = upload(portal, aed_csv(GOOD))
+    ask = portal.get(f"{staged.headers['location']}/publish")
+    portal.post(f"{staged.headers['location']}/publish", data={"csrf": csrf(ask.text)})
+    assert "古いデータ" not in portal.get("/staff/").text
+    session.execute(text("UPDATE version SET published_at = now() - interval '200 days' "
+                         "WHERE status = 'published' AND created_by = :a"), {"a": f"staff:{publisher}"})  # fmt: skip
+    home = portal.get("/staff/")
+    assert "古いデータ（180日以上前）" in home.text  # AEDs: 180 days (layers/definitions/aed.toml)
+
+
+def test_an_uploads_progress_can_be_polled_by_its_job_id_while_signed_in(portal, editor):
+    sign_in(portal, editor)
+    rows = [(f"AED {i}", f"{34.45 + i / 100000:.6f}", "135.3700") for i in range(2500)]
+    job = "job-0123456789abcdef"
+    done = upload(portal, aed_csv(rows), job=job)
+    assert done.status_code == 303
+    assert portal.get(f"/staff/progress/{job}").json() == {"rows": 2500, "done": True}
+    assert portal.get("/staff/progress/job-unknown-000000").status_code == 404
+    portal.cookies.clear()
+    assert portal.get(f"/staff/progress/{job}", follow_redirects=False).status_code == 303

@@ -20,8 +20,9 @@ from layers import LayerDefinition
 from mapsvc.api.deps import CatalogDep, LayerDep, SessionDep, SettingsDep
 from mapsvc.api.limits import Slots
 from mapsvc.api.routers.datasets import upload_form
-from mapsvc.api.staff_pages import StaffDep, StaffWriteDep, language, need, render
+from mapsvc.api.staff_pages import StaffDep, StaffWriteDep, current_staff, language, need, render
 from mapsvc.api.staff_text import translate
+from mapsvc.api.upload_progress import UploadProgress
 from mapsvc.errors import InvalidParameter, UploadRejected
 from mapsvc.services import Session, datasets, municipalities, portal, uploads
 from mapsvc.services.staff_sessions import StaffPrincipal
@@ -66,8 +67,16 @@ def home(
     lang = language(request)
     groups = portal.my_datasets(session, catalog, settings, principal, lang, only=only)
     choices = portal.municipalities_for(session, principal) if principal.is_admin else []
-    return render(request, "home.html", principal=principal, groups=groups, choices=choices,
-                  stale_days=settings.staff.stale_after_days)  # fmt: skip
+    return render(request, "home.html", principal=principal, groups=groups, choices=choices)
+
+
+@router.get("/progress/{job}", dependencies=[Depends(current_staff)])  # signed-in staff only
+def upload_progress(request: Request, job: str) -> Response:
+    """How many rows of an upload have been checked so far (``{"rows", "done"}``; 404: unknown)."""
+    tracker: UploadProgress = request.app.state.upload_progress
+    found = tracker.get(job)
+    return Response(orjson.dumps(found), media_type="application/json",
+                    status_code=200 if found else 404)  # fmt: skip
 
 
 @router.get("/datasets/{layer}/{municipality}", response_class=HTMLResponse)
@@ -96,10 +105,16 @@ def upload(
     principal: StaffWriteDep, municipality: str,
     file: Annotated[UploadFile, File()],
     options: Annotated[UploadRequest, Depends(upload_form)],
+    job: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:  # fmt: skip
-    """Read and check the file as a new staged version (then its report), or show why not."""
+    """Read and check the file as a new staged version (then its report), or show why not.
+
+    With a ``job`` id the page can poll ``/staff/progress/{job}`` while the rows are checked.
+    """
     code = _code(municipality)
     need(principal, "upload", code)
+    tracker: UploadProgress = request.app.state.upload_progress
+    tracker.update(job, 0)
     source = SourceFile(
         file.file.read(), file.filename or "upload", options.reading.format or "auto"
     )
@@ -108,9 +123,11 @@ def upload(
         with slots.held():
             result = uploads.upload(
                 session, settings, layer=layer, municipality=code, source=source,
-                request=options, actor=principal.actor,
+                request=options, actor=principal.actor, progress=lambda n: tracker.update(job, n),
             )  # fmt: skip
+        tracker.update(job, result.version.feature_count, done=True)
     except UploadRejected as rejected:
+        tracker.update(job, int(rejected.report.get("rows") or 0), done=True)
         show = "all"
         return render(
             request, "version.html", status_code=422, principal=principal,

@@ -5,6 +5,7 @@ function enhanceUpload(form) {
   const input = form.querySelector("input[type=file]");
   const bar = form.querySelector("progress");
   const button = form.querySelector("button[type=submit]");
+  const status = form.querySelector(".upload-status");
   for (const type of ["dragenter", "dragover"]) {
     form.addEventListener(type, (event) => { event.preventDefault(); form.classList.add("dragging"); });
   }
@@ -22,11 +23,23 @@ function enhanceUpload(form) {
     request.open("POST", form.action);
     bar.hidden = false;
     button.disabled = true;
+    const data = new FormData(form);
+    const job = crypto.randomUUID();
+    data.set("job", job);
+    let polling = null;
     request.upload.addEventListener("progress", (e) => {
       if (e.lengthComputable) { bar.max = e.total; bar.value = e.loaded; }
     });
-    // Sent: the server reads and checks it now (no length known): an indeterminate bar.
-    request.upload.addEventListener("load", () => bar.removeAttribute("value"));
+    // Sent: the server reads and checks it now. Its count of rows checked is polled and said
+    // (the bar stays indeterminate: the number of rows is not known until the end).
+    request.upload.addEventListener("load", () => {
+      bar.removeAttribute("value");
+      polling = setInterval(async () => {
+        const answer = await fetch(`/staff/progress/${job}`, { credentials: "same-origin" });
+        if (answer.ok) status.textContent = form.dataset.checkedText.replace("{n}", (await answer.json()).rows.toLocaleString());
+      }, 700);
+    });
+    request.addEventListener("loadend", () => clearInterval(polling));
     request.addEventListener("load", () => {
       if (request.status < 300 || request.responseURL.endsWith("/staff/login")) {
         window.location.assign(request.responseURL);
@@ -39,7 +52,7 @@ function enhanceUpload(form) {
       window.scrollTo(0, 0);
     });
     request.addEventListener("error", () => { button.disabled = false; bar.hidden = true; });
-    request.send(new FormData(form));
+    request.send(data);
   });
 }
 
