@@ -6,7 +6,7 @@ import asyncio
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.cookies import SimpleCookie
+from http.cookies import CookieError, SimpleCookie
 
 import orjson
 from fastapi import FastAPI
@@ -50,7 +50,7 @@ class CredentialsFirst:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Check the key of a dataset write; pass everything else straight on."""
+        """Check the key of a dataset write, the session of a staff form; pass the rest on."""
         if scope["type"] != "http" or scope["method"] not in WRITE_METHODS:
             await self.app(scope, receive, send)
             return
@@ -88,8 +88,11 @@ OPEN_STAFF_FORMS = ("/staff/login", "/staff/setup/")  # the forms that need no s
 def _cookie(scope: Scope, name: str) -> str | None:
     for key, value in scope["headers"]:
         if key == b"cookie":
-            jar = SimpleCookie()
-            jar.load(value.decode("latin-1"))
+            jar: SimpleCookie = SimpleCookie()
+            try:
+                jar.load(value.decode("latin-1"))
+            except CookieError:  # a malformed header: as if no session were sent
+                return None
             if name in jar:
                 return jar[name].value
     return None
