@@ -72,6 +72,14 @@ class StaffSettings(BaseModel):
     # A published dataset older than this is flagged as stale on "my datasets".
     stale_after_days: int = Field(default=365, ge=1, le=3650)
     min_password_length: int = Field(default=10, ge=8, le=128)
+    # With a host, invitation and reset links are also e-mailed to logins that are addresses
+    # (the admin's page shows them either way: no mail server is assumed).
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_starttls: bool = True
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "mapsvc@localhost"
 
 
 class ImportSettings(BaseModel):

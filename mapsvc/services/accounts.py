@@ -127,7 +127,8 @@ def create_account(
     return user, token
 
 
-def _account(session: Session, user_id: int) -> StaffUserRow:
+def account(session: Session, user_id: int) -> StaffUserRow:
+    """The account with this id (404 if none)."""
     user = staff.get_user(session, user_id)
     if user is None:
         raise NotFound("そのアカウントはありません", f"No account {user_id}")
@@ -144,7 +145,7 @@ def find_account(session: Session, login: str) -> StaffUserRow:
 
 def set_roles(session: Session, user_id: int, roles: Mapping[str, str], actor: str) -> None:
     """Replace the account's roles (audited with the old and new)."""
-    user = _account(session, user_id)
+    user = account(session, user_id)
     _check_roles(session, roles)
     old = staff.roles_of(session, [user_id])[user_id]
     staff.replace_roles(session, user_id, roles)
@@ -156,7 +157,7 @@ def set_roles(session: Session, user_id: int, roles: Mapping[str, str], actor: s
 
 def set_disabled(session: Session, user_id: int, disabled: bool, actor: str) -> None:
     """Disable an account (its sessions end at once) or enable it again."""
-    user = _account(session, user_id)
+    user = account(session, user_id)
     staff.set_disabled(session, user_id, disabled)
     if disabled:
         staff.end_sessions(session, user_id=user_id)
@@ -168,7 +169,7 @@ def set_disabled(session: Session, user_id: int, disabled: bool, actor: str) -> 
 
 def reset_link(session: Session, settings: Settings, user_id: int, actor: str) -> str:
     """A new one-time link to choose a password (earlier links stop working)."""
-    user = _account(session, user_id)
+    user = account(session, user_id)
     token = _new_link(session, settings, user_id, "reset", actor)
     writes.insert_audit(
         session, actor=actor, action="password_reset_link", result="ok",

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import html
+import socket
 from collections.abc import Iterator
 
 import pytest
@@ -435,3 +438,40 @@ def test_an_uploads_progress_can_be_polled_by_its_job_id_while_signed_in(portal,
     assert portal.get("/staff/progress/job-unknown-000000").status_code == 404
     portal.cookies.clear()
     assert portal.get(f"/staff/progress/{job}", follow_redirects=False).status_code == 303
+
+
+def test_with_a_mail_server_the_invitation_is_also_e_mailed(session, test_settings):
+    from aiosmtpd.controller import Controller
+
+    received = []
+
+    class Inbox:
+        async def handle_DATA(self, _server, _session, envelope):  # aiosmtpd calls it so
+            received.append((envelope.rcpt_tos, envelope.content.decode("utf-8", "replace")))
+            return "250 OK"
+
+    with socket.socket() as probe:  # a free port (aiosmtpd checks its own by connecting to it)
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Inbox(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        staff = test_settings.staff.model_copy(update={
+            "smtp_host": "127.0.0.1", "smtp_port": port,
+            "smtp_starttls": False, "smtp_from": "map@pref.osaka.lg.jp"})  # fmt: skip
+        app = create_app(test_settings.model_copy(update={"staff": staff}))
+        app.dependency_overrides[get_session] = lambda: session
+        account(session, test_settings, "admin@pref.osaka.lg.jp", PREFECTURE, "admin")
+        with TestClient(app, base_url="https://testserver") as admin:
+            sign_in(admin, "admin@pref.osaka.lg.jp")
+            page = admin.get("/staff/admin/accounts")
+            made = admin.post("/staff/admin/accounts", data={
+                "csrf": csrf(page.text), "login": "kikaku@town.shimamoto.lg.jp",
+                "display_name": "島本町 企画課", "municipality": "273015", "role": "editor"})  # fmt: skip
+        assert made.status_code == 201 and "メールアドレスにも送りました" in made.text
+    finally:
+        controller.stop()
+    [(to, body)] = received
+    link = made.text.split('id="one-time-link"')[0].rsplit('value="', 1)[1].split('"')[0]
+    message = email.message_from_string(body, policy=email.policy.default)
+    assert to == ["kikaku@town.shimamoto.lg.jp"] and link in message.get_content()

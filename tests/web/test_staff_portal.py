@@ -17,6 +17,7 @@ from mapsvc.db.engine import drop_database
 from tests.support.browser import ARTEFACTS, axe_violations, chromium, phone
 from tests.support.cli import run_mapsvc
 from tests.support.databases import seeded_database
+from tests.support.paths import TEST_DATA
 from tests.support.portal import aed_csv
 from tests.support.server import live_server
 
@@ -95,6 +96,15 @@ def test_the_whole_journey_admin_invites_staff_upload_fix_publish_and_roll_back(
     key = admin.locator("#new-key").input_value()
     assert key.startswith("msk_")
     found["keys"] = axe_violations(admin)
+    admin.goto(f"{base}/staff/datasets/parks/271403")  # 堺市's park list has addresses only
+    admin.set_input_files("#file", str(TEST_DATA / "sakai" / "271403_sakai_koen_ichiran.csv"))
+    admin.click("summary")
+    admin.check("input[name=town_positions]")
+    admin.get_by_role("button", name="読み込んで確認する").click()
+    expect(admin.locator("h1")).to_contain_text("確認結果", timeout=60_000)
+    expect(admin.locator(".counts")).to_contain_text("1,192")
+    expect(admin.locator("table.issues tr.warning").nth(1)).to_contain_text("代表点です（おおよその位置）")
+    admin.screenshot(path=str(ARTEFACTS / "staff-desktop-sakai-town-positions-ja.png"))
 
     context = phone(browser, bypass_csp=True)
     page = context.new_page()

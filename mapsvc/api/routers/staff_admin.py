@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from mapsvc.api.deps import SessionDep, SettingsDep
 from mapsvc.api.staff_pages import StaffDep, StaffWriteDep, need, render
-from mapsvc.services import Session, accounts, audit, keys
+from mapsvc.services import Session, accounts, audit, keys, mail
 from mapsvc.services.portal import municipalities_for
 from mapsvc.services.staff_sessions import StaffPrincipal
 from mapsvc.services.transactions import unit_of_work
@@ -25,10 +25,12 @@ def _admin(principal: StaffPrincipal) -> None:
 
 
 def _accounts_page(request: Request, session: Session, settings: SettingsDep,
-                   principal: StaffPrincipal, *, link: str = "", status_code: int = 200) -> Response:  # fmt: skip
+                   principal: StaffPrincipal, *, link: str = "", mailed: bool = False,
+                   status_code: int = 200) -> Response:  # fmt: skip
     return render(
         request, "admin_accounts.html", principal=principal, status_code=status_code,
         accounts=accounts.list_accounts(session), roles=accounts.STAFF_ROLES, link=link,
+        mailed=mailed,
         municipalities=municipalities_for(session, principal), hours=settings.staff.link_valid_h,
     )  # fmt: skip
 
@@ -54,11 +56,13 @@ def create_account(
     """Create an account; its invitation link is shown once, to hand over."""
     _admin(principal)
     with unit_of_work(session):
-        _, token = accounts.create_account(
+        user, token = accounts.create_account(
             session, settings, login=login, display_name=display_name,
             roles={municipality: role}, actor=principal.actor,
         )  # fmt: skip
-    return _accounts_page(request, session, settings, principal, link=_link(request, token),
+    link = _link(request, token)
+    mailed = mail.send_link(settings, to=user.login, name=user.display_name, link=link)
+    return _accounts_page(request, session, settings, principal, link=link, mailed=mailed,
                           status_code=201)  # fmt: skip
 
 
@@ -89,7 +93,10 @@ def reset(request: Request, session: SessionDep, settings: SettingsDep, principa
     _admin(principal)
     with unit_of_work(session):
         token = accounts.reset_link(session, settings, user_id, principal.actor)
-    return _accounts_page(request, session, settings, principal, link=_link(request, token))
+    user = accounts.account(session, user_id)
+    link = _link(request, token)
+    mailed = mail.send_link(settings, to=user.login, name=user.display_name, link=link)
+    return _accounts_page(request, session, settings, principal, link=link, mailed=mailed)
 
 
 def _keys_page(request: Request, session: Session, principal: StaffPrincipal, *,

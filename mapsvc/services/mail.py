@@ -1,0 +1,37 @@
+"""E-mailing one-time links, when a mail server is configured (``MAPSVC_STAFF__SMTP_HOST``)."""
+
+from __future__ import annotations
+
+import smtplib
+from email.message import EmailMessage
+
+from mapsvc.settings import Settings
+
+SUBJECT = "広域デジタルマップ 職員ポータル / Staff portal of the digital map"
+BODY = """{name} 様
+
+広域デジタルマップの職員ポータルのパスワードを、次のリンクから設定してください（{hours}時間有効・一回限り）。
+{link}
+
+Choose your password for the digital map's staff portal at the link above (valid {hours} hours,
+once). If you did not expect this message, ignore it: nothing happens without the link.
+"""
+
+
+def send_link(settings: Settings, *, to: str, name: str, link: str) -> bool:
+    """Mail ``link`` to ``to`` if a server is configured and ``to`` is an address (True if sent)."""
+    config = settings.staff
+    if config.smtp_host is None or "@" not in to:
+        return False
+    message = EmailMessage()
+    message["From"] = config.smtp_from
+    message["To"] = to
+    message["Subject"] = SUBJECT
+    message.set_content(BODY.format(name=name, link=link, hours=config.link_valid_h))
+    with smtplib.SMTP(config.smtp_host, config.smtp_port, timeout=10) as server:
+        if config.smtp_starttls:
+            server.starttls()
+        if config.smtp_user and config.smtp_password:
+            server.login(config.smtp_user, config.smtp_password.get_secret_value())
+        server.send_message(message)
+    return True
