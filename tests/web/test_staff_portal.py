@@ -103,7 +103,9 @@ def test_the_whole_journey_admin_invites_staff_upload_fix_publish_and_roll_back(
     admin.get_by_role("button", name="読み込んで確認する").click()
     expect(admin.locator("h1")).to_contain_text("確認結果", timeout=60_000)
     expect(admin.locator(".counts")).to_contain_text("1,192")
-    expect(admin.locator("table.issues tr.warning").nth(1)).to_contain_text("代表点です（おおよその位置）")
+    expect(admin.locator("table.issues tr.warning").nth(1)).to_contain_text(
+        "代表点です（おおよその位置）"
+    )
     admin.screenshot(path=str(ARTEFACTS / "staff-desktop-sakai-town-positions-ja.png"))
 
     context = phone(browser, bypass_csp=True)
