@@ -109,14 +109,27 @@ def my_datasets(
     return groups
 
 
-def issues(report: dict[str, Any], show: str) -> list[dict[str, Any]]:
-    """The report's errors and warnings as one table, each marked with its kind, by row."""
+SORTS = ("row", "kind", "column", "value")
+
+
+def issues(report: dict[str, Any], show: str, sort: str = "row") -> list[dict[str, Any]]:
+    """The report's errors and warnings as one table, each marked with its kind.
+
+    Sorted by ``row`` (file-level issues first), ``kind`` (errors first), ``column`` or
+    ``value``, then by row.
+    """
     rows = []
     if show in ("all", "errors"):
         rows += [issue | {"kind": "error"} for issue in report.get("errors", [])]
     if show in ("all", "warnings"):
         rows += [issue | {"kind": "warning"} for issue in report.get("warnings", [])]
-    return sorted(rows, key=lambda i: (i.get("row") is not None, i.get("row") or 0))
+
+    def by_row(issue: dict[str, Any]) -> tuple[bool, int]:
+        return issue.get("row") is not None, issue.get("row") or 0
+
+    if sort in ("kind", "column", "value"):
+        return sorted(rows, key=lambda i: (str(i.get(sort) or "\uffff"), by_row(i)))
+    return sorted(rows, key=by_row)
 
 
 CSV_HEADER = ("種類 kind", "行 row", "列 column", "値 value", "内容 message", "message (en)")

@@ -155,7 +155,10 @@ def test_an_editor_uploads_reads_the_report_and_a_publisher_publishes_and_rolls_
     assert "誤りのある行" in report.text and "緯度が文字" not in report.text  # not accepted
     assert ">4<" in report.text  # the row as Excel numbers it (header is row 1)
     errors_only = portal.get(report_url, params={"show": "errors"})
-    assert "誤り" in errors_only.text
+    assert "誤り" in errors_only.text and 'class="warning"' not in errors_only.text
+    by_kind = portal.get(report_url, params={"sort": "kind"}).text
+    assert by_kind.index('<tr class="error">') < by_kind.index('<tr class="warning">')
+    assert 'aria-sort="ascending"><a href="?show=all&amp;sort=kind"' in by_kind
     sheet = portal.get(f"{report_url}/report.csv")
     assert sheet.content.startswith("\ufeff".encode()) and "abc" in sheet.content.decode("utf-8")
     mapped = portal.get(f"{report_url}/map")
@@ -265,10 +268,12 @@ def test_html_in_file_names_and_cells_stays_inert_in_every_page(portal, session,
     staged = upload(portal, aed_csv(rows), name='<img src=x onerror="alert(2)">.csv',
                     accept_partial="true")  # fmt: skip
     assert staged.status_code == 303
-    for url in (staged.headers["location"], f"/staff/datasets/aed/{KISHIWADA}"):
+    version = staged.headers["location"]
+    for url in (version, f"/staff/datasets/aed/{KISHIWADA}", f"{version}/map", f"{version}/rows/5"):
         page = portal.get(url).text
         assert "<script>alert" not in page and "<img src=x" not in page
-        assert html.escape(hostile) in page or "&lt;img src=x" in page
+        if not url.endswith(("/map", "/rows/5")):  # pages that show the names
+            assert html.escape(hostile) in page or "&lt;img src=x" in page
     sign_in(portal, publisher)
     session.execute(text("INSERT INTO staff_role SELECT id, '270008', 'admin' FROM staff_user "
                          "WHERE login = :l ON CONFLICT DO NOTHING"), {"l": publisher})  # fmt: skip

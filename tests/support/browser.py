@@ -33,14 +33,9 @@ def chromium() -> Iterator[Browser]:
 
 def phone(browser: Browser, **options: Any) -> BrowserContext:
     """A phone-sized context; GSI's base tiles are unreachable here, and the map must cope."""
-    context = browser.new_context(
-        viewport=PHONE,
-        device_scale_factor=2,
-        is_mobile=True,
-        has_touch=True,
-        locale="ja-JP",
-        **options,
-    )
+    settings: dict[str, Any] = {"viewport": PHONE, "device_scale_factor": 2, "is_mobile": True,
+                                "has_touch": True, "locale": "ja-JP"}  # fmt: skip
+    context = browser.new_context(**(settings | options))
     context.route("https://cyberjapandata.gsi.go.jp/**", lambda route: route.abort())
     return context
 

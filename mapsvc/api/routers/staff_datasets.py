@@ -132,7 +132,7 @@ def upload(
         return render(
             request, "version.html", status_code=422, principal=principal,
             **_page_context(request, session, layer, code), version=None,
-            filename=source.filename, report=rejected.report, show=show,
+            filename=source.filename, report=rejected.report, show=show, sort="row",
             issues=portal.issues(rejected.report, show), csv_url=None, may_publish=False,
             may_fix=False,
         )  # fmt: skip
@@ -149,12 +149,13 @@ def _version(session: Session, principal: StaffPrincipal, layer: LayerDefinition
 @router.get("/datasets/{layer}/{municipality}/versions/{version_id}", response_class=HTMLResponse)
 def version_page(
     request: Request, session: SessionDep, layer: LayerDep, principal: StaffDep,
-    municipality: str, version_id: int, show: str = "all", done: str = "",
+    municipality: str, version_id: int, show: str = "all", done: str = "", sort: str = "row",
 ) -> Response:  # fmt: skip
     """A version's report: counts, then errors and warnings (filterable), CSV, preview, publish."""
     code = _code(municipality)
     found = _version(session, principal, layer, code, version_id)
     show = show if show in ("all", "errors", "warnings") else "all"
+    sort = sort if sort in portal.SORTS else "row"
     lang = language(request)
     notice = {
         "published": translate("published_now", lang),
@@ -163,7 +164,8 @@ def version_page(
     }.get(done, "")
     return render(
         request, "version.html", principal=principal, **_page_context(request, session, layer, code),
-        version=found, report=found.report, show=show, issues=portal.issues(found.report, show),
+        version=found, report=found.report, show=show, sort=sort,
+        issues=portal.issues(found.report, show, sort),
         csv_url=f"{request.url.path}/report.csv", may_publish=principal.may("publish", code),
         may_fix=principal.may("upload", code) and found.status == "staged",
         notice=notice,

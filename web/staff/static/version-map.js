@@ -17,7 +17,9 @@ if (L && element) {
       style: (feature) => ({ color: COLOURS[feature.properties.status], weight: 2 }),
       onEachFeature: (feature, drawn) => {
         const { name, row, status } = feature.properties;
-        drawn.bindTooltip(`${name ?? ""} (${row ?? "-"}) ${status}`);
+        const label = document.createElement("span"); // text, never markup: names come from files
+        label.textContent = `${name ?? ""} (${row ?? "-"}) ${status}`;
+        drawn.bindTooltip(label);
       },
     }).addTo(map);
     if (layer.getLayers().length) map.fitBounds(layer.getBounds(), { maxZoom: 16, padding: [20, 20] });
