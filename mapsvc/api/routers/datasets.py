@@ -25,7 +25,8 @@ PREVIEW_CSP = (
 )
 
 
-def _code(value: str) -> str:
+def parse_code(value: str) -> str:
+    """A path's municipality as a 6-digit code (400 if it is none)."""
     try:
         return to_code6(value)
     except InvalidCode:
@@ -39,7 +40,7 @@ def writable_municipality(
     municipality: Annotated[str, Path(description="6-digit local government code")],
 ) -> str:
     """The path's municipality as a 6-digit code, once the key may act on it (else 403)."""
-    code = _code(municipality)
+    code = parse_code(municipality)
     authorize(principal, code)
     return code
 
@@ -62,7 +63,8 @@ class TakeDownBody(BaseModel):
 
 async def upload_form(
     format: Annotated[
-        str | None, Form(description="csv, xlsx, xls, ods, geojson, shapefile, kml, gpkg, gtfs")
+        str | None,
+        Form(description="csv, xlsx, xls, ods, geojson, geojson_zip, shapefile, kml, gpkg, gtfs"),
     ] = None,
     encoding: Annotated[str | None, Form()] = None,
     crs: Annotated[

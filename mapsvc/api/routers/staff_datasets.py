@@ -14,12 +14,11 @@ import orjson
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from importers.codes import to_code6
 from importers.edits import RowEdit
 from layers import LayerDefinition
 from mapsvc.api.deps import CatalogDep, LayerDep, SessionDep, SettingsDep
 from mapsvc.api.limits import Slots
-from mapsvc.api.routers.datasets import upload_form
+from mapsvc.api.routers.datasets import parse_code, upload_form
 from mapsvc.api.staff_pages import StaffDep, StaffWriteDep, current_staff, language, need, render
 from mapsvc.api.staff_text import translate
 from mapsvc.api.upload_progress import UploadProgress
@@ -30,16 +29,8 @@ from mapsvc.services.uploads import UploadRequest
 from mapsvc.services.versions import SourceFile
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
-FORMATS = ("csv", "xlsx", "xls", "ods", "geojson", "shapefile", "kml", "gpkg", "gtfs")
-
-
-def _code(value: str) -> str:
-    try:
-        return to_code6(value)
-    except ValueError:
-        raise InvalidParameter(
-            "市区町村コードが正しくありません", f"Invalid code {value!r}"
-        ) from None
+FORMATS = ("csv", "xlsx", "xls", "ods", "geojson", "geojson_zip", "shapefile", "kml", "gpkg",
+           "gtfs")  # fmt: skip
 
 
 def _page_context(
@@ -61,7 +52,7 @@ def home(
     principal: StaffDep, municipality: str = "",
 ) -> Response:  # fmt: skip
     """My datasets: every layer of each of my municipalities, gaps and stale data pointed out."""
-    only = _code(municipality) if municipality else None
+    only = parse_code(municipality) if municipality else None
     if only:
         need(principal, "view", only)
     lang = language(request)
@@ -85,7 +76,7 @@ def dataset_page(
     principal: StaffDep, municipality: str, taken_down: bool = False,
 ) -> Response:  # fmt: skip
     """One dataset: the upload form (for editors) and its versions."""
-    code = _code(municipality)
+    code = parse_code(municipality)
     need(principal, "view", code)
     versions = datasets.versions_or_none(session, layer.id, code, limit=100)
     notice = translate("taken_down", language(request)) if taken_down else ""
@@ -111,7 +102,7 @@ def upload(
 
     With a ``job`` id the page can poll ``/staff/progress/{job}`` while the rows are checked.
     """
-    code = _code(municipality)
+    code = parse_code(municipality)
     need(principal, "upload", code)
     tracker: UploadProgress = request.app.state.upload_progress
     tracker.update(job, 0)
@@ -152,7 +143,7 @@ def version_page(
     municipality: str, version_id: int, show: str = "all", done: str = "", sort: str = "row",
 ) -> Response:  # fmt: skip
     """A version's report: counts, then errors and warnings (filterable), CSV, preview, publish."""
-    code = _code(municipality)
+    code = parse_code(municipality)
     found = _version(session, principal, layer, code, version_id)
     show = show if show in ("all", "errors", "warnings") else "all"
     sort = sort if sort in portal.SORTS else "row"
@@ -177,7 +168,7 @@ def report_csv(
     session: SessionDep, layer: LayerDep, principal: StaffDep, municipality: str, version_id: int
 ) -> Response:
     """The report for Excel (UTF-8 with BOM)."""
-    code = _code(municipality)
+    code = parse_code(municipality)
     found = _version(session, principal, layer, code, version_id)
     name = f"report-{layer.id}-{code}-v{found.id}.csv"
     return Response(
@@ -196,7 +187,7 @@ def version_map_page(request: Request, session: SessionDep, layer: LayerDep, pri
 
     The same facts are listed on the page for screen readers (and without script).
     """
-    code = _code(municipality)
+    code = parse_code(municipality)
     found = _version(session, principal, layer, code, version_id)
     drawn = portal.version_map(session, layer, code, found.id)
     return render(
@@ -210,7 +201,7 @@ def version_map_page(request: Request, session: SessionDep, layer: LayerDep, pri
 def version_map_data(session: SessionDep, layer: LayerDep, principal: StaffDep, municipality: str,
                      version_id: int) -> Response:  # fmt: skip
     """What the map page draws (GeoJSON; each feature's status and whether its row is flagged)."""
-    code = _code(municipality)
+    code = parse_code(municipality)
     found = _version(session, principal, layer, code, version_id)
     drawn = portal.version_map(session, layer, code, found.id)
     return Response(orjson.dumps(drawn.geojson), media_type="application/geo+json")
@@ -237,7 +228,7 @@ def _confirm(request: Request, session: Session, principal: StaffPrincipal, laye
 def original_file(session: SessionDep, layer: LayerDep, principal: StaffDep, municipality: str,
                   version_id: int) -> Response:  # fmt: skip
     """The file as it was uploaded (corrections never change it)."""
-    code = _code(municipality)
+    code = parse_code(municipality)
     found = _version(session, principal, layer, code, version_id)
     name = quote(found.filename)
     return Response(
@@ -250,7 +241,7 @@ def original_file(session: SessionDep, layer: LayerDep, principal: StaffDep, mun
 def fix_row_page(request: Request, session: SessionDep, layer: LayerDep, principal: StaffDep,
                  municipality: str, version_id: int, row: int) -> Response:  # fmt: skip
     """Correct one row: place it on the map, correct a cell, or leave it out."""
-    code = _code(municipality)
+    code = parse_code(municipality)
     found = _version(session, principal, layer, code, version_id, "upload")
     row_issues = [i for i in portal.issues(found.report, "all") if i.get("row") == row]
     editable = next((i for i in row_issues if i.get("column") and "/" not in i["column"]), None)
@@ -283,7 +274,7 @@ def fix_row(
     drop: Annotated[bool, Form()] = False,
 ) -> Response:  # fmt: skip
     """Check the stored file again with this row corrected: a new staged version."""
-    code = _code(municipality)
+    code = parse_code(municipality)
     need(principal, "upload", code)
     latitude = _coordinate(lat, 20, 46, "緯度 (latitude)")
     longitude = _coordinate(lon, 122, 154, "経度 (longitude)")
@@ -306,7 +297,7 @@ def fix_row(
 def confirm_take_down(request: Request, session: SessionDep, layer: LayerDep, principal: StaffDep,
                       municipality: str) -> Response:  # fmt: skip
     """Ask why, once, before nothing of the dataset is published any more."""
-    code = _code(municipality)
+    code = parse_code(municipality)
     need(principal, "publish", code)
     return render(request, "take_down.html", principal=principal,
                   **_page_context(request, session, layer, code))  # fmt: skip
@@ -316,7 +307,7 @@ def confirm_take_down(request: Request, session: SessionDep, layer: LayerDep, pr
 def take_down(session: SessionDep, layer: LayerDep, principal: StaffWriteDep, municipality: str,
               reason: Annotated[str, Form(max_length=2000)] = "") -> Response:  # fmt: skip
     """Take the dataset off the public map (audited with the reason; publishing again undoes it)."""
-    code = _code(municipality)
+    code = parse_code(municipality)
     need(principal, "publish", code)
     datasets.take_down(session, layer.id, code, reason=reason, actor=principal.actor)
     return RedirectResponse(f"/staff/datasets/{layer.id}/{code}?taken_down=1", status_code=303)
@@ -329,14 +320,14 @@ Step = Literal["publish", "rollback"]
 def confirm(request: Request, session: SessionDep, layer: LayerDep, principal: StaffDep,
             municipality: str, version_id: int, step: Step) -> Response:  # fmt: skip
     """Ask once before publishing a version, or going back to an earlier one."""
-    return _confirm(request, session, principal, layer, _code(municipality), version_id, step)
+    return _confirm(request, session, principal, layer, parse_code(municipality), version_id, step)
 
 
 @router.post("/datasets/{layer}/{municipality}/versions/{version_id}/{step}")
 def publish_or_roll_back(session: SessionDep, layer: LayerDep, principal: StaffWriteDep,
                          municipality: str, version_id: int, step: Step) -> Response:  # fmt: skip
     """Publish the version, or an earlier one again: the public map shows it at once (audited)."""
-    code = _code(municipality)
+    code = parse_code(municipality)
     need(principal, "publish", code)
     use_case = datasets.publish_version if step == "publish" else datasets.rollback_to
     done = use_case(session, layer.id, code, version_id=version_id, actor=principal.actor)
