@@ -107,6 +107,15 @@ def build_parser() -> argparse.ArgumentParser:
         "prefix", help="the key's visible prefix (msk_…)"
     )
 
+    _add(sub, "backup", database.cmd_backup).add_argument(
+        "file", type=Path, help="the archive to write (pg_dump custom format)"
+    )
+    restore = _add(sub, "restore", database.cmd_restore)
+    restore.add_argument("file", type=Path, help="an archive made by `mapsvc backup`")
+    restore.add_argument(
+        "--replace", action="store_true", help="overwrite a database that already holds data"
+    )
+
     user_group = _group(sub, "users", "staff portal accounts (one per person)")
     user_create = _add(user_group, "create", users.cmd_users_create)
     user_create.add_argument("login", help="e-mail address or user name")
