@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
@@ -20,6 +20,7 @@ from mapsvc import __version__
 from mapsvc.api.caching import publication_state
 from mapsvc.api.errors import add_exception_handlers
 from mapsvc.api.limits import BodySizeLimit, CredentialsFirst, HeadAsGet, SecurityHeaders, Slots
+from mapsvc.api.metrics import Metrics, RequestMetrics, note_route
 from mapsvc.api.openapi30 import add_openapi_30
 from mapsvc.api.ratelimit import RateLimiter
 from mapsvc.api.request_hygiene import RequestHygiene
@@ -47,6 +48,19 @@ def content_security_policy(web_dir: Path) -> str:
     )
 
 
+def _gauges(app: FastAPI) -> dict[str, float | None]:
+    """What /metrics reads at scrape time: the pool and the publication watch."""
+    engine = getattr(app.state, "engine", None)
+    pool = engine.pool if engine is not None else None
+    watch = getattr(app.state, "publications", None)
+    return {
+        "db_pool_in_use": pool.checkedout() if pool is not None else None,
+        "db_pool_size": pool.size() if pool is not None else None,
+        # None while the watch is off or reconnecting: then responses are not cached either.
+        "publication_generation": watch.generation() if watch is not None else None,
+    }
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; resources open in the lifespan and live on ``app.state``."""
     settings = settings or Settings()
@@ -56,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         watch = None
         url = database_url(settings.database)
         engine = make_engine(url, settings.database)
+        app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
         downloads = make_engine(url, settings.database, pool_size=settings.api.concurrent_downloads)
         app.state.download_sessions = make_sessionmaker(downloads)
@@ -72,12 +87,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # FastAPI's own /docs and /redoc pages load their scripts from a CDN, which the CSP below
     # refuses and an intranet cannot reach: /docs is served from web/docs/ with pinned assets.
     app = FastAPI(
-        title="mapsvc", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None
+        title="mapsvc",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        dependencies=[Depends(note_route)],
     )
     app.state.settings = settings
     app.state.catalog = load_catalog()
     app.state.download_limiter = RateLimiter(settings.api.downloads_per_minute)
     app.state.upload_progress = UploadProgress()
+    app.state.metrics = Metrics()
+    app.state.metrics.add_gauges(lambda: _gauges(app))
     app.state.upload_slots = Slots(
         settings.imports.concurrent_uploads, settings.imports.upload_wait_s
     )
@@ -109,6 +131,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # own words (a fake X-Forwarded-For would dodge the download limit).
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     app.add_middleware(RequestHygiene)
+    app.add_middleware(RequestMetrics, metrics=app.state.metrics)
     app.add_middleware(SecurityHeaders, csp=content_security_policy(settings.web_dir))
 
     mount_vendor(app, settings.vendor_dir, settings.web_dir)

@@ -170,17 +170,17 @@ class Busy(MapsvcError):
 
 
 class Unavailable(MapsvcError):
-    """The database does not answer."""
+    """The database (or another thing the service needs) does not answer."""
 
     code = "unavailable"
     status = 503
 
-    def __init__(self) -> None:
-        super().__init__(
-            "一時的に利用できません",
-            "Temporarily unavailable: please retry shortly",
-            headers={"Retry-After": "5"},
-        )
+    def __init__(
+        self,
+        message_ja: str = "一時的に利用できません",
+        message_en: str = "Temporarily unavailable: please retry shortly",
+    ) -> None:
+        super().__init__(message_ja, message_en, headers={"Retry-After": "5"})
 
 
 class ConfigurationError(MapsvcError):

@@ -47,6 +47,8 @@ class ApiSettings(BaseModel):
     # needs the publication watch).
     response_cache_mb: int = Field(default=64, ge=0, le=16_384)
     response_cache_entry_mb: int = Field(default=8, ge=1, le=1024)
+    # Who may read /metrics (comma-separated networks); everyone else gets a 404.
+    metrics_allow: str = "127.0.0.0/8,::1/128"
 
 
 class AuthSettings(BaseModel):

@@ -1,0 +1,126 @@
+"""Prometheus metrics of one worker: request durations by route, cache hits, pool, publications.
+
+Each app has its own registry (tests build many apps in one process). ``/metrics`` answers only
+the addresses in ``MAPSVC_API__METRICS_ALLOW`` (loopback by default): the proxy of issue 11
+never forwards it, and a resident's request there is a 404.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import time
+from collections.abc import Callable, Iterator
+
+from fastapi import Request
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+# Up to 10 s: a request slower than that is an incident, not a bucket.
+BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class Metrics:
+    """The registry and the instruments the middleware and the collectors feed."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.duration = Histogram(
+            "mapsvc_http_request_duration_seconds", "Time to the response's last byte, by route",
+            ["method", "route", "status"], buckets=BUCKETS, registry=self.registry,
+        )  # fmt: skip
+        self.cache = Counter(
+            "mapsvc_response_cache_requests", "Public GETs answered from the response cache or not",
+            ["result"], registry=self.registry,
+        )  # fmt: skip
+        self.bytes = Counter(
+            "mapsvc_http_response_bytes", "Body bytes sent, by route", ["route"],
+            registry=self.registry,
+        )  # fmt: skip
+
+    def add_gauges(self, read: Callable[[], dict[str, float | None]]) -> None:
+        """Gauges read at scrape time (pool in use and waiting, publication generation…)."""
+        self.registry.register(_Gauges(read))
+
+
+class _Gauges(Collector):
+    def __init__(self, read: Callable[[], dict[str, float | None]]) -> None:
+        self._read = read
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        for name, value in self._read().items():
+            if value is not None:
+                yield GaugeMetricFamily(f"mapsvc_{name}", name.replace("_", " "), value=value)
+
+
+def allowed(client: str | None, networks: str) -> bool:
+    """Whether ``client`` is in one of the comma-separated networks.
+
+    Examples
+    --------
+    >>> allowed("127.0.0.1", "127.0.0.0/8,::1"), allowed("203.0.113.5", "127.0.0.0/8,::1")
+    (True, False)
+    """
+    if not client:
+        return False
+    try:
+        address = ipaddress.ip_address(client)
+    except ValueError:
+        return False
+    return any(address in ipaddress.ip_network(n.strip(), strict=False)
+               for n in networks.split(",") if n.strip())  # fmt: skip
+
+
+class RequestMetrics:
+    """Pure ASGI middleware: time each HTTP request to its last byte, by route template."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Observe the request once its response has been sent."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        state = scope.setdefault("state", {})  # shared with the copies routing makes of scope
+        status = "0"
+        hit = False
+        sent = 0
+
+        async def observe(message: Message) -> None:
+            nonlocal status, hit, sent
+            if message["type"] == "http.response.start":
+                status = str(message["status"])
+                hit = (b"x-cache", b"hit") in message.get("headers", [])
+            elif message["type"] == "http.response.body":
+                sent += len(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, observe)
+        finally:
+            route = state.get("route_template") or _unrouted(scope["path"], hit)
+            self.metrics.duration.labels(scope["method"], route, status[0] + "xx").observe(
+                time.perf_counter() - start
+            )
+            self.metrics.bytes.labels(route).inc(sent)
+            if scope["method"] == "GET" and scope["path"].startswith("/api/"):
+                self.metrics.cache.labels("hit" if hit else "miss").inc()
+
+
+async def note_route(request: Request) -> None:
+    """An app-wide dependency: tell the metrics middleware which route template answered."""
+    route = request.scope.get("route")
+    if route is not None:
+        request.state.route_template = getattr(route, "path", None)
+
+
+def _unrouted(path: str, hit: bool) -> str:
+    # Cache hits are answered before routing; files and unknown paths share one label each, so
+    # that the labels stay bounded.
+    if hit:
+        return "cached"
+    return "static" if not path.startswith("/api/") else "unmatched"
