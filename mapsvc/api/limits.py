@@ -6,7 +6,6 @@ import asyncio
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.cookies import CookieError, SimpleCookie
 
 import orjson
 from fastapi import FastAPI
@@ -14,10 +13,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mapsvc.api.deps import session_outside_routes
-from mapsvc.api.staff_pages import SESSION_COOKIE
+from mapsvc.api.staff_pages import staff_of
 from mapsvc.errors import Busy, MapsvcError, PayloadTooLarge, RequestTimeout, as_domain_error
 from mapsvc.services.keys import Principal, auth_secret, authenticate, presented_key
-from mapsvc.services.staff_sessions import StaffPrincipal, principal_for
+from mapsvc.services.staff_sessions import StaffPrincipal
 
 WRITE_METHODS = ("POST", "PUT", "PATCH")
 MIN_BODY_RATE = 1024  # bytes/s on average once the first timeout has passed: tricklers are cut
@@ -55,7 +54,8 @@ class CredentialsFirst:
             await self.app(scope, receive, send)
             return
         if scope["path"].startswith("/staff/") and not scope["path"].startswith(OPEN_STAFF_FORMS):
-            staff = await run_in_threadpool(_staff, scope["app"], _cookie(scope, SESSION_COOKIE))
+            cookies = b"; ".join(v for k, v in scope["headers"] if k == b"cookie").decode("latin-1")
+            staff = await run_in_threadpool(_staff, scope["app"], cookies)
             if staff is None:
                 await send({"type": "http.response.start", "status": 303, "headers": [
                     (b"location", b"/staff/login"), (b"connection", b"close"),
@@ -85,22 +85,9 @@ class CredentialsFirst:
 OPEN_STAFF_FORMS = ("/staff/login", "/staff/setup/")  # the forms that need no session
 
 
-def _cookie(scope: Scope, name: str) -> str | None:
-    for key, value in scope["headers"]:
-        if key == b"cookie":
-            jar: SimpleCookie = SimpleCookie()
-            try:
-                jar.load(value.decode("latin-1"))
-            except CookieError:  # a malformed header: as if no session were sent
-                return None
-            if name in jar:
-                return jar[name].value
-    return None
-
-
-def _staff(app: FastAPI, token: str | None) -> StaffPrincipal | None:
+def _staff(app: FastAPI, cookie_header: str) -> StaffPrincipal | None:
     with session_outside_routes(app) as session:
-        return principal_for(session, app.state.settings, token)
+        return staff_of(session, app.state.settings, cookie_header)
 
 
 def _authenticate(app: FastAPI, key: str | None) -> Principal:

@@ -12,13 +12,15 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 import jinja2
-from fastapi import Cookie, Depends, Form, Request
+from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from mapsvc.api.deps import SessionDep, SettingsDep
 from mapsvc.api.staff_text import TEXT, translate
 from mapsvc.errors import Forbidden, MapsvcError
+from mapsvc.services import Session
 from mapsvc.services.staff_sessions import StaffPrincipal, principal_for
+from mapsvc.settings import Settings
 
 SESSION_COOKIE = "mapsvc_staff"
 LANG_COOKIE = "mapsvc_lang"
@@ -32,6 +34,26 @@ environment = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+
+
+def session_cookies(cookie_header: str) -> list[str]:
+    """Every value of the session cookie in a Cookie header.
+
+    A browser may send several (a planted duplicate among them): none may shadow the real one.
+
+    Examples
+    --------
+    >>> session_cookies("mapsvc_lang=en; mapsvc_staff=planted; mapsvc_staff=real")
+    ['planted', 'real']
+    """
+    pairs = (part.strip().split("=", 1) for part in cookie_header.split(";") if "=" in part)
+    return [value for name, value in pairs if name == SESSION_COOKIE and value]
+
+
+def staff_of(session: Session, settings: Settings, cookie_header: str) -> StaffPrincipal | None:
+    """The person of the first live session among the request's session cookies."""
+    found = (principal_for(session, settings, t) for t in session_cookies(cookie_header))
+    return next((p for p in found if p is not None), None)
 
 
 def language(request: Request) -> str:
@@ -96,17 +118,12 @@ class SignInRequired(MapsvcError):
     status = 401
 
 
-def current_staff(
-    session: SessionDep,
-    settings: SettingsDep,
-    request: Request,
-    token: Annotated[str | None, Cookie(alias=SESSION_COOKIE)] = None,
-) -> StaffPrincipal:
+def current_staff(session: SessionDep, settings: SettingsDep, request: Request) -> StaffPrincipal:
     """The signed-in person (a write was already checked before its body was read)."""
     checked: StaffPrincipal | None = getattr(request.state, "staff", None)
     if checked is not None:
         return checked
-    principal = principal_for(session, settings, token)
+    principal = staff_of(session, settings, request.headers.get("cookie", ""))
     if principal is None:
         raise SignInRequired(
             "ログインしてください（一定時間操作がないとログアウトします）",

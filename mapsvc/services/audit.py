@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from mapsvc.db import staff
 from mapsvc.db.models import AuditRow
-from mapsvc.services.downloads import safe_cell
+from mapsvc.services.downloads import excel_csv
 
 CSV_LIMIT = 100_000
 CSV_HEADER = ("日時 at", "誰が actor", "操作 action", "結果 result", "レイヤ layer",
@@ -28,14 +26,11 @@ def entries(
 
 def entries_csv(session: Session, filters: Mapping[str, Any]) -> str:
     """The matching entries for Excel: UTF-8 with a BOM, formulas made inert."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_HEADER)
-    for row in entries(session, filters, limit=CSV_LIMIT):
-        cells = (
-            row.at.isoformat(), row.actor, row.action, row.result, row.layer_id,
-            row.municipality_code, row.version_id, orjson.dumps(row.detail).decode(),
-        )  # fmt: skip
-        writer.writerow([safe_cell(None if c is None else str(c)) for c in cells])
-    return out.getvalue()
+    return excel_csv(
+        CSV_HEADER,
+        (
+            [row.at.isoformat(), row.actor, row.action, row.result, row.layer_id,
+             row.municipality_code, row.version_id, orjson.dumps(row.detail).decode()]
+            for row in entries(session, filters, limit=CSV_LIMIT)
+        ),
+    )  # fmt: skip

@@ -6,14 +6,13 @@ here"; staff and the prefecture see the gaps to fill.
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from layers import Catalog
 from mapsvc.db import queries
+from mapsvc.services.downloads import excel_csv
 
 
 def coverage(session: Session, catalog: Catalog) -> dict[str, Any]:
@@ -45,14 +44,18 @@ def coverage(session: Session, catalog: Catalog) -> dict[str, Any]:
 
 def coverage_csv(matrix: dict[str, Any]) -> str:
     """The matrix as CSV for Excel (UTF-8 with BOM): one row per municipality, a count per layer."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
     layers = matrix["layers"]
-    writer.writerow(
-        ["code", "municipality", *(f"{layer['title']['ja']} ({layer['id']})" for layer in layers)]
+    header = [
+        "code",
+        "municipality",
+        *(f"{layer['title']['ja']} ({layer['id']})" for layer in layers),
+    ]
+    rows = (
+        [
+            m["code"],
+            m["name"]["ja"],
+            *(m["layers"].get(layer["id"], {}).get("count", 0) for layer in layers),
+        ]
+        for m in matrix["municipalities"]
     )
-    for m in matrix["municipalities"]:
-        row = [m["code"], m["name"]["ja"]]
-        row += [m["layers"].get(layer["id"], {}).get("count", 0) for layer in layers]
-        writer.writerow(row)
-    return "\ufeff" + buffer.getvalue()
+    return excel_csv(header, rows)

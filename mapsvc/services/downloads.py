@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -33,6 +33,16 @@ def safe_cell(value: Any) -> Any:
     if isinstance(value, bool):
         return "1" if value else "0"
     return "" if value is None else value
+
+
+def excel_csv(header: Sequence[object], rows: Iterable[Sequence[object]]) -> str:
+    """A small table for Excel: UTF-8 with a BOM, CRLF, every cell made safe (``safe_cell``)."""
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows([safe_cell(c) for c in row] for row in rows)
+    return buffer.getvalue()
 
 
 def metadata(layer: LayerDefinition, updated: str | None) -> dict[str, Any]:

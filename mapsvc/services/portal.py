@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,10 +11,9 @@ from sqlalchemy.orm import Session
 
 from layers import Catalog, LayerDefinition
 from mapsvc.db import queries, staff
-from mapsvc.db.models import MunicipalityRow
-from mapsvc.services import datasets
+from mapsvc.db.models import MunicipalityRow, VersionRow
 from mapsvc.services.diff import diff_versions
-from mapsvc.services.downloads import safe_cell
+from mapsvc.services.downloads import excel_csv
 from mapsvc.services.staff_sessions import StaffPrincipal
 from mapsvc.settings import Settings
 
@@ -136,61 +132,67 @@ CSV_HEADER = ("種類 kind", "行 row", "列 column", "値 value", "内容 messa
 
 
 def report_csv(report: dict[str, Any]) -> str:
-    """The report for Excel: UTF-8 with a BOM, a line per issue, both languages.
-
-    Values that Excel would run as formulas are written as text, as downloads write them.
-    """
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_HEADER)
-    for issue in issues(report, "all"):
-        cells: Sequence[object] = (
-            issue["kind"], issue.get("row"), issue.get("column"), issue.get("value"),
-            issue.get("message_ja"), issue.get("message_en"),
-        )  # fmt: skip
-        writer.writerow([safe_cell(None if c is None else str(c)) for c in cells])
-    return out.getvalue()
+    """The report for Excel (UTF-8 with a BOM), a line per issue in both languages."""
+    return excel_csv(
+        CSV_HEADER,
+        (
+            [i["kind"], i.get("row"), i.get("column"), i.get("value"), i.get("message_ja"),
+             i.get("message_en")]
+            for i in issues(report, "all")
+        ),
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
-class VersionMap:
-    """A version drawn against what is published: each feature's status, and the diff."""
+class VersionChanges:
+    """What publishing a version would change: the diff against the published version."""
 
-    geojson: dict[str, Any]
+    version: VersionRow
+    current: int | None  # the published version, if any
     diff: dict[str, Any] | None  # None when the version is what is published (or nothing is)
-    flagged_rows: list[int]
+    flagged_rows: list[int]  # rows with warnings
 
 
-def version_map(session: Session, layer: LayerDefinition, code: str, version_id: int) -> VersionMap:
-    """The version against what is published: its features marked added, changed or same.
-
-    Also the published features it would remove, and the rows with warnings.
-    """
-    found = datasets.version(session, layer.id, code, version_id=version_id)
+def version_changes(
+    session: Session, layer: LayerDefinition, code: str, found: VersionRow
+) -> VersionChanges:
+    """The version (already loaded for the caller's checks) against what is published."""
     dataset = queries.find_dataset(session, layer.id, code)
     current = dataset.current_version_id if dataset is not None else None
     diff = None
-    if current is not None and current != found.id and dataset is not None:
+    if dataset is not None and current is not None and current != found.id:
         diff = diff_versions(session, layer, dataset.id, old_id=current, new_id=found.id).as_dict()
-    status = {i["key"]: kind for kind in ("added", "changed") for i in (diff or {}).get(kind, [])}
     flagged = sorted({w["row"] for w in found.report.get("warnings", []) if w.get("row")})
+    return VersionChanges(found, current, diff, flagged)
+
+
+def version_geojson(
+    session: Session, layer: LayerDefinition, changes: VersionChanges
+) -> dict[str, Any]:
+    """The map's features: the version's marked added, changed or same, and the removed ones.
+
+    Each says whether its row has warnings.
+    """
+    diff = changes.diff or {}
+    status = {i["key"]: kind for kind in ("added", "changed") for i in diff.get(kind, [])}
+    flagged = set(changes.flagged_rows)
+    name = layer.name_attribute
     features = [
         _map_feature(layer, key, geometry, properties, row, status.get(key, "same"), row in flagged)
         for key, geometry, properties, row in queries.keyed_features(
-            session, found.id, name_attribute=layer.name_attribute
+            session, changes.version.id, name_attribute=name
         )
     ]
-    if diff and current is not None:
-        removed = {i["key"] for i in diff["removed"]}
+    if changes.diff and changes.current is not None:
+        removed = {i["key"] for i in changes.diff["removed"]}
         features += [
             _map_feature(layer, key, geometry, properties, row, "removed", False)
             for key, geometry, properties, row in queries.keyed_features(
-                session, current, name_attribute=layer.name_attribute
+                session, changes.current, name_attribute=name
             )
             if key in removed
         ]
-    return VersionMap({"type": "FeatureCollection", "features": features}, diff, flagged)
+    return {"type": "FeatureCollection", "features": features}
 
 
 def _map_feature(layer: LayerDefinition, key: str, geometry: str, properties: dict[str, Any],

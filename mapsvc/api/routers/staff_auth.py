@@ -17,6 +17,7 @@ from mapsvc.api.staff_pages import (
     language,
     render,
     secure_cookies,
+    session_cookies,
 )
 from mapsvc.api.staff_text import translate
 from mapsvc.errors import InvalidParameter, TooManyRequests, Unauthorized
@@ -28,13 +29,6 @@ router = APIRouter(prefix="/staff", include_in_schema=False)
 
 def _client_address(request: Request) -> str:
     return request.client.host if request.client else ""
-
-
-def _session_cookies(request: Request) -> list[str]:
-    """Every session cookie the browser sent: a planted duplicate must not shadow the real one."""
-    header = request.headers.get("cookie", "")
-    pairs = (part.strip().split("=", 1) for part in header.split(";") if "=" in part)
-    return [value for name, value in pairs if name == SESSION_COOKIE and value]
 
 
 def _safe_next(target: str) -> str:
@@ -87,7 +81,9 @@ def sign_in(
                 session, settings, login=login, password=password,
                 address=_client_address(request),
             )  # fmt: skip
-            for old in _session_cookies(request):  # this browser's earlier sessions are over
+            for old in session_cookies(
+                request.headers.get("cookie", "")
+            ):  # this browser's earlier sessions are over
                 staff_sessions.end_session_token(session, old)
     except (Unauthorized, TooManyRequests) as refused:
         message = refused.message_en if lang == "en" else refused.message_ja

@@ -189,10 +189,10 @@ def version_map_page(request: Request, session: SessionDep, layer: LayerDep, pri
     """
     code = parse_code(municipality)
     found = _version(session, principal, layer, code, version_id)
-    drawn = portal.version_map(session, layer, code, found.id)
+    changes = portal.version_changes(session, layer, code, found)  # the features are fetched by JS
     return render(
         request, "map.html", principal=principal, **_page_context(request, session, layer, code),
-        version=found, diff=drawn.diff, flagged=drawn.flagged_rows,
+        version=found, diff=changes.diff, flagged=changes.flagged_rows,
         centre=municipalities.inner_point(session, code),
     )  # fmt: skip
 
@@ -203,8 +203,9 @@ def version_map_data(session: SessionDep, layer: LayerDep, principal: StaffDep, 
     """What the map page draws (GeoJSON; each feature's status and whether its row is flagged)."""
     code = parse_code(municipality)
     found = _version(session, principal, layer, code, version_id)
-    drawn = portal.version_map(session, layer, code, found.id)
-    return Response(orjson.dumps(drawn.geojson), media_type="application/geo+json")
+    changes = portal.version_changes(session, layer, code, found)
+    return Response(orjson.dumps(portal.version_geojson(session, layer, changes)),
+                    media_type="application/geo+json")  # fmt: skip
 
 
 def _confirm(request: Request, session: Session, principal: StaffPrincipal, layer: LayerDefinition,
