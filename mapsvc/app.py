@@ -13,6 +13,7 @@ from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from layers import load_catalog
@@ -20,7 +21,7 @@ from mapsvc import __version__
 from mapsvc.api.caching import publication_state
 from mapsvc.api.errors import add_exception_handlers
 from mapsvc.api.limits import BodySizeLimit, CredentialsFirst, HeadAsGet, SecurityHeaders, Slots
-from mapsvc.api.metrics import Metrics, RequestMetrics, note_route
+from mapsvc.api.metrics import GaugeValue, Metrics, RequestMetrics, note_route
 from mapsvc.api.openapi30 import add_openapi_30
 from mapsvc.api.ratelimit import RateLimiter
 from mapsvc.api.request_hygiene import RequestHygiene
@@ -29,6 +30,7 @@ from mapsvc.api.routers import ROUTERS
 from mapsvc.api.upload_progress import UploadProgress
 from mapsvc.db.engine import database_url, make_engine, make_sessionmaker
 from mapsvc.db.publication_watch import PublicationWatch, psycopg_conninfo
+from mapsvc.db.replicas import Replicas
 from mapsvc.services.publications import PublicationState
 from mapsvc.settings import Settings
 from mapsvc.vendor import mount_vendor
@@ -48,17 +50,32 @@ def content_security_policy(web_dir: Path) -> str:
     )
 
 
-def _gauges(app: FastAPI) -> dict[str, float | None]:
-    """What /metrics reads at scrape time: the pool and the publication watch."""
+def _gauges(app: FastAPI) -> dict[str, GaugeValue]:
+    """What /metrics reads at scrape time: the pool, the publication watch, the replicas."""
     engine = getattr(app.state, "engine", None)
     pool = engine.pool if engine is not None else None
     watch = getattr(app.state, "publications", None)
+    replicas: Replicas | None = getattr(app.state, "replicas", None)
+    health = replicas.health if replicas is not None else []
     return {
         "db_pool_in_use": pool.checkedout() if pool is not None else None,
         "db_pool_size": pool.size() if pool is not None else None,
         # None while the watch is off or reconnecting: then responses are not cached either.
         "publication_generation": watch.generation() if watch is not None else None,
+        # A replica that does not answer has no lag to show (and takes no reads).
+        "replica_lag_seconds": {h.name: h.lag_s for h in health if h.lag_s is not None},
     }
+
+
+def _replicas(settings: Settings, primary: Engine) -> Replicas | None:
+    """The configured read replicas, monitored; None without ``database.read_url``."""
+    if settings.database.read_url is None:
+        return None
+    urls = [u.strip() for u in settings.database.read_url.get_secret_value().split(",")]
+    replicas = Replicas([u for u in urls if u], primary, settings.database,
+                        settings.database.replica_max_lag_s)  # fmt: skip
+    replicas.start()
+    return replicas
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -78,7 +95,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             watch = PublicationWatch(psycopg_conninfo(url))
             watch.start()
         app.state.publications = PublicationState(watch)
+        app.state.replicas = replicas = _replicas(settings, engine)
         yield
+        if replicas is not None:
+            replicas.stop()
         if watch is not None:
             watch.stop()
         downloads.dispose()

@@ -97,6 +97,10 @@ class EmbeddedCluster:
     def _as_server_user(self) -> list[str]:
         return ["runuser", "-u", self.os_user, "--"] if os.geteuid() == 0 else []
 
+    def run_tool(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run a PostgreSQL program (``pg_basebackup``, ``pg_ctl``…) as the server's OS user."""
+        return self._run(*args, check=check)
+
     def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         command = [*self._as_server_user(), str(find_pg_bin() / args[0]), *args[1:]]
         result = subprocess.run(  # noqa: S603 - fixed binaries, arguments from settings

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -18,6 +19,11 @@ class DatabaseSettings(BaseModel):
     """
 
     url: SecretStr | None = None
+    # Streaming replicas for public reads (comma-separated URLs); writes, staff pages and the
+    # publication watch stay on ``url``. A replica serves only once it has replayed the latest
+    # publish, and is skipped while down or more than ``replica_max_lag_s`` behind.
+    read_url: SecretStr | None = None
+    replica_max_lag_s: float = Field(default=5.0, gt=0, le=3600)
     name: str = Field(default="mapsvc", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
     embedded_dir: Path | None = None  # default: see mapsvc.embedded.default_state_dir
     # None: each cluster's own port, chosen once and recorded beside it (see mapsvc.embedded)
@@ -123,6 +129,8 @@ class Settings(BaseSettings):
     # or networks, as uvicorn's FORWARDED_ALLOW_IPS). Empty: none, the peer is the client.
     trusted_proxies: str = ""
     port: int = Field(default=8000, ge=1, le=65535)
+    workers: int | None = Field(default=None, ge=1, le=256)  # None: one per core
+    log_format: Literal["json", "text"] = "json"  # the server's logs (mapsvc.logs)
     seed_manifest: Path = PROJECT_DIR / "data" / "seed" / "seed.toml"
     demo_manifest: Path = PROJECT_DIR / "data" / "demo" / "demo.toml"
     web_dir: Path = PROJECT_DIR / "web"

@@ -12,8 +12,11 @@ from mapsvc.errors import NotModified
 from mapsvc.services import Session
 from mapsvc.services.publications import PublicationState
 
-# Browsers and proxies may reuse a response for a minute, then must revalidate (cheap: a 304).
-CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=30"
+# Browsers may reuse a response for a minute, then must revalidate (cheap: a 304). Shared
+# caches (the nginx of deploy/, a CDN) revalidate after SHARED_MAX_AGE_S: that is how long a
+# publish takes to show through them. Every worker's own memory drops at once (the watch).
+SHARED_MAX_AGE_S = 5
+CACHE_CONTROL = f"public, max-age=60, s-maxage={SHARED_MAX_AGE_S}, stale-while-revalidate=30"
 
 
 def etag_for(

@@ -15,9 +15,28 @@ from mapsvc.settings import Settings
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """A session per request, closed after the response."""
+    """A session per request on the primary, closed after the response."""
     with request.app.state.sessionmaker() as session:
         yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_read_session(request: Request, primary: SessionDep) -> Iterator[Session]:
+    """Public reads: a replica that has replayed the latest publish, else the primary's session.
+
+    The primary's session opens no connection unless it is used.
+    """
+    replicas = getattr(request.app.state, "replicas", None)
+    replica = None
+    if replicas is not None:
+        replica = replicas.open_session(request.app.state.publications.primary_lsn())
+    if replica is None:
+        yield primary
+        return
+    with replica:
+        yield replica
 
 
 @contextmanager
@@ -53,9 +72,6 @@ async def get_layer(
     return catalog[layer_id]
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
-
-
 def get_principal(
     request: Request,
     session: SessionDep,
@@ -74,6 +90,7 @@ def get_principal(
     return authenticate(session, auth_secret(request.app.state.settings), key)
 
 
+ReadSessionDep = Annotated[Session, Depends(get_read_session)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 LayerDep = Annotated[LayerDefinition, Depends(get_layer)]

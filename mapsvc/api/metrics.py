@@ -8,7 +8,9 @@ never forwards it, and a resident's request there is a 404.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import time
+import uuid
 from collections.abc import Callable, Iterator
 
 from fastapi import Request
@@ -16,6 +18,10 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mapsvc.logs import ACCESS, REQUEST_ID, VALID_REQUEST_ID
+
+access_log = logging.getLogger(ACCESS)
 
 # Up to 10 s: a request slower than that is an incident, not a bucket.
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -39,19 +45,29 @@ class Metrics:
             registry=self.registry,
         )  # fmt: skip
 
-    def add_gauges(self, read: Callable[[], dict[str, float | None]]) -> None:
+    def add_gauges(self, read: Callable[[], dict[str, GaugeValue]]) -> None:
         """Gauges read at scrape time (pool in use and waiting, publication generation…)."""
         self.registry.register(_Gauges(read))
 
 
+# A gauge's value: a number, none (not shown), or numbers by replica name.
+GaugeValue = float | None | dict[str, float]
+
+
 class _Gauges(Collector):
-    def __init__(self, read: Callable[[], dict[str, float | None]]) -> None:
+    def __init__(self, read: Callable[[], dict[str, GaugeValue]]) -> None:
         self._read = read
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         for name, value in self._read().items():
-            if value is not None:
-                yield GaugeMetricFamily(f"mapsvc_{name}", name.replace("_", " "), value=value)
+            title = f"mapsvc_{name}"
+            if isinstance(value, dict):
+                family = GaugeMetricFamily(title, name.replace("_", " "), labels=["replica"])
+                for label, number in value.items():
+                    family.add_metric([label], number)
+                yield family
+            elif value is not None:
+                yield GaugeMetricFamily(title, name.replace("_", " "), value=value)
 
 
 def allowed(client: str | None, networks: str) -> bool:
@@ -73,7 +89,11 @@ def allowed(client: str | None, networks: str) -> bool:
 
 
 class RequestMetrics:
-    """Pure ASGI middleware: time each HTTP request to its last byte, by route template."""
+    """Pure ASGI middleware: time each HTTP request to its last byte, by route template.
+
+    It also gives the request its id (the proxy's ``X-Request-ID`` when well formed, else a new
+    one), sends it back in the response, and writes the access log line (``mapsvc.logs``).
+    """
 
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
@@ -86,6 +106,8 @@ class RequestMetrics:
             return
         start = time.perf_counter()
         state = scope.setdefault("state", {})  # shared with the copies routing makes of scope
+        request_id = _request_id(scope)
+        token = REQUEST_ID.set(request_id)
         status = "0"
         hit = False
         sent = 0
@@ -95,6 +117,8 @@ class RequestMetrics:
             if message["type"] == "http.response.start":
                 status = str(message["status"])
                 hit = (b"x-cache", b"hit") in message.get("headers", [])
+                message["headers"] = [*message.get("headers", []),
+                                      (b"x-request-id", request_id.encode())]  # fmt: skip
             elif message["type"] == "http.response.body":
                 sent += len(message.get("body", b""))
             await send(message)
@@ -102,13 +126,30 @@ class RequestMetrics:
         try:
             await self.app(scope, receive, observe)
         finally:
+            elapsed = time.perf_counter() - start
             route = state.get("route_template") or _unrouted(scope["path"], hit)
-            self.metrics.duration.labels(scope["method"], route, status[0] + "xx").observe(
-                time.perf_counter() - start
-            )
+            self.metrics.duration.labels(scope["method"], route, status[0] + "xx").observe(elapsed)
             self.metrics.bytes.labels(route).inc(sent)
             if scope["method"] == "GET" and scope["path"].startswith("/api/"):
                 self.metrics.cache.labels("hit" if hit else "miss").inc()
+            if access_log.isEnabledFor(logging.INFO):
+                access_log.info("%s %s %s", scope["method"], route, status, extra={"fields": {
+                    "method": scope["method"], "path": scope["path"], "route": route,
+                    "status": int(status), "duration_s": round(elapsed, 6), "bytes": sent,
+                    "cache": "hit" if hit else "miss",
+                    "client": (scope.get("client") or ("",))[0],
+                }})  # fmt: skip
+            REQUEST_ID.reset(token)
+
+
+def _request_id(scope: Scope) -> str:
+    """The proxy's request id if it is one we can log safely, else a fresh one."""
+    for name, value in scope.get("headers", []):
+        if name == b"x-request-id":
+            given: str = value.decode("latin-1")
+            if VALID_REQUEST_ID.match(given):
+                return given
+    return uuid.uuid4().hex
 
 
 async def note_route(request: Request) -> None:

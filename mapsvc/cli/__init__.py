@@ -47,7 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = _add(sub, "serve", database.cmd_serve)
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default 8000)")
-    serve.add_argument("--workers", type=int, default=1, help="worker processes")
+    serve.add_argument(
+        "--workers", type=int, help="worker processes (default MAPSVC_WORKERS, else one per core)"
+    )
     db = _group(sub, "db", "the database: start, stop, status, upgrade")
     for name, handler in (
         ("start", database.cmd_db_start),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 from layers import load_catalog
 from mapsvc.cli.common import session_scope
@@ -10,6 +11,7 @@ from mapsvc.db import queries
 from mapsvc.db.engine import create_database, database_url, make_engine, make_sessionmaker
 from mapsvc.db.migrate import current_revision, head_revision
 from mapsvc.embedded import EmbeddedCluster
+from mapsvc.logs import log_config
 from mapsvc.services import backup
 from mapsvc.services.demo import load_demo
 from mapsvc.services.setup import upgrade_database
@@ -86,6 +88,11 @@ def cmd_demo_load(settings: Settings, _: argparse.Namespace) -> int:
     return 0
 
 
+def default_workers() -> int:
+    """One worker per core this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     """Serve the API and the viewer; stop the embedded cluster on exit if this started it."""
     import uvicorn
@@ -97,9 +104,15 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             factory=True,
             host=args.host or settings.host,
             port=args.port or settings.port,
-            workers=args.workers,
+            # Each worker has its own pools, publication watch and response cache; uvicorn
+            # replaces a worker that dies or stops answering its health pings.
+            workers=args.workers or settings.workers or default_workers(),
             # The app applies forwarded headers itself, from MAPSVC_TRUSTED_PROXIES only.
             proxy_headers=False,
+            access_log=False,  # the app writes its own (mapsvc.logs), with route and cache
+            log_config=log_config(settings.log_format),
+            # Behind nginx's keepalive pool: idle upstream connections outlive nginx's reuse.
+            timeout_keep_alive=75,
         )
     finally:
         cluster = _embedded(settings)

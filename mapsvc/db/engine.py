@@ -17,19 +17,21 @@ def database_url(settings: DatabaseSettings) -> str:
     return EmbeddedCluster.from_settings(settings).url(settings.name)
 
 
-def make_engine(url: str, settings: DatabaseSettings, *, pool_size: int | None = None) -> Engine:
+def make_engine(
+    url: str, settings: DatabaseSettings, *, pool_size: int | None = None, pre_ping: bool = False
+) -> Engine:
     """An engine with bounded waits: pool checkout, connect, and every statement."""
     return create_engine(
         url,
         pool_size=pool_size or settings.pool_size,
         max_overflow=0,
         pool_timeout=settings.pool_timeout_s,
-        # No pre-ping: it costs a round trip per request; a dead connection surfaces as an
-        # OperationalError (answered 503) and the pool replaces it.
-        pool_pre_ping=False,
+        # No pre-ping on the primary: it costs a round trip per request; a dead connection
+        # surfaces as an OperationalError (answered 503) and the pool replaces it.
+        pool_pre_ping=pre_ping,
         pool_recycle=1800,
         connect_args={
-            "connect_timeout": 10,
+            "connect_timeout": 3 if pre_ping else 10,
             # Custom plans always: the generic plan of the bbox query (psycopg prepares statements
             # after five runs) joined datasets per feature and ran 8x slower on 1,000 points.
             "options": f"-c statement_timeout={settings.statement_timeout_ms} -c jit=off "

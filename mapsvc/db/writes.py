@@ -159,11 +159,23 @@ def set_version_status(session: Session, version_id: int, status: str) -> None:
 
 def point_dataset_at(session: Session, dataset_id: int, version_id: int | None) -> None:
     """Flip the dataset's current-version pointer (None: nothing published)."""
+    mark_publication_changed(session)
     session.execute(
         update(DatasetRow)
         .where(DatasetRow.id == dataset_id)
         .values(current_version_id=version_id, updated_at=func.now())
     )
+
+
+PUBLICATION_CHANGED = "mapsvc.publication_changed"
+
+
+def mark_publication_changed(session: Session) -> None:
+    """Note that this transaction changes what is published.
+
+    Its commit then waits for the publication watches (``services.transactions.unit_of_work``).
+    """
+    session.info[PUBLICATION_CHANGED] = True
 
 
 def insert_row(session: Session, row: Base) -> None:

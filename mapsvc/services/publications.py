@@ -35,6 +35,10 @@ class PublicationState:
         """The generation to tag cached responses with; None when the watch is off or deaf."""
         return self._watch.current() if self._watch is not None else None
 
+    def primary_lsn(self) -> int | None:
+        """How far a replica must have replayed to serve public reads (None: use the primary)."""
+        return self._watch.primary_lsn() if self._watch is not None else None
+
     def _remember(self, key: tuple[str, ...], compute: Callable[[], T]) -> T:
         generation = self.generation()
         if generation is None:

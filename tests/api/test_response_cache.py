@@ -82,9 +82,9 @@ def test_a_lost_listener_stops_the_cache_until_it_listens_again(scratch):
             killed = conn.execute(
                 text(
                     "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                    "WHERE application_name = :name AND datname = current_database()"
+                    "WHERE application_name LIKE :name AND datname = current_database()"
                 ),
-                {"name": APPLICATION_NAME},
+                {"name": f"{APPLICATION_NAME}%"},
             ).scalar_one()
         assert killed == 1
         headers = []

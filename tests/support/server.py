@@ -9,6 +9,8 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -24,38 +26,59 @@ def free_port() -> int:
 def uvicorn_server(python: str, app: list[str], env: dict[str, str], probe: str) -> Iterator[str]:
     """Run ``python -m uvicorn <app…>`` on a free port until ``probe`` answers 200; yield the URL."""
     port = free_port()
-    process = subprocess.Popen(
-        [
-            python,
-            "-m",
-            "uvicorn",
-            *app,
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--no-proxy-headers",  # as `mapsvc serve`: the app decides whom to trust
-            "--log-level",
-            "warning",
-        ],
-        env=dict(os.environ, **env),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    command = [python, "-m", "uvicorn", *app, "--host", "127.0.0.1", "--port", str(port),
+               "--no-proxy-headers",  # as `mapsvc serve`: the app decides whom to trust
+               "--log-level", "warning"]  # fmt: skip
+    with _serving(command, env, port, probe, subprocess.DEVNULL) as (base, _):
+        yield base
+
+
+@contextmanager
+def _serving(
+    command: list[str], env: dict[str, str], port: int, probe: str, output: Any
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    process = subprocess.Popen(command, env=dict(os.environ, **env), stdout=output,
+                               stderr=subprocess.STDOUT)  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(200):
+        for _ in range(300):
             try:
                 if httpx.get(f"{base}{probe}", timeout=2).status_code == 200:
                     break
             except httpx.TransportError:
                 time.sleep(0.1)
         else:
-            raise RuntimeError(f"the server ({' '.join(app)}) did not start")
-        yield base
+            raise RuntimeError(f"the server ({' '.join(command)}) did not start")
+        yield base, process
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        process.wait(timeout=20)
+
+
+@contextmanager
+def mapsvc_serve(
+    database_url: str, *, workers: int, log: Path, **settings: str
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``mapsvc serve --workers N`` as deployed (JSON logs to ``log``); yield URL and process."""
+    port = free_port()
+    env = {"MAPSVC_DATABASE__URL": database_url, "MAPSVC_AUTH__SECRET": LIVE_SECRET, **settings}
+    command = [sys.executable, "-m", "mapsvc", "serve", "--port", str(port),
+               "--workers", str(workers)]  # fmt: skip
+    with log.open("wb") as output, _serving(command, env, port, "/readyz", output) as served:
+        yield served
+
+
+def worker_pids(server: subprocess.Popen[bytes]) -> set[int]:
+    """The worker processes of a ``mapsvc serve`` (children of its supervisor)."""
+    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+    return {int(pid) for pid in children if _is_worker(int(pid))}
+
+
+def _is_worker(pid: int) -> bool:
+    try:  # multiprocessing's resource tracker is a child too; workers run the spawn entry point
+        return b"multiprocessing.spawn" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except FileNotFoundError:
+        return False
 
 
 LIVE_SECRET = "live-test"  # noqa: S105 (a test server's API-key secret, not a credential)

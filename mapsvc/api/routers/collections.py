@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 
 from mapsvc.api.caching import cache_headers, etag_for, publication_state
-from mapsvc.api.deps import CatalogDep, LayerDep, SessionDep, SettingsDep
+from mapsvc.api.deps import CatalogDep, LayerDep, ReadSessionDep, SettingsDep
 from mapsvc.api.params import crs_param, items_request, reject_unknown
 from mapsvc.api.responses import (
     COLLECTION_SCHEMA,
@@ -42,7 +42,7 @@ def _links(request: Request, layer_id: str) -> PageLinks:
 
 @router.get("/collections", response_class=FastJSONResponse, name="collections")
 def list_collections(
-    request: Request, session: SessionDep, catalog: CatalogDep
+    request: Request, session: ReadSessionDep, catalog: CatalogDep
 ) -> FastJSONResponse:
     """Every layer with published data, as a feature collection (the full catalog: /api/layers)."""
     reject_unknown(request, {"f"})
@@ -55,7 +55,7 @@ def list_collections(
 
 
 @router.get("/layers", response_class=FastJSONResponse, name="layers")
-def list_layers(request: Request, session: SessionDep, catalog: CatalogDep) -> FastJSONResponse:
+def list_layers(request: Request, session: ReadSessionDep, catalog: CatalogDep) -> FastJSONResponse:
     """The whole catalog, including layers no municipality has published yet (count 0)."""
     etag = etag_for(request, session, list(catalog))
     body = {"layers": catalog_layers(session, catalog, _base(request))}
@@ -63,7 +63,7 @@ def list_layers(request: Request, session: SessionDep, catalog: CatalogDep) -> F
 
 
 @router.get("/collections/{layer}", response_class=FastJSONResponse)
-def get_collection(request: Request, session: SessionDep, layer: LayerDep) -> FastJSONResponse:
+def get_collection(request: Request, session: ReadSessionDep, layer: LayerDep) -> FastJSONResponse:
     """One layer's metadata: extent, CRSs, licence and attribution, links."""
     reject_unknown(request, {"f"})
     etag = etag_for(request, session, [layer.id])
@@ -78,7 +78,7 @@ def get_collection(request: Request, session: SessionDep, layer: LayerDep) -> Fa
     responses=geojson_body(COLLECTION_SCHEMA),
 )
 def get_items(
-    request: Request, session: SessionDep, settings: SettingsDep, query: ItemsRequestDep
+    request: Request, session: ReadSessionDep, settings: SettingsDep, query: ItemsRequestDep
 ) -> GeoJSONResponse:
     """The layer's published features as RFC 7946 GeoJSON, paged; ``<attribute>=value`` filters."""
     etag = etag_for(request, session, [query.layer.id])
@@ -117,7 +117,7 @@ def queryables(request: Request, layer: LayerDep) -> FastJSONResponse:
 )
 def get_item(
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     layer: LayerDep,
     feature_id: str,
     crs: Annotated[str | None, Query(description="output CRS URI (default CRS84)")] = None,

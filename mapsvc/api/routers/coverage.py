@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from mapsvc.api.caching import cache_headers, etag_for
-from mapsvc.api.deps import CatalogDep, SessionDep
+from mapsvc.api.deps import CatalogDep, ReadSessionDep
 from mapsvc.api.responses import FastJSONResponse
 from mapsvc.services.coverage import coverage, coverage_csv
 
@@ -15,7 +15,7 @@ router = APIRouter(prefix="/api", tags=["coverage"])
 
 
 @router.get("/coverage", response_class=FastJSONResponse)
-def get_coverage(request: Request, session: SessionDep, catalog: CatalogDep) -> Any:
+def get_coverage(request: Request, session: ReadSessionDep, catalog: CatalogDep) -> Any:
     """Municipalities × layers: each published dataset's feature count and publish time."""
     etag = etag_for(request, session, list(catalog))
     return cache_headers(FastJSONResponse(coverage(session, catalog)), etag)
@@ -26,7 +26,7 @@ def get_coverage(request: Request, session: SessionDep, catalog: CatalogDep) -> 
     response_class=Response,
     responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
 )
-def get_coverage_csv(request: Request, session: SessionDep, catalog: CatalogDep) -> Response:
+def get_coverage_csv(request: Request, session: ReadSessionDep, catalog: CatalogDep) -> Response:
     """The same matrix as CSV for Excel: a row per municipality, a feature count per layer."""
     etag = etag_for(request, session, list(catalog), variant="csv")
     body = coverage_csv(coverage(session, catalog))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -23,10 +25,12 @@ def healthz(session: SessionDep) -> dict[str, str]:
 
 
 @router.get("/readyz")
-def readyz(request: Request, session: SessionDep, settings: SettingsDep) -> dict[str, str]:
+def readyz(request: Request, session: SessionDep, settings: SettingsDep) -> dict[str, Any]:
     """Ready for traffic: the database answers and, if configured, the publication watch listens.
 
     Without the watch a worker could not drop cached responses when something is published.
+    Replicas are reported, not required: one that is down or lags beyond the bound is skipped
+    and the primary answers its reads (a lagging replica must not take every worker out).
     """
     check_database(session)
     publications: PublicationState = request.app.state.publications
@@ -34,7 +38,15 @@ def readyz(request: Request, session: SessionDep, settings: SettingsDep) -> dict
         raise Unavailable(
             "公開の通知を待ち受けていません", "The publication watch is not connected",
         )  # fmt: skip
-    return {"status": "ready"}
+    ready: dict[str, Any] = {"status": "ready"}
+    replicas = getattr(request.app.state, "replicas", None)
+    if replicas is not None:
+        needed = request.app.state.publications.primary_lsn()
+        ready["replicas"] = {
+            h.name: {"lagSeconds": h.lag_s, "serving": h.usable(needed, replicas.max_lag_s)}
+            for h in replicas.health
+        }
+    return ready
 
 
 @router.get("/metrics", include_in_schema=False)

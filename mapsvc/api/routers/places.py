@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 
 from mapsvc.api.caching import cache_headers, etag_for, publication_state
-from mapsvc.api.deps import CatalogDep, SessionDep
+from mapsvc.api.deps import CatalogDep, ReadSessionDep
 from mapsvc.api.params import attribute_filters, attribute_names, reject_unknown
 from mapsvc.api.responses import COLLECTION_SCHEMA, FastJSONResponse, GeoJSONResponse, geojson_body
 from mapsvc.errors import InvalidParameter
@@ -31,7 +31,7 @@ SpotDep = Annotated[Spot, Depends(spot)]
 @router.get("/nearest", response_class=GeoJSONResponse, responses=geojson_body(COLLECTION_SCHEMA))
 def nearest(
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     catalog: CatalogDep,
     here: SpotDep,
     layer: Annotated[str, Query(description="layer id, e.g. evacuation_sites")],
@@ -53,7 +53,7 @@ def nearest(
 
 @router.get("/point", response_class=FastJSONResponse)
 def point(
-    request: Request, session: SessionDep, catalog: CatalogDep, here: SpotDep
+    request: Request, session: ReadSessionDep, catalog: CatalogDep, here: SpotDep
 ) -> FastJSONResponse:
     """What is here: the municipality and ward, and each hazard layer's answer.
 
@@ -68,7 +68,7 @@ def point(
 @router.get("/search", response_class=FastJSONResponse)
 def search(
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     catalog: CatalogDep,
     q: Annotated[str, Query(min_length=1, max_length=100, description="name or address")],
     limit: Annotated[int, Query(ge=1, le=50)] = 20,

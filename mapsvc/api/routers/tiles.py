@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from layers import LayerDefinition
 from mapsvc.api.caching import cache_headers, etag_for
-from mapsvc.api.deps import CatalogDep, LayerDep, SessionDep
+from mapsvc.api.deps import CatalogDep, LayerDep, ReadSessionDep
 from mapsvc.api.params import reject_unknown
 from mapsvc.api.responses import FastJSONResponse
 from mapsvc.errors import InvalidParameter, NotFound
@@ -85,7 +85,7 @@ def tile_matrix_set(request: Request, tms: str) -> dict[str, Any]:
 
 @router.get(f"/collections/{{layer}}/tiles/{TMS}/{{z}}/{{y}}/{{x}}", response_class=Response)
 def collection_tile(
-    request: Request, session: SessionDep, layer: LayerDep, tile: TileDep
+    request: Request, session: ReadSessionDep, layer: LayerDep, tile: TileDep
 ) -> Response:
     """One MVT tile of a collection, each feature with its id, name and class."""
     reject_unknown(request, set())
@@ -96,7 +96,7 @@ def collection_tile(
 @router.get(f"/tiles/{TMS}/{{z}}/{{y}}/{{x}}", response_class=Response)
 def multi_tile(
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     catalog: CatalogDep,
     tile: TileDep,
     collections: Annotated[str, Query(description="comma-separated layer ids (at most 16)")],
