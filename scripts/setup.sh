@@ -14,6 +14,11 @@ command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 command -v ogr2ogr >/dev/null 2>&1 || missing+=(gdal-bin)  # bench and interoperability tests
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)  # browser tests (Playwright drives it)
 [ -d /usr/share/fonts/opentype/noto ] || missing+=(fonts-noto-cjk)  # Japanese in screenshots
+command -v nginx >/dev/null 2>&1 || missing+=(nginx)  # the proxy of deploy/nginx (proxy tests)
+# Brotli for the viewer's files where the distribution has the module (Debian 12 does).
+[ -e /usr/lib/nginx/modules/ngx_http_brotli_filter_module.so ] \
+  || ! apt-cache show libnginx-mod-http-brotli-filter >/dev/null 2>&1 \
+  || missing+=(libnginx-mod-http-brotli-filter)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing Debian packages for: ${missing[*]}"
   sudo_if_needed apt-get update -qq
