@@ -1,6 +1,7 @@
 # The app image; the database is a separate PostGIS service (see docker-compose.yml).
 FROM python:3.11-slim-bookworm
-RUN apt-get update && apt-get install -y --no-install-recommends nodejs npm \
+# pg_dump/pg_restore for `mapsvc backup` and `restore` (the server is PostgreSQL 15).
+RUN apt-get update && apt-get install -y --no-install-recommends nodejs npm postgresql-client-15 \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY pyproject.toml README.md ./

@@ -130,6 +130,7 @@ class Settings(BaseSettings):
     trusted_proxies: str = ""
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int | None = Field(default=None, ge=1, le=256)  # None: one per core
+    demo: bool = False  # `mapsvc serve` loads the demo data first (what is not loaded yet)
     log_format: Literal["json", "text"] = "json"  # the server's logs (mapsvc.logs)
     seed_manifest: Path = PROJECT_DIR / "data" / "seed" / "seed.toml"
     demo_manifest: Path = PROJECT_DIR / "data" / "demo" / "demo.toml"

@@ -15,6 +15,9 @@ command -v ogr2ogr >/dev/null 2>&1 || missing+=(gdal-bin)  # bench and interoper
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)  # browser tests (Playwright drives it)
 [ -d /usr/share/fonts/opentype/noto ] || missing+=(fonts-noto-cjk)  # Japanese in screenshots
 command -v nginx >/dev/null 2>&1 || missing+=(nginx)  # the proxy of deploy/nginx (proxy tests)
+# A compose client checks docker-compose.yml (no Docker engine is needed for that).
+command -v docker-compose >/dev/null 2>&1 || docker compose version >/dev/null 2>&1 \
+  || missing+=(docker-compose)
 # Brotli for the viewer's files where the distribution has the module (Debian 12 does).
 [ -e /usr/lib/nginx/modules/ngx_http_brotli_filter_module.so ] \
   || ! apt-cache show libnginx-mod-http-brotli-filter >/dev/null 2>&1 \

@@ -99,6 +99,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
     started = _ensure_database(settings)
     try:
+        if settings.demo:
+            cmd_demo_load(settings, args)
         uvicorn.run(
             "mapsvc.app:create_app",
             factory=True,

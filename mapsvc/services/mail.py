@@ -21,7 +21,7 @@ once). If you did not expect this message, ignore it: nothing happens without th
 def send_link(settings: Settings, *, to: str, name: str, link: str) -> bool:
     """Mail ``link`` to ``to`` if a server is configured and ``to`` is an address (True if sent)."""
     config = settings.staff
-    if config.smtp_host is None or "@" not in to:
+    if not config.smtp_host or "@" not in to:  # unset, or set empty (compose's default)
         return False
     message = EmailMessage()
     message["From"] = config.smtp_from
