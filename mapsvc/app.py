@@ -20,7 +20,14 @@ from layers import load_catalog
 from mapsvc import __version__
 from mapsvc.api.caching import publication_state
 from mapsvc.api.errors import add_exception_handlers
-from mapsvc.api.limits import BodySizeLimit, CredentialsFirst, HeadAsGet, SecurityHeaders, Slots
+from mapsvc.api.limits import (
+    BodySizeLimit,
+    CredentialsFirst,
+    HeadAsGet,
+    Overload,
+    SecurityHeaders,
+    Slots,
+)
 from mapsvc.api.metrics import GaugeValue, Metrics, RequestMetrics, note_route
 from mapsvc.api.openapi30 import add_openapi_30
 from mapsvc.api.ratelimit import RateLimiter
@@ -138,6 +145,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(HeadAsGet)
     # A low level: at level 6 compressing a large response cost more than the query.
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=3)
+    # Inside the response cache: what is answered from memory is never shed nor timed out.
+    app.add_middleware(
+        Overload,
+        max_in_flight=settings.api.max_in_flight,
+        deadline_s=settings.api.read_deadline_s,
+    )
     # Outside compression: a hit is sent as it was compressed the first time.
     app.add_middleware(
         ResponseCache,

@@ -53,6 +53,12 @@ class ApiSettings(BaseModel):
     # needs the publication watch).
     response_cache_mb: int = Field(default=64, ge=0, le=16_384)
     response_cache_entry_mb: int = Field(default=8, ge=1, le=1024)
+    # Reads (not answered from memory) one worker takes on at once; more are answered 503 with
+    # Retry-After at once, so that an overloaded worker stays fast for the ones it accepted.
+    max_in_flight: int = Field(default=64, ge=1, le=10_000)
+    # A read whose answer has not started after this long gets 503 + Retry-After (a database
+    # that stopped answering must not hang residents' phones); below browsers' own timeouts.
+    read_deadline_s: float = Field(default=8.0, gt=0, le=600)
     # Who may read /metrics (comma-separated networks); everyone else gets a 404.
     metrics_allow: str = "127.0.0.0/8,::1/128"
 

@@ -14,7 +14,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mapsvc.api.deps import session_outside_routes
 from mapsvc.api.staff_pages import staff_of
-from mapsvc.errors import Busy, MapsvcError, PayloadTooLarge, RequestTimeout, as_domain_error
+from mapsvc.errors import (
+    Busy,
+    MapsvcError,
+    PayloadTooLarge,
+    RequestTimeout,
+    Unavailable,
+    as_domain_error,
+)
 from mapsvc.services.keys import Principal, auth_secret, authenticate, presented_key
 from mapsvc.services.staff_sessions import StaffPrincipal
 
@@ -253,3 +260,75 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+class Overload:
+    """ASGI middleware: a worker past its capacity says so at once (503 + Retry-After).
+
+    - More than ``max_in_flight`` requests in this worker: a read is answered Busy without
+      being started, so the accepted ones keep their latency instead of every one timing out.
+    - A read (GET/HEAD) whose response has not started after ``deadline_s`` (a database that
+      stopped answering, a pool that never frees) is answered Unavailable; the work left behind
+      finishes or fails on its own and its answer is dropped. Writes are not cut: an upload
+      may take minutes and has its own timeouts.
+    """
+
+    def __init__(self, app: ASGIApp, max_in_flight: int, deadline_s: float) -> None:
+        self.app = app
+        self.max_in_flight = max_in_flight
+        self.deadline_s = deadline_s
+        self.in_flight = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Shed, or run with the deadline."""
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        if self.in_flight >= self.max_in_flight:
+            await answer_error(send, Busy())
+            return
+        started = asyncio.Event()
+        answered_for_it = False
+
+        async def guarded(message: Message) -> None:
+            if answered_for_it:
+                return  # too late: the client has had its 503
+            if message["type"] == "http.response.start":
+                started.set()
+            await send(message)
+
+        # Counted until the work really ends, even after its client was answered: work stuck on
+        # a database that does not answer fills the worker, and the next reads are shed at once.
+        self.in_flight += 1
+        work = asyncio.ensure_future(self.app(scope, receive, guarded))
+        work.add_done_callback(self._finished)
+        waiter = asyncio.ensure_future(started.wait())
+        try:
+            done, _ = await asyncio.wait(
+                {work, waiter}, timeout=self.deadline_s, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            waiter.cancel()
+        if not done:
+            answered_for_it = True
+            await answer_error(send, Unavailable())
+            return
+        await work
+
+    def _finished(self, task: asyncio.Future[None]) -> None:
+        self.in_flight -= 1
+        _forget(task)
+
+
+def _forget(task: asyncio.Future[None]) -> None:
+    """Collect the outcome of work whose client was already answered (no 'never retrieved')."""
+    if not task.cancelled():
+        task.exception()
+
+
+async def answer_error(send: Send, error: MapsvcError) -> None:
+    """Answer ``error`` with its headers (Retry-After), keeping the connection."""
+    headers = [(b"content-type", b"application/json"),
+               *((k.lower().encode(), v.encode()) for k, v in error.headers.items())]  # fmt: skip
+    await send({"type": "http.response.start", "status": error.status, "headers": headers})
+    await send({"type": "http.response.body", "body": orjson.dumps(error.body())})

@@ -9,6 +9,8 @@ kept as they were sent, so a hit costs neither a query nor compression. Bounded 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +22,7 @@ from mapsvc.api.caching import matches_if_none_match
 NOT_CACHED_PREFIXES = ("/api/datasets",)  # staff endpoints: authenticated, never shared
 CREDENTIAL_HEADERS = {b"authorization", b"x-api-key", b"cookie"}
 HIT_HEADER = (b"x-cache", b"hit")
+LOCK_WAIT_S = 5.0  # a request waits this long for the same miss's answer, then asks itself
 VALIDATOR_HEADERS = {b"etag", b"cache-control", b"vary", b"access-control-allow-origin"}
 
 
@@ -63,6 +66,8 @@ class ResponseCache:
         self.max_entry = max_entry
         self.entries: OrderedDict[tuple[bytes, ...], Entry] = OrderedDict()
         self.size = 0
+        # Misses being answered now: their generation, and an event set once they are done.
+        self.pending: dict[tuple[bytes, ...], tuple[int, asyncio.Event]] = {}
 
     def _cacheable(self, scope: Scope, headers: dict[bytes, bytes]) -> bool:
         path: str = scope["path"]
@@ -102,11 +107,45 @@ class ResponseCache:
             return
         key = self._key(scope, headers)
         if_none_match = headers.get(b"if-none-match", b"")
-        entry = self.entries.get(key)
-        if entry is not None and entry.generation == generation:
-            self.entries.move_to_end(key)
-            await self._replay(entry, send, not_modified=_matches(if_none_match, entry.etag))
+        if await self._hit(key, generation, if_none_match, send):
             return
+        # The same miss already being answered (the first requests after a publish, all at
+        # once): wait for that answer instead of asking the database again — as nginx's
+        # proxy_cache_lock does in front.
+        pending = self.pending.get(key)
+        if pending is not None and pending[0] == generation:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(pending[1].wait(), LOCK_WAIT_S)
+            if await self._hit(key, generation, if_none_match, send):
+                return
+        answered = asyncio.Event()
+        self.pending[key] = (generation, answered)
+        try:
+            await self._miss(scope, receive, send, key, generation, if_none_match)
+        finally:
+            answered.set()
+            if self.pending.get(key, (0, None))[1] is answered:
+                del self.pending[key]
+
+    async def _hit(
+        self, key: tuple[bytes, ...], generation: int, if_none_match: bytes, send: Send
+    ) -> bool:
+        entry = self.entries.get(key)
+        if entry is None or entry.generation != generation:
+            return False
+        self.entries.move_to_end(key)
+        await self._replay(entry, send, not_modified=_matches(if_none_match, entry.etag))
+        return True
+
+    async def _miss(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        key: tuple[bytes, ...],
+        generation: int,
+        if_none_match: bytes,
+    ) -> None:
         # Ask for the full response even on a revalidation, so the next one is a hit too; the
         # client still gets its 304. Bodies stream through as they come, copied on the side.
         inner = dict(scope, headers=[(k, v) for k, v in scope["headers"] if k != b"if-none-match"])

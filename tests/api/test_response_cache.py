@@ -1,6 +1,8 @@
 """The in-memory response cache of a real server: hits, revalidation, and dropping on publish."""
 
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -94,3 +96,24 @@ def test_a_lost_listener_stops_the_cache_until_it_listens_again(scratch):
                 break
             time.sleep(0.1)
         assert None in headers and headers[-1] == "hit", headers
+
+
+def test_the_same_miss_at_once_asks_the_database_once(scratch):
+    """The first requests after a publish arrive together: one computes, the rest wait for it."""
+    settings, _ = scratch
+    publish_aeds(settings)
+    with live_server(settings.database.url.get_secret_value()) as base:
+        path = f"{base}/api/collections/aed/items?limit=7"
+        barrier = threading.Barrier(24)
+
+        def together(_: int) -> httpx.Response:
+            with httpx.Client() as http:
+                http.get(f"{base}/healthz")  # connected before the barrier
+                barrier.wait()
+                return http.get(path)
+
+        with ThreadPoolExecutor(24) as pool:
+            answers = list(pool.map(together, range(24)))
+        assert {a.status_code for a in answers} == {200}
+        assert len({a.content for a in answers}) == 1
+        assert [a.headers.get("x-cache") for a in answers].count(None) == 1

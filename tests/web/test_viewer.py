@@ -20,6 +20,7 @@ from tests.support.browser import ARTEFACTS, axe_violations, chromium, phone
 from tests.support.cli import run_mapsvc
 from tests.support.databases import seeded_database
 from tests.support.paths import DEMO, TEST_DATA
+from tests.support.proxy import nginx_proxy
 from tests.support.server import live_server
 
 pytestmark = pytest.mark.db
@@ -372,9 +373,22 @@ def test_accessibility_of_the_main_views_has_no_serious_violations(browser: Brow
     context.close()
 
 
-def test_first_visit_fits_the_transfer_budget_on_fast_3g(browser: Browser, base_url: str):
-    """Transfer is asserted (bytes are deterministic); the render time is recorded, not asserted."""
-    context = phone(browser, service_workers="block")
+@pytest.fixture(scope="module")
+def proxied_url(base_url: str) -> Iterator[str]:
+    """The same server behind the shipped nginx (TLS, HTTP/2)."""
+    with nginx_proxy(base_url.removeprefix("http://")) as proxy:
+        yield proxy.url
+
+
+@pytest.mark.parametrize("route", ["direct", "proxy"])
+def test_first_visit_fits_the_transfer_budget_on_fast_3g(
+    browser: Browser, route: str, request: pytest.FixtureRequest
+):
+    """Transfer is asserted (bytes are deterministic); the render time is recorded, not asserted:
+    straight to the app over HTTP/1.1, and through the shipped proxy over HTTP/2 with TLS."""
+    base_url: str = request.getfixturevalue("base_url" if route == "direct" else "proxied_url")
+    # The proxy's certificate is made at test time: this browser is told to accept it.
+    context = phone(browser, service_workers="block", ignore_https_errors=route == "proxy")
     page = context.new_page()
     cdp = context.new_cdp_session(page)
     cdp.send("Network.enable")
@@ -404,7 +418,13 @@ def test_first_visit_fits_the_transfer_budget_on_fast_3g(browser: Browser, base_
         "requests": len(ours),
         "files": ours,
     }
-    (ARTEFACTS / "viewer-budget.json").write_text(json.dumps(report, indent=1))
+    protocols = page.evaluate(
+        "() => [...new Set(performance.getEntriesByType('resource').map(e => e.nextHopProtocol))]"
+    )
+    report["protocols"] = protocols
+    (ARTEFACTS / f"viewer-budget-{route}.json").write_text(json.dumps(report, indent=1))
+    if route == "proxy":
+        assert protocols == ["h2"], protocols
     assert total <= BUDGET_BYTES, report
     # The demo layers really arrived: every tile answered, none failed.
     assert any("/api/tiles/" in url for url in ours)
