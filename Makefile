@@ -23,3 +23,6 @@ bench:  ## measure against peers on this machine (ogr2ogr, tipg); prints tables 
 	.venv/bin/python -m bench.search
 	.venv/bin/python -m bench.abuse
 	.venv/bin/python -m bench.viewer
+	# The load test's client (Debian's wrk); the proxy itself comes with setup.sh (nginx).
+	command -v wrk >/dev/null || { [ "$$(id -u)" -eq 0 ] && apt-get install -y -qq wrk || sudo apt-get install -y -qq wrk; }
+	.venv/bin/python -m bench.load

@@ -55,7 +55,8 @@ class ApiSettings(BaseModel):
     response_cache_entry_mb: int = Field(default=8, ge=1, le=1024)
     # Reads (not answered from memory) one worker takes on at once; more are answered 503 with
     # Retry-After at once, so that an overloaded worker stays fast for the ones it accepted.
-    max_in_flight: int = Field(default=64, ge=1, le=10_000)
+    # About twice the pool: more would only wait for a connection (measured in bench.load).
+    max_in_flight: int = Field(default=16, ge=1, le=10_000)
     # A read whose answer has not started after this long gets 503 + Retry-After (a database
     # that stopped answering must not hang residents' phones); below browsers' own timeouts.
     read_deadline_s: float = Field(default=8.0, gt=0, le=600)

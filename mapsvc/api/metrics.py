@@ -8,7 +8,6 @@ never forwards it, and a resident's request there is a 404.
 from __future__ import annotations
 
 import ipaddress
-import logging
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -19,9 +18,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mapsvc.logs import ACCESS, REQUEST_ID, VALID_REQUEST_ID
-
-access_log = logging.getLogger(ACCESS)
+from mapsvc.logs import REQUEST_ID, VALID_REQUEST_ID, access
 
 # Up to 10 s: a request slower than that is an incident, not a bucket.
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -132,13 +129,11 @@ class RequestMetrics:
             self.metrics.bytes.labels(route).inc(sent)
             if scope["method"] == "GET" and scope["path"].startswith("/api/"):
                 self.metrics.cache.labels("hit" if hit else "miss").inc()
-            if access_log.isEnabledFor(logging.INFO):
-                access_log.info("%s %s %s", scope["method"], route, status, extra={"fields": {
-                    "method": scope["method"], "path": scope["path"], "route": route,
-                    "status": int(status), "duration_s": round(elapsed, 6), "bytes": sent,
-                    "cache": "hit" if hit else "miss",
-                    "client": (scope.get("client") or ("",))[0],
-                }})  # fmt: skip
+            access(route, {
+                "method": scope["method"], "path": scope["path"], "route": route,
+                "status": int(status), "duration_s": round(elapsed, 6), "bytes": sent,
+                "cache": "hit" if hit else "miss", "client": (scope.get("client") or ("",))[0],
+            })  # fmt: skip
             REQUEST_ID.reset(token)
 
 
