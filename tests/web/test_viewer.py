@@ -424,11 +424,12 @@ def test_first_visit_fits_the_transfer_budget_on_fast_3g(
     report["protocols"] = protocols
     (ARTEFACTS / f"viewer-budget-{route}.json").write_text(json.dumps(report, indent=1))
     if route == "proxy":
-        assert protocols == ["h2"], protocols
+        # (An entry answered without the network, e.g. from memory, names no protocol.)
+        assert "h2" in protocols and "http/1.1" not in protocols, protocols
     assert total <= BUDGET_BYTES, report
     # The demo layers really arrived: every tile answered, none failed.
     assert any("/api/tiles/" in url for url in ours)
-    assert httpx.get(base_url + "/api/layers").status_code == 200
+    assert httpx.get(request.getfixturevalue("base_url") + "/api/layers").status_code == 200
     context.close()
 
 
