@@ -8,7 +8,6 @@ an upload is found with the proxy's ``X-Request-ID``.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
@@ -29,19 +28,23 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         """The record as one JSON line."""
-        entry: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        request_id = REQUEST_ID.get()
-        if request_id is not None:
-            entry["request_id"] = request_id
-        entry.update(getattr(record, "fields", {}))
+        fields = dict(getattr(record, "fields", {}))
         if record.exc_info:
-            entry["error"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False, default=str)
+            fields["error"] = self.formatException(record.exc_info)
+        when = datetime.fromtimestamp(record.created, UTC)
+        return json_line(when, record.levelname, record.name, record.getMessage(), fields).decode()
+
+
+def json_line(
+    when: datetime, level: str, logger: str, message: str, fields: dict[str, Any]
+) -> bytes:
+    """One log entry as JSON (no newline), with the current request's id when there is one."""
+    entry: dict[str, Any] = {"time": when.isoformat(timespec="milliseconds"),
+                             "level": level.lower(), "logger": logger, "message": message}  # fmt: skip
+    request_id = REQUEST_ID.get()
+    if request_id is not None:
+        entry["request_id"] = request_id
+    return orjson.dumps(entry | fields, default=str)
 
 
 _access_log = logging.getLogger(ACCESS)
@@ -53,11 +56,9 @@ _fast_json_access = False
 def access(route: str, fields: dict[str, Any]) -> None:
     """Write one access log line (``mapsvc.access``), if that logger is on."""
     if _fast_json_access:
-        entry = {"time": datetime.now(UTC).isoformat(timespec="milliseconds"), "level": "info",
-                 "logger": ACCESS, "message": f"{fields['method']} {route} {fields['status']}",
-                 "request_id": REQUEST_ID.get(), **fields}  # fmt: skip
+        message = f"{fields['method']} {route} {fields['status']}"
         # One write per line: whole lines even with several workers on one file or pipe.
-        os.write(1, orjson.dumps(entry) + b"\n")
+        os.write(1, json_line(datetime.now(UTC), "info", ACCESS, message, fields) + b"\n")
     elif _access_log.isEnabledFor(logging.INFO):
         _access_log.info("%s %s %s", fields["method"], route, fields["status"],
                          extra={"fields": fields})  # fmt: skip

@@ -29,15 +29,17 @@ WRITE_METHODS = ("POST", "PUT", "PATCH")
 MIN_BODY_RATE = 1024  # bytes/s on average once the first timeout has passed: tricklers are cut
 
 
-async def refuse_with(send: Send, error: MapsvcError) -> None:
-    """Answer ``error`` at once and close: the unread body is never taken in."""
-    await send(
-        {
-            "type": "http.response.start",
-            "status": error.status,
-            "headers": [(b"content-type", b"application/json"), (b"connection", b"close")],
-        }
-    )
+async def refuse_with(send: Send, error: MapsvcError, *, close: bool = True) -> None:
+    """Answer ``error`` at once, with its headers (Retry-After).
+
+    ``close``: and close the connection, so an unread body is never taken in; a read that is
+    shed keeps its connection.
+    """
+    headers = [(b"content-type", b"application/json"),
+               *((k.lower().encode(), v.encode()) for k, v in error.headers.items())]  # fmt: skip
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": error.status, "headers": headers})
     await send({"type": "http.response.body", "body": orjson.dumps(error.body())})
 
 
@@ -285,7 +287,7 @@ class Overload:
             await self.app(scope, receive, send)
             return
         if self.in_flight >= self.max_in_flight:
-            await answer_error(send, Busy())
+            await refuse_with(send, Busy(), close=False)
             return
         started = asyncio.Event()
         answered_for_it = False
@@ -311,7 +313,7 @@ class Overload:
             waiter.cancel()
         if not done:
             answered_for_it = True
-            await answer_error(send, Unavailable())
+            await refuse_with(send, Unavailable(), close=False)
             return
         await work
 
@@ -324,11 +326,3 @@ def _forget(task: asyncio.Future[None]) -> None:
     """Collect the outcome of work whose client was already answered (no 'never retrieved')."""
     if not task.cancelled():
         task.exception()
-
-
-async def answer_error(send: Send, error: MapsvcError) -> None:
-    """Answer ``error`` with its headers (Retry-After), keeping the connection."""
-    headers = [(b"content-type", b"application/json"),
-               *((k.lower().encode(), v.encode()) for k, v in error.headers.items())]  # fmt: skip
-    await send({"type": "http.response.start", "status": error.status, "headers": headers})
-    await send({"type": "http.response.body", "body": orjson.dumps(error.body())})

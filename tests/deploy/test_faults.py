@@ -5,8 +5,6 @@ from __future__ import annotations
 import hashlib
 import os
 import signal
-import subprocess
-import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -23,9 +21,9 @@ from mapsvc.embedded import EmbeddedCluster
 from mapsvc.services.uploads import UploadRequest, upload
 from mapsvc.services.versions import SourceFile
 from tests.deploy.test_workers import ITEMS, publish_aeds
-from tests.support.databases import seeded_database
+from tests.support.databases import restart_after_crash, seeded_database, throwaway_cluster
 from tests.support.portal import aed_csv
-from tests.support.server import free_port, live_server
+from tests.support.server import live_server
 
 pytestmark = pytest.mark.db
 
@@ -45,13 +43,7 @@ def cluster_pids(cluster: EmbeddedCluster) -> list[int]:
 
 
 def test_kill_9_of_postgresql_during_publishes_leaves_each_whole_or_absent(test_settings):
-    directory = Path(tempfile.mkdtemp(prefix="mapsvc-kill-", dir="/tmp"))
-    directory.chmod(0o755)
-    cluster = EmbeddedCluster(
-        directory / "state", free_port(), test_settings.database.embedded_os_user
-    )
-    cluster.start()
-    try:
+    with throwaway_cluster(test_settings) as cluster:
         settings, engine, _ = seeded_database(test_settings, cluster.url("postgres"))
         url = settings.database.url.get_secret_value()
         files = {n: aeds(n) for n in range(1, PUBLISHES + 1)}  # each publish a different size
@@ -80,12 +72,7 @@ def test_kill_9_of_postgresql_during_publishes_leaves_each_whole_or_absent(test_
         # The 9th is under way as the server dies: kill -9 of every PostgreSQL process.
         for pid in cluster_pids(cluster):
             os.kill(pid, signal.SIGKILL)
-        for _ in range(50):
-            if not cluster.is_running():
-                break
-            time.sleep(0.1)
-        (cluster.data_dir / "postmaster.pid").unlink(missing_ok=True)
-        assert cluster.start() is True  # crash recovery replays the WAL; the rest go ahead
+        assert restart_after_crash(cluster) is True  # the rest go ahead
         restarted.set()
         publisher.join(120)
         assert not publisher.is_alive()
@@ -118,9 +105,6 @@ def test_kill_9_of_postgresql_during_publishes_leaves_each_whole_or_absent(test_
         assert orphans == 0 and audited >= len(returned)
         last = max(returned)
         assert current == (returned[last], last)  # the last publish that returned is what is shown
-    finally:
-        cluster.stop()
-        subprocess.run(["rm", "-rf", str(directory)], check=False)
 
 
 def scratch_backends(engine) -> list[int]:

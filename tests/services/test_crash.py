@@ -2,10 +2,8 @@
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -14,11 +12,10 @@ from sqlalchemy import Engine, text
 
 from layers import load_catalog
 from mapsvc.db.engine import make_engine, make_sessionmaker
-from mapsvc.embedded import EmbeddedCluster
 from mapsvc.services.uploads import UploadRequest, upload
 from mapsvc.services.versions import SourceFile
 from tests.support import variants as v
-from tests.support.databases import seeded_database
+from tests.support.databases import restart_after_crash, seeded_database, throwaway_cluster
 
 pytestmark = pytest.mark.db
 
@@ -128,20 +125,8 @@ def test_kill_9_of_the_importer_leaves_the_published_version_intact(scratch, tmp
         assert conn.execute(text("SELECT 1")).scalar_one() == 1
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_kill_9_of_postgresql_mid_load_recovers_to_the_published_version(test_settings, tmp_path):
-    directory = Path(tempfile.mkdtemp(prefix="mapsvc-crash-", dir="/tmp"))
-    directory.chmod(0o755)
-    cluster = EmbeddedCluster(
-        directory / "state", _free_port(), test_settings.database.embedded_os_user
-    )
-    cluster.start()
-    try:
+    with throwaway_cluster(test_settings) as cluster:
         settings, engine, _ = seeded_database(test_settings, cluster.url("postgres"))
         url = settings.database.url.get_secret_value()
         published = publish_first_version(engine, settings)
@@ -152,16 +137,8 @@ def test_kill_9_of_postgresql_mid_load_recovers_to_the_published_version(test_se
         postmaster = int((cluster.data_dir / "postmaster.pid").read_text().split()[0])
         os.kill(postmaster, signal.SIGKILL)
         assert process.wait(timeout=60) != 0  # the import fails: the server vanished
-        for _ in range(50):  # children notice the postmaster's death and exit
-            if not cluster.is_running():
-                break
-            time.sleep(0.1)
-        (cluster.data_dir / "postmaster.pid").unlink(missing_ok=True)
-        assert cluster.start() is True  # crash recovery replays the WAL
+        assert restart_after_crash(cluster) is True
         engine = make_engine(url, settings.database)
         after = state(engine)
         assert after == before and after[0] == published
         engine.dispose()
-    finally:
-        cluster.stop()
-        subprocess.run(["rm", "-rf", str(directory)], check=False)

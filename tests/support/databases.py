@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import secrets
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 from pydantic import SecretStr
 from sqlalchemy import Engine, make_url
 
 from layers import load_catalog
 from mapsvc.db.engine import create_database, make_engine, make_sessionmaker
+from mapsvc.embedded import EmbeddedCluster
 from mapsvc.services.setup import upgrade_database
 from mapsvc.settings import Settings
+from tests.support.server import free_port
 
 
 def seeded_database(settings: Settings, server_url: str) -> tuple[Settings, Engine, str]:
@@ -26,3 +34,27 @@ def seeded_database(settings: Settings, server_url: str) -> tuple[Settings, Engi
     engine = make_engine(url, settings.database)
     upgrade_database(engine, make_sessionmaker(engine), catalog=load_catalog(), settings=settings)
     return settings, engine, name
+
+
+@contextmanager
+def throwaway_cluster(settings: Settings) -> Iterator[EmbeddedCluster]:
+    """A fresh embedded cluster of its own (for tests that kill or stop PostgreSQL), removed after."""
+    directory = Path(tempfile.mkdtemp(prefix="mapsvc-crash-", dir="/tmp"))
+    directory.chmod(0o755)  # the cluster's OS user must reach it
+    cluster = EmbeddedCluster(directory / "state", free_port(), settings.database.embedded_os_user)
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+        subprocess.run(["rm", "-rf", str(directory)], check=False)
+
+
+def restart_after_crash(cluster: EmbeddedCluster) -> bool:
+    """Once a killed server's processes are gone, start it again (crash recovery replays the WAL)."""
+    for _ in range(50):  # children notice the postmaster's death and exit
+        if not cluster.is_running():
+            break
+        time.sleep(0.1)
+    (cluster.data_dir / "postmaster.pid").unlink(missing_ok=True)
+    return cluster.start()

@@ -41,7 +41,7 @@ def readyz(request: Request, session: SessionDep, settings: SettingsDep) -> dict
     ready: dict[str, Any] = {"status": "ready"}
     replicas = getattr(request.app.state, "replicas", None)
     if replicas is not None:
-        needed = request.app.state.publications.primary_lsn()
+        needed = publications.primary_lsn()
         ready["replicas"] = {
             h.name: {"lagSeconds": h.lag_s, "serving": h.usable(needed, replicas.max_lag_s)}
             for h in replicas.health
