@@ -291,19 +291,32 @@ class Overload:
             return
         started = asyncio.Event()
         answered_for_it = False
+        counted = True
+
+        def release() -> None:
+            nonlocal counted
+            if counted:
+                counted = False
+                self.in_flight -= 1
+
+        def finished(task: asyncio.Future[None]) -> None:
+            release()
+            _forget(task)
 
         async def guarded(message: Message) -> None:
-            if answered_for_it:
-                return  # too late: the client has had its 503
             if message["type"] == "http.response.start":
                 started.set()
+                release()  # a stream being sent (a download) waits on its reader, not on us
+            if answered_for_it:
+                return  # too late: the client has had its 503
             await send(message)
 
-        # Counted until the work really ends, even after its client was answered: work stuck on
-        # a database that does not answer fills the worker, and the next reads are shed at once.
+        # Counted until the answer starts or the work ends, even after its client was answered:
+        # work stuck on a database that does not answer fills the worker, and the next reads
+        # are shed at once.
         self.in_flight += 1
         work = asyncio.ensure_future(self.app(scope, receive, guarded))
-        work.add_done_callback(self._finished)
+        work.add_done_callback(finished)
         waiter = asyncio.ensure_future(started.wait())
         try:
             done, _ = await asyncio.wait(
@@ -316,10 +329,6 @@ class Overload:
             await refuse_with(send, Unavailable(), close=False)
             return
         await work
-
-    def _finished(self, task: asyncio.Future[None]) -> None:
-        self.in_flight -= 1
-        _forget(task)
 
 
 def _forget(task: asyncio.Future[None]) -> None:

@@ -41,6 +41,9 @@ def server(test_settings, demo):
         MAPSVC_API__CONCURRENT_DOWNLOADS="2",
         MAPSVC_API__DOWNLOAD_SEND_TIMEOUT_S="1.5",
         MAPSVC_API__DOWNLOADS_PER_MINUTE="1000",
+        # Five downloads at once, two of them streaming: a stream being sent holds no read slot
+        # (three wait for the download pool), so a resident's read still finds the fourth.
+        MAPSVC_API__MAX_IN_FLIGHT="4",
     ) as base:
         yield base
 
