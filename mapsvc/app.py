@@ -34,11 +34,11 @@ from mapsvc.api.ratelimit import RateLimiter
 from mapsvc.api.request_hygiene import RequestHygiene
 from mapsvc.api.response_cache import ResponseCache
 from mapsvc.api.routers import ROUTERS
-from mapsvc.api.upload_progress import UploadProgress
 from mapsvc.db.engine import database_url, make_engine, make_sessionmaker
 from mapsvc.db.publication_watch import PublicationWatch, psycopg_conninfo
 from mapsvc.db.replicas import Replicas
 from mapsvc.services.publications import PublicationState
+from mapsvc.services.upload_progress import UploadProgress
 from mapsvc.settings import Settings
 from mapsvc.vendor import mount_vendor
 
@@ -96,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = make_engine(url, settings.database)
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
+        app.state.upload_progress = UploadProgress(app.state.sessionmaker)
         downloads = make_engine(url, settings.database, pool_size=settings.api.concurrent_downloads)
         app.state.download_sessions = make_sessionmaker(downloads)
         if settings.api.publication_watch:
@@ -124,7 +125,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.catalog = load_catalog()
     app.state.download_limiter = RateLimiter(settings.api.downloads_per_minute)
-    app.state.upload_progress = UploadProgress()
     app.state.metrics = Metrics()
     app.state.metrics.add_gauges(lambda: _gauges(app))
     app.state.upload_slots = Slots(

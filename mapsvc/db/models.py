@@ -306,3 +306,18 @@ class LoginAttemptRow(Base):
     login: Mapped[str] = mapped_column(Text)
     address: Mapped[str] = mapped_column(Text)
     ok: Mapped[bool] = mapped_column()
+
+
+class UploadProgressRow(Base):
+    """How far each staff upload's check has got: any worker can answer the page's poll.
+
+    UNLOGGED (the migration): progress is worth nothing after a crash, and it is written often.
+    """
+
+    __tablename__ = "upload_progress"
+    __table_args__ = ({"prefixes": ["UNLOGGED"]},)
+
+    job: Mapped[str] = mapped_column(Text, primary_key=True)
+    rows: Mapped[int] = mapped_column(Integer)
+    done: Mapped[bool] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), index=True)

@@ -6,6 +6,7 @@ import email
 import email.policy
 import html
 import socket
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -433,7 +434,9 @@ def test_data_older_than_its_layers_threshold_is_marked_stale(portal, session, p
     assert "古いデータ（180日以上前）" in home.text  # AEDs: 180 days (layers/definitions/aed.toml)
 
 
-def test_an_uploads_progress_can_be_polled_by_its_job_id_while_signed_in(portal, editor):
+def test_an_uploads_progress_can_be_polled_by_its_job_id_while_signed_in(
+    portal, editor, session, test_settings
+):
     sign_in(portal, editor)
     rows = [(f"AED {i}", f"{34.45 + i / 100000:.6f}", "135.3700") for i in range(2500)]
     job = "job-0123456789abcdef"
@@ -441,8 +444,35 @@ def test_an_uploads_progress_can_be_polled_by_its_job_id_while_signed_in(portal,
     assert done.status_code == 303
     assert portal.get(f"/staff/progress/{job}").json() == {"rows": 2500, "done": True}
     assert portal.get("/staff/progress/job-unknown-000000").status_code == 404
+    # Another worker (another app, as `mapsvc serve --workers 2` runs) answers the same poll.
+    other = create_app(test_settings)
+    other.dependency_overrides[get_session] = lambda: session
+    with TestClient(other, base_url="https://testserver") as second_worker:
+        sign_in(second_worker, editor)
+        assert second_worker.get(f"/staff/progress/{job}").json() == {"rows": 2500, "done": True}
     portal.cookies.clear()
     assert portal.get(f"/staff/progress/{job}", follow_redirects=False).status_code == 303
+
+
+def test_upload_progress_is_written_at_most_twice_a_second_and_read_by_every_worker(
+    engine, session
+):
+    from sqlalchemy.orm import sessionmaker
+
+    from mapsvc.services.upload_progress import MIN_INTERVAL_S, UploadProgress
+
+    mine, other_worker = UploadProgress(sessionmaker(engine)), UploadProgress(sessionmaker(engine))
+    job = "job-throttle-000000000001"
+    mine.update(job, 0)
+    mine.update(job, 1000)  # within the interval: not written
+    assert other_worker.get(session, job) == {"rows": 0, "done": False}
+    time.sleep(MIN_INTERVAL_S)
+    mine.update(job, 2000)
+    assert other_worker.get(session, job) == {"rows": 2000, "done": False}
+    mine.update(job, 2500, done=True)  # the end is always written
+    assert other_worker.get(session, job) == {"rows": 2500, "done": True}
+    mine.update("../../etc", 5)  # not a job id: ignored
+    assert other_worker.get(session, "../../etc") is None
 
 
 def test_with_a_mail_server_the_invitation_is_also_e_mailed(session, test_settings):

@@ -21,10 +21,10 @@ from mapsvc.api.limits import Slots
 from mapsvc.api.routers.datasets import parse_code, upload_form
 from mapsvc.api.staff_pages import StaffDep, StaffWriteDep, current_staff, language, need, render
 from mapsvc.api.staff_text import translate
-from mapsvc.api.upload_progress import UploadProgress
 from mapsvc.errors import InvalidParameter, UploadRejected
 from mapsvc.services import Session, datasets, municipalities, portal, uploads
 from mapsvc.services.staff_sessions import StaffPrincipal
+from mapsvc.services.upload_progress import UploadProgress
 from mapsvc.services.uploads import UploadRequest
 from mapsvc.services.versions import SourceFile
 
@@ -62,10 +62,10 @@ def home(
 
 
 @router.get("/progress/{job}", dependencies=[Depends(current_staff)])  # signed-in staff only
-def upload_progress(request: Request, job: str) -> Response:
+def upload_progress(request: Request, session: SessionDep, job: str) -> Response:
     """How many rows of an upload have been checked so far (``{"rows", "done"}``; 404: unknown)."""
     tracker: UploadProgress = request.app.state.upload_progress
-    found = tracker.get(job)
+    found = tracker.get(session, job)
     return Response(orjson.dumps(found), media_type="application/json",
                     status_code=200 if found else 404)  # fmt: skip
 
