@@ -11,7 +11,6 @@ from urllib.parse import urlsplit
 
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
@@ -19,6 +18,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from layers import load_catalog
 from mapsvc import __version__
 from mapsvc.api.caching import publication_state
+from mapsvc.api.compression import Compression
 from mapsvc.api.errors import add_exception_handlers
 from mapsvc.api.limits import (
     BodySizeLimit,
@@ -41,18 +41,21 @@ from mapsvc.services.publications import PublicationState
 from mapsvc.services.upload_progress import UploadProgress
 from mapsvc.settings import Settings
 from mapsvc.vendor import mount_vendor
+from mapsvc.viewer_page import inline_script_hashes, mount_viewer_page
 
 mimetypes.add_type("application/manifest+json", ".webmanifest")
 
 
 def content_security_policy(web_dir: Path) -> str:
-    """Our own scripts and data only; images also from the configured base-map tile servers."""
+    """Our own scripts (the page's inline one by its hash) and data; images also from the tiles."""
     config = web_dir / "config.json"
     base_maps = json.loads(config.read_text("utf-8")).get("baseMaps", []) if config.exists() else []
     tile_origins = sorted({"{0.scheme}://{0.netloc}".format(urlsplit(b["url"])) for b in base_maps})
+    scripts = " ".join(["'self'", *inline_script_hashes(web_dir)])
     return (
         f"default-src 'self'; img-src 'self' data: {' '.join(tile_origins)}; "
-        "style-src 'self'; script-src 'self'; connect-src 'self'; object-src 'none'; "
+        f"style-src 'self'; script-src {scripts}; "
+        "connect-src 'self'; object-src 'none'; "
         "base-uri 'none'; frame-ancestors 'none'"
     )
 
@@ -143,8 +146,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         timeout_s=settings.imports.body_timeout_s,
     )
     app.add_middleware(HeadAsGet)
-    # A low level: at level 6 compressing a large response cost more than the query.
-    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=3)
+    # Low levels: at gzip level 6 compressing a large response cost more than the query.
+    app.add_middleware(Compression, minimum_size=1024, compresslevel=3)
     # Inside the response cache: what is answered from memory is never shed nor timed out.
     app.add_middleware(
         Overload,
@@ -168,5 +171,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders, csp=content_security_policy(settings.web_dir))
 
     mount_vendor(app, settings.vendor_dir, settings.web_dir)
+    mount_viewer_page(app, settings.web_dir)
     app.mount("/", StaticFiles(directory=settings.web_dir, html=True), name="web")
     return app

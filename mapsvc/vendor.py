@@ -10,13 +10,16 @@ of half a second, two requests less in the first wave save a whole round.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 from pathlib import Path
 
+import brotli
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 
 from mapsvc.api.caching import matches_if_none_match
+from mapsvc.api.compression import preferred_encoding
 
 # npm package -> the folder of its browser files
 PACKAGES = {"leaflet": "dist", "leaflet.vectorgrid": "dist", "swagger-ui-dist": "."}
@@ -47,6 +50,19 @@ def _joined(files: list[Path]) -> bytes:
     return separator.join(f.read_bytes() for f in files)
 
 
+def _compressed(body: bytes) -> dict[str, bytes]:
+    """The body as sent for each encoding, compressed once at the highest levels.
+
+    On a 3G phone's first visit Leaflet is the largest file: brotli 11 makes it 49 KB, nginx's
+    level 5 55 KB, the app's gzip level 3 64 KB, and there a KB costs about 10 ms.
+    """
+    return {
+        "br": brotli.compress(body, quality=11),
+        "gzip": gzip.compress(body, compresslevel=9, mtime=0),
+        "": body,
+    }
+
+
 def mount_vendor(app: FastAPI, vendor_dir: Path, web_dir: Path) -> None:
     """Serve the joined first-view files and each package's folder (when npm has installed them)."""
     router = APIRouter(include_in_schema=False)
@@ -55,14 +71,20 @@ def mount_vendor(app: FastAPI, vendor_dir: Path, web_dir: Path) -> None:
             continue  # npm has not installed the packages: nothing to join
         body = _joined(files)
         etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+        encoded = _compressed(body)
 
         def serve(
-            request: Request, body: bytes = body, *, etag: str = etag, media_type: str = media_type
-        ) -> Response:
+            request: Request, *, etag: str = etag, media_type: str = media_type,
+            encoded: dict[str, bytes] = encoded,
+        ) -> Response:  # fmt: skip
             headers = {"ETag": etag, "Cache-Control": "public, max-age=300"}
+            headers["Vary"] = "Accept-Encoding"
             if matches_if_none_match(request.headers.get("if-none-match", ""), etag):
                 return Response(status_code=304, headers=headers)
-            return Response(body, media_type=media_type, headers=headers)
+            encoding = preferred_encoding(request.headers.get("accept-encoding", ""))
+            if encoding:
+                headers["Content-Encoding"] = encoding
+            return Response(encoded[encoding], media_type=media_type, headers=headers)
 
         router.add_api_route(path, serve, methods=["GET"])
     app.include_router(router)

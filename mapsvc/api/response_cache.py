@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mapsvc.api.caching import matches_if_none_match
+from mapsvc.api.compression import preferred_encoding
 
 NOT_CACHED_PREFIXES = ("/api/datasets",)  # staff endpoints: authenticated, never shared
 CREDENTIAL_HEADERS = {b"authorization", b"x-api-key", b"cookie"}
@@ -54,6 +55,10 @@ def _matches(if_none_match: bytes, etag: bytes) -> bool:
     return matches_if_none_match(if_none_match.decode("latin-1"), etag.decode("latin-1"))
 
 
+def _encoding(accept_encoding: bytes) -> bytes:
+    return preferred_encoding(accept_encoding.decode("latin-1")).encode()
+
+
 class ResponseCache:
     """Serve repeated public GETs from memory while the published data stays the same."""
 
@@ -86,8 +91,8 @@ class ResponseCache:
         return (
             scope["path"].encode(),
             scope["query_string"],
-            # As GZipMiddleware decides; after RequestHygiene there is one value to look at.
-            b"gzip" if b"gzip" in headers.get(b"accept-encoding", b"") else b"",
+            # As Compression decides; after RequestHygiene there is one value to look at.
+            _encoding(headers.get(b"accept-encoding", b"")),
             headers.get(b"accept", b""),
             b"origin" if b"origin" in headers else b"",
             # Links in bodies are absolute: scheme (a trusted proxy's X-Forwarded-Proto) and host.

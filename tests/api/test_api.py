@@ -246,3 +246,45 @@ def test_old_data_says_its_own_date_on_every_feature(client):
     assert aed.json()["features"][0]["dataDate"] == "2026-04"
     park = client.get("/api/collections/parks/items", params={"limit": 1}).json()["features"][0]
     assert "dataDate" not in park  # not said by its source: not made up
+
+
+def test_the_viewer_page_carries_its_configuration_and_only_its_own_inline_script(client):
+    """config.json is written into the page (no request for it), and the CSP allows exactly
+    the page's inline script by its hash: nothing injected could run."""
+    import base64
+    import hashlib
+    import json
+    import re
+
+    page = client.get("/")
+    embedded = re.search(r'<script type="application/json" id="viewer-config">(.*?)</script>',
+                         page.text, re.DOTALL)  # fmt: skip
+    assert embedded and json.loads(embedded.group(1)) == client.get("/config.json").json()
+    inline = re.findall(r"<script>(.*?)</script>", page.text, re.DOTALL)
+    assert len(inline) == 1 and "/api/tiles/WebMercatorQuad/" in inline[0]
+    digest = base64.b64encode(hashlib.sha256(inline[0].encode()).digest()).decode()
+    policy = page.headers["content-security-policy"]
+    assert f"script-src 'self' 'sha256-{digest}';" in policy and "unsafe-inline" not in policy
+    assert page.headers["cache-control"] == "no-cache"
+    again = client.get("/", headers={"If-None-Match": page.headers["etag"]})
+    assert again.status_code == 304
+    assert client.get("/index.html").text == page.text
+
+
+def test_the_first_view_files_are_compressed_once_at_the_highest_levels(client):
+
+    import brotli
+
+    plain = client.get("/vendor/viewer.js", headers={"Accept-Encoding": "identity"}).content
+    for accept, encoding in (("gzip, deflate, br", "br"), ("gzip", "gzip")):
+        with client.stream("GET", "/vendor/viewer.js", headers={"Accept-Encoding": accept}) as r:
+            sent = b"".join(r.iter_raw())
+        assert (
+            r.headers["content-encoding"] == encoding
+            and "accept-encoding" in r.headers["vary"].lower()
+        )
+        assert len(sent) <= (50_000 if encoding == "br" else 58_000)  # br 11 / gzip 9 sizes
+        decoded = (
+            brotli.decompress(sent) if encoding == "br" else __import__("gzip").decompress(sent)
+        )
+        assert decoded == plain

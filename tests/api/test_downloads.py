@@ -119,3 +119,19 @@ def test_downloads_are_rate_limited_per_client(test_settings, demo):
         assert (
             client.get("/api/collections/schools/items?limit=1").status_code == 200
         )  # reads go on
+
+
+@pytest.mark.parametrize("encoding", ["br", "gzip"])
+def test_a_streamed_download_decodes_to_the_same_file_in_each_encoding(live, encoding):
+    """brotli (and gzip) streams chunk by chunk: what arrives decodes to the uncompressed file."""
+    import gzip
+
+    import brotli
+
+    url = "/api/collections/schools/download.geojson"
+    plain = live.get(url, headers={"Accept-Encoding": "identity"})
+    with live.stream("GET", url, headers={"Accept-Encoding": f"{encoding}, identity;q=0.5"}) as r:
+        sent = b"".join(r.iter_raw())
+    assert r.headers["content-encoding"] == encoding and "content-length" not in r.headers
+    decode = brotli.decompress if encoding == "br" else gzip.decompress
+    assert decode(sent) == plain.content and len(sent) < len(plain.content) / 4

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Iterator
 
 import httpx
@@ -390,6 +391,8 @@ def test_first_visit_fits_the_transfer_budget_on_fast_3g(
     # The proxy's certificate is made at test time: this browser is told to accept it.
     context = phone(browser, service_workers="block", ignore_https_errors=route == "proxy")
     page = context.new_page()
+    unused_preloads: list[str] = []
+    page.on("console", lambda m: unused_preloads.append(m.text) if "preload" in m.text else None)
     cdp = context.new_cdp_session(page)
     cdp.send("Network.enable")
     cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
@@ -412,7 +415,9 @@ def test_first_visit_fits_the_transfer_budget_on_fast_3g(
     ours = {urls[r]: n for r, n in sizes.items() if urls.get(r, "").startswith(base_url)}
     total = sum(ours.values())
     ARTEFACTS.mkdir(exist_ok=True)
+    asked = Counter(u for u in urls.values() if u.startswith(base_url))
     report = {
+        "fetched_twice": sorted(u for u, n in asked.items() if n > 1),
         "transfer_bytes": total,
         "rendered_ms": round(rendered_ms),
         "requests": len(ours),
@@ -422,11 +427,21 @@ def test_first_visit_fits_the_transfer_budget_on_fast_3g(
         "() => [...new Set(performance.getEntriesByType('resource').map(e => e.nextHopProtocol))]"
     )
     report["protocols"] = protocols
+    # When each file was asked for, began and finished arriving (ms): where the time went.
+    report["timeline"] = page.evaluate(
+        """() => performance.getEntriesByType('resource').map(e =>
+             [e.name.replace(location.origin, ''), e.initiatorType,
+              ...[e.startTime, e.responseStart, e.responseEnd].map(Math.round)])"""
+    )
     (ARTEFACTS / f"viewer-budget-{route}.json").write_text(json.dumps(report, indent=1))
     if route == "proxy":
         # (An entry answered without the network, e.g. from memory, names no protocol.)
         assert "h2" in protocols and "http/1.1" not in protocols, protocols
     assert total <= BUDGET_BYTES, report
+    # The page itself asked for exactly the first view's tiles (index.html), and the map used them.
+    tiles = [(name, by) for name, by, *_ in report["timeline"] if name.startswith("/api/tiles/")]
+    assert tiles and all(by == "link" for _, by in tiles), tiles
+    assert report["fetched_twice"] == [] and not unused_preloads, (report, unused_preloads)
     # The demo layers really arrived: every tile answered, none failed.
     assert any("/api/tiles/" in url for url in ours)
     assert httpx.get(request.getfixturevalue("base_url") + "/api/layers").status_code == 200

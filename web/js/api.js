@@ -23,7 +23,7 @@ export class ApiError extends Error {
   }
 }
 
-// No custom headers: the page preloads /config.json and /api/layers, and a preload is only
+// No custom headers: the page preloads /api/layers and the first tiles, and a preload is only
 // reused by a request that looks exactly like it.
 async function getJSON(url, signal) {
   const response = await fetch(url, { signal });
@@ -32,7 +32,11 @@ async function getJSON(url, signal) {
   return body;
 }
 
-export const getConfig = () => getJSON(urls.config());
+/** The configuration the server wrote into the page, or else config.json. */
+export function getConfig() {
+  const embedded = document.getElementById("viewer-config")?.textContent;
+  return embedded ? Promise.resolve(JSON.parse(embedded)) : getJSON(urls.config());
+}
 export const listLayers = () => getJSON(urls.layers()).then((b) => b.layers);
 
 /** What is at a point: municipality, ward, each hazard layer's answer. */
