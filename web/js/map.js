@@ -26,6 +26,25 @@ function tileStyle(style, zoom, properties) {
   return { fill: style.fill_opacity > 0, fillColor: fill, fillOpacity: style.fill_opacity, color: style.color, weight: style.weight, stroke: style.weight > 0 };
 }
 
+/**
+ * The server's display tiles send each class's points as one multipoint (a third of the bytes);
+ * VectorGrid draws only a feature's first point, so each point is handed over on its own.
+ */
+function onePointPerFeature(tile) {
+  for (const layer of Object.values(tile.layers)) {
+    layer.features = layer.features?.flatMap((feature) => (feature.type === 1 && feature.geometry.length > 1
+      ? feature.geometry.map((part) => ({ type: 1, properties: feature.properties, geometry: [part] }))
+      : [feature]));
+  }
+  return tile;
+}
+
+const DisplayGrid = L.VectorGrid.Protobuf.extend({
+  _getVectorTilePromise(...args) {
+    return L.VectorGrid.Protobuf.prototype._getVectorTilePromise.apply(this, args).then(onePointPerFeature);
+  },
+});
+
 export class MapView {
   #map;
   #baseLayers = new Map();
@@ -119,7 +138,7 @@ export class MapView {
     if (!tileUrl) return onLoad();
     const layerStyles = Object.fromEntries(Object.entries(styles).map(([id, style]) => [id, (props, zoom) => tileStyle(style, zoom, props)]));
     // Not interactive: a tap is resolved by the API (nearest feature or "what is here").
-    this.#grid = L.vectorGrid.protobuf(tileUrl, { vectorTileLayerStyles: layerStyles, interactive: false, rendererFactory: L.canvas.tile });
+    this.#grid = new DisplayGrid(tileUrl, { vectorTileLayerStyles: layerStyles, interactive: false, rendererFactory: L.canvas.tile });
     this.#grid.on("load", onLoad);
     this.#grid.addTo(this.#map);
   }
