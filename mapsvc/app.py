@@ -70,6 +70,7 @@ def _gauges(app: FastAPI) -> dict[str, GaugeValue]:
     return {
         "db_pool_in_use": pool.checkedout() if pool is not None else None,
         "db_pool_size": pool.size() if pool is not None else None,
+        "db_pool_waiting": getattr(pool, "waiting", None),
         # None while the watch is off or reconnecting: then responses are not cached either.
         "publication_generation": watch.generation() if watch is not None else None,
         # A replica that does not answer has no lag to show (and takes no reads).

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+from typing import Any
+
 from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry, QueuePool
 
 from mapsvc.embedded import EmbeddedCluster, valid_database_name
 from mapsvc.settings import DatabaseSettings
@@ -17,12 +21,34 @@ def database_url(settings: DatabaseSettings) -> str:
     return EmbeddedCluster.from_settings(settings).url(settings.name)
 
 
+class WaitCountingPool(QueuePool):
+    """SQLAlchemy's QueuePool counting the checkouts under way (``waiting``, for /metrics).
+
+    While it stays above zero the pool is what requests queue for.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._waits = threading.Lock()
+        self.waiting = 0
+
+    def _do_get(self) -> ConnectionPoolEntry:
+        with self._waits:
+            self.waiting += 1
+        try:
+            return super()._do_get()
+        finally:
+            with self._waits:
+                self.waiting -= 1
+
+
 def make_engine(
     url: str, settings: DatabaseSettings, *, pool_size: int | None = None, pre_ping: bool = False
 ) -> Engine:
     """An engine with bounded waits: pool checkout, connect, and every statement."""
     return create_engine(
         url,
+        poolclass=WaitCountingPool,
         pool_size=pool_size or settings.pool_size,
         max_overflow=0,
         pool_timeout=settings.pool_timeout_s,

@@ -28,6 +28,7 @@ def test_readyz_and_metrics_by_route_with_cache_hits_and_the_pool(test_settings,
     assert f'{count}{{method="GET",route="cached",status="2xx"}} 2.0' in text  # before routing
     assert 'mapsvc_response_cache_requests_total{result="hit"} 2.0' in text
     assert "mapsvc_db_pool_size" in text and "mapsvc_publication_generation" in text
+    assert "mapsvc_db_pool_waiting 0.0" in text
     assert 'status="4xx"' in text
 
 
@@ -45,3 +46,28 @@ def test_readyz_says_not_ready_while_the_publication_watch_is_deaf(client):
     )
     response = client.get("/readyz")
     assert response.status_code == 503 and "publication watch" in response.json()["message_en"]
+
+
+def test_the_pool_counts_the_requests_waiting_for_a_connection(test_settings):
+    """With its one connection held, a second checkout shows as waiting until it gets one."""
+    import threading
+    import time
+
+    from mapsvc.db.engine import make_engine
+
+    engine = make_engine(test_settings.database.url.get_secret_value(), test_settings.database,
+                         pool_size=1)  # fmt: skip
+    try:
+        held = engine.connect()
+        second = threading.Thread(target=lambda: engine.connect().close())
+        second.start()
+        for _ in range(100):
+            if engine.pool.waiting == 1:  # type: ignore[attr-defined]
+                break
+            time.sleep(0.01)
+        assert engine.pool.waiting == 1  # type: ignore[attr-defined]
+        held.close()
+        second.join(5)
+        assert not second.is_alive() and engine.pool.waiting == 0  # type: ignore[attr-defined]
+    finally:
+        engine.dispose()
