@@ -40,6 +40,10 @@ LUA = Path(__file__).with_name("load.lua")
 POINT_LAYERS = "evacuation_sites,shelters,aed,schools"
 
 
+# What load.lua sends: the proxy keeps one entry per encoding, so warm-up and checks ask alike.
+AS_WRK = {"Accept-Encoding": "gzip"}
+
+
 def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
     n = 2**z
     x = int((lon + 180) / 360 * n)
@@ -152,7 +156,7 @@ def main() -> None:
         ):  # fmt: skip
             with proxy.client() as http:  # warm the proxy's cache (and each worker's)
                 for path in hot_urls():
-                    http.get(path)
+                    http.get(path, headers=AS_WRK)
             visible: list[float] = []
             publisher = threading.Timer(
                 3, lambda: visible.append(publish_visible_after(proxy, settings, engine, 3))
@@ -169,7 +173,7 @@ def main() -> None:
             server.wait(30)
             time.sleep(SHARED_MAX_AGE_S + 1.5)
             with proxy.client() as http:
-                stale = [http.get(path) for path in hot_urls()]
+                stale = [http.get(path, headers=AS_WRK) for path in hot_urls()]
         with mapsvc_serve(url, workers=workers, log=log, MAPSVC_API__RESPONSE_CACHE_MB="0") as (
             uncached_base, _):  # fmt: skip
             uncached = wrk(uncached_base, urls)

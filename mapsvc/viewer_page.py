@@ -51,8 +51,9 @@ def mount_viewer_page(app: FastAPI, web_dir: Path) -> None:
     if body is None:
         return
     etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
-    # Revalidated on every visit (a 304 is tiny): a deployment's new page is seen at once.
-    headers = {"ETag": etag, "Cache-Control": "no-cache"}
+    # Browsers revalidate on every visit (a 304 is tiny), so a deployment's new page is seen at
+    # once; the proxy keeps it a minute, so a crowd's first visits never reach the app for it.
+    headers = {"ETag": etag, "Cache-Control": "public, max-age=0, s-maxage=60"}
 
     def viewer(request: Request) -> Response:
         if matches_if_none_match(request.headers.get("if-none-match", ""), etag):

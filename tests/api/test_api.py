@@ -265,7 +265,7 @@ def test_the_viewer_page_carries_its_configuration_and_only_its_own_inline_scrip
     digest = base64.b64encode(hashlib.sha256(inline[0].encode()).digest()).decode()
     policy = page.headers["content-security-policy"]
     assert f"script-src 'self' 'sha256-{digest}';" in policy and "unsafe-inline" not in policy
-    assert page.headers["cache-control"] == "no-cache"
+    assert page.headers["cache-control"] == "public, max-age=0, s-maxage=60"
     again = client.get("/", headers={"If-None-Match": page.headers["etag"]})
     assert again.status_code == 304
     assert client.get("/index.html").text == page.text

@@ -42,6 +42,10 @@ def test_public_reads_are_cached_and_a_publish_shows_within_the_shared_max_age(s
         assert second.headers["x-cache-status"] == "HIT" and second.content == first.content
         assert second.headers["etag"] == first.headers["etag"]
         assert second.headers["x-request-id"] != first.headers["x-request-id"]  # its own id
+        # The app saw the client's host and scheme (and the proxy's request id): its links lead
+        # back through the proxy, not to the upstream's name.
+        landing = http.get("/api/")
+        assert landing.json()["links"][0]["href"] == f"{proxy.url}/api/"
         layers = [http.get("/api/layers") for _ in range(2)]  # large enough to be compressed
         assert [r.headers["content-encoding"] for r in layers] == ["br", "br"]  # httpx accepts br
         gzipped = http.get("/api/layers", headers={"Accept-Encoding": "gzip"})  # its own entry
@@ -108,6 +112,8 @@ def test_the_viewer_is_compressed_and_uploads_over_the_apps_limit_stop_at_the_pr
         with http.stream("GET", "/", headers={"Accept-Encoding": "br, gzip"}) as page:
             sent = b"".join(page.iter_raw())  # as it came over the wire
         assert page.headers["content-encoding"] == "br"  # by the app, whatever nginx has
+        again = http.get("/", headers={"Accept-Encoding": "br, gzip"})
+        assert again.headers["x-cache-status"] == "HIT"  # a crowd's first visits stay in nginx
         assert len(sent) < len(plain.content) / 2
         # A declared body over 50 MiB is refused before any of it is read.
         host, port = proxy.url.removeprefix("https://").split(":")
