@@ -18,6 +18,9 @@ from starlette.middleware.gzip import GZipMiddleware, IdentityResponder
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 BROTLI_QUALITY = 4
+# A whole answer up to this size gets quality 5: the layer list 11.7 KB instead of 13.3 for
+# 0.4 ms more; larger or streamed answers keep 4, where 5 would double the time.
+SMALL_BODY = 256 * 1024
 IN_A_THREAD_FROM = 128 * 1024  # larger chunks would hold up the event loop (as Starlette's gzip)
 
 
@@ -50,7 +53,8 @@ class BrotliResponder(IdentityResponder):
 
     def _compress(self, body: bytes, more_body: bool) -> bytes:
         if self._compressor is None:
-            self._compressor = brotli.Compressor(quality=BROTLI_QUALITY)
+            small = not more_body and len(body) <= SMALL_BODY
+            self._compressor = brotli.Compressor(quality=BROTLI_QUALITY + small)
         chunk: bytes = self._compressor.process(body)
         end: bytes = self._compressor.flush() if more_body else self._compressor.finish()
         return chunk + end

@@ -14,10 +14,10 @@ from mapsvc.errors import InvalidParameter
 FEATURES_PER_TILE = 5000
 MAX_ZOOM = 22  # the catalog bounds every layer's maxzoom by the same
 MAX_LAYERS_PER_TILE = 16
-# A display tile keeps one point per pixel cell and class: 4096 / 256 = 16 tile units are one
-# CSS pixel of a 256-pixel tile, and the dots drawn are at least 4 pixels wide, so a point
-# dropped lay under one kept. At z10 over Osaka this removes 15% of the points.
-DISPLAY_POINT_GRID = 16
+# A display tile keeps one point per pixel cell and class: DISPLAY_EXTENT / 256 = 2 tile units
+# are one CSS pixel of a 256-pixel tile, and the dots drawn are at least 4 pixels wide, so a
+# point dropped lay under one kept. At z10 over central Osaka this removes a fifth of the points.
+DISPLAY_POINT_GRID = tiles.DISPLAY_EXTENT // 256
 
 
 @dataclass(frozen=True, kw_only=True)

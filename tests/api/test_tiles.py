@@ -149,15 +149,15 @@ def test_display_tiles_draw_points_sharing_a_pixel_once_and_collection_tiles_kee
         response = client.get(url, params=params)
         assert response.status_code == 200
         tile = mapbox_vector_tile.decode(response.content, default_options={"y_coord_down": True})
-        n = 2**z
-        fx = ((spots[0][0] + 180) / 360 * n % 1) * 4096
-        fy = ((1 - math.asinh(math.tan(math.radians(spots[0][1]))) / math.pi) / 2 * n % 1) * 4096
+        n, extent = 2**z, tile["aed"]["extent"]  # display tiles: 512 units, others 4096
+        fx = ((spots[0][0] + 180) / 360 * n % 1) * extent
+        fy = ((1 - math.asinh(math.tan(math.radians(spots[0][1]))) / math.pi) / 2 * n % 1) * extent
         points = [  # a display tile holds each class's points as one multipoint
             p for f in tile["aed"]["features"]
             for p in (f["geometry"]["coordinates"] if f["geometry"]["type"] == "MultiPoint"
                       else [f["geometry"]["coordinates"]])
         ]  # fmt: skip
-        return sum(math.dist(p, (fx, fy)) < 80 * 2 ** (z - 10) for p in points)
+        return sum(math.dist(p, (fx, fy)) < 80 / 4096 * extent * 2 ** (z - 10) for p in points)
 
     x, y = tile_of(*spots[0], 10)
     assert drawn(f"/api/tiles/WebMercatorQuad/10/{y}/{x}", 10, collections="aed") == 1
@@ -184,5 +184,5 @@ def test_display_tiles_send_each_classs_points_as_one_multipoint(client):
         len(f["geometry"]["coordinates"]) if f["geometry"]["type"] == "MultiPoint" else 1
         for f in drawn
     )
-    assert 0.8 * len(listed) <= points <= len(listed)  # those sharing a pixel drawn once
+    assert 0.75 * len(listed) <= points <= len(listed)  # those sharing a pixel drawn once
     assert len(display.content) < len(full.content) / 3
