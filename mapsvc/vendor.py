@@ -77,8 +77,11 @@ def mount_vendor(app: FastAPI, vendor_dir: Path, web_dir: Path) -> None:
             request: Request, *, etag: str = etag, media_type: str = media_type,
             encoded: dict[str, bytes] = encoded,
         ) -> Response:  # fmt: skip
-            headers = {"ETag": etag, "Cache-Control": "public, max-age=300"}
-            headers["Vary"] = "Accept-Encoding"
+            headers = {
+                "ETag": etag,
+                "Cache-Control": "public, max-age=300",
+                "Vary": "Accept-Encoding",
+            }
             if matches_if_none_match(request.headers.get("if-none-match", ""), etag):
                 return Response(status_code=304, headers=headers)
             encoding = preferred_encoding(request.headers.get("accept-encoding", ""))
