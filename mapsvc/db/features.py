@@ -134,13 +134,15 @@ def _where(query: FeatureQuery) -> list[ColumnElement[bool]]:
 def _fast_page(session: Session, query: FeatureQuery) -> Sequence[Row[tuple[str, str, str]]]:
     # The common request (bbox, owner, equality filters) as one constant-shaped SQL text: building
     # and executing the equivalent Core statement cost 1.3 ms against 0.3 ms for this.
+    # Each of the layer's datasets looks up its current version's features in the (version_id,
+    # geom) index (OFFSET 0 keeps the planner from flattening the LATERAL): through the view it
+    # took every version's features in the box and joined them to the datasets — 0.89 ms against
+    # 0.38 for the demo's 20-point page, and more with every version kept.
     geometry = "geom" if query.crs.srid == 4326 else "ST_Transform(geom, :srid)"
     if query.crs.north_first:
         geometry = f"ST_FlipCoordinates({geometry})"
-    sql = [  # constant fragments only; every value is a bound parameter
-        f"SELECT {public_id_sql()}, ST_AsGeoJSON({geometry}, :decimals, 0), "  # noqa: S608
-        "properties::text FROM published_feature WHERE layer_id = :layer"
-    ]
+    inner = ["SELECT id, feature_key, geom, properties FROM feature "
+             "WHERE version_id = d.current_version_id"]  # fmt: skip
     params: dict[str, Any] = {
         "layer": query.layer_id,
         "srid": query.crs.srid,
@@ -149,18 +151,23 @@ def _fast_page(session: Session, query: FeatureQuery) -> Sequence[Row[tuple[str,
         "offset": query.offset,
     }
     if query.bbox is not None:
-        sql.append(
+        inner.append(
             "AND geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326) "
             "AND ST_Intersects(geom, ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326))"
         )
         params.update(zip(("x0", "y0", "x1", "y1"), query.bbox, strict=True))
-    if query.municipality_code is not None:
-        sql.append("AND municipality_code = :owner")
-        params["owner"] = query.municipality_code
     if query.equals:
-        sql.append("AND properties @> CAST(:equals AS jsonb)")
+        inner.append("AND properties @> CAST(:equals AS jsonb)")
         params["equals"] = orjson.dumps(query.equals).decode()
-    sql.append("ORDER BY id LIMIT :limit OFFSET :offset")
+    sql = [  # constant fragments only; every value is a bound parameter
+        f"SELECT {public_id_sql('d.municipality_code', 'f.feature_key')}, "  # noqa: S608
+        f"ST_AsGeoJSON({geometry}, :decimals, 0), properties::text FROM dataset d "
+        f"CROSS JOIN LATERAL ({' '.join(inner)} OFFSET 0) f WHERE d.layer_id = :layer"
+    ]
+    if query.municipality_code is not None:
+        sql.append("AND d.municipality_code = :owner")
+        params["owner"] = query.municipality_code
+    sql.append("ORDER BY f.id LIMIT :limit OFFSET :offset")
     return session.execute(text(" ".join(sql)), params).all()
 
 
