@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 import shapely.geometry
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
 
 from mapsvc.db.engine import drop_database
 from tests.support.browser import ARTEFACTS, axe_violations, chromium, phone
@@ -529,4 +529,29 @@ def test_the_api_docs_page_lists_the_operations_from_our_own_assets(
     assert problems == [], problems  # no script error, no CSP refusal
     foreign = [u for u in requested if not u.startswith((base_url, "data:"))]
     assert foreign == [], foreign
+    context.close()
+
+
+def test_a_tile_refused_under_load_is_asked_again_not_left_blank(browser: Browser, base_url: str):
+    """A crowd gets 503 + Retry-After from a busy server: the map asks for the tile again."""
+    context = phone(browser, service_workers="block")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    asked: list[str] = []
+    refused: list[str] = []
+
+    def busy_once(route: Route) -> None:
+        asked.append(route.request.url)
+        if not refused:  # the first tile asked for, once
+            refused.append(route.request.url)
+            route.fulfill(status=503, headers={"Retry-After": "1"}, body="busy")
+        else:
+            route.continue_()
+
+    page.route("**/api/tiles/**", busy_once)
+    page.goto(base_url + "/")
+    expect(page.locator("html[data-rendered=true]")).to_be_attached(timeout=20_000)
+    assert refused and asked.count(refused[0]) == 2, asked  # refused, then answered
+    assert page.evaluate(PAINTED_PIXELS) > 0 and errors == [], errors
     context.close()

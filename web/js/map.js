@@ -39,9 +39,19 @@ function onePointPerFeature(tile) {
   return tile;
 }
 
+// A tile the server refused (503 under a crowd, a dropped connection) comes back from VectorGrid
+// as `{layers: []}` and would stay blank: it is asked again after 1, 2 and 4 s.
+const TILE_RETRIES_S = [1, 2, 4];
+const refused = (tile) => Array.isArray(tile.layers);
+
 const DisplayGrid = L.VectorGrid.Protobuf.extend({
   _getVectorTilePromise(...args) {
-    return L.VectorGrid.Protobuf.prototype._getVectorTilePromise.apply(this, args).then(onePointPerFeature);
+    const fetchTile = () => L.VectorGrid.Protobuf.prototype._getVectorTilePromise.apply(this, args)
+      .catch(() => ({ layers: [] }));
+    const attempt = (retry) => fetchTile().then((tile) => (refused(tile) && retry < TILE_RETRIES_S.length
+      ? new Promise((wait) => setTimeout(wait, TILE_RETRIES_S[retry] * 1000)).then(() => attempt(retry + 1))
+      : tile));
+    return attempt(0).then(onePointPerFeature);
   },
 });
 
