@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
 
 import brotli
@@ -63,32 +64,31 @@ def _compressed(body: bytes) -> dict[str, bytes]:
     }
 
 
+def fixed_file_endpoint(
+    body: bytes, media_type: str, cache_control: str
+) -> Callable[[Request], Response]:
+    """A GET endpoint for bytes made at start-up, compressed once per encoding, with an ETag."""
+    etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+    encoded = _compressed(body)
+    headers = {"ETag": etag, "Cache-Control": cache_control, "Vary": "Accept-Encoding"}
+
+    def serve(request: Request) -> Response:
+        if matches_if_none_match(request.headers.get("if-none-match", ""), etag):
+            return Response(status_code=304, headers=headers)
+        encoding = preferred_encoding(request.headers.get("accept-encoding", ""))
+        sent = headers | ({"Content-Encoding": encoding} if encoding else {})
+        return Response(encoded[encoding], media_type=media_type, headers=sent)
+
+    return serve
+
+
 def mount_vendor(app: FastAPI, vendor_dir: Path, web_dir: Path) -> None:
     """Serve the joined first-view files and each package's folder (when npm has installed them)."""
     router = APIRouter(include_in_schema=False)
     for path, (media_type, files) in _first_view_files(vendor_dir, web_dir).items():
         if not all(f.is_file() for f in files):
             continue  # npm has not installed the packages: nothing to join
-        body = _joined(files)
-        etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
-        encoded = _compressed(body)
-
-        def serve(
-            request: Request, *, etag: str = etag, media_type: str = media_type,
-            encoded: dict[str, bytes] = encoded,
-        ) -> Response:  # fmt: skip
-            headers = {
-                "ETag": etag,
-                "Cache-Control": "public, max-age=300",
-                "Vary": "Accept-Encoding",
-            }
-            if matches_if_none_match(request.headers.get("if-none-match", ""), etag):
-                return Response(status_code=304, headers=headers)
-            encoding = preferred_encoding(request.headers.get("accept-encoding", ""))
-            if encoding:
-                headers["Content-Encoding"] = encoding
-            return Response(encoded[encoding], media_type=media_type, headers=headers)
-
+        serve = fixed_file_endpoint(_joined(files), media_type, "public, max-age=300")
         router.add_api_route(path, serve, methods=["GET"])
     app.include_router(router)
     for package, folder in PACKAGES.items():

@@ -14,9 +14,9 @@ import hashlib
 import re
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI
 
-from mapsvc.api.caching import matches_if_none_match
+from mapsvc.vendor import fixed_file_endpoint
 
 CONFIG_SLOT = '<script type="application/json" id="viewer-config"></script>'
 # A classic inline script: no attributes at all (a data block has a type and never runs).
@@ -50,16 +50,9 @@ def mount_viewer_page(app: FastAPI, web_dir: Path) -> None:
     body = render_page(web_dir)
     if body is None:
         return
-    etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
     # Browsers revalidate on every visit (a 304 is tiny), so a deployment's new page is seen at
     # once; the proxy keeps it a minute, so a crowd's first visits never reach the app for it.
-    headers = {"ETag": etag, "Cache-Control": "public, max-age=0, s-maxage=60"}
-
-    def viewer(request: Request) -> Response:
-        if matches_if_none_match(request.headers.get("if-none-match", ""), etag):
-            return Response(status_code=304, headers=headers)
-        return Response(body, media_type="text/html; charset=utf-8", headers=headers)
-
+    viewer = fixed_file_endpoint(body, "text/html; charset=utf-8", "public, max-age=0, s-maxage=60")
     router = APIRouter(include_in_schema=False)
     router.add_api_route("/", viewer, methods=["GET"])
     router.add_api_route("/index.html", viewer, methods=["GET"])

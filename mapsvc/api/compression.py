@@ -10,6 +10,7 @@ through the proxy.
 from __future__ import annotations
 
 import contextlib
+import functools
 
 import anyio.to_thread
 import brotli
@@ -24,6 +25,7 @@ SMALL_BODY, SMALL_BODY_QUALITY = 256 * 1024, 5
 IN_A_THREAD_FROM = 128 * 1024  # larger chunks would hold up the event loop (as Starlette's gzip)
 
 
+@functools.lru_cache(maxsize=256)  # asked twice a request (cache key, compression); few spellings
 def preferred_encoding(accept_encoding: str) -> str:
     """br, else gzip, else nothing, among what the client accepts (``;q=0`` refuses one)."""
     accepted = set()
