@@ -46,6 +46,14 @@ class Catalog(Mapping[str, LayerDefinition]):
         except KeyError:
             raise LayerNotFound(layer_id) from None
 
+    # Mapping's own ``in`` and ``get`` expect KeyError, and LayerNotFound is not one.
+    def __contains__(self, layer_id: object) -> bool:
+        return layer_id in self._layers
+
+    def get(self, layer_id: str, default: Any = None) -> Any:
+        """The layer, or ``default`` when the catalog has none by that id."""
+        return self._layers.get(layer_id, default)
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._layers)
 

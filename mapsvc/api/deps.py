@@ -28,12 +28,29 @@ def get_read_session(request: Request, primary: SessionDep) -> Iterator[Session]
 
     The primary's session opens no connection unless it is used.
     """
-    replicas = getattr(request.app.state, "replicas", None)
-    replica = None
-    if replicas is not None:
-        replica = replicas.open_session(request.app.state.publications.primary_lsn())
+    replica = _current_replica(request.app)
     if replica is None:
         yield primary
+        return
+    with replica:
+        yield replica
+
+
+def _current_replica(app: FastAPI) -> Session | None:
+    replicas = getattr(app.state, "replicas", None)
+    if replicas is None:
+        return None
+    session: Session | None = replicas.open_session(app.state.publications.primary_lsn())
+    return session
+
+
+@contextmanager
+def read_session_outside_routes(app: FastAPI) -> Iterator[Session]:
+    """What ``get_read_session`` gives a route, for code that runs without FastAPI's solving."""
+    replica = _current_replica(app)
+    if replica is None:
+        with session_outside_routes(app) as primary:
+            yield primary
         return
     with replica:
         yield replica

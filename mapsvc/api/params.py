@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Annotated, Any
 
 from fastapi import Query, Request
@@ -15,6 +15,7 @@ from mapsvc.geo.crs import DEFAULT, SUPPORTED, OutputCrs, parse_crs
 from mapsvc.services.cql2_types import MAX_MAGNITUDE
 from mapsvc.services.features import ItemsRequest
 
+MAX_OFFSET = 10_000_000  # deeper pages are refused: a client walks them by bbox, not offset
 COMMON = {
     "f",
     "filter",
@@ -157,7 +158,7 @@ async def items_request(
     bbox_crs: Annotated[str | None, Query(alias="bbox-crs")] = None,
     crs: Annotated[str | None, Query(description="output CRS URI (default CRS84)")] = None,
     limit: Annotated[int | None, Query(ge=1, description="features per page")] = None,
-    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     properties: Annotated[
         str | None, Query(description="comma-separated attributes to return")
     ] = None,
@@ -177,20 +178,56 @@ async def items_request(
     Async although it awaits nothing: parsing is CPU-only, and a sync dependency would cost a
     threadpool hop per request.
     """
+    return build_items_request(
+        request,
+        layer,
+        limit=limit,
+        offset=offset,
+        strings={
+            "bbox": bbox,
+            "bbox-crs": bbox_crs,
+            "crs": crs,
+            "properties": properties,
+            "sortby": sortby,
+            "municipality": municipality,
+            "filter": filter,
+            "filter-lang": filter_lang,
+            "filter-crs": filter_crs,
+        },
+    )
+
+
+def build_items_request(
+    request: Request,
+    layer: LayerDefinition,
+    *,
+    limit: int | None,
+    offset: int,
+    strings: Mapping[str, str | None],
+) -> ItemsRequest:
+    """The checks behind ``items_request``, given the integers already parsed and bounded.
+
+    Shared with the items fast path (``routers.items_fast``), so both refuse the same way.
+    """
     reject_unknown(request, COMMON | attribute_names(layer))
-    box_crs = crs_param(bbox_crs, "bbox-crs")
+    box_crs = crs_param(strings.get("bbox-crs"), "bbox-crs")
+    filter_text = strings.get("filter")
     return ItemsRequest(
         layer=layer,
         limit=limit,
         offset=offset,
-        bbox=parse_bbox(bbox, box_crs.srid),
+        bbox=parse_bbox(strings.get("bbox"), box_crs.srid),
         bbox_crs=box_crs,
-        crs=crs_param(crs),
-        properties=parse_properties(properties, layer),
-        sortby=parse_sortby(sortby, layer),
-        municipality=municipality,
+        crs=crs_param(strings.get("crs")),
+        properties=parse_properties(strings.get("properties"), layer),
+        sortby=parse_sortby(strings.get("sortby"), layer),
+        municipality=strings.get("municipality"),
         equals=attribute_filters(request, layer),
-        filter=filter,
-        filter_lang=filter_lang,
-        filter_crs=crs_param(filter_crs, "filter-crs") if filter is not None else DEFAULT,
+        filter=filter_text,
+        filter_lang=strings.get("filter-lang"),
+        filter_crs=(
+            crs_param(strings.get("filter-crs"), "filter-crs")
+            if filter_text is not None
+            else DEFAULT
+        ),
     )

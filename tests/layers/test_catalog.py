@@ -114,3 +114,10 @@ def test_shipped_definitions_are_plain_toml_files_named_by_id():
     for path in DEFINITIONS_DIR.glob("*.toml"):
         assert tomllib.loads(path.read_text("utf-8"))["id"] == path.stem
     assert len(catalog) == len(list(DEFINITIONS_DIR.glob("*.toml")))
+
+
+def test_in_and_get_answer_for_a_missing_layer_instead_of_raising() -> None:
+    # Mapping's own `in` and `get` catch only KeyError; LayerNotFound is a LookupError.
+    catalog = load_catalog()
+    assert "aed" in catalog and "no_such_layer" not in catalog
+    assert catalog.get("no_such_layer") is None and catalog.get("aed") is catalog["aed"]

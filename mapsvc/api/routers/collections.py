@@ -16,6 +16,7 @@ from mapsvc.api.responses import (
     GeoJSONResponse,
     geojson_body,
 )
+from mapsvc.services import Session
 from mapsvc.services.collections import (
     catalog_layers,
     one_collection,
@@ -23,6 +24,7 @@ from mapsvc.services.collections import (
     queryables_schema,
 )
 from mapsvc.services.features import ItemsRequest, PageLinks, one_item, page_of_items
+from mapsvc.settings import Settings
 
 router = APIRouter(prefix="/api", tags=["collections"])
 ItemsRequestDep = Annotated[ItemsRequest, Depends(items_request)]
@@ -81,6 +83,13 @@ def get_items(
     request: Request, session: ReadSessionDep, settings: SettingsDep, query: ItemsRequestDep
 ) -> GeoJSONResponse:
     """The layer's published features as RFC 7946 GeoJSON, paged; ``<attribute>=value`` filters."""
+    return items_response(request, session, settings, query)
+
+
+def items_response(
+    request: Request, session: Session, settings: Settings, query: ItemsRequest
+) -> GeoJSONResponse:
+    """The items answer (or NotModified): shared by ``get_items`` and the items fast path."""
     etag = etag_for(request, session, [query.layer.id])
     body = page_of_items(
         session,
