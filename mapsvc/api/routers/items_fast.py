@@ -16,6 +16,7 @@ stays the one in the OpenAPI document; a test holds the two to the same answers.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -24,6 +25,7 @@ from starlette.responses import Response
 from starlette.routing import Match, Route
 from starlette.types import Scope
 
+from layers import LayerDefinition
 from mapsvc.api.deps import read_session_outside_routes
 from mapsvc.api.params import COMMON, MAX_OFFSET, attribute_names, build_items_request
 from mapsvc.api.routers.collections import items_response
@@ -32,10 +34,19 @@ PATH = "/api/collections/{layer}/items"
 _DIGITS = re.compile(r"[0-9]{1,9}")
 
 
-def _integers(scope: Scope) -> tuple[int | None, int] | None:
-    """(limit, offset) when the query is one FastAPI would pass to the endpoint, else None."""
-    catalog = scope["app"].state.catalog
-    layer = catalog.get(scope["path_params"]["layer"])
+@dataclass(frozen=True)
+class _Fitting:
+    """What ``matches`` read of a fitting request, handed to the endpoint in the scope."""
+
+    layer: LayerDefinition
+    limit: int | None
+    offset: int
+    strings: dict[str, str]
+
+
+def _fitting(scope: Scope) -> _Fitting | None:
+    """The request as read, when it is one FastAPI would pass to the endpoint; else None."""
+    layer = scope["app"].state.catalog.get(scope["path_params"]["layer"])
     if layer is None:
         return None
     pairs = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
@@ -49,11 +60,11 @@ def _integers(scope: Scope) -> tuple[int | None, int] | None:
         return None
     if not (_DIGITS.fullmatch(offset) and int(offset) <= MAX_OFFSET):
         return None
-    return (None if limit is None else int(limit)), int(offset)
+    return _Fitting(layer, None if limit is None else int(limit), int(offset), query)
 
 
 class ItemsFastRoute(Route):
-    """Matches the items path only for the requests ``_integers`` accepts."""
+    """Matches the items path only for the requests ``_fitting`` accepts."""
 
     def __init__(self) -> None:
         super().__init__(PATH, _items, methods=["GET"], include_in_schema=False)
@@ -63,25 +74,26 @@ class ItemsFastRoute(Route):
         match, child = super().matches(scope)
         if match is not Match.FULL:
             return Match.NONE, {}
-        integers = _integers({**scope, **child})
-        if integers is None:
+        fitting = _fitting({**scope, **child})
+        if fitting is None:
             return Match.NONE, {}
-        return match, {**child, "mapsvc.items_integers": integers}
+        return match, {**child, _SCOPE_KEY: fitting}
+
+
+_SCOPE_KEY = "mapsvc.items_fitting"
 
 
 def _items(request: Request) -> Response:
     # Sync: Starlette runs it on the thread pool, as FastAPI runs ``get_items`` (one hop).
     app: Any = request.app
     request.state.route_template = PATH  # the metrics' label, as ``note_route`` sets it
-    limit, offset = request.scope["mapsvc.items_integers"]
-    layer = app.state.catalog[request.path_params["layer"]]
-    params = request.query_params
+    fitting: _Fitting = request.scope[_SCOPE_KEY]
     query = build_items_request(
         request,
-        layer,
-        limit=limit,
-        offset=offset,
-        strings={name: params.get(name) for name in COMMON},
+        fitting.layer,
+        limit=fitting.limit,
+        offset=fitting.offset,
+        strings=fitting.strings,
     )
     with read_session_outside_routes(app) as session:
         return items_response(request, session, app.state.settings, query)
