@@ -153,10 +153,10 @@ class FeatureRow(Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    # Deferred: a version's features are copied in before its row, which carries their count.
-    version_id: Mapped[int] = mapped_column(
-        ForeignKey("version.id", ondelete="CASCADE", deferrable=True, initially="DEFERRED")
-    )
+    # The version's: checked once per statement at commit by the migration's triggers (0010),
+    # not by a foreign key, whose per-row check cost more than the load. A version's features
+    # are copied in before its row, which carries their count.
+    version_id: Mapped[int] = mapped_column(BigInteger)
     source_id: Mapped[str | None] = mapped_column(Text)
     source_row: Mapped[int | None] = mapped_column(Integer)  # where the report points, in the file
     # Unique within its version and stable across versions when the source has stable IDs: the

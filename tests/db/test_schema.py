@@ -126,6 +126,41 @@ def test_read_paths_have_their_indexes(session):
     assert "uq_dataset_layer_id" in indexes
 
 
+_ADD_FEATURE = text(
+    "INSERT INTO feature (version_id, feature_key, properties, geom) "
+    "VALUES (:v, :key, '{}', ST_GeomFromText('POINT(135.37 34.46)', 4326))"
+)
+
+
+def test_features_of_a_version_that_does_not_exist_are_refused_at_commit(session):
+    missing = _any_version(session) + 10_000_000
+    refused = f"version {missing}, which does not exist"
+    with session.begin_nested() as savepoint:
+        session.execute(_ADD_FEATURE, {"v": missing, "key": "k"})  # the check waits for commit
+        with pytest.raises(DBAPIError, match=refused):
+            session.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))  # what COMMIT runs
+        savepoint.rollback()
+
+
+def test_features_are_checked_per_statement_and_leave_no_trace(session, catalog):
+    version, _ = stage_aed(session, catalog, aed_file(["市役所"]))
+    with session.begin_nested():  # the version was written: its features may follow
+        session.execute(_ADD_FEATURE, {"v": version.id, "key": "later"})
+        session.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))
+    # One note per statement, each removed by its check.
+    assert session.execute(text("SELECT count(*) FROM feature_batch")).scalar_one() == 0
+
+
+def test_deleting_a_staged_version_deletes_its_features(session, catalog):
+    version, _ = stage_aed(session, catalog, aed_file(["市役所", "消防署"]))
+    with session.begin_nested():
+        session.execute(text("DELETE FROM version WHERE id = :v"), {"v": version.id})
+    left = session.execute(
+        text("SELECT count(*) FROM feature WHERE version_id = :v"), {"v": version.id}
+    )
+    assert left.scalar_one() == 0
+
+
 def _published_aed_names(session) -> set[str]:
     statement = text(
         "SELECT properties->>'name' FROM published_feature "
