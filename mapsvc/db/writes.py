@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
 import orjson
 import shapely
+from psycopg.types.json import set_json_dumps
 from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
@@ -127,26 +127,56 @@ def set_statement_timeout(session: Session, milliseconds: int) -> None:
 def copy_features(session: Session, version_id: int, features: Iterable[Feature]) -> int:
     """Bulk-load ``features`` into ``version_id`` with COPY; return how many.
 
-    COPY is the fastest path into PostgreSQL; geometry goes as hex EWKB, which PostGIS parses
-    on input, and the table's CHECK constraints still apply to every row.
+    COPY is the fastest path into PostgreSQL. The binary format sends geometry as EWKB bytes,
+    which PostGIS reads as they are (hex text cost 0.37 s to make and twice the bytes for a
+    million vertices); the table's CHECK constraints still apply to every row.
     """
     count = 0
     cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+    set_json_dumps(orjson.dumps, cursor)
     columns = "version_id, source_id, source_row, feature_key, properties, geom, search_text"
     iterator = iter(features)
-    with cursor.copy(f"COPY feature ({columns}) FROM STDIN") as copy:
-        while batch := list(itertools.islice(iterator, 2048)):
+    with cursor.copy(f"COPY feature ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types(["int8", "text", "int4", "text", "jsonb", "bytea", "text"])
+        while batch := _copy_batch(iterator):
             # One vectorised call per batch: per-feature WKB encoding dominated the load time.
             geometries = shapely.set_srid(np.array([f.geometry for f in batch], dtype=object), 4326)
-            encoded = shapely.to_wkb(geometries, hex=True, include_srid=True)
+            encoded = shapely.to_wkb(geometries, include_srid=True)
             for feature, ewkb in zip(batch, encoded, strict=True):
-                properties = orjson.dumps(feature.properties).decode()
                 key = feature.key or f"r{feature.row}"
                 text = search_text(feature.properties)
-                row = (version_id, feature.source_id, feature.row, key, properties, ewkb, text)
+                row = (
+                    version_id,
+                    feature.source_id,
+                    feature.row,
+                    key,
+                    feature.properties,
+                    ewkb,
+                    text,
+                )
                 copy.write_row(row)
             count += len(batch)
     return count
+
+
+COPY_BATCH_ROWS = 2048
+COPY_BATCH_VERTICES = 50_000
+
+
+def _copy_batch(features: Iterator[Feature]) -> list[Feature]:
+    """The next features to encode and send: up to 2,048, or fewer holding 50,000 vertices.
+
+    Small enough that the server checks and indexes one batch while the next is read and
+    validated (a file of large polygons read in one batch left the two taking turns).
+    """
+    batch: list[Feature] = []
+    vertices = 0
+    for feature in features:
+        batch.append(feature)
+        vertices += int(shapely.get_num_coordinates(feature.geometry))
+        if len(batch) == COPY_BATCH_ROWS or vertices >= COPY_BATCH_VERTICES:
+            break
+    return batch
 
 
 def set_version_status(session: Session, version_id: int, status: str) -> None:

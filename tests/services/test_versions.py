@@ -102,3 +102,39 @@ def test_a_failed_stage_leaves_nothing_behind(session, catalog):
             actor="test",
         )
     assert session.execute(text(counts)).one() == before
+
+
+def test_features_arrive_exactly_as_staged_across_copy_batches(session, catalog, monkeypatch):
+    from mapsvc.db import writes
+
+    monkeypatch.setattr(writes, "COPY_BATCH_VERTICES", 1_000)  # a new batch every few shapes
+    rings = [shapely.Point(135.37 + i / 100, 34.46).buffer(0.001, quad_segs=100) for i in range(7)]
+    properties = [
+        {"name": f"浸水域{i}", "depth": i / 2, "note": None, "tags": ["洪水", i], "ok": i % 2 == 0}
+        for i in range(7)
+    ]
+    features = [
+        Feature(i + 2, None, ring, props, f"k{i}")
+        for i, (ring, props) in enumerate(zip(rings, properties, strict=True))
+    ]
+    version, _ = stage(
+        session,
+        layer_id="aed",
+        municipality_code=KISHIWADA,
+        source=aed_file(["batches"]),
+        features=features,
+        report=ImportReport(),
+        actor="test",
+    )
+    stored = session.execute(
+        text(
+            "SELECT feature_key, source_row, properties, ST_AsBinary(geom), ST_SRID(geom) "
+            "FROM feature WHERE version_id = :v ORDER BY id"
+        ),
+        {"v": version.id},
+    ).all()
+    assert version.feature_count == 7
+    assert [(key, row) for key, row, *_ in stored] == [(f"k{i}", i + 2) for i in range(7)]
+    assert [props for _, _, props, _, _ in stored] == properties
+    assert [shapely.from_wkb(bytes(wkb)) for *_, wkb, _ in stored] == rings  # bit for bit
+    assert {srid for *_, srid in stored} == {4326}
