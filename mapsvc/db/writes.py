@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -161,21 +162,25 @@ def copy_features(session: Session, version_id: int, features: Iterable[Feature]
 
 COPY_BATCH_ROWS = 2048
 COPY_BATCH_VERTICES = 50_000
+COPY_CHUNK_ROWS = 32
 
 
 def _copy_batch(features: Iterator[Feature]) -> list[Feature]:
     """The next features to encode and send: up to 2,048, or fewer holding 50,000 vertices.
 
     Small enough that the server checks and indexes one batch while the next is read and
-    validated (a file of large polygons read in one batch left the two taking turns).
+    validated (a file of large polygons read in one batch left the two taking turns). Vertices
+    are counted a few features at a time: one shapely call per feature cost 0.25 s per 100,000
+    points.
     """
     batch: list[Feature] = []
     vertices = 0
-    for feature in features:
-        batch.append(feature)
-        vertices += int(shapely.get_num_coordinates(feature.geometry))
-        if len(batch) == COPY_BATCH_ROWS or vertices >= COPY_BATCH_VERTICES:
+    while len(batch) < COPY_BATCH_ROWS and vertices < COPY_BATCH_VERTICES:
+        chunk = list(itertools.islice(features, COPY_CHUNK_ROWS))
+        if not chunk:
             break
+        batch += chunk
+        vertices += int(shapely.get_num_coordinates([f.geometry for f in chunk]).sum())
     return batch
 
 

@@ -107,7 +107,12 @@ def test_a_failed_stage_leaves_nothing_behind(session, catalog):
 def test_features_arrive_exactly_as_staged_across_copy_batches(session, catalog, monkeypatch):
     from mapsvc.db import writes
 
-    monkeypatch.setattr(writes, "COPY_BATCH_VERTICES", 1_000)  # a new batch every few shapes
+    # A new batch every few shapes.
+    monkeypatch.setattr(writes, "COPY_BATCH_VERTICES", 1_000)
+    monkeypatch.setattr(writes, "COPY_CHUNK_ROWS", 2)
+    batches: list[int] = []
+    cut = writes._copy_batch
+    monkeypatch.setattr(writes, "_copy_batch", lambda f: batches.append(len(b := cut(f))) or b)
     rings = [shapely.Point(135.37 + i / 100, 34.46).buffer(0.001, quad_segs=100) for i in range(7)]
     properties = [
         {"name": f"浸水域{i}", "depth": i / 2, "note": None, "tags": ["洪水", i], "ok": i % 2 == 0}
@@ -134,6 +139,7 @@ def test_features_arrive_exactly_as_staged_across_copy_batches(session, catalog,
         {"v": version.id},
     ).all()
     assert version.feature_count == 7
+    assert batches == [4, 3, 0]  # 401 vertices a shape, counted two shapes at a time
     assert [(key, row) for key, row, *_ in stored] == [(f"k{i}", i + 2) for i in range(7)]
     assert [props for _, _, props, _, _ in stored] == properties
     assert [shapely.from_wkb(bytes(wkb)) for *_, wkb, _ in stored] == rings  # bit for bit
