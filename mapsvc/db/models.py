@@ -141,7 +141,6 @@ class FeatureRow(Base):
         # (version_id, geom) with btree_gist: every read filters on the published version ids,
         # then on a bbox or a nearest-neighbour order.
         Index("ix_feature_version_geom", "version_id", "geom", postgresql_using="gist"),
-        Index("ix_feature_version_source_id", "version_id", "source_id"),
         Index("uq_feature_version_key", "version_id", "feature_key", unique=True),
         # Search by name, reading or address: trigrams of the folded text (pg_trgm).
         Index(

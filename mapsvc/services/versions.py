@@ -78,7 +78,7 @@ def store_version(
     """Store ``features`` as a new staged version of ``dataset`` (the caller checked it is new)."""
     writes.store_source_file(session, source.sha256, source.content)
     # Features first, then the version row with its final count: a version is written once,
-    # complete (that the features' version exists is checked at commit: migration 0010).
+    # complete (that the features' version exists is checked at commit: see migration 0010).
     version_id = writes.next_version_id(session)
     count = writes.copy_features(session, version_id, features)
     version = writes.insert_version(

@@ -1,4 +1,4 @@
-"""Features' version checked once per statement instead of once per row.
+"""Features cost less to load: their version checked once per statement, one index fewer.
 
 The foreign key from feature.version_id ran one deferred lookup per feature at commit: 1.5 s of a
 100,000-row upload's 5 s. A statement-level trigger now notes the versions a statement's rows
@@ -6,6 +6,9 @@ name (one row per version in ``feature_batch``), and a deferred constraint trigg
 checks, at commit, that each version exists (locking it against deletion, as the key did). A
 version's features still arrive before its row, which is written once with their count.
 Deleting a (staged) version still deletes its features.
+
+The (version_id, source_id) index served no query (pairing versions scans a version, which the
+unique (version_id, feature_key) index does as well) and cost 0.15 s per 100,000 rows loaded.
 
 Revision ID: 0010
 Revises: 0009
@@ -21,6 +24,7 @@ branch_labels = None
 depends_on = None
 
 UPGRADE = [
+    "DROP INDEX ix_feature_version_source_id",
     "ALTER TABLE feature DROP CONSTRAINT fk_feature_version_id_version",
     # Rows live only inside the transaction that adds features: the check deletes each one.
     "CREATE TABLE feature_batch ("
@@ -69,6 +73,7 @@ DOWNGRADE = [
     "DROP FUNCTION check_feature_version()",
     "ALTER TABLE feature ADD CONSTRAINT fk_feature_version_id_version FOREIGN KEY (version_id) "
     "REFERENCES version (id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED",
+    "CREATE INDEX ix_feature_version_source_id ON feature (version_id, source_id)",
 ]
 
 
