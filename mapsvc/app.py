@@ -35,7 +35,12 @@ from mapsvc.api.request_hygiene import RequestHygiene
 from mapsvc.api.response_cache import ResponseCache
 from mapsvc.api.routers import ROUTERS
 from mapsvc.api.routers.items_fast import ItemsFastRoute
-from mapsvc.db.engine import database_url, make_engine, make_sessionmaker
+from mapsvc.db.engine import (
+    database_url,
+    make_engine,
+    make_read_sessionmaker,
+    make_sessionmaker,
+)
 from mapsvc.db.publication_watch import PublicationWatch, psycopg_conninfo
 from mapsvc.db.replicas import Replicas
 from mapsvc.services.publications import PublicationState
@@ -101,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = make_engine(url, settings.database)
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
+        app.state.read_sessionmaker = make_read_sessionmaker(engine)
         app.state.upload_progress = UploadProgress(app.state.sessionmaker)
         downloads = make_engine(url, settings.database, pool_size=settings.api.concurrent_downloads)
         app.state.download_sessions = make_sessionmaker(downloads)

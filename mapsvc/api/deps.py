@@ -46,14 +46,18 @@ def _current_replica(app: FastAPI) -> Session | None:
 
 @contextmanager
 def read_session_outside_routes(app: FastAPI) -> Iterator[Session]:
-    """What ``get_read_session`` gives a route, for code that runs without FastAPI's solving."""
+    """A read-only session for code that runs without FastAPI's solving.
+
+    A replica's, else one on the primary that runs each statement on its own
+    (``make_read_sessionmaker``); in tests, the session that overrides ``get_session``.
+    """
     replica = _current_replica(app)
-    if replica is None:
-        with session_outside_routes(app) as primary:
-            yield primary
+    override = app.dependency_overrides.get(get_session)
+    if replica is None and override is not None:
+        yield override()
         return
-    with replica:
-        yield replica
+    with replica if replica is not None else app.state.read_sessionmaker() as session:
+        yield session
 
 
 @contextmanager

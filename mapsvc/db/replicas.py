@@ -22,7 +22,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from mapsvc.db.engine import make_engine, make_sessionmaker
+from mapsvc.db.engine import make_engine, make_read_sessionmaker
 from mapsvc.settings import DatabaseSettings
 
 CHECK_EVERY_S = 0.5
@@ -63,7 +63,7 @@ class Replicas:
         # Pinged at checkout: a replica that went away since the last check is noticed before a
         # query runs on it, and its reads go to the primary (``open_session``).
         self._engines = [make_engine(url, settings, pre_ping=True) for url in urls]
-        self._sessions = [make_sessionmaker(engine) for engine in self._engines]
+        self._sessions = [make_read_sessionmaker(engine) for engine in self._engines]
         self.health = [ReplicaHealth(f"replica{i}") for i in range(len(urls))]
         self._primary_positions: deque[tuple[float, int]] = deque(maxlen=HISTORY)
         self._turn = itertools.count()
