@@ -46,6 +46,8 @@ class CellError(ValueError):
 
 
 def _text(value: object) -> str:
+    if isinstance(value, str):  # most cells: no str() call
+        return value.strip()
     return "" if value is None else str(value).strip()
 
 
@@ -154,6 +156,8 @@ def to_string(value: object) -> JSONValue:
     >>> to_string("  <b>梅田</b>  ")
     '<b>梅田</b>'
     """
+    if isinstance(value, str):  # most cells: one call less
+        return value.strip() or None
     text = _text(value)
     return text or None
 
@@ -202,19 +206,28 @@ def convert(attribute: Attribute, value: object) -> JSONValue:
     >>> convert(sites.attribute("flood"), "○"), convert(sites.attribute("capacity"), "１２０")
     (True, 120)
     """
-    if attribute.type is AttributeType.ENUM:
+    return converter(attribute)(value)
+
+
+def converter(attribute: Attribute) -> Callable[[object], JSONValue]:
+    """``convert`` for one attribute, its enum lookups built once (a file converts many rows)."""
+    if attribute.type is not AttributeType.ENUM:
+        return _CONVERTERS[attribute.type]
+    allowed = {v.value for v in attribute.values}
+    labels = {v.label.ja: v.value for v in attribute.values} | {
+        v.label.en.lower(): v.value for v in attribute.values
+    }
+    choices = "、".join(f"{v.value}（{v.label.ja}）" for v in attribute.values)
+    choices_en = ", ".join(f"{v.value} ({v.label.en})" for v in attribute.values)
+
+    def to_enum(value: object) -> JSONValue:
         text = _digits(value)
         if text == "":
             return None
-        allowed = {v.value for v in attribute.values}
         if text in allowed:
             return text
-        labels = {v.label.ja: v.value for v in attribute.values} | {
-            v.label.en.lower(): v.value for v in attribute.values
-        }
         if (found := labels.get(_text(value)) or labels.get(_text(value).lower())) is not None:
             return found
-        choices = "、".join(f"{v.value}（{v.label.ja}）" for v in attribute.values)
-        choices_en = ", ".join(f"{v.value} ({v.label.en})" for v in attribute.values)
         raise CellError(f"次のいずれかを入力してください：{choices}", f"Use one of: {choices_en}")
-    return _CONVERTERS[attribute.type](value)
+
+    return to_enum

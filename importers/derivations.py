@@ -43,9 +43,11 @@ def aed_on_fire_engine(properties: Properties) -> None:
     """
     if properties.get("on_fire_engine") is not None:
         return
-    text = " ".join(str(properties.get(key) or "") for key in ("location_detail", "note"))
-    if "消防車" in text or "出動時は使用不可" in text:
-        properties["on_fire_engine"] = True  # otherwise left out: not a "no" on every popup
+    for key in ("location_detail", "note"):
+        text = properties.get(key)
+        if isinstance(text, str) and ("消防車" in text or "出動時は使用不可" in text):
+            properties["on_fire_engine"] = True  # otherwise left out: not a "no" on every popup
+            return
 
 
 def _entries(value: JSONValue) -> list[dict[str, JSONValue]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -14,7 +14,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from importers.base import Feature, ImportRejected, ImportReport, Issue, JSONValue, RawRecord
-from importers.cells import CellError, convert
+from importers.cells import CellError, converter
 from importers.columns import match_columns
 from importers.crs import SAME_AS_WGS84, WGS84, check_area, datum_note, to_wgs84, transformer
 from importers.derivations import DERIVATIONS
@@ -70,16 +70,31 @@ def map_record(
     >>> map_record(record, aed, match_columns(["名称", "備考"], aed), report=ImportReport())
     {'name': '梅田AED', 'note': '1階'}
     """
+    return _map(record, layer, converters(columns), report=report)
+
+
+Converters = dict[str, tuple[str, Callable[[object], JSONValue]]]
+
+
+def converters(columns: dict[str, Attribute]) -> Converters:
+    """Header -> (attribute name, its converter): looked up once per file, not once per cell."""
+    return {header: (attribute.name, converter(attribute)) for header, attribute in columns.items()}
+
+
+def _map(
+    record: RawRecord, layer: LayerDefinition, columns: Converters, *, report: ImportReport
+) -> dict[str, JSONValue] | None:
     properties: dict[str, JSONValue] = {}
     ok = True
     for header, value in record.properties.items():
-        attribute = columns.get(header)
-        if attribute is None:
+        mapped = columns.get(header)
+        if mapped is None:
             if header not in properties:
                 properties[header] = _keep_unknown(value)
             continue
+        name, convert = mapped
         try:
-            properties[attribute.name] = convert(attribute, value)
+            properties[name] = convert(value)
         except CellError as exc:
             ok = False
             report.errors.append(
@@ -297,7 +312,7 @@ def _kept(
 
 @dataclass
 class _State:
-    columns: dict[str, Attribute] | None = None
+    columns: Converters | None = None
     seen_ids: dict[str, tuple[int, bytes]] = field(default_factory=dict)  # ID -> (row, content)
     repeats: dict[str, int] = field(default_factory=dict)
     crs_checked: set[int] = field(default_factory=set)  # CRSs already checked in this file
@@ -334,39 +349,39 @@ def _batch(
         if layer.id_attribute  # only features with a stable ID are checked for repeats
         else {}
     )
+    id_attribute, point_layer = layer.id_attribute, layer.geometry_type is GeometryType.POINT
     for record in batch:
         report.rows += 1
         if record.error is not None:
             report.errors.append(record.error)
             continue
         if state.columns is None:
-            state.columns = _columns(record.properties.keys(), layer, options)
-        properties = map_record(record, layer, state.columns, report=report)
+            state.columns = converters(_columns(record.properties.keys(), layer, options))
+        properties = _map(record, layer, state.columns, report=report)
         try:
-            built = (
-                points[id(record)]
-                if id(record) in points
-                else _geometry(record, layer, options, report=report)
-            )
-            geometry = built
-            if isinstance(geometry, GeometryError):
+            geometry = points.get(id(record))
+            if geometry is None:
+                geometry = _geometry(record, layer, options, report=report)
+            elif isinstance(geometry, GeometryError):
                 raise geometry
-            if record.xy is not None and layer.geometry_type is not GeometryType.POINT:
+            elif not point_layer:
                 geometry, _ = conform(geometry, layer.geometry_type, repair=False)
         except GeometryError as exc:
             report.errors.append(Issue(exc.code, exc.message_ja, exc.message_en, row=record.row))
             continue
         if properties is None:
             continue
-        source_id = properties.get(layer.id_attribute) if layer.id_attribute else None
-        key: str | None = f"r{record.row}"
-        if source_id is not None:
+        source_id = properties.get(id_attribute) if id_attribute else None
+        key: str | None
+        if source_id is None:
+            key = f"r{record.row}"
+        else:
             content = _content(properties, encoded.get(id(geometry)) or shapely.to_wkb(geometry))
             key = _key(
                 str(source_id), record.row, layer, content=content, report=report, state=state
             )
-        if key is None:
-            continue
+            if key is None:
+                continue
         report.accepted += 1
         yield Feature(
             record.row, None if source_id is None else str(source_id), geometry, properties, key
@@ -403,10 +418,9 @@ def _check_crs(
 
 def _content(properties: dict[str, JSONValue], wkb: bytes) -> bytes:
     """A short digest of a feature's content, to tell an exact repeat from a clash of IDs."""
-    digest = hashlib.blake2b(digest_size=16)
-    digest.update(orjson.dumps(properties, option=orjson.OPT_SORT_KEYS))
-    digest.update(wkb)
-    return digest.digest()
+    return hashlib.blake2b(
+        orjson.dumps(properties, option=orjson.OPT_SORT_KEYS) + wkb, digest_size=16
+    ).digest()
 
 
 def _key(

@@ -4,10 +4,18 @@ import math
 import pytest
 import shapely
 
-from importers import ImportRejected, ImportReport, RawRecord, read_geojson, to_features
+from importers import (
+    ImportOptions,
+    ImportRejected,
+    ImportReport,
+    RawRecord,
+    read_geojson,
+    to_features,
+)
 from importers.cells import CellError, convert, to_flag, to_integer, to_url
 from importers.columns import match_columns
 from importers.geometry import GeometryError, check_finite, conform
+from importers.tabular import Table, records_from_table
 from layers import GeometryType
 
 
@@ -161,3 +169,35 @@ def test_unknown_columns_are_kept_and_welfare_shelters_derived_from_the_common_i
     assert features[0].properties["独自"] == 5
     assert features[0].source_id == "E2720200004121"
     assert features[0].__geo_interface__["geometry"]["type"] == "Point"
+
+
+def test_coordinate_cells_read_alike_on_the_common_and_the_careful_path():
+    """Plain numbers take a short path; every other cell still gets the careful reading."""
+    rows = [
+        (2, ["市役所", "34.46", "135.37"]),  # text, as in a CSV
+        (3, ["消防署", 34.47, 135.38]),  # numbers, as in a spreadsheet
+        (4, ["公民館", "３４．４８", " 135.39 "]),  # full-width digits, spaces
+        (5, ["図書館", "1,234", "135.37"]),  # a thousands separator: not degrees
+        (6, ["体育館", True, 135.37]),  # a spreadsheet's TRUE is no coordinate
+        (7, ["病院", "nan", "135.37"]),
+        (8, ["学校", "135.37", "34.46"]),  # swapped
+        (9, ["公園", "34.46"]),  # a short row
+    ]
+    table = Table(["名称", "緯度", "経度"], rows)
+    records = list(records_from_table(table, ImportOptions(), ImportReport()))
+    assert [(r.row, r.xy) for r in records if r.error is None] == [
+        (2, (135.37, 34.46)),
+        (3, (135.38, 34.47)),
+        (4, (135.39, 34.48)),
+    ]
+    errors = {r.row: r.error.code for r in records if r.error is not None}
+    assert errors == {
+        5: "not_degrees",
+        6: "unreadable_coordinates",
+        7: "unreadable_coordinates",
+        8: "swapped_coordinates",
+        9: "missing_coordinates",
+    }
+    assert all(
+        r.properties == {"名称": name} for r, (_, (name, *_)) in zip(records, rows, strict=True)
+    )
