@@ -33,6 +33,7 @@ from layers import GeometryType, LayerDefinition
 from mapsvc.db import queries, writes
 from mapsvc.db.models import DatasetRow, VersionRow
 from mapsvc.errors import InvalidParameter, NotFound, UploadRejected
+from mapsvc.services.collector import collector_paused
 from mapsvc.services.seed import SeedManifest
 from mapsvc.services.transactions import unit_of_work
 from mapsvc.services.versions import SourceFile, publish_loaded, store_version
@@ -275,8 +276,9 @@ def validate(
     reading = read(
         session, settings, layer=layer, source=source, request=request, municipality=municipality
     )
-    for _ in _counting(reading.features, progress):
-        pass
+    with collector_paused():
+        for _ in _counting(reading.features, progress):
+            pass
     return _accepted(reading, request)
 
 

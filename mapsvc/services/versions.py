@@ -13,6 +13,7 @@ from importers import Feature, ImportReport
 from mapsvc.db import queries, tiles, writes
 from mapsvc.db.models import DatasetRow, VersionRow
 from mapsvc.errors import Conflict, InvalidParameter, NotFound
+from mapsvc.services.collector import collector_paused
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,8 @@ def store_version(
     # Features first, then the version row with its final count: a version is written once,
     # complete (that the features' version exists is checked at commit: see migration 0010).
     version_id = writes.next_version_id(session)
-    count = writes.copy_features(session, version_id, features)
+    with collector_paused():
+        count = writes.copy_features(session, version_id, features)
     version = writes.insert_version(
         session,
         {
