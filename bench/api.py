@@ -1,7 +1,8 @@
 """Read-path benchmark: mapsvc against tipg serving the same PostGIS data in the same run.
 
 Also times the bare SQL from Python (the floor). Each case runs the same requests against each
-server, one keep-alive client, sequentially; we report requests/s, p50 and p99. mapsvc runs
+server, one keep-alive client, sequentially, the servers taking turns (25 requests each, eight
+rounds); we report requests/s, p50 and p99. mapsvc runs
 twice: as deployed (its response cache on: repeated requests are served from memory until
 something is published) and with the cache off (every request queries PostGIS, as tipg does).
 Run: `make bench` (or `python -m bench.api`).
@@ -87,17 +88,36 @@ def tile_xy(lon: float, lat: float, z: int) -> tuple[int, int]:
 
 def measure(run: Callable[[], object], requests: int = REQUESTS) -> tuple[float, float, float]:
     """(requests/s, p50 ms, p99 ms) of ``requests`` sequential calls after a warm-up."""
-    for _ in range(5):
-        run()
-    times = []
-    start = time.perf_counter()
-    for _ in range(requests):
-        t = time.perf_counter()
-        run()
-        times.append((time.perf_counter() - t) * 1000)
-    total = time.perf_counter() - start
-    times.sort()
-    return requests / total, statistics.median(times), times[int(len(times) * 0.99) - 1]
+    return measure_side_by_side({"run": run}, requests, rounds=1)["run"]
+
+
+def measure_side_by_side(
+    runs: dict[str, Callable[[], object]], requests: int = REQUESTS, rounds: int = 8
+) -> dict[str, tuple[float, float, float]]:
+    """``measure`` for several servers taking turns, ``requests / rounds`` calls at a time.
+
+    This machine's speed drifts by up to 2× within minutes: measured one after the other, two
+    servers were compared under different conditions; taking turns, a drift slows them alike.
+    """
+    for run in runs.values():
+        for _ in range(5):
+            run()
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    spent = dict.fromkeys(runs, 0.0)
+    for _ in range(rounds):
+        for name, run in runs.items():
+            start = time.perf_counter()
+            for _ in range(requests // rounds):
+                t = time.perf_counter()
+                run()
+                times[name].append((time.perf_counter() - t) * 1000)
+            spent[name] += time.perf_counter() - start
+    results = {}
+    for name, taken in times.items():
+        taken.sort()
+        p99 = taken[int(len(taken) * 0.99) - 1]
+        results[name] = (len(taken) / spent[name], statistics.median(taken), p99)
+    return results
 
 
 def get(client: httpx.Client, url: str, **params: object) -> Callable[[], object]:
@@ -157,19 +177,16 @@ def main() -> None:
 def run_cases(
     client: httpx.Client, servers: dict[str, str], tipg: str, engine: Engine
 ) -> dict[str, list[list[str]]]:
-    """Each case once against tipg and the floor, and against each mapsvc variant."""
-    any_ours = next(iter(servers.values()))
-    theirs = [
-        (name, measure(call), where) for name, _, call, where in _cases(client, any_ours, tipg)
-    ]
-    floors = [floor_p50(engine, where) if where else None for _, _, where in theirs]
-    rows: dict[str, list[list[str]]] = {}
-    for variant, ours in servers.items():
-        rows[variant] = []
-        for (name, mine, _, _), (_, t, _), floor in zip(
-            _cases(client, ours, tipg), theirs, floors, strict=True
-        ):
-            m = measure(mine)
+    """Each case against tipg and every mapsvc variant taking turns, and the floor."""
+    cases = {variant: _cases(client, ours, tipg) for variant, ours in servers.items()}
+    rows: dict[str, list[list[str]]] = {variant: [] for variant in servers}
+    for index, (name, _, theirs, where) in enumerate(next(iter(cases.values()))):
+        runs = {"tipg": theirs} | {variant: cases[variant][index][1] for variant in servers}
+        measured = measure_side_by_side(runs)
+        floor = floor_p50(engine, where) if where else None
+        t = measured["tipg"]
+        for variant in servers:
+            m = measured[variant]
             rows[variant].append(
                 [
                     name,
