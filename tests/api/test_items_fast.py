@@ -8,6 +8,7 @@ from urllib.parse import quote
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from mapsvc.api.deps import get_session
@@ -121,3 +122,18 @@ def test_the_openapi_document_is_the_routes(both: tuple[TestClient, TestClient])
     fast, slow = both
     assert fast.get("/api/openapi.json").content == slow.get("/api/openapi.json").content
     assert fast.get("/openapi.json").content == slow.get("/openapi.json").content
+
+
+def test_a_database_that_gives_up_is_answered_503_by_the_fast_path_too(
+    both: tuple[TestClient, TestClient], session: Session, engine: Engine
+) -> None:
+    # The fast path runs its SQL on psycopg directly: a driver error must still reach the error
+    # table as SQLAlchemy's OperationalError (503, retry later), not escape as a 500.
+    fast, _ = both
+    session.execute(text("SET LOCAL lock_timeout = '200ms'"))
+    with engine.connect() as other, other.begin():
+        other.execute(text("LOCK TABLE feature IN ACCESS EXCLUSIVE MODE"))
+        response = fast.get(f"/api/collections/evacuation_sites/items?bbox={SMALL}&limit=5")
+    assert response.status_code == 503
+    assert response.headers["retry-after"]
+    assert response.json()["code"] == "unavailable"

@@ -2,8 +2,11 @@
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
-from mapsvc.db.engine import make_read_sessionmaker, make_sessionmaker
+from mapsvc.db import features
+from mapsvc.db.engine import database_url, make_engine, make_read_sessionmaker, make_sessionmaker
+from mapsvc.db.features import FeatureQuery
 
 pytestmark = pytest.mark.db
 
@@ -25,3 +28,26 @@ def test_sessions_after_a_read_session_have_their_transaction_again(engine):
         _two_nows(make_read_sessionmaker(engine))
     first, second = _two_nows(make_sessionmaker(engine))
     assert first == second
+
+
+def test_a_page_on_a_connection_the_server_dropped_fails_once_and_the_pool_recovers(
+    engine, demo, test_settings
+):
+    # The items page runs on psycopg directly (features._run_on_driver): its error must still be
+    # SQLAlchemy's OperationalError (answered 503), and the dead connection must not stay pooled.
+    own = make_engine(database_url(test_settings.database), test_settings.database, pool_size=1)
+    sessions = make_read_sessionmaker(own)
+    query = FeatureQuery(layer_id="evacuation_sites", limit=3)
+    try:
+        with sessions() as session:
+            assert len(features.select_page(session, query)) == 3
+            pid = session.execute(text("SELECT pg_backend_pid()")).scalar()
+        with engine.connect() as admin:
+            assert admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar()
+        with sessions() as session, pytest.raises(OperationalError):
+            features.select_page(session, query)
+        with sessions() as session:
+            assert len(features.select_page(session, query)) == 3
+            assert session.execute(text("SELECT pg_backend_pid()")).scalar() != pid
+    finally:
+        own.dispose()
