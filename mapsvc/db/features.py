@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-import psycopg
 from geoalchemy2 import Geometry
 from sqlalchemy import (
     BigInteger,
@@ -26,10 +25,10 @@ from sqlalchemy import (
     type_coerce,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from mapsvc.db.driver import driver_cursor
 from mapsvc.db.models import DatasetRow, MunicipalityRow, VersionRow
 from mapsvc.geo.crs import DEFAULT, OutputCrs
 
@@ -174,25 +173,11 @@ def _fast_page(session: Session, query: FeatureQuery) -> Sequence[PageRow]:
 
 
 def _run_on_driver(session: Session, statement: str, params: dict[str, Any]) -> list[PageRow]:
-    # psycopg straight on the session's own connection (its transaction, its replica). Against
-    # SQLAlchemy's text() the 20-point page's endpoint took 2.1-2.6 ms instead of 2.8-3.0
-    # (interleaved A/B in one process; exec_driver_sql: 2.5-2.9). psycopg still prepares it
-    # after a few runs. Its errors are given SQLAlchemy's shape, as its own execute does: an
-    # OperationalError (a statement or lock timeout, a lost server) is answered 503, not 500,
-    # and a connection that broke is invalidated (closing the session then skips its rollback,
-    # and the pool opens a new connection for the next request).
-    connection = session.connection()
-    driver = connection.connection.driver_connection
-    try:
-        with driver.cursor() as cursor:  # type: ignore[union-attr]
-            return cursor.execute(statement, params).fetchall()  # type: ignore[no-any-return]
-    except psycopg.Error as error:
-        broken = bool(driver.broken)  # type: ignore[union-attr]
-        if broken:
-            connection.invalidate(error)
-        raise DBAPIError.instance(
-            statement, params, error, psycopg.Error, connection_invalidated=broken
-        ) from error
+    # psycopg straight on the session's connection. Against SQLAlchemy's text() the 20-point
+    # page's endpoint took 2.1-2.6 ms instead of 2.8-3.0 (interleaved A/B in one process;
+    # exec_driver_sql: 2.5-2.9). psycopg still prepares it after a few runs.
+    with driver_cursor(session, statement, params) as cursor:
+        return cursor.execute(statement, params).fetchall()
 
 
 def fits_fast_path(query: FeatureQuery) -> bool:
