@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from importers import Feature
+from mapsvc.db.driver import driver_cursor
 from mapsvc.db.models import (
     ApiKeyRow,
     AuditRow,
@@ -133,30 +134,33 @@ def copy_features(session: Session, version_id: int, features: Iterable[Feature]
     million vertices); the table's CHECK constraints still apply to every row.
     """
     count = 0
-    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
-    set_json_dumps(orjson.dumps, cursor)
     columns = "version_id, source_id, source_row, feature_key, properties, geom, search_text"
+    statement = f"COPY feature ({columns}) FROM STDIN (FORMAT BINARY)"
     iterator = iter(features)
-    with cursor.copy(f"COPY feature ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
-        copy.set_types(["int8", "text", "int4", "text", "jsonb", "bytea", "text"])
-        while batch := _copy_batch(iterator):
-            # One vectorised call per batch: per-feature WKB encoding dominated the load time.
-            geometries = shapely.set_srid(np.array([f.geometry for f in batch], dtype=object), 4326)
-            encoded = shapely.to_wkb(geometries, include_srid=True)
-            for feature, ewkb in zip(batch, encoded, strict=True):
-                key = feature.key or f"r{feature.row}"
-                text = search_text(feature.properties)
-                row = (
-                    version_id,
-                    feature.source_id,
-                    feature.row,
-                    key,
-                    feature.properties,
-                    ewkb,
-                    text,
+    with driver_cursor(session, statement) as cursor:
+        set_json_dumps(orjson.dumps, cursor)
+        with cursor.copy(statement) as copy:
+            copy.set_types(["int8", "text", "int4", "text", "jsonb", "bytea", "text"])
+            while batch := _copy_batch(iterator):
+                # One vectorised call per batch: per-feature WKB encoding dominated the load time.
+                geometries = shapely.set_srid(
+                    np.array([f.geometry for f in batch], dtype=object), 4326
                 )
-                copy.write_row(row)
-            count += len(batch)
+                encoded = shapely.to_wkb(geometries, include_srid=True)
+                for feature, ewkb in zip(batch, encoded, strict=True):
+                    key = feature.key or f"r{feature.row}"
+                    text = search_text(feature.properties)
+                    row = (
+                        version_id,
+                        feature.source_id,
+                        feature.row,
+                        key,
+                        feature.properties,
+                        ewkb,
+                        text,
+                    )
+                    copy.write_row(row)
+                count += len(batch)
     return count
 
 

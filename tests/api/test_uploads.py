@@ -599,3 +599,14 @@ def test_an_address_that_names_no_town_is_a_row_error_with_the_closest_towns(cli
     [error] = done.json()["report"]["errors"]
     assert error["row"] == 3 and error["code"] == "address_not_matched"
     assert "大浜" in error["message_ja"] and "近い町名" in error["message_ja"]
+
+
+def test_a_database_that_gives_up_during_the_copy_is_a_503(client, keys, session, engine):
+    # COPY runs on psycopg directly (writes.copy_features): a lock or statement timeout there
+    # must reach the error table as SQLAlchemy's OperationalError (503, retry later), not a 500.
+    session.execute(text("SET LOCAL lock_timeout = '200ms'"))
+    with engine.connect() as other, other.begin():
+        other.execute(text("LOCK TABLE feature IN SHARE MODE"))  # readers pass, writers wait
+        response = upload(client, keys["kishiwada"], data=v.aed_standard_csv(), publish=True)
+    assert response.status_code == 503, response.text
+    assert response.json()["code"] == "unavailable"
