@@ -46,13 +46,18 @@ def normal_reads(base: str, stop: threading.Event, rng: random.Random) -> tuple[
             lon, lat = rng.uniform(135.3, 135.6), rng.uniform(34.4, 34.8)
             request = rng.choice(
                 [
-                    ("/api/collections/evacuation_sites/items",
-                     {"bbox": f"{lon:.4f},{lat:.4f},{lon + 0.02:.4f},{lat + 0.02:.4f}"}),
-                    ("/api/nearest", {"lon": f"{lon:.5f}", "lat": f"{lat:.5f}", "layer": "shelters"}),
+                    (
+                        "/api/collections/evacuation_sites/items",
+                        {"bbox": f"{lon:.4f},{lat:.4f},{lon + 0.02:.4f},{lat + 0.02:.4f}"},
+                    ),
+                    (
+                        "/api/nearest",
+                        {"lon": f"{lon:.5f}", "lat": f"{lat:.5f}", "layer": "shelters"},
+                    ),
                     ("/api/point", {"lon": f"{lon:.5f}", "lat": f"{lat:.5f}"}),
                     ("/api/search", {"q": rng.choice(["小学校", "公民館", "岸和田", "こうえん"])}),
                 ]
-            )  # fmt: skip
+            )
             start = time.perf_counter()
             try:
                 ok = http.get(request[0], params=request[1]).status_code == 200
@@ -214,10 +219,16 @@ def main() -> None:
         ["run", "requests", "failed", "p50 ms", "p99 ms", "p99 vs quiet"],
         [
             ["quiet", str(len(quiet)), str(quiet_failures), f"{q50:.1f}", f"{q99:.1f}", "1.00x"],
-            ["under attack", str(len(loud)), str(loud_failures), f"{l50:.1f}", f"{l99:.1f}",
-             f"{l99 / q99:.2f}x"],
+            [
+                "under attack",
+                str(len(loud)),
+                str(loud_failures),
+                f"{l50:.1f}",
+                f"{l99:.1f}",
+                f"{l99 / q99:.2f}x",
+            ],
         ],
-    )  # fmt: skip
+    )
     print_table(
         "What the attackers got",
         ["attack: answer", "count"],

@@ -132,8 +132,11 @@ def get(client: httpx.Client, url: str, **params: object) -> Callable[[], object
 
 def tipg_server(database_url: str) -> AbstractContextManager[str]:
     """Tipg on the ``bench`` schema, in its own venv."""
-    env = {"DATABASE_URL": database_url.replace("+psycopg", ""), "TIPG_DB_SCHEMAS": '["bench"]',
-           "TIPG_MAX_FEATURES_PER_QUERY": "10000"}  # fmt: skip
+    env = {
+        "DATABASE_URL": database_url.replace("+psycopg", ""),
+        "TIPG_DB_SCHEMAS": '["bench"]',
+        "TIPG_MAX_FEATURES_PER_QUERY": "10000",
+    }
     return uvicorn_server(str(TIPG), ["tipg.main:app"], env, "/collections")
 
 
@@ -217,20 +220,37 @@ def _cases(client: httpx.Client, ours: str, tipg: str) -> list[Case]:
         f"{ours}/api/collections/evacuation_sites/items", params={"bbox": small}
     ).headers["etag"]
     cases = [
-        ("items: ~20 points", get(client, f"{ours}/api/collections/evacuation_sites/items", bbox=small, limit=100),
-         get(client, f"{tipg}/collections/bench.evacuation_sites/items", bbox=small, limit=100),
-         f"WHERE layer_id = 'evacuation_sites' AND geom && ST_MakeEnvelope({small}, 4326) LIMIT 100"),
-        ("items: 1,000 points", get(client, f"{ours}/api/collections/evacuation_sites/items", bbox=large, limit=1000),
-         get(client, f"{tipg}/collections/bench.evacuation_sites/items", bbox=large, limit=1000),
-         f"WHERE layer_id = 'evacuation_sites' AND geom && ST_MakeEnvelope({large}, 4326) LIMIT 1000"),
-        ("items: 10 polygons × 8,000 vertices", get(client, f"{ours}/api/collections/flood_hazard/items",
-                                                   bbox=polygons, limit=10),
-         get(client, f"{tipg}/collections/bench.flood_hazard/items", bbox=polygons, limit=10),
-         f"WHERE layer_id = 'flood_hazard' AND geom && ST_MakeEnvelope({polygons}, 4326) LIMIT 10"),
-        ("tile: dense points z8",
-         get(client, f"{ours}/api/collections/evacuation_sites/tiles/WebMercatorQuad/8/{z8[1]}/{z8[0]}"),
-         get(client, f"{tipg}/collections/bench.evacuation_sites/tiles/WebMercatorQuad/8/{z8[0]}/{z8[1]}"), None),
-    ]  # fmt: skip
+        (
+            "items: ~20 points",
+            get(client, f"{ours}/api/collections/evacuation_sites/items", bbox=small, limit=100),
+            get(client, f"{tipg}/collections/bench.evacuation_sites/items", bbox=small, limit=100),
+            f"WHERE layer_id = 'evacuation_sites' AND geom && ST_MakeEnvelope({small}, 4326) LIMIT 100",
+        ),
+        (
+            "items: 1,000 points",
+            get(client, f"{ours}/api/collections/evacuation_sites/items", bbox=large, limit=1000),
+            get(client, f"{tipg}/collections/bench.evacuation_sites/items", bbox=large, limit=1000),
+            f"WHERE layer_id = 'evacuation_sites' AND geom && ST_MakeEnvelope({large}, 4326) LIMIT 1000",
+        ),
+        (
+            "items: 10 polygons × 8,000 vertices",
+            get(client, f"{ours}/api/collections/flood_hazard/items", bbox=polygons, limit=10),
+            get(client, f"{tipg}/collections/bench.flood_hazard/items", bbox=polygons, limit=10),
+            f"WHERE layer_id = 'flood_hazard' AND geom && ST_MakeEnvelope({polygons}, 4326) LIMIT 10",
+        ),
+        (
+            "tile: dense points z8",
+            get(
+                client,
+                f"{ours}/api/collections/evacuation_sites/tiles/WebMercatorQuad/8/{z8[1]}/{z8[0]}",
+            ),
+            get(
+                client,
+                f"{tipg}/collections/bench.evacuation_sites/tiles/WebMercatorQuad/8/{z8[0]}/{z8[1]}",
+            ),
+            None,
+        ),
+    ]
     for z, (x, y) in ((6, z6), (8, z8), (12, z12)):
         cases.append(
             (

@@ -56,22 +56,40 @@ def hot_urls() -> list[str]:
     urls = []
     for z in (13, 14):
         cx, cy = tile_of(135.50, 34.69, z)
-        urls += [f"/api/tiles/WebMercatorQuad/{z}/{cy + dy}/{cx + dx}?collections={POINT_LAYERS}"
-                 for dx in (-2, -1, 0, 1, 2) for dy in (-2, -1, 0, 1)]  # fmt: skip
+        urls += [
+            f"/api/tiles/WebMercatorQuad/{z}/{cy + dy}/{cx + dx}?collections={POINT_LAYERS}"
+            for dx in (-2, -1, 0, 1, 2)
+            for dy in (-2, -1, 0, 1)
+        ]
     for i in range(10):
         lon, lat = 135.45 + i * 0.01, 34.65 + i * 0.005
-        urls.append(f"/api/collections/evacuation_sites/items?bbox={lon:.3f},{lat:.3f},"
-                    f"{lon + 0.02:.3f},{lat + 0.02:.3f}&limit=50")  # fmt: skip
+        urls.append(
+            f"/api/collections/evacuation_sites/items?bbox={lon:.3f},{lat:.3f},"
+            f"{lon + 0.02:.3f},{lat + 0.02:.3f}&limit=50"
+        )
     return urls
 
 
 def wrk(base: str, urls: Path, *, connections: int = CONNECTIONS, seconds: int = SECONDS) -> dict:
     """One wrk run; its JSON summary line (see load.lua)."""
     done = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", f"{CLIENT_TIMEOUT_S}s", "-s", str(LUA), base],
-        capture_output=True, text=True, check=True, env=dict(os.environ, MAPSVC_URLS=str(urls)),
+        [
+            "wrk",
+            "-t2",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--timeout",
+            f"{CLIENT_TIMEOUT_S}s",
+            "-s",
+            str(LUA),
+            base,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=dict(os.environ, MAPSVC_URLS=str(urls)),
         timeout=seconds + 60,
-    )  # fmt: skip
+    )
     summary: dict = json.loads(done.stdout.strip().splitlines()[-1])
     return summary
 
@@ -151,9 +169,11 @@ def main() -> None:
         log = Path(tempfile.mkstemp(prefix="mapsvc-serve-", suffix=".log")[1])
         with (
             mapsvc_serve(url, workers=workers, log=log, MAPSVC_TRUSTED_PROXIES="127.0.0.1") as (
-                base, server),
+                base,
+                server,
+            ),
             nginx_proxy(base.removeprefix("http://")) as proxy,
-        ):  # fmt: skip
+        ):
             with proxy.client() as http:  # warm the proxy's cache (and each worker's)
                 for path in hot_urls():
                     http.get(path, headers=AS_WRK)
@@ -175,27 +195,47 @@ def main() -> None:
             with proxy.client() as http:
                 stale = [http.get(path, headers=AS_WRK) for path in hot_urls()]
         with mapsvc_serve(url, workers=workers, log=log, MAPSVC_API__RESPONSE_CACHE_MB="0") as (
-            uncached_base, _):  # fmt: skip
+            uncached_base,
+            _,
+        ):
             uncached = wrk(uncached_base, urls)
-        for name, run in (("through nginx (TLS)", proxied), ("app alone", direct),
-                          ("app alone, its response cache off", uncached)):  # fmt: skip
-            results.append([name, f"{run['requests'] / run['seconds']:,.0f}", error_text(run),
-                             status_text(run), str(run["503_without_retry_after"]),
-                             f"{run['p50_ms']:.1f}", f"{run['p99_ms']:.1f}"])  # fmt: skip
+        for name, run in (
+            ("through nginx (TLS)", proxied),
+            ("app alone", direct),
+            ("app alone, its response cache off", uncached),
+        ):
+            results.append(
+                [
+                    name,
+                    f"{run['requests'] / run['seconds']:,.0f}",
+                    error_text(run),
+                    status_text(run),
+                    str(run["503_without_retry_after"]),
+                    f"{run['p50_ms']:.1f}",
+                    f"{run['p99_ms']:.1f}",
+                ]
+            )
         ratio = (proxied["requests"] / proxied["seconds"]) / (
             direct["requests"] / direct["seconds"]
         )
         faults += [
-            ["publish during the proxied run: visible through nginx after",
-             f"{visible[0]:.1f} s (s-maxage {SHARED_MAX_AGE_S} s)" if visible else "never"],
-            ["kill -9 of one worker under load (50 connections, app alone)",
-             f"{error_text(killed_run)} errors, statuses {status_text(killed_run)}, replaced after "
-             f"{replaced:.1f} s" if replaced is not None
-             else f"{error_text(killed_run)} errors, NOT replaced"],
-            ["app stopped behind nginx: hot URLs answered",
-             f"{sum(r.status_code < 300 for r in stale)}/{len(stale)} (2xx, "
-             f"{sum(r.headers.get('x-cache-status') == 'STALE' for r in stale)} marked STALE)"],
-        ]  # fmt: skip
+            [
+                "publish during the proxied run: visible through nginx after",
+                f"{visible[0]:.1f} s (s-maxage {SHARED_MAX_AGE_S} s)" if visible else "never",
+            ],
+            [
+                "kill -9 of one worker under load (50 connections, app alone)",
+                f"{error_text(killed_run)} errors, statuses {status_text(killed_run)}, replaced after "
+                f"{replaced:.1f} s"
+                if replaced is not None
+                else f"{error_text(killed_run)} errors, NOT replaced",
+            ],
+            [
+                "app stopped behind nginx: hot URLs answered",
+                f"{sum(r.status_code < 300 for r in stale)}/{len(stale)} (2xx, "
+                f"{sum(r.headers.get('x-cache-status') == 'STALE' for r in stale)} marked STALE)",
+            ],
+        ]
         urls.unlink()
         log.unlink()
     print_table(
@@ -205,8 +245,10 @@ def main() -> None:
         results,
     )
     print(f"proxy vs app alone: {ratio:.1f}x the requests per second")
-    print("goal: through nginx >= 30,000 req/s with 0 errors; the app alone: only 2xx and 503 "
-          f"(with Retry-After), no timeouts (client timeout {CLIENT_TIMEOUT_S} s)")  # fmt: skip
+    print(
+        "goal: through nginx >= 30,000 req/s with 0 errors; the app alone: only 2xx and 503 "
+        f"(with Retry-After), no timeouts (client timeout {CLIENT_TIMEOUT_S} s)"
+    )
     print_table("Faults", ["fault", "result"], faults)
 
 

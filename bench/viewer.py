@@ -72,9 +72,12 @@ def run_case(base: str, layers: list[str] | None) -> dict[str, float]:
             executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
         )
         context = browser.new_context(
-            viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
-            has_touch=True, locale="ja-JP",
-        )  # fmt: skip
+            viewport={"width": 390, "height": 844},
+            device_scale_factor=2,
+            is_mobile=True,
+            has_touch=True,
+            locale="ja-JP",
+        )
         context.route("https://cyberjapandata.gsi.go.jp/**", lambda route: route.abort())
         page = context.new_page()
         tile_bytes = [0]
@@ -134,9 +137,13 @@ def main() -> None:
             every = median_round(base, points)
     rows = []
     for key, unit in (
-        ("first_view_ms", "ms"), ("tile_kb", "KB"), ("p50_frame_ms", "ms"),
-        ("p95_frame_ms", "ms"), ("long_tasks", ""), ("longest_task_ms", "ms"),
-    ):  # fmt: skip
+        ("first_view_ms", "ms"),
+        ("tile_kb", "KB"),
+        ("p50_frame_ms", "ms"),
+        ("p95_frame_ms", "ms"),
+        ("long_tasks", ""),
+        ("longest_task_ms", "ms"),
+    ):
         ratio = every[key] / peer[key] if peer[key] else float("nan")
         rows.append([key, f"{peer[key]:.0f} {unit}", f"{every[key]:.0f} {unit}", f"{ratio:.2f}x"])
     print_table(

@@ -128,9 +128,11 @@ class SafeZip:
                 read += len(chunk)
                 if read > declared:  # a lying header: stop before inflating past it
                     raise ImportRejected.because(
-                        "zip_bomb", "ZIPの中身が申告サイズを超えています",
-                        "A zip member is larger than it declares", value=name,
-                    )  # fmt: skip
+                        "zip_bomb",
+                        "ZIPの中身が申告サイズを超えています",
+                        "A zip member is larger than it declares",
+                        value=name,
+                    )
                 yield chunk
 
     def read(self, name: str) -> bytes:

@@ -87,14 +87,22 @@ def apply_edits(
             if edit.column is not None:
                 old = properties.get(edit.column)
                 properties[edit.column] = edit.value
-                report.edits.append({
-                    "row": record.row, "change": "cell", "column": edit.column,
-                    "old": None if old is None else str(old), "new": edit.value, "by": edit.by,
-                })  # fmt: skip
+                report.edits.append(
+                    {
+                        "row": record.row,
+                        "change": "cell",
+                        "column": edit.column,
+                        "old": None if old is None else str(old),
+                        "new": edit.value,
+                        "by": edit.by,
+                    }
+                )
             if edit.position is not None:
                 lon, lat = edit.position
-                record = dataclasses.replace(record, geometry=None, xy=(lon, lat), srid=4326,
-                                             error=None)  # fmt: skip
-                report.edits.append({"row": record.row, "change": "position",
-                                     "new": f"{lat}, {lon}", "by": edit.by})  # fmt: skip
+                record = dataclasses.replace(
+                    record, geometry=None, xy=(lon, lat), srid=4326, error=None
+                )
+                report.edits.append(
+                    {"row": record.row, "change": "position", "new": f"{lat}, {lon}", "by": edit.by}
+                )
         yield dataclasses.replace(record, properties=properties)

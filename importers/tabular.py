@@ -383,21 +383,25 @@ def _town_position(
     if match is None:
         hint = "、".join(towns.closest(str(address)))
         return None, _row_issue(
-            row, "address_not_matched",
+            row,
+            "address_not_matched",
             ja="住所から町名（大字・町丁目）が見つかりません。緯度・経度を入れるか、地図で位置を指定してください"
             + (f"（近い町名：{hint}）" if hint else ""),
             en="No town (大字・町丁目) matches this address: enter latitude and longitude, or place "
             "the point on the map" + (f" (towns with similar names: {hint})" if hint else ""),
-            column=column, value=address,
-        )  # fmt: skip
+            column=column,
+            value=address,
+        )
     report.warnings.append(
         _row_issue(
-            row, "approximate_position",
+            row,
+            "approximate_position",
             ja=f"位置は「{match.town}」の代表点です（おおよその位置）。正確な位置が分かれば直してください",
             en=f"Placed at the centre of {match.town} (approximate): move the point if you can",
-            column=column, value=address,
+            column=column,
+            value=address,
         )
-    )  # fmt: skip
+    )
     return RawRecord(row, None, {}, 4326, None, (match.lon, match.lat)), None
 
 

@@ -121,10 +121,14 @@ class TownIndex:
         opener = gzip.open if path.suffix == ".gz" else open
         with opener(path, "rt", encoding="utf-8", newline="") as stream:
             rows = [
-                (r["city"], r["town"], float(r["lat"]) if r["lat"] else None,
-                 float(r["lng"]) if r["lng"] else None)
+                (
+                    r["city"],
+                    r["town"],
+                    float(r["lat"]) if r["lat"] else None,
+                    float(r["lng"]) if r["lng"] else None,
+                )
                 for r in csv.DictReader(stream)
-            ]  # fmt: skip
+            ]
         return cls(rows, city=city)
 
     def __len__(self) -> int:

@@ -89,8 +89,9 @@ def _replicas(settings: Settings, primary: Engine) -> Replicas | None:
     if settings.database.read_url is None:
         return None
     urls = [u.strip() for u in settings.database.read_url.get_secret_value().split(",")]
-    replicas = Replicas([u for u in urls if u], primary, settings.database,
-                        settings.database.replica_max_lag_s)  # fmt: skip
+    replicas = Replicas(
+        [u for u in urls if u], primary, settings.database, settings.database.replica_max_lag_s
+    )
     replicas.start()
     return replicas
 

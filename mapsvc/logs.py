@@ -39,8 +39,12 @@ def json_line(
     when: datetime, level: str, logger: str, message: str, fields: dict[str, Any]
 ) -> bytes:
     """One log entry as JSON (no newline), with the current request's id when there is one."""
-    entry: dict[str, Any] = {"time": when.isoformat(timespec="milliseconds"),
-                             "level": level.lower(), "logger": logger, "message": message}  # fmt: skip
+    entry: dict[str, Any] = {
+        "time": when.isoformat(timespec="milliseconds"),
+        "level": level.lower(),
+        "logger": logger,
+        "message": message,
+    }
     request_id = REQUEST_ID.get()
     if request_id is not None:
         entry["request_id"] = request_id
@@ -60,8 +64,9 @@ def access(route: str, fields: dict[str, Any]) -> None:
         # One write per line: whole lines even with several workers on one file or pipe.
         os.write(1, json_line(datetime.now(UTC), "info", ACCESS, message, fields) + b"\n")
     elif _access_log.isEnabledFor(logging.INFO):
-        _access_log.info("%s %s %s", fields["method"], route, fields["status"],
-                         extra={"fields": fields})  # fmt: skip
+        _access_log.info(
+            "%s %s %s", fields["method"], route, fields["status"], extra={"fields": fields}
+        )
 
 
 class JsonAccessToStdout(logging.Handler):

@@ -35,8 +35,10 @@ async def refuse_with(send: Send, error: MapsvcError, *, close: bool = True) -> 
     ``close``: and close the connection, so an unread body is never taken in; a read that is
     shed keeps its connection.
     """
-    headers = [(b"content-type", b"application/json"),
-               *((k.lower().encode(), v.encode()) for k, v in error.headers.items())]  # fmt: skip
+    headers = [
+        (b"content-type", b"application/json"),
+        *((k.lower().encode(), v.encode()) for k, v in error.headers.items()),
+    ]
     if close:
         headers.append((b"connection", b"close"))
     await send({"type": "http.response.start", "status": error.status, "headers": headers})
@@ -66,9 +68,17 @@ class CredentialsFirst:
             cookies = b"; ".join(v for k, v in scope["headers"] if k == b"cookie").decode("latin-1")
             staff = await run_in_threadpool(_staff, scope["app"], cookies)
             if staff is None:
-                await send({"type": "http.response.start", "status": 303, "headers": [
-                    (b"location", b"/staff/login"), (b"connection", b"close"),
-                    (b"content-length", b"0")]})  # fmt: skip
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 303,
+                        "headers": [
+                            (b"location", b"/staff/login"),
+                            (b"connection", b"close"),
+                            (b"content-length", b"0"),
+                        ],
+                    }
+                )
                 await send({"type": "http.response.body", "body": b""})
                 return
             scope.setdefault("state", {})["staff"] = staff

@@ -30,17 +30,24 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self.duration = Histogram(
-            "mapsvc_http_request_duration_seconds", "Time to the response's last byte, by route",
-            ["method", "route", "status"], buckets=BUCKETS, registry=self.registry,
-        )  # fmt: skip
-        self.cache = Counter(
-            "mapsvc_response_cache_requests", "Public GETs answered from the response cache or not",
-            ["result"], registry=self.registry,
-        )  # fmt: skip
-        self.bytes = Counter(
-            "mapsvc_http_response_bytes", "Body bytes sent, by route", ["route"],
+            "mapsvc_http_request_duration_seconds",
+            "Time to the response's last byte, by route",
+            ["method", "route", "status"],
+            buckets=BUCKETS,
             registry=self.registry,
-        )  # fmt: skip
+        )
+        self.cache = Counter(
+            "mapsvc_response_cache_requests",
+            "Public GETs answered from the response cache or not",
+            ["result"],
+            registry=self.registry,
+        )
+        self.bytes = Counter(
+            "mapsvc_http_response_bytes",
+            "Body bytes sent, by route",
+            ["route"],
+            registry=self.registry,
+        )
 
     def add_gauges(self, read: Callable[[], dict[str, GaugeValue]]) -> None:
         """Gauges read at scrape time (pool in use and waiting, publication generation…)."""
@@ -81,8 +88,11 @@ def allowed(client: str | None, networks: str) -> bool:
         address = ipaddress.ip_address(client)
     except ValueError:
         return False
-    return any(address in ipaddress.ip_network(n.strip(), strict=False)
-               for n in networks.split(",") if n.strip())  # fmt: skip
+    return any(
+        address in ipaddress.ip_network(n.strip(), strict=False)
+        for n in networks.split(",")
+        if n.strip()
+    )
 
 
 class RequestMetrics:
@@ -114,8 +124,10 @@ class RequestMetrics:
             if message["type"] == "http.response.start":
                 status = str(message["status"])
                 hit = (b"x-cache", b"hit") in message.get("headers", [])
-                message["headers"] = [*message.get("headers", []),
-                                      (b"x-request-id", request_id.encode())]  # fmt: skip
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"x-request-id", request_id.encode()),
+                ]
             elif message["type"] == "http.response.body":
                 sent += len(message.get("body", b""))
             await send(message)
@@ -129,11 +141,19 @@ class RequestMetrics:
             self.metrics.bytes.labels(route).inc(sent)
             if scope["method"] == "GET" and scope["path"].startswith("/api/"):
                 self.metrics.cache.labels("hit" if hit else "miss").inc()
-            access(route, {
-                "method": scope["method"], "path": scope["path"], "route": route,
-                "status": int(status), "duration_s": round(elapsed, 6), "bytes": sent,
-                "cache": "hit" if hit else "miss", "client": (scope.get("client") or ("",))[0],
-            })  # fmt: skip
+            access(
+                route,
+                {
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "route": route,
+                    "status": int(status),
+                    "duration_s": round(elapsed, 6),
+                    "bytes": sent,
+                    "cache": "hit" if hit else "miss",
+                    "client": (scope.get("client") or ("",))[0],
+                },
+            )
             REQUEST_ID.reset(token)
 
 

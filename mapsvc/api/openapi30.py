@@ -77,8 +77,10 @@ ERROR_SCHEMA = {
 _ERROR_RESPONSE = {
     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
 }
-_ERRORS = {"4XX": "A request to fix: bad parameter, no key, not found, too large, too many…",
-           "503": "Busy or unavailable: retry after the Retry-After header's seconds"}  # fmt: skip
+_ERRORS = {
+    "4XX": "A request to fix: bad parameter, no key, not found, too large, too many…",
+    "503": "Busy or unavailable: retry after the Retry-After header's seconds",
+}
 
 
 def _document_errors(document: dict[str, Any]) -> None:

@@ -62,16 +62,24 @@ class RequestHygiene:
             await self.app(scope, receive, send)
             return
         if _nul_in(scope):
-            await refuse_with(send, InvalidParameter(
-                "URL に NUL 文字（%00）は使えません", "A NUL character (%00) is not allowed in URLs"
-            ))  # fmt: skip
+            await refuse_with(
+                send,
+                InvalidParameter(
+                    "URL に NUL 文字（%00）は使えません",
+                    "A NUL character (%00) is not allowed in URLs",
+                ),
+            )
             return
         headers = _one_value_each(scope["headers"])
         if isinstance(headers, bytes):
             name = headers.decode("latin-1")
-            await refuse_with(send, InvalidParameter(
-                f"ヘッダー {name} が2回以上あります", f"The header {name} appears more than once"
-            ))  # fmt: skip
+            await refuse_with(
+                send,
+                InvalidParameter(
+                    f"ヘッダー {name} が2回以上あります",
+                    f"The header {name} appears more than once",
+                ),
+            )
             return
         if len(headers) != len(scope["headers"]):
             scope = dict(scope, headers=headers)

@@ -88,9 +88,13 @@ def render(
     response = HTMLResponse(page, status_code=status_code)
     if "lang" in request.query_params:
         response.set_cookie(
-            LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", path="/staff",
+            LANG_COOKIE,
+            lang,
+            max_age=365 * 86400,
+            samesite="lax",
+            path="/staff",
             secure=secure_cookies(request),
-        )  # fmt: skip
+        )
     return response
 
 

@@ -28,9 +28,13 @@ def cmd_users_create(settings: Settings, args: argparse.Namespace) -> int:
     """Create an account with one role; print its invitation link (shown once)."""
     with session_scope(settings) as session, unit_of_work(session):
         _, token = accounts.create_account(
-            session, settings, login=args.login, display_name=args.name or args.login,
-            roles={to_code6(args.municipality): args.role}, actor=CLI_ACTOR,
-        )  # fmt: skip
+            session,
+            settings,
+            login=args.login,
+            display_name=args.name or args.login,
+            roles={to_code6(args.municipality): args.role},
+            actor=CLI_ACTOR,
+        )
     _print_link(settings, args, token)
     return 0
 

@@ -144,8 +144,10 @@ def _fast_page(session: Session, query: FeatureQuery) -> Sequence[PageRow]:
     geometry = "geom" if query.crs.srid == 4326 else "ST_Transform(geom, %(srid)s)"
     if query.crs.north_first:
         geometry = f"ST_FlipCoordinates({geometry})"
-    inner = ["SELECT id, feature_key, geom, properties FROM feature "
-             "WHERE version_id = d.current_version_id"]  # fmt: skip
+    inner = [
+        "SELECT id, feature_key, geom, properties FROM feature "
+        "WHERE version_id = d.current_version_id"
+    ]
     params: dict[str, Any] = {
         "layer": query.layer_id,
         "srid": query.crs.srid,

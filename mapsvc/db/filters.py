@@ -30,10 +30,15 @@ _COMPARE = {
     ">=": "__ge__",
 }
 _SPATIAL = {
-    "INTERSECTS": func.ST_Intersects, "DISJOINT": func.ST_Disjoint, "CONTAINS": func.ST_Contains,
-    "WITHIN": func.ST_Within, "TOUCHES": func.ST_Touches, "CROSSES": func.ST_Crosses,
-    "OVERLAPS": func.ST_Overlaps, "EQUALS": func.ST_Equals,
-}  # fmt: skip
+    "INTERSECTS": func.ST_Intersects,
+    "DISJOINT": func.ST_Disjoint,
+    "CONTAINS": func.ST_Contains,
+    "WITHIN": func.ST_Within,
+    "TOUCHES": func.ST_Touches,
+    "CROSSES": func.ST_Crosses,
+    "OVERLAPS": func.ST_Overlaps,
+    "EQUALS": func.ST_Equals,
+}
 _METRES = {"meters": 1.0, "metres": 1.0, "m": 1.0, "kilometers": 1000.0, "km": 1000.0}
 
 

@@ -126,8 +126,9 @@ class PublicationWatch:
 
 def _acknowledge(conn: psycopg.Connection[tuple[object, ...]], barrier: int) -> int:
     """Show the highest barrier seen in pg_stat_activity; return it."""
-    conn.execute("SELECT set_config('application_name', %s, false)",
-                 (f"{APPLICATION_NAME}/{barrier}",))  # fmt: skip
+    conn.execute(
+        "SELECT set_config('application_name', %s, false)", (f"{APPLICATION_NAME}/{barrier}",)
+    )
     return barrier
 
 
@@ -156,8 +157,10 @@ def announce_barrier(session: Session) -> int:
     before this call.
     """
     token = int(session.scalar(text("SELECT pg_current_xact_id()::text")) or 0)
-    session.execute(text("SELECT pg_notify(:channel, :payload)"),
-                    {"channel": CHANNEL, "payload": f"{BARRIER}{token}"})  # fmt: skip
+    session.execute(
+        text("SELECT pg_notify(:channel, :payload)"),
+        {"channel": CHANNEL, "payload": f"{BARRIER}{token}"},
+    )
     session.commit()
     return token
 

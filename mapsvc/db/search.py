@@ -77,9 +77,11 @@ def features(
     the text come first, then shorter names.
     """
     name = case(
-        *((f.layer_id == layer, f.properties[attribute].astext)
-          for layer, attribute in name_attributes.items())
-    )  # fmt: skip
+        *(
+            (f.layer_id == layer, f.properties[attribute].astext)
+            for layer, attribute in name_attributes.items()
+        )
+    )
     address = f.properties[ADDRESS].astext
     where = f.layer_id.in_(list(name_attributes))
     spot = func.ST_PointOnSurface(f.geom)

@@ -113,8 +113,9 @@ def end_sessions(session: Session, *, digest: str | None = None, user_id: int | 
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-def failures_since(session: Session, since: datetime, *, login: str | None = None,
-                   address: str | None = None) -> int:  # fmt: skip
+def failures_since(
+    session: Session, since: datetime, *, login: str | None = None, address: str | None = None
+) -> int:
     """Failed sign-ins since ``since`` for an account or from an address."""
     statement = (
         select(func.count())

@@ -14,10 +14,12 @@ from mapsvc.db.models import UploadProgressRow
 def record(session: Session, job: str, rows: int, done: bool) -> None:
     """Set ``job``'s count (a new job gets a row)."""
     statement = insert(UploadProgressRow).values(job=job, rows=rows, done=done)
-    session.execute(statement.on_conflict_do_update(
-        index_elements=[UploadProgressRow.job],
-        set_={"rows": rows, "done": done, "updated_at": func.now()},
-    ))  # fmt: skip
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[UploadProgressRow.job],
+            set_={"rows": rows, "done": done, "updated_at": func.now()},
+        )
+    )
 
 
 def find(session: Session, job: str, max_age: timedelta) -> tuple[int, bool] | None:

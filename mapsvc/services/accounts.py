@@ -91,17 +91,25 @@ def _new_link(session: Session, settings: Settings, user_id: int, purpose: str, 
     writes.insert_row(
         session,
         StaffTokenRow(
-            digest=digest(token), user_id=user_id, purpose=purpose, created_by=actor,
+            digest=digest(token),
+            user_id=user_id,
+            purpose=purpose,
+            created_by=actor,
             expires_at=expires,
         ),
-    )  # fmt: skip
+    )
     return token
 
 
 def create_account(
-    session: Session, settings: Settings, *, login: str, display_name: str,
-    roles: Mapping[str, str], actor: str,
-) -> tuple[StaffUserRow, str]:  # fmt: skip
+    session: Session,
+    settings: Settings,
+    *,
+    login: str,
+    display_name: str,
+    roles: Mapping[str, str],
+    actor: str,
+) -> tuple[StaffUserRow, str]:
     """A new account with its roles, and its invitation token (shown once, to hand over)."""
     login = normalise_login(login)
     if not LOGIN.match(login):
@@ -121,9 +129,12 @@ def create_account(
     staff.replace_roles(session, user.id, roles)
     token = _new_link(session, settings, user.id, "invite", actor)
     writes.insert_audit(
-        session, actor=actor, action="user_create", result="ok",
+        session,
+        actor=actor,
+        action="user_create",
+        result="ok",
         detail={"login": login, "roles": dict(roles)},
-    )  # fmt: skip
+    )
     return user, token
 
 
@@ -150,9 +161,12 @@ def set_roles(session: Session, user_id: int, roles: Mapping[str, str], actor: s
     old = staff.roles_of(session, [user_id])[user_id]
     staff.replace_roles(session, user_id, roles)
     writes.insert_audit(
-        session, actor=actor, action="role_change", result="ok",
+        session,
+        actor=actor,
+        action="role_change",
+        result="ok",
         detail={"login": user.login, "old": old, "new": dict(roles)},
-    )  # fmt: skip
+    )
 
 
 def set_disabled(session: Session, user_id: int, disabled: bool, actor: str) -> None:
@@ -162,9 +176,12 @@ def set_disabled(session: Session, user_id: int, disabled: bool, actor: str) -> 
     if disabled:
         staff.end_sessions(session, user_id=user_id)
     writes.insert_audit(
-        session, actor=actor, action="user_disable" if disabled else "user_enable",
-        result="ok", detail={"login": user.login},
-    )  # fmt: skip
+        session,
+        actor=actor,
+        action="user_disable" if disabled else "user_enable",
+        result="ok",
+        detail={"login": user.login},
+    )
 
 
 def reset_link(session: Session, settings: Settings, user_id: int, actor: str) -> str:
@@ -172,9 +189,12 @@ def reset_link(session: Session, settings: Settings, user_id: int, actor: str) -
     user = account(session, user_id)
     token = _new_link(session, settings, user_id, "reset", actor)
     writes.insert_audit(
-        session, actor=actor, action="password_reset_link", result="ok",
+        session,
+        actor=actor,
+        action="password_reset_link",
+        result="ok",
         detail={"login": user.login},
-    )  # fmt: skip
+    )
     return token
 
 
@@ -222,9 +242,12 @@ def redeem_link(session: Session, settings: Settings, token: str, password: str)
     staff.retire_tokens(session, user.id)
     staff.end_sessions(session, user_id=user.id)
     writes.insert_audit(
-        session, actor=f"staff:{user.login}", action="password_set", result="ok",
+        session,
+        actor=f"staff:{user.login}",
+        action="password_set",
+        result="ok",
         detail={"login": user.login, "through": row.purpose},
-    )  # fmt: skip
+    )
     return user
 
 

@@ -13,8 +13,16 @@ from mapsvc.db.models import AuditRow
 from mapsvc.services.downloads import excel_csv
 
 CSV_LIMIT = 100_000
-CSV_HEADER = ("日時 at", "誰が actor", "操作 action", "結果 result", "レイヤ layer",
-              "市区町村 municipality", "版 version", "詳細 detail")  # fmt: skip
+CSV_HEADER = (
+    "日時 at",
+    "誰が actor",
+    "操作 action",
+    "結果 result",
+    "レイヤ layer",
+    "市区町村 municipality",
+    "版 version",
+    "詳細 detail",
+)
 
 
 def entries(
@@ -29,8 +37,16 @@ def entries_csv(session: Session, filters: Mapping[str, Any]) -> str:
     return excel_csv(
         CSV_HEADER,
         (
-            [row.at.isoformat(), row.actor, row.action, row.result, row.layer_id,
-             row.municipality_code, row.version_id, orjson.dumps(row.detail).decode()]
+            [
+                row.at.isoformat(),
+                row.actor,
+                row.action,
+                row.result,
+                row.layer_id,
+                row.municipality_code,
+                row.version_id,
+                orjson.dumps(row.detail).decode(),
+            ]
             for row in entries(session, filters, limit=CSV_LIMIT)
         ),
-    )  # fmt: skip
+    )

@@ -41,13 +41,27 @@ class Target:
     def of(cls, settings: Settings) -> Target:
         """The service's database, embedded or configured."""
         url = make_url(database_url(settings.database))
-        return cls(url.host or "127.0.0.1", url.port or 5432, url.username or "",
-                   url.database or settings.database.name, url.password or "")  # fmt: skip
+        return cls(
+            url.host or "127.0.0.1",
+            url.port or 5432,
+            url.username or "",
+            url.database or settings.database.name,
+            url.password or "",
+        )
 
     def args(self) -> list[str]:
         """Connection options for the PostgreSQL client programs (libpq)."""
-        return ["--host", self.host, "--port", str(self.port), "--username", self.user,
-                "--dbname", self.database, "--no-password"]  # fmt: skip
+        return [
+            "--host",
+            self.host,
+            "--port",
+            str(self.port),
+            "--username",
+            self.user,
+            "--dbname",
+            self.database,
+            "--no-password",
+        ]
 
     def env(self) -> dict[str, str]:
         """The environment for them: the password as PGPASSWORD (never in ``ps``)."""
@@ -56,9 +70,13 @@ class Target:
 
 def _run(program: str, args: list[str], target: Target) -> None:
     result = subprocess.run(  # noqa: S603 - PostgreSQL's own binaries, arguments built here
-        [str(find_pg_bin() / program), *args], env=target.env(), capture_output=True, text=True,
-        check=False, timeout=6 * 3600,
-    )  # fmt: skip
+        [str(find_pg_bin() / program), *args],
+        env=target.env(),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=6 * 3600,
+    )
     if result.returncode != 0:
         raise BackupFailed(
             f"{program} が失敗しました：{result.stderr.strip()[-2000:]}",
@@ -69,8 +87,11 @@ def _run(program: str, args: list[str], target: Target) -> None:
 def backup(settings: Settings, path: Path) -> int:
     """Write the whole service to ``path`` (pg_dump custom format); its size in bytes."""
     target = Target.of(settings)
-    _run("pg_dump", ["--format=custom", "--no-owner", "--no-acl", "--file", str(path),
-                     *target.args()], target)  # fmt: skip
+    _run(
+        "pg_dump",
+        ["--format=custom", "--no-owner", "--no-acl", "--file", str(path), *target.args()],
+        target,
+    )
     return path.stat().st_size
 
 
@@ -108,5 +129,16 @@ def restore(settings: Settings, path: Path, *, replace: bool = False) -> None:
             "The database to restore into holds data: add --replace to overwrite it",
         )
     clean = ["--clean", "--if-exists"] if replace else []
-    _run("pg_restore", ["--no-owner", "--no-acl", "--exit-on-error", "--single-transaction",
-                        *clean, *target.args(), str(path)], target)  # fmt: skip
+    _run(
+        "pg_restore",
+        [
+            "--no-owner",
+            "--no-acl",
+            "--exit-on-error",
+            "--single-transaction",
+            *clean,
+            *target.args(),
+            str(path),
+        ],
+        target,
+    )

@@ -115,8 +115,11 @@ def one_collection(session: Session, layer: LayerDefinition, base: str) -> dict[
 
 def queryables_schema(layer: LayerDefinition, self_href: str) -> dict[str, Any]:
     """The properties a filter may use, as JSON Schema (OGC API Features Part 3)."""
-    kinds = {AttributeType.FLAG: "boolean", AttributeType.INTEGER: "integer",
-             AttributeType.NUMBER: "number"}  # fmt: skip
+    kinds = {
+        AttributeType.FLAG: "boolean",
+        AttributeType.INTEGER: "integer",
+        AttributeType.NUMBER: "number",
+    }
     properties: dict[str, Any] = {"geometry": {"$ref": "https://geojson.org/schema/Geometry.json"}}
     for attribute in layer.attributes:
         schema: dict[str, Any] = {

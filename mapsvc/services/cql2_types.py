@@ -32,18 +32,27 @@ _KIND_OF_TYPE = {
 }
 # How to compare a property of each kind, in both languages.
 _HOW = {
-    TEXT: ("'…' で囲んだ文字と比べてください（例 name = '市役所'）",
-           "compare it with quoted text, e.g. name = 'City Hall'"),
-    NUMBER: ("数値と比べてください（例 capacity > 100）",
-             "compare it with a number, e.g. capacity > 100"),
-    BOOLEAN: ("true か false と比べてください（例 flood = true）",
-              "compare it with true or false, e.g. flood = true"),
-    DATE: ("日付と比べてください（例 DATE('2024-04-01')）",
-           "compare it with a date, e.g. DATE('2024-04-01')"),
-    GEOMETRY: ("空間関数で使ってください（例 S_INTERSECTS(geometry, BBOX(135.4,34.6,135.6,34.8))）",
-               "use it in a spatial function, e.g. "
-               "S_INTERSECTS(geometry, BBOX(135.4,34.6,135.6,34.8))"),
-}  # fmt: skip
+    TEXT: (
+        "'…' で囲んだ文字と比べてください（例 name = '市役所'）",
+        "compare it with quoted text, e.g. name = 'City Hall'",
+    ),
+    NUMBER: (
+        "数値と比べてください（例 capacity > 100）",
+        "compare it with a number, e.g. capacity > 100",
+    ),
+    BOOLEAN: (
+        "true か false と比べてください（例 flood = true）",
+        "compare it with true or false, e.g. flood = true",
+    ),
+    DATE: (
+        "日付と比べてください（例 DATE('2024-04-01')）",
+        "compare it with a date, e.g. DATE('2024-04-01')",
+    ),
+    GEOMETRY: (
+        "空間関数で使ってください（例 S_INTERSECTS(geometry, BBOX(135.4,34.6,135.6,34.8))）",
+        "use it in a spatial function, e.g. S_INTERSECTS(geometry, BBOX(135.4,34.6,135.6,34.8))",
+    ),
+}
 _NAME_JA = {TEXT: "文字", NUMBER: "数値", BOOLEAN: "真偽値", DATE: "日付", GEOMETRY: "位置"}
 
 

@@ -102,8 +102,9 @@ def original(session: Session, found: VersionRow) -> bytes:
 def take_down(session: Session, layer_id: str, code: str, *, reason: str, actor: str) -> int:
     """Stop publishing the dataset (reversible: publish one of its versions again); audited."""
     with unit_of_work(session):
-        return versions_service.take_down(session, _dataset(session, layer_id, code).id, reason=reason,
-                                  actor=actor)  # fmt: skip
+        return versions_service.take_down(
+            session, _dataset(session, layer_id, code).id, reason=reason, actor=actor
+        )
 
 
 def diff(

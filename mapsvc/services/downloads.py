@@ -85,8 +85,9 @@ def geojson_chunks(
         yield b"]}"
 
 
-def csv_chunks(sessions: sessionmaker[Session], layer: LayerDefinition, owner: str | None,
-               *, encoding: str) -> Iterator[bytes]:  # fmt: skip
+def csv_chunks(
+    sessions: sessionmaker[Session], layer: LayerDefinition, owner: str | None, *, encoding: str
+) -> Iterator[bytes]:
     """CSV that opens correctly in Japanese Excel: UTF-8 with BOM (or CP932), CRLF, safe cells."""
     names = [a.name for a in layer.attributes]
     point = layer.geometry_type is GeometryType.POINT
@@ -166,8 +167,11 @@ def write_geopackage(
     return path
 
 
-MEDIA = {"geojson": "application/geo+json", "csv": "text/csv; charset={charset}",
-         "gpkg": "application/geopackage+sqlite3"}  # fmt: skip
+MEDIA = {
+    "geojson": "application/geo+json",
+    "csv": "text/csv; charset={charset}",
+    "gpkg": "application/geopackage+sqlite3",
+}
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -60,9 +60,14 @@ def municipalities_for(session: Session, principal: StaffPrincipal) -> list[Muni
 
 
 def my_datasets(
-    session: Session, catalog: Catalog, settings: Settings, principal: StaffPrincipal, lang: str,
-    *, only: str | None = None,
-) -> list[MunicipalityDatasets]:  # fmt: skip
+    session: Session,
+    catalog: Catalog,
+    settings: Settings,
+    principal: StaffPrincipal,
+    lang: str,
+    *,
+    only: str | None = None,
+) -> list[MunicipalityDatasets]:
     """Every uploadable layer of each of the person's municipalities (or of ``only``).
 
     Gaps are included. An admin, who works for all 44, gets the prefecture's own unless
@@ -136,11 +141,17 @@ def report_csv(report: dict[str, Any]) -> str:
     return excel_csv(
         CSV_HEADER,
         (
-            [i["kind"], i.get("row"), i.get("column"), i.get("value"), i.get("message_ja"),
-             i.get("message_en")]
+            [
+                i["kind"],
+                i.get("row"),
+                i.get("column"),
+                i.get("value"),
+                i.get("message_ja"),
+                i.get("message_en"),
+            ]
             for i in issues(report, "all")
         ),
-    )  # fmt: skip
+    )
 
 
 @dataclass(frozen=True)
@@ -195,11 +206,23 @@ def version_geojson(
     return {"type": "FeatureCollection", "features": features}
 
 
-def _map_feature(layer: LayerDefinition, key: str, geometry: str, properties: dict[str, Any],
-                 row: int | None, status: str, flagged: bool) -> dict[str, Any]:  # fmt: skip
+def _map_feature(
+    layer: LayerDefinition,
+    key: str,
+    geometry: str,
+    properties: dict[str, Any],
+    row: int | None,
+    status: str,
+    flagged: bool,
+) -> dict[str, Any]:
     return {
         "type": "Feature",
         "geometry": orjson.loads(geometry),
-        "properties": {"name": properties.get(layer.name_attribute), "row": row, "key": key,
-                       "status": status, "flagged": flagged},
-    }  # fmt: skip
+        "properties": {
+            "name": properties.get(layer.name_attribute),
+            "row": row,
+            "key": key,
+            "status": status,
+            "flagged": flagged,
+        },
+    }

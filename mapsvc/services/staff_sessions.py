@@ -92,9 +92,12 @@ def sign_in(
     ok = verify_password(user, password) and user is not None and user.disabled_at is None
     writes.insert_row(session, LoginAttemptRow(login=login, address=address, ok=ok))
     writes.insert_audit(
-        session, actor=f"staff:{login}", action="login", result="ok" if ok else "failed",
+        session,
+        actor=f"staff:{login}",
+        action="login",
+        result="ok" if ok else "failed",
         detail={"address": address},
-    )  # fmt: skip
+    )
     if not ok or user is None:
         session.commit()  # the failure counts even though the request fails
         raise Unauthorized("ログインIDかパスワードが違います", "The login or the password is wrong")
@@ -145,6 +148,9 @@ def sign_out(session: Session, principal: StaffPrincipal, token: str, *, everywh
     else:
         staff.end_sessions(session, digest=digest(token))
     writes.insert_audit(
-        session, actor=principal.actor, action="logout", result="ok",
+        session,
+        actor=principal.actor,
+        action="logout",
+        result="ok",
         detail={"everywhere": everywhere},
-    )  # fmt: skip
+    )

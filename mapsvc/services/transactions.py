@@ -48,8 +48,9 @@ def wait_for_watches(session: Session, timeout_s: float = WATCH_WAIT_S) -> bool:
         deadline = time.monotonic() + timeout_s
         while (behind := watches_behind(session, barrier)) > 0:
             if time.monotonic() > deadline:
-                log.warning("%d publication watch(es) did not confirm within %.1f s",
-                            behind, timeout_s)  # fmt: skip
+                log.warning(
+                    "%d publication watch(es) did not confirm within %.1f s", behind, timeout_s
+                )
                 return False
             time.sleep(0.005)
         return True

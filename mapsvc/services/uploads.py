@@ -408,8 +408,11 @@ def recorded_request(options: dict[str, Any]) -> UploadRequest:
     """The request a version's recorded options stand for: how to read its file again."""
     return UploadRequest(
         reading=ImportOptions(
-            format=options.get("format"), encoding=options.get("encoding"),
-            srid=options.get("srid"), sheet=options.get("sheet"), layer=options.get("layer"),
+            format=options.get("format"),
+            encoding=options.get("encoding"),
+            srid=options.get("srid"),
+            sheet=options.get("sheet"),
+            layer=options.get("layer"),
             columns=options.get("columns", {}),
             where={k: tuple(v) for k, v in options.get("where", {}).items()},
             town_positions=bool(options.get("town_positions", False)),
@@ -417,13 +420,19 @@ def recorded_request(options: dict[str, Any]) -> UploadRequest:
         accept_partial=bool(options.get("accept_partial", False)),
         data_date=options.get("data_date"),
         edits=tuple(RowEdit.from_dict(e) for e in options.get("edits", [])),
-    )  # fmt: skip
+    )
 
 
 def revise(
-    session: Session, settings: Settings, *, layer: LayerDefinition, municipality: str,
-    version_id: int, edits: list[RowEdit], actor: str,
-) -> UploadResult:  # fmt: skip
+    session: Session,
+    settings: Settings,
+    *,
+    layer: LayerDefinition,
+    municipality: str,
+    version_id: int,
+    edits: list[RowEdit],
+    actor: str,
+) -> UploadResult:
     """A new staged version: the version's own file read again with its options and edits.
 
     ``edits`` join the version's earlier ones (a later edit of the same row and column replaces
@@ -439,8 +448,15 @@ def revise(
     request = dataclasses.replace(before, edits=tuple(keyed.values()), accept_partial=True)
     content = queries.source_content(session, version.source_sha256)
     source = SourceFile(content, version.filename, version.format)
-    return upload(session, settings, layer=layer, municipality=municipality, source=source,
-                  request=request, actor=actor)  # fmt: skip
+    return upload(
+        session,
+        settings,
+        layer=layer,
+        municipality=municipality,
+        source=source,
+        request=request,
+        actor=actor,
+    )
 
 
 def _counting(features: Iterator[Feature], progress: Progress | None) -> Iterator[Feature]:

@@ -188,8 +188,14 @@ def take_down(session: Session, dataset_id: int, *, reason: str, actor: str) -> 
     writes.set_version_status(session, current, "retired")
     writes.point_dataset_at(session, dataset.id, None)
     writes.insert_audit(
-        session, actor=actor, action="take_down", result="ok", layer_id=dataset.layer_id,
-        municipality_code=dataset.municipality_code, dataset_id=dataset.id, version_id=current,
+        session,
+        actor=actor,
+        action="take_down",
+        result="ok",
+        layer_id=dataset.layer_id,
+        municipality_code=dataset.municipality_code,
+        dataset_id=dataset.id,
+        version_id=current,
         detail={"reason": reason.strip()},
-    )  # fmt: skip
+    )
     return current

@@ -228,9 +228,11 @@ def test_coverage_lists_every_municipality_and_what_it_publishes(client, session
 def test_each_layer_says_how_much_of_the_prefecture_it_covers(client):
     layers = {c["id"]: c for c in client.get("/api/layers").json()["layers"]}
     assert layers["parks"]["coverage"] == {
-        "municipalities": 1, "of": 43, "prefectureWide": False,
+        "municipalities": 1,
+        "of": 43,
+        "prefectureWide": False,
         "only": {"ja": "大阪市", "en": "Osaka-shi"},
-    }  # fmt: skip
+    }
     assert (
         layers["aed"]["coverage"]["municipalities"] == 3
         and layers["aed"]["coverage"]["only"] is None
@@ -257,8 +259,9 @@ def test_the_viewer_page_carries_its_configuration_and_only_its_own_inline_scrip
     import re
 
     page = client.get("/")
-    embedded = re.search(r'<script type="application/json" id="viewer-config">(.*?)</script>',
-                         page.text, re.DOTALL)  # fmt: skip
+    embedded = re.search(
+        r'<script type="application/json" id="viewer-config">(.*?)</script>', page.text, re.DOTALL
+    )
     assert embedded and json.loads(embedded.group(1)) == client.get("/config.json").json()
     inline = re.findall(r"<script>(.*?)</script>", page.text, re.DOTALL)
     assert len(inline) == 1 and "/api/tiles/WebMercatorQuad/" in inline[0]

@@ -55,8 +55,9 @@ def test_the_pool_counts_the_requests_waiting_for_a_connection(test_settings):
 
     from mapsvc.db.engine import make_engine
 
-    engine = make_engine(test_settings.database.url.get_secret_value(), test_settings.database,
-                         pool_size=1)  # fmt: skip
+    engine = make_engine(
+        test_settings.database.url.get_secret_value(), test_settings.database, pool_size=1
+    )
     try:
         held = engine.connect()
         second = threading.Thread(target=lambda: engine.connect().close())

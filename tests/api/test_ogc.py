@@ -73,9 +73,15 @@ def test_landing_conformance_and_openapi_30(client):
 def test_collections_list_published_layers_and_the_catalog_lists_all(client, catalog):
     collections = {c["id"]: c for c in client.get("/api/collections").json()["collections"]}
     empty = {  # in the catalog, no data yet
-        "flood_hazard", "flood_duration", "flood_house_collapse", "inland_flood_hazard", "landslide_hazard",
-        "storm_surge_hazard", "tsunami_hazard", "bus_routes",
-    }  # fmt: skip
+        "flood_hazard",
+        "flood_duration",
+        "flood_house_collapse",
+        "inland_flood_hazard",
+        "landslide_hazard",
+        "storm_surge_hazard",
+        "tsunami_hazard",
+        "bus_routes",
+    }
     assert set(collections) == set(catalog) - empty
     sites = collections["evacuation_sites"]
     assert sites["crs"][0] == "http://www.opengis.net/def/crs/OGC/1.3/CRS84"

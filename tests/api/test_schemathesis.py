@@ -39,11 +39,26 @@ def test_no_request_fails_the_server_the_schema_or_the_published_data(test_setti
     url = test_settings.database.url.get_secret_value()
     with live_server(url, MAPSVC_API__DOWNLOADS_PER_MINUTE="10000") as base:
         result = subprocess.run(
-            [str(SCHEMATHESIS), "run", f"{base}/api/openapi.json",
-             "--header", f"Authorization: Bearer {key}", "--checks", CHECKS,
-             "--max-examples", "30", "--seed", "20261202", "--phases", "coverage,fuzzing"],
-            capture_output=True, text=True, timeout=900, check=False,
-        )  # fmt: skip
+            [
+                str(SCHEMATHESIS),
+                "run",
+                f"{base}/api/openapi.json",
+                "--header",
+                f"Authorization: Bearer {key}",
+                "--checks",
+                CHECKS,
+                "--max-examples",
+                "30",
+                "--seed",
+                "20261202",
+                "--phases",
+                "coverage,fuzzing",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=False,
+        )
     assert result.returncode == 0, result.stdout[-5000:]
     summary = next(line for line in result.stdout.splitlines() if re.search(r"\d+ generated", line))
     assert re.search(r"\d+ generated, \d+ passed", summary), summary

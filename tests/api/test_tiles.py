@@ -136,11 +136,20 @@ def test_display_tiles_draw_points_sharing_a_pixel_once_and_collection_tiles_kee
         (135.37165, 34.46030),
         (135.37166, 34.46034),
     ]
-    body = json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "geometry": {"type": "Point", "coordinates": list(spot)},
-         "properties": {"名称": f"AED {i}", "住所": "岸和田市岸城町7-1"}}
-        for i, spot in enumerate(spots)
-    ]}, ensure_ascii=False).encode()  # fmt: skip
+    body = json.dumps(
+        {
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "geometry": {"type": "Point", "coordinates": list(spot)},
+                    "properties": {"名称": f"AED {i}", "住所": "岸和田市岸城町7-1"},
+                }
+                for i, spot in enumerate(spots)
+            ],
+        },
+        ensure_ascii=False,
+    ).encode()
     done = upload(client, keys["kishiwada"], data=body, name="aed.geojson", publish=True)
     assert done.status_code == 201, done.text
 
@@ -153,10 +162,14 @@ def test_display_tiles_draw_points_sharing_a_pixel_once_and_collection_tiles_kee
         fx = ((spots[0][0] + 180) / 360 * n % 1) * extent
         fy = ((1 - math.asinh(math.tan(math.radians(spots[0][1]))) / math.pi) / 2 * n % 1) * extent
         points = [  # a display tile holds each class's points as one multipoint
-            p for f in tile["aed"]["features"]
-            for p in (f["geometry"]["coordinates"] if f["geometry"]["type"] == "MultiPoint"
-                      else [f["geometry"]["coordinates"]])
-        ]  # fmt: skip
+            p
+            for f in tile["aed"]["features"]
+            for p in (
+                f["geometry"]["coordinates"]
+                if f["geometry"]["type"] == "MultiPoint"
+                else [f["geometry"]["coordinates"]]
+            )
+        ]
         return sum(math.dist(p, (fx, fy)) < 80 / 4096 * extent * 2 ** (z - 10) for p in points)
 
     x, y = tile_of(*spots[0], 10)

@@ -25,10 +25,15 @@ HEADER = ["ID", "名称", "緯度", "経度", "設置位置"]
 
 def aed_rows(count: int) -> list[list[str]]:
     return [
-        [f"A{i}", f"施設{i}", f"{34.44 + (i % 300) * 0.0001:.6f}",
-         f"{135.36 + (i // 300) * 0.0001:.6f}", "1階"]
+        [
+            f"A{i}",
+            f"施設{i}",
+            f"{34.44 + (i % 300) * 0.0001:.6f}",
+            f"{135.36 + (i // 300) * 0.0001:.6f}",
+            "1階",
+        ]
         for i in range(count)
-    ]  # fmt: skip
+    ]
 
 
 def serving(scratch, **imports):

@@ -35,10 +35,16 @@ def test_an_unreadable_crs_field_is_a_400_naming_it(client, keys):
 
 
 def _geojson_with_crs(name: str, x: float, y: float) -> bytes:
-    feature = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [x, y]},
-               "properties": {"名称": "市役所"}}  # fmt: skip
-    document = {"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": name}},
-                "features": [feature]}  # fmt: skip
+    feature = {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [x, y]},
+        "properties": {"名称": "市役所"},
+    }
+    document = {
+        "type": "FeatureCollection",
+        "crs": {"type": "name", "properties": {"name": name}},
+        "features": [feature],
+    }
     return json.dumps(document, ensure_ascii=False).encode()
 
 
@@ -76,9 +82,16 @@ def test_a_geopackage_with_an_unidentifiable_crs_is_rejected_for_that_reason(
 
     path = tmp_path / "aed.gpkg"
     custom = "+proj=tmerc +lat_0=36 +lon_0=135.5 +k=0.9999 +x_0=0 +y_0=0 +ellps=GRS80 +units=m"
-    pyogrio.raw.write(str(path), geometry=shapely.to_wkb([shapely.Point(-10000.0, -170000.0)]),
-                      field_data=[numpy.array(["市役所"], dtype=object)], fields=["名称"], crs=custom,
-                      driver="GPKG", geometry_type="Point", layer="aed")  # fmt: skip
+    pyogrio.raw.write(
+        str(path),
+        geometry=shapely.to_wkb([shapely.Point(-10000.0, -170000.0)]),
+        field_data=[numpy.array(["市役所"], dtype=object)],
+        fields=["名称"],
+        crs=custom,
+        driver="GPKG",
+        geometry_type="Point",
+        layer="aed",
+    )
     response = upload(client, keys["kishiwada"], data=path.read_bytes(), name="aed.gpkg")
     _rejected_with(response, "unknown_crs")
 
@@ -434,9 +447,14 @@ def test_a_ksj_a31a_zip_imports_unmodified_with_the_right_classes(client, keys, 
     [issue] = choose.json()["report"]["errors"]
     assert issue["code"] == "choose_layer" and "A31a-24_27_20_2700050001" in issue["value"]
     maximum = upload(
-        client, keys["prefecture"], url, data, "A31a-24_27_10_SHP.zip",
-        layer="A31a-24_27_20_2700050001", publish=True,
-    )  # fmt: skip
+        client,
+        keys["prefecture"],
+        url,
+        data,
+        "A31a-24_27_10_SHP.zip",
+        layer="A31a-24_27_20_2700050001",
+        publish=True,
+    )
     assert maximum.status_code == 201, maximum.text
     zones = published(client, "flood_hazard", "270008")
     assert sorted(z["properties"]["depth_class"] for z in zones) == ["1", "2", "4"]
@@ -453,8 +471,11 @@ def test_a_ksj_a40_zip_imports_unmodified_and_a_tap_inside_says_to_go_high(clien
     zones = published(client, "tsunami_hazard", "270008")
     classes = {z["properties"]["depth_range"]: z["properties"]["depth_class"] for z in zones}
     assert classes == {
-        "0.3m未満": "1", "0.3m以上1.0m未満": "2", "1.0m以上2.0m未満": "3", "2.0m以上5.0m未満": "4",
-    }  # fmt: skip
+        "0.3m未満": "1",
+        "0.3m以上1.0m未満": "2",
+        "1.0m以上2.0m未満": "3",
+        "2.0m以上5.0m未満": "4",
+    }
     deepest = next(z for z in zones if z["properties"]["depth_class"] == "4")
     x, y = shapely.geometry.shape(deepest["geometry"]).representative_point().coords[0]
     answer = client.get("/api/point", params={"lon": x, "lat": y}).json()
@@ -481,9 +502,14 @@ def test_a_ksj_house_collapse_folder_imports_and_a_tap_inside_says_leave(client,
     from tests.support.ksj_hazards import OTORI_RIVER, a31a_zip
 
     done = upload(
-        client, keys["prefecture"], "/api/datasets/flood_house_collapse/270008", a31a_zip(tmp_path),
-        "A31a-24_27_10_SHP.zip", layer="A31a-24_27_41_2700050001", publish=True,
-    )  # fmt: skip
+        client,
+        keys["prefecture"],
+        "/api/datasets/flood_house_collapse/270008",
+        a31a_zip(tmp_path),
+        "A31a-24_27_10_SHP.zip",
+        layer="A31a-24_27_41_2700050001",
+        publish=True,
+    )
     assert done.status_code == 201, done.text
     zones = published(client, "flood_house_collapse", "270008")
     assert len(zones) == 3 and {z["properties"]["river_name"] for z in zones} == {OTORI_RIVER[1]}
@@ -499,9 +525,14 @@ def test_a_ksj_duration_folder_imports_and_a_long_flood_advises_against_staying(
     from tests.support.ksj_hazards import a31a_zip
 
     done = upload(
-        client, keys["prefecture"], "/api/datasets/flood_duration/270008", a31a_zip(tmp_path),
-        "A31a-24_27_10_SHP.zip", layer="A31a-24_27_30_2700050001", publish=True,
-    )  # fmt: skip
+        client,
+        keys["prefecture"],
+        "/api/datasets/flood_duration/270008",
+        a31a_zip(tmp_path),
+        "A31a-24_27_10_SHP.zip",
+        layer="A31a-24_27_30_2700050001",
+        publish=True,
+    )
     assert done.status_code == 201, done.text
     zones = published(client, "flood_duration", "270008")
     assert sorted(z["properties"]["duration_class"] for z in zones) == ["1", "2", "5"]
@@ -578,8 +609,9 @@ def test_sakais_address_only_park_list_gets_town_centre_positions_with_a_warning
     refused = upload(client, keys["sakai"], url, data, "sakai_koen.csv")
     assert refused.status_code == 422  # off by default: no coordinates is still a clear error
     assert refused.json()["report"]["errors"][0]["code"] == "no_coordinate_columns"
-    done = upload(client, keys["sakai"], url, data, "sakai_koen.csv", town_positions=True,
-                  publish=True)  # fmt: skip
+    done = upload(
+        client, keys["sakai"], url, data, "sakai_koen.csv", town_positions=True, publish=True
+    )
     assert done.status_code == 201, done.text[:2000]
     report = done.json()["report"]
     assert report["accepted"] == 1192 and report["errors"] == []
@@ -593,8 +625,15 @@ def test_sakais_address_only_park_list_gets_town_centre_positions_with_a_warning
 
 def test_an_address_that_names_no_town_is_a_row_error_with_the_closest_towns(client, keys):
     rows = "公園名称,所在地\r\n大浜公園,堺区大浜北町４丁７７－１\r\n架空公園,堺区大浜東町９丁１\r\n"
-    done = upload(client, keys["sakai"], "/api/datasets/parks/271403", rows.encode("cp932"),
-                  "parks.csv", town_positions=True, accept_partial=True)  # fmt: skip
+    done = upload(
+        client,
+        keys["sakai"],
+        "/api/datasets/parks/271403",
+        rows.encode("cp932"),
+        "parks.csv",
+        town_positions=True,
+        accept_partial=True,
+    )
     assert done.status_code == 201, done.text
     [error] = done.json()["report"]["errors"]
     assert error["row"] == 3 and error["code"] == "address_not_matched"

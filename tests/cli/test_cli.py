@@ -55,21 +55,46 @@ def test_an_unknown_command_fails_with_usage():
 
 def test_the_first_admin_is_made_with_the_cli_and_its_link_opens_the_portal(scratch):
     settings, _ = scratch
-    made = run("users", "create", "Admin@Pref.Osaka.lg.jp", "--municipality", "270008",
-               "--role", "admin", "--name", "府 デジタル推進課", settings=settings)  # fmt: skip
+    made = run(
+        "users",
+        "create",
+        "Admin@Pref.Osaka.lg.jp",
+        "--municipality",
+        "270008",
+        "--role",
+        "admin",
+        "--name",
+        "府 デジタル推進課",
+        settings=settings,
+    )
     assert made.returncode == 0, made.stderr
     link = made.stdout.splitlines()[0]
     assert link.startswith("http://127.0.0.1:8000/staff/setup/") and "一回限り" in made.stdout
     listed = run("users", "list", settings=settings).stdout
     assert "admin@pref.osaka.lg.jp\tinvited\t270008:admin\t府 デジタル推進課" in listed
-    twice = run("users", "create", "admin@pref.osaka.lg.jp", "--municipality", "270008",
-                "--role", "admin", settings=settings)  # fmt: skip
+    twice = run(
+        "users",
+        "create",
+        "admin@pref.osaka.lg.jp",
+        "--municipality",
+        "270008",
+        "--role",
+        "admin",
+        settings=settings,
+    )
     assert twice.returncode != 0 and "already taken" in twice.stderr
-    ward = run("users", "create", "kita@city.osaka.lg.jp", "--municipality", "271276",
-               settings=settings)  # fmt: skip
+    ward = run(
+        "users", "create", "kita@city.osaka.lg.jp", "--municipality", "271276", settings=settings
+    )
     assert ward.returncode != 0 and "not a ward" in ward.stderr
-    reset = run("users", "reset", "admin@pref.osaka.lg.jp", "--url", "https://map.example.jp",
-                settings=settings)  # fmt: skip
+    reset = run(
+        "users",
+        "reset",
+        "admin@pref.osaka.lg.jp",
+        "--url",
+        "https://map.example.jp",
+        settings=settings,
+    )
     assert reset.stdout.startswith("https://map.example.jp/staff/setup/")
     assert run("users", "disable", "admin@pref.osaka.lg.jp", settings=settings).returncode == 0
     assert "\tdisabled\t" in run("users", "list", settings=settings).stdout

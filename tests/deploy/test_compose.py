@@ -43,8 +43,11 @@ def test_every_mapsvc_variable_the_compose_file_sets_is_a_setting():
 
 def test_every_variable_it_reads_from_env_is_in_the_example_and_nothing_else():
     used = set(re.findall(r"\$\{([A-Z_]+)", COMPOSE.read_text()))
-    example = {line.split("=", 1)[0] for line in ENV_EXAMPLE.read_text().splitlines()
-               if line and not line.startswith("#")}  # fmt: skip
+    example = {
+        line.split("=", 1)[0]
+        for line in ENV_EXAMPLE.read_text().splitlines()
+        if line and not line.startswith("#")
+    }
     assert used == example
 
 
@@ -68,14 +71,22 @@ def test_the_files_it_mounts_exist():
             source = volume.split(":")[0]
             if source.startswith("./"):
                 assert (PROJECT / source).exists(), source
-    assert "upstream.conf" in (PROJECT / "deploy/nginx/nginx.conf").read_text() + (
-        PROJECT / "deploy/nginx/mapsvc.conf").read_text()  # fmt: skip
+    assert (
+        "upstream.conf"
+        in (PROJECT / "deploy/nginx/nginx.conf").read_text()
+        + (PROJECT / "deploy/nginx/mapsvc.conf").read_text()
+    )
 
 
 def compose_client() -> list[str] | None:
     """``docker compose`` (v2) or ``docker-compose`` (Debian's), whichever is installed."""
-    if shutil.which("docker") and subprocess.run(["docker", "compose", "version"],
-                                                 capture_output=True, check=False).returncode == 0:  # fmt: skip
+    if (
+        shutil.which("docker")
+        and subprocess.run(
+            ["docker", "compose", "version"], capture_output=True, check=False
+        ).returncode
+        == 0
+    ):
         return ["docker", "compose"]
     return ["docker-compose"] if shutil.which("docker-compose") else None
 
@@ -84,6 +95,10 @@ def compose_client() -> list[str] | None:
 def test_the_compose_client_accepts_it():
     client = compose_client()
     assert client is not None
-    done = subprocess.run([*client, "-f", str(COMPOSE), "--env-file", str(ENV_EXAMPLE),
-                           "config", "-q"], capture_output=True, text=True, check=False)  # fmt: skip
+    done = subprocess.run(
+        [*client, "-f", str(COMPOSE), "--env-file", str(ENV_EXAMPLE), "config", "-q"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr

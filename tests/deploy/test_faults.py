@@ -56,10 +56,15 @@ def test_kill_9_of_postgresql_during_publishes_leaves_each_whole_or_absent(test_
             for rows, content in files.items():
                 try:
                     with sessions() as session:
-                        result = upload(session, settings, layer=load_catalog()["aed"],
-                                        municipality=KISHIWADA,
-                                        source=SourceFile(content, f"aed{rows}.csv", "auto"),
-                                        request=UploadRequest(publish=True), actor="test")  # fmt: skip
+                        result = upload(
+                            session,
+                            settings,
+                            layer=load_catalog()["aed"],
+                            municipality=KISHIWADA,
+                            source=SourceFile(content, f"aed{rows}.csv", "auto"),
+                            request=UploadRequest(publish=True),
+                            actor="test",
+                        )
                     returned[rows] = result.version.id
                 except DBAPIError:
                     failed.append(rows)
@@ -83,18 +88,32 @@ def test_kill_9_of_postgresql_during_publishes_leaves_each_whole_or_absent(test_
         with check.connect() as conn:
             versions = {
                 sha: (status, count, stored)
-                for sha, status, count, stored in conn.execute(text(
-                    "SELECT v.source_sha256, v.status, v.feature_count, "
-                    "(SELECT count(*) FROM feature f WHERE f.version_id = v.id) "
-                    "FROM version v JOIN dataset d ON d.id = v.dataset_id WHERE d.layer_id = 'aed'"))
-            }  # fmt: skip
-            audited = conn.scalar(text("SELECT count(*) FROM audit_log WHERE action = 'publish' "
-                                       "AND layer_id = 'aed' AND result = 'ok'"))  # fmt: skip
-            current = conn.execute(text(
-                "SELECT d.current_version_id, (SELECT count(*) FROM published_feature p "
-                "WHERE p.dataset_id = d.id) FROM dataset d WHERE d.layer_id = 'aed'")).one()  # fmt: skip
-            orphans = conn.scalar(text("SELECT count(*) FROM feature f WHERE NOT EXISTS "
-                                       "(SELECT 1 FROM version v WHERE v.id = f.version_id)"))  # fmt: skip
+                for sha, status, count, stored in conn.execute(
+                    text(
+                        "SELECT v.source_sha256, v.status, v.feature_count, "
+                        "(SELECT count(*) FROM feature f WHERE f.version_id = v.id) "
+                        "FROM version v JOIN dataset d ON d.id = v.dataset_id WHERE d.layer_id = 'aed'"
+                    )
+                )
+            }
+            audited = conn.scalar(
+                text(
+                    "SELECT count(*) FROM audit_log WHERE action = 'publish' "
+                    "AND layer_id = 'aed' AND result = 'ok'"
+                )
+            )
+            current = conn.execute(
+                text(
+                    "SELECT d.current_version_id, (SELECT count(*) FROM published_feature p "
+                    "WHERE p.dataset_id = d.id) FROM dataset d WHERE d.layer_id = 'aed'"
+                )
+            ).one()
+            orphans = conn.scalar(
+                text(
+                    "SELECT count(*) FROM feature f WHERE NOT EXISTS "
+                    "(SELECT 1 FROM version v WHERE v.id = f.version_id)"
+                )
+            )
         check.dispose()
         for rows, content in files.items():
             found = versions.get(hashlib.sha256(content).hexdigest())
@@ -110,9 +129,15 @@ def test_kill_9_of_postgresql_during_publishes_leaves_each_whole_or_absent(test_
 def scratch_backends(engine) -> list[int]:
     """The server processes of this database's connections, and the postmaster's."""
     with engine.connect() as conn:
-        pids = [row[0] for row in conn.execute(text(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-            "AND pid <> pg_backend_pid()"))]  # fmt: skip
+        pids = [
+            row[0]
+            for row in conn.execute(
+                text(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND pid <> pg_backend_pid()"
+                )
+            )
+        ]
         data_dir = conn.scalar(text("SHOW data_directory"))
     postmaster = int(Path(data_dir, "postmaster.pid").read_text().split()[0])
     return [postmaster, *pids]

@@ -121,8 +121,10 @@ def test_the_viewer_is_compressed_and_uploads_over_the_apps_limit_stop_at_the_pr
             socket.create_connection((host, int(port))) as raw,
             proxy.trust().wrap_socket(raw, server_hostname="localhost") as tls,
         ):
-            tls.sendall(b"POST /api/datasets/aed/272027/versions HTTP/1.1\r\nHost: localhost\r\n"
-                        b"Content-Type: text/csv\r\nContent-Length: 53477376\r\n\r\n")  # fmt: skip
+            tls.sendall(
+                b"POST /api/datasets/aed/272027/versions HTTP/1.1\r\nHost: localhost\r\n"
+                b"Content-Type: text/csv\r\nContent-Length: 53477376\r\n\r\n"
+            )
             assert tls.recv(64).startswith(b"HTTP/1.1 413")
 
 
@@ -130,8 +132,10 @@ def test_sign_ins_and_downloads_are_limited_at_the_proxy_across_workers(scratch)
     settings, engine = scratch
     publish_aeds(settings, engine, 1)
     with serve(settings) as base, nginx_proxy(upstream_of(base)) as proxy, proxy.client() as http:
-        logins = [http.post("/staff/login", data={"login": "x", "password": "y"}).status_code
-                  for _ in range(8)]  # fmt: skip
+        logins = [
+            http.post("/staff/login", data={"login": "x", "password": "y"}).status_code
+            for _ in range(8)
+        ]
         assert logins[:6].count(429) == 0 and 429 in logins[6:]
         assert http.get("/staff/login").status_code == 200  # reading the form is not limited
         downloads = [http.get("/api/collections/aed/download.csv").status_code for _ in range(13)]

@@ -31,9 +31,13 @@ def serving(base: str) -> bool:
 
 def feature_scans(replica, database: str) -> int:
     """Scans of the feature table the replica itself has run (its statistics are its own)."""
-    return int(replica.sql(database,
-        "SELECT coalesce(sum(seq_scan + coalesce(idx_scan, 0)), 0) FROM pg_stat_user_tables "
-        "WHERE relname LIKE 'feature%'"))  # fmt: skip
+    return int(
+        replica.sql(
+            database,
+            "SELECT coalesce(sum(seq_scan + coalesce(idx_scan, 0)), 0) FROM pg_stat_user_tables "
+            "WHERE relname LIKE 'feature%'",
+        )
+    )
 
 
 def replica_answers(replica, database: str, read: Callable[[], object]) -> bool:
@@ -52,8 +56,9 @@ def test_reads_go_to_a_replica_that_has_replayed_the_latest_publish(scratch):
         with live_server(url, MAPSVC_DATABASE__READ_URL=replica.url(database)) as base:
             assert until(lambda: serving(base)), httpx.get(f"{base}/readyz").text
             assert httpx.get(f"{base}{ITEMS}").json()["numberMatched"] == 1
-            assert replica_answers(replica, database,
-                                   lambda: httpx.get(f"{base}/api/collections/aed/items?limit=5"))  # fmt: skip
+            assert replica_answers(
+                replica, database, lambda: httpx.get(f"{base}/api/collections/aed/items?limit=5")
+            )
             metrics = httpx.get(f"{base}/metrics").text
             assert 'mapsvc_replica_lag_seconds{replica="replica0"}' in metrics
 
@@ -61,21 +66,31 @@ def test_reads_go_to_a_replica_that_has_replayed_the_latest_publish(scratch):
             replica.sql(database, "SELECT pg_wal_replay_pause()")
             publish_aeds(settings, engine, 2)
             assert httpx.get(f"{base}{ITEMS}").json()["numberMatched"] == 2
-            assert replica.sql(database, "SELECT count(*) FROM feature f JOIN dataset d "
-                               "ON f.version_id = d.current_version_id WHERE d.layer_id = 'aed'") == 1  # fmt: skip
+            assert (
+                replica.sql(
+                    database,
+                    "SELECT count(*) FROM feature f JOIN dataset d "
+                    "ON f.version_id = d.current_version_id WHERE d.layer_id = 'aed'",
+                )
+                == 1
+            )
             assert httpx.get(f"{base}/readyz").json()["replicas"]["replica0"]["serving"] is False
             assert {httpx.get(f"{base}{ITEMS}").json()["numberMatched"] for _ in range(10)} == {2}
 
             # Caught up again: it takes the reads back.
             replica.sql(database, "SELECT pg_wal_replay_resume()")
             assert until(lambda: serving(base))
-            assert replica_answers(replica, database,  # a page not in the cache yet
-                                   lambda: httpx.get(f"{base}/api/collections/aed/items?limit=99"))  # fmt: skip
+            assert replica_answers(
+                replica,
+                database,  # a page not in the cache yet
+                lambda: httpx.get(f"{base}/api/collections/aed/items?limit=99"),
+            )
 
             # Down: reads fall back to the primary at once, and the replica is reported.
             replica.stop()
-            answers = [httpx.get(f"{base}/api/collections/aed/items?limit={90 - i}")
-                       for i in range(10)]  # fmt: skip
+            answers = [
+                httpx.get(f"{base}/api/collections/aed/items?limit={90 - i}") for i in range(10)
+            ]
             assert [a.status_code for a in answers] == [200] * 10
             assert {a.json()["numberMatched"] for a in answers} == {2}
             ready = httpx.get(f"{base}/readyz")

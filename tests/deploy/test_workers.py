@@ -32,10 +32,14 @@ def publish_aeds(settings, engine, count: int) -> None:
     rows = [(f"AED{i}", f"{34.46 + i * 1e-4:.4f}", "135.3716") for i in range(count)]
     with make_sessionmaker(engine)() as session:
         uploads.upload(
-            session, settings, layer=load_catalog()["aed"], municipality=KISHIWADA,
+            session,
+            settings,
+            layer=load_catalog()["aed"],
+            municipality=KISHIWADA,
             source=SourceFile(aed_csv(rows), f"aed{count}.csv", "auto"),
-            request=uploads.UploadRequest(publish=True), actor="test",
-        )  # fmt: skip
+            request=uploads.UploadRequest(publish=True),
+            actor="test",
+        )
 
 
 def fresh_connection_get(base: str, path: str) -> httpx.Response:
@@ -60,9 +64,12 @@ def test_a_publish_is_seen_by_every_worker_before_it_returns(scratch, tmp_path: 
         assert fresh_connection_get(base, ITEMS).headers.get("x-cache") == "hit"
         with engine.connect() as conn:
             watches = conn.scalar(
-                text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                     "AND application_name LIKE :name"), {"name": f"{APPLICATION_NAME}/%"},
-            )  # fmt: skip
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND application_name LIKE :name"
+                ),
+                {"name": f"{APPLICATION_NAME}/%"},
+            )
         assert watches == 2  # one listening watch per worker, each showing what it has seen
 
         for count in (2, 3):  # right after each publish returns, no worker answers the old one
@@ -83,8 +90,11 @@ def test_a_publish_is_seen_by_every_worker_before_it_returns(scratch, tmp_path: 
         assert not publishing.is_alive()
         assert numbers_matched(base) == {4}
 
-    log_lines = [json.loads(line) for line in (tmp_path / "serve.log").read_text().splitlines()
-                 if line.startswith("{")]  # fmt: skip
+    log_lines = [
+        json.loads(line)
+        for line in (tmp_path / "serve.log").read_text().splitlines()
+        if line.startswith("{")
+    ]
     access = [entry for entry in log_lines if entry["logger"] == "mapsvc.access"]
     assert access and {e["route"] for e in access} >= {"/api/collections/{layer}/items", "cached"}
 
@@ -103,9 +113,15 @@ def test_the_request_id_reaches_the_json_access_log(scratch, tmp_path: Path):
     ours = [e for e in entries if e.get("request_id") == "proxy-req-42"]
     assert len(ours) == 1
     assert ours[0] | {"duration_s": 0} == ours[0] | {
-        "logger": "mapsvc.access", "method": "GET", "path": "/api/layers", "status": 200,
-        "route": "/api/layers", "cache": "miss", "duration_s": 0, "bytes": ours[0]["bytes"],
-    }  # fmt: skip
+        "logger": "mapsvc.access",
+        "method": "GET",
+        "path": "/api/layers",
+        "status": 200,
+        "route": "/api/layers",
+        "cache": "miss",
+        "duration_s": 0,
+        "bytes": ours[0]["bytes"],
+    }
     assert ours[0]["bytes"] > 100 and ours[0]["duration_s"] > 0
     assert not any("fake" in e for e in entries)
 

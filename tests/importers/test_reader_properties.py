@@ -144,10 +144,15 @@ def test_generated_geojson(features, crs, layer):
 def test_generated_geopackage(tmp_path_factory, points, names):
     path = tmp_path_factory.mktemp("gpkg") / "aed.gpkg"
     pyogrio.raw.write(
-        str(path), geometry=np.array(shapely.to_wkb([shapely.Point(p) for p in points]), dtype=object),
-        field_data=[np.array(names[: len(points)], dtype=object)], fields=["名称"],
-        crs="EPSG:4326", driver="GPKG", geometry_type="Point", layer="aed",
-    )  # fmt: skip
+        str(path),
+        geometry=np.array(shapely.to_wkb([shapely.Point(p) for p in points]), dtype=object),
+        field_data=[np.array(names[: len(points)], dtype=object)],
+        fields=["名称"],
+        crs="EPSG:4326",
+        driver="GPKG",
+        geometry_type="Point",
+        layer="aed",
+    )
     read(path.read_bytes(), "aed.gpkg")
 
 

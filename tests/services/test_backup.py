@@ -36,23 +36,37 @@ FINGERPRINTS = {
 
 def fingerprint(engine: Engine) -> dict[str, list[tuple[object, ...]]]:
     with engine.connect() as connection:
-        return {name: [tuple(r) for r in connection.execute(text(sql))]
-                for name, sql in FINGERPRINTS.items()}  # fmt: skip
+        return {
+            name: [tuple(r) for r in connection.execute(text(sql))]
+            for name, sql in FINGERPRINTS.items()
+        }
 
 
 def test_a_backup_restored_into_a_fresh_cluster_has_every_dataset_version_and_account(scratch):
     settings, engine = scratch
     catalog = load_catalog()
     with make_sessionmaker(engine)() as session:
-        for rows, publish in (([("市役所AED", "34.4603", "135.3716")], True),
-                              ([("市役所AED", "34.4603", "135.3716"), ("岸和田城AED", "34.4597", "135.3680")], False)):  # fmt: skip
+        for rows, publish in (
+            ([("市役所AED", "34.4603", "135.3716")], True),
+            ([("市役所AED", "34.4603", "135.3716"), ("岸和田城AED", "34.4597", "135.3680")], False),
+        ):
             uploads.upload(
-                session, settings, layer=catalog["aed"], municipality="272027",
+                session,
+                settings,
+                layer=catalog["aed"],
+                municipality="272027",
                 source=SourceFile(aed_csv(rows), "aed.csv", "auto"),
-                request=uploads.UploadRequest(publish=publish), actor="test",
-            )  # fmt: skip
-        accounts.create_account(session, settings, login="staff@city.kishiwada.lg.jp",
-                                display_name="岸和田", roles={"272027": "editor"}, actor="test")  # fmt: skip
+                request=uploads.UploadRequest(publish=publish),
+                actor="test",
+            )
+        accounts.create_account(
+            session,
+            settings,
+            login="staff@city.kishiwada.lg.jp",
+            display_name="岸和田",
+            roles={"272027": "editor"},
+            actor="test",
+        )
         session.commit()
     source = fingerprint(engine)
     assert len(source["published features"]) == 2 and len(source["versions"]) == 3  # + boundaries

@@ -67,9 +67,13 @@ def test_an_invitation_sets_a_password_once_then_sign_in_opens_my_datasets(
     portal, session, test_settings
 ):
     _, token = accounts.create_account(
-        session, test_settings, login="Staff@Vill.Chihayaakasaka.lg.jp", display_name="千早赤阪村 総務課",
-        roles={"273830": "editor"}, actor="test",
-    )  # fmt: skip
+        session,
+        test_settings,
+        login="Staff@Vill.Chihayaakasaka.lg.jp",
+        display_name="千早赤阪村 総務課",
+        roles={"273830": "editor"},
+        actor="test",
+    )
     session.commit()
     page = portal.get(f"/staff/setup/{token}")
     assert page.status_code == 200 and "千早赤阪村 総務課" in page.text
@@ -101,17 +105,21 @@ def test_wrong_passwords_are_refused_then_throttled_and_audited(portal, session,
     throttled = sign_in(portal, editor)  # the right password, but too many failures first
     assert throttled.status_code == 429 and "Retry-After" in throttled.headers
     failed = session.execute(
-        text("SELECT count(*) FROM audit_log WHERE action = 'login' AND result = 'failed' "
-             "AND actor = :a"), {"a": f"staff:{editor}"},
-    ).scalar_one()  # fmt: skip
+        text(
+            "SELECT count(*) FROM audit_log WHERE action = 'login' AND result = 'failed' "
+            "AND actor = :a"
+        ),
+        {"a": f"staff:{editor}"},
+    ).scalar_one()
     assert failed == 5
 
 
 def test_sign_in_without_the_forms_token_is_refused(portal, editor):
     refused = portal.post(
-        "/staff/login", data={"login": editor, "password": PASSWORD, "csrf": "forged"},
+        "/staff/login",
+        data={"login": editor, "password": PASSWORD, "csrf": "forged"},
         follow_redirects=False,
-    )  # fmt: skip
+    )
     assert refused.status_code == 403 and "mapsvc_staff" not in refused.headers.get(
         "set-cookie", ""
     )
@@ -215,20 +223,31 @@ def test_another_municipalitys_dataset_is_403_on_every_route(portal, session, ed
     token = csrf(home.text)
     base = f"/staff/datasets/aed/{SAKAI}"
     version = session.execute(
-        text("SELECT v.id FROM version v JOIN dataset d ON d.id = v.dataset_id "
-             "WHERE d.municipality_code = :c LIMIT 1"), {"c": SAKAI},
-    ).scalar_one()  # fmt: skip
+        text(
+            "SELECT v.id FROM version v JOIN dataset d ON d.id = v.dataset_id "
+            "WHERE d.municipality_code = :c LIMIT 1"
+        ),
+        {"c": SAKAI},
+    ).scalar_one()
     sakai_version = f"/staff/datasets/evacuation_sites/{SAKAI}/versions/{version}"
     for method, url in (
-        ("GET", base), ("GET", sakai_version), ("GET", f"{sakai_version}/report.csv"),
-        ("GET", f"{sakai_version}/map"), ("GET", f"{sakai_version}/map.geojson"),
-        ("GET", f"{sakai_version}/original"), ("GET", f"{sakai_version}/publish"),
-        ("GET", f"{sakai_version}/rows/2"), ("POST", f"{sakai_version}/rows/2"),
+        ("GET", base),
+        ("GET", sakai_version),
+        ("GET", f"{sakai_version}/report.csv"),
+        ("GET", f"{sakai_version}/map"),
+        ("GET", f"{sakai_version}/map.geojson"),
+        ("GET", f"{sakai_version}/original"),
+        ("GET", f"{sakai_version}/publish"),
+        ("GET", f"{sakai_version}/rows/2"),
+        ("POST", f"{sakai_version}/rows/2"),
         ("POST", f"/staff/datasets/evacuation_sites/{SAKAI}/take-down"),
-        ("POST", f"{sakai_version}/publish"), ("POST", f"{sakai_version}/rollback"),
-        ("GET", f"/staff/?municipality={SAKAI}"), ("GET", "/staff/admin/accounts"),
-        ("GET", "/staff/admin/audit"), ("GET", "/staff/admin/keys"),
-    ):  # fmt: skip
+        ("POST", f"{sakai_version}/publish"),
+        ("POST", f"{sakai_version}/rollback"),
+        ("GET", f"/staff/?municipality={SAKAI}"),
+        ("GET", "/staff/admin/accounts"),
+        ("GET", "/staff/admin/audit"),
+        ("GET", "/staff/admin/keys"),
+    ):
         response = portal.request(method, url, data={"csrf": token} if method == "POST" else None)
         assert response.status_code == 403, (method, url, response.status_code)
     refused = portal.post(
@@ -236,9 +255,12 @@ def test_another_municipalitys_dataset_is_403_on_every_route(portal, session, ed
     )
     assert refused.status_code == 403
     staged = session.execute(
-        text("SELECT count(*) FROM version v JOIN dataset d ON d.id = v.dataset_id "
-             "WHERE d.layer_id = 'aed' AND d.municipality_code = :c"), {"c": SAKAI},
-    ).scalar_one()  # fmt: skip
+        text(
+            "SELECT count(*) FROM version v JOIN dataset d ON d.id = v.dataset_id "
+            "WHERE d.layer_id = 'aed' AND d.municipality_code = :c"
+        ),
+        {"c": SAKAI},
+    ).scalar_one()
     assert staged == 0
 
 
@@ -248,17 +270,19 @@ def test_a_viewer_reads_but_cannot_upload(portal, session, test_settings):
     page = portal.get(f"/staff/datasets/aed/{KISHIWADA}")
     assert page.status_code == 200 and 'type="file"' not in page.text
     refused = portal.post(
-        f"/staff/datasets/aed/{KISHIWADA}/upload", data={"csrf": csrf(page.text)},
+        f"/staff/datasets/aed/{KISHIWADA}/upload",
+        data={"csrf": csrf(page.text)},
         files={"file": ("aed.csv", aed_csv(GOOD))},
-    )  # fmt: skip
+    )
     assert refused.status_code == 403
 
 
 def test_a_form_without_a_session_is_refused_before_its_body_is_read(portal):
     response = portal.post(
-        f"/staff/datasets/aed/{KISHIWADA}/upload", files={"file": ("a.csv", b"x" * 100_000)},
+        f"/staff/datasets/aed/{KISHIWADA}/upload",
+        files={"file": ("a.csv", b"x" * 100_000)},
         follow_redirects=False,
-    )  # fmt: skip
+    )
     assert response.status_code == 303 and response.headers["location"] == "/staff/login"
 
 
@@ -266,8 +290,9 @@ def test_html_in_file_names_and_cells_stays_inert_in_every_page(portal, session,
     sign_in(portal, editor)
     hostile = "<script>alert(1)</script>"
     rows = [*GOOD, (f"{hostile}AED", "34.4601", "135.3702"), (hostile, "not-a-number", "135.37")]
-    staged = upload(portal, aed_csv(rows), name='<img src=x onerror="alert(2)">.csv',
-                    accept_partial="true")  # fmt: skip
+    staged = upload(
+        portal, aed_csv(rows), name='<img src=x onerror="alert(2)">.csv', accept_partial="true"
+    )
     assert staged.status_code == 303
     version = staged.headers["location"]
     for url in (version, f"/staff/datasets/aed/{KISHIWADA}", f"{version}/map", f"{version}/rows/5"):
@@ -276,10 +301,20 @@ def test_html_in_file_names_and_cells_stays_inert_in_every_page(portal, session,
         if not url.endswith(("/map", "/rows/5")):  # pages that show the names
             assert html.escape(hostile) in page or "&lt;img src=x" in page
     sign_in(portal, publisher)
-    session.execute(text("INSERT INTO staff_role SELECT id, '270008', 'admin' FROM staff_user "
-                         "WHERE login = :l ON CONFLICT DO NOTHING"), {"l": publisher})  # fmt: skip
-    session.execute(text("DELETE FROM staff_role WHERE municipality_code = :c AND user_id = "
-                         "(SELECT id FROM staff_user WHERE login = :l)"), {"c": KISHIWADA, "l": publisher})  # fmt: skip
+    session.execute(
+        text(
+            "INSERT INTO staff_role SELECT id, '270008', 'admin' FROM staff_user "
+            "WHERE login = :l ON CONFLICT DO NOTHING"
+        ),
+        {"l": publisher},
+    )
+    session.execute(
+        text(
+            "DELETE FROM staff_role WHERE municipality_code = :c AND user_id = "
+            "(SELECT id FROM staff_user WHERE login = :l)"
+        ),
+        {"c": KISHIWADA, "l": publisher},
+    )
     audit = portal.get("/staff/admin/audit")
     assert audit.status_code == 200 and "<img src=x" not in audit.text
 
@@ -290,25 +325,41 @@ def test_an_admin_creates_an_account_and_a_key_and_reads_the_audit_log(
     account(session, test_settings, "admin@pref.osaka.lg.jp", PREFECTURE, "admin")
     sign_in(portal, "admin@pref.osaka.lg.jp")
     page = portal.get("/staff/admin/accounts")
-    made = portal.post("/staff/admin/accounts", data={
-        "csrf": csrf(page.text), "login": "new@city.sakai.lg.jp", "display_name": "堺市 危機管理室",
-        "municipality": SAKAI, "role": "publisher"})  # fmt: skip
+    made = portal.post(
+        "/staff/admin/accounts",
+        data={
+            "csrf": csrf(page.text),
+            "login": "new@city.sakai.lg.jp",
+            "display_name": "堺市 危機管理室",
+            "municipality": SAKAI,
+            "role": "publisher",
+        },
+    )
     assert made.status_code == 201 and "/staff/setup/" in made.text
     listing = portal.get("/staff/admin/accounts")
     assert "/staff/setup/" not in listing.text  # shown once
     new_id = session.execute(
         text("SELECT id FROM staff_user WHERE login = 'new@city.sakai.lg.jp'")
     ).scalar_one()
-    changed = portal.post(f"/staff/admin/accounts/{new_id}/roles", data={
-        "csrf": csrf(listing.text), "municipality": SAKAI, "role": "viewer"})  # fmt: skip
+    changed = portal.post(
+        f"/staff/admin/accounts/{new_id}/roles",
+        data={"csrf": csrf(listing.text), "municipality": SAKAI, "role": "viewer"},
+    )
     assert changed.status_code == 200 and "堺市" in changed.text
     roles = session.execute(
         text("SELECT role FROM staff_role WHERE user_id = :u"), {"u": new_id}
     ).all()
     assert roles == [("viewer",)]
     keys_page = portal.get("/staff/admin/keys")
-    key_made = portal.post("/staff/admin/keys", data={
-        "csrf": csrf(keys_page.text), "municipality": SAKAI, "role": "editor", "label": "業者"})  # fmt: skip
+    key_made = portal.post(
+        "/staff/admin/keys",
+        data={
+            "csrf": csrf(keys_page.text),
+            "municipality": SAKAI,
+            "role": "editor",
+            "label": "業者",
+        },
+    )
     assert key_made.status_code == 201
     key = key_made.text.split('id="new-key"')[0].rsplit('value="', 1)[1].split('"')[0]
     assert key.startswith("msk_")
@@ -352,22 +403,30 @@ def test_a_row_is_placed_on_the_map_a_cell_corrected_and_a_row_dropped_as_new_ve
     )
     bad = portal.post(f"{first}/rows/4", data={"csrf": csrf(page.text), "lat": "北緯"})
     assert bad.status_code == 400 and "緯度" in bad.text
-    placed = portal.post(f"{first}/rows/4", data={"csrf": csrf(page.text), "lat": "34.4612",
-                                                  "lon": "135.3695"}, follow_redirects=False)  # fmt: skip
+    placed = portal.post(
+        f"{first}/rows/4",
+        data={"csrf": csrf(page.text), "lat": "34.4612", "lon": "135.3695"},
+        follow_redirects=False,
+    )
     second = placed.headers["location"].split("?")[0]
     assert second != first
     revised = portal.get(placed.headers["location"])
     assert "元のファイルはそのまま" in revised.text and "手で直した内容" in revised.text
     assert f"staff:{editor}" in revised.text
     page = portal.get(f"{second}/rows/5")
-    corrected = portal.post(f"{second}/rows/5", data={"csrf": csrf(page.text), "column": "名称",
-                                                      "value": "岸和田市立図書館AED"})  # fmt: skip
+    corrected = portal.post(
+        f"{second}/rows/5",
+        data={"csrf": csrf(page.text), "column": "名称", "value": "岸和田市立図書館AED"},
+    )
     third = corrected.url.path
     dropped = portal.post(f"{third}/rows/2", data={"csrf": csrf(corrected.text), "drop": "true"})
     edits = session.execute(
-        text("SELECT report -> 'edits', report -> 'accepted', report -> 'left_out' FROM version "
-             "WHERE id = :v"), {"v": int(dropped.url.path.rsplit("/", 1)[1])},
-    ).one()  # fmt: skip
+        text(
+            "SELECT report -> 'edits', report -> 'accepted', report -> 'left_out' FROM version "
+            "WHERE id = :v"
+        ),
+        {"v": int(dropped.url.path.rsplit("/", 1)[1])},
+    ).one()
     changes = [(e["row"], e["change"], e.get("old"), e.get("new")) for e in edits[0]]
     assert changes == [  # every edit so far, in the file's row order
         (2, "drop", None, None),
@@ -394,14 +453,19 @@ def test_a_publisher_takes_a_dataset_down_with_a_reason_and_publishing_again_bri
         f"/staff/datasets/aed/{KISHIWADA}/take-down", data={"csrf": csrf(ask.text)}
     )
     assert no_reason.status_code == 400 and "理由" in no_reason.text
-    done = portal.post(f"/staff/datasets/aed/{KISHIWADA}/take-down",
-                       data={"csrf": csrf(ask.text), "reason": "設置場所の調査中"})  # fmt: skip
+    done = portal.post(
+        f"/staff/datasets/aed/{KISHIWADA}/take-down",
+        data={"csrf": csrf(ask.text), "reason": "設置場所の調査中"},
+    )
     assert done.status_code == 200 and "公開を取り下げました" in done.text
     items = portal.get("/api/collections/aed/items", params={"municipality": KISHIWADA}).json()
     assert items["numberMatched"] == 0
     reason = session.execute(
-        text("SELECT detail ->> 'reason' FROM audit_log WHERE action = 'take_down' "
-             "ORDER BY id DESC LIMIT 1")).scalar_one()  # fmt: skip
+        text(
+            "SELECT detail ->> 'reason' FROM audit_log WHERE action = 'take_down' "
+            "ORDER BY id DESC LIMIT 1"
+        )
+    ).scalar_one()
     assert reason == "設置場所の調査中"
     again = portal.get(f"{version}/rollback")
     portal.post(f"{version}/rollback", data={"csrf": csrf(again.text)})
@@ -409,8 +473,9 @@ def test_a_publisher_takes_a_dataset_down_with_a_reason_and_publishing_again_bri
     assert items["numberMatched"] == len(GOOD)
 
 
-def test_signing_out_everywhere_ends_the_other_devices_sessions(portal, session, test_settings,
-                                                                  editor):  # fmt: skip
+def test_signing_out_everywhere_ends_the_other_devices_sessions(
+    portal, session, test_settings, editor
+):
     app = create_app(test_settings)
     app.dependency_overrides[get_session] = lambda: session
     with TestClient(app, base_url="https://testserver") as phone:
@@ -428,8 +493,13 @@ def test_data_older_than_its_layers_threshold_is_marked_stale(portal, session, p
     ask = portal.get(f"{staged.headers['location']}/publish")
     portal.post(f"{staged.headers['location']}/publish", data={"csrf": csrf(ask.text)})
     assert "古いデータ" not in portal.get("/staff/").text
-    session.execute(text("UPDATE version SET published_at = now() - interval '200 days' "
-                         "WHERE status = 'published' AND created_by = :a"), {"a": f"staff:{publisher}"})  # fmt: skip
+    session.execute(
+        text(
+            "UPDATE version SET published_at = now() - interval '200 days' "
+            "WHERE status = 'published' AND created_by = :a"
+        ),
+        {"a": f"staff:{publisher}"},
+    )
     home = portal.get("/staff/")
     assert "古いデータ（180日以上前）" in home.text  # AEDs: 180 days (layers/definitions/aed.toml)
 
@@ -491,18 +561,30 @@ def test_with_a_mail_server_the_invitation_is_also_e_mailed(session, test_settin
     controller = Controller(Inbox(), hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        staff = test_settings.staff.model_copy(update={
-            "smtp_host": "127.0.0.1", "smtp_port": port,
-            "smtp_starttls": False, "smtp_from": "map@pref.osaka.lg.jp"})  # fmt: skip
+        staff = test_settings.staff.model_copy(
+            update={
+                "smtp_host": "127.0.0.1",
+                "smtp_port": port,
+                "smtp_starttls": False,
+                "smtp_from": "map@pref.osaka.lg.jp",
+            }
+        )
         app = create_app(test_settings.model_copy(update={"staff": staff}))
         app.dependency_overrides[get_session] = lambda: session
         account(session, test_settings, "admin@pref.osaka.lg.jp", PREFECTURE, "admin")
         with TestClient(app, base_url="https://testserver") as admin:
             sign_in(admin, "admin@pref.osaka.lg.jp")
             page = admin.get("/staff/admin/accounts")
-            made = admin.post("/staff/admin/accounts", data={
-                "csrf": csrf(page.text), "login": "kikaku@town.shimamoto.lg.jp",
-                "display_name": "島本町 企画課", "municipality": "273015", "role": "editor"})  # fmt: skip
+            made = admin.post(
+                "/staff/admin/accounts",
+                data={
+                    "csrf": csrf(page.text),
+                    "login": "kikaku@town.shimamoto.lg.jp",
+                    "display_name": "島本町 企画課",
+                    "municipality": "273015",
+                    "role": "editor",
+                },
+            )
         assert made.status_code == 201 and "メールアドレスにも送りました" in made.text
     finally:
         controller.stop()

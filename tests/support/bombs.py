@@ -56,10 +56,15 @@ def gpkg_with_recursive_view(rows: int) -> bytes:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "bomb.gpkg"
         pyogrio.raw.write(
-            str(path), geometry=shapely.to_wkb([shapely.Point(135.37, 34.46)]),
-            field_data=[np.array(["市役所"], dtype=object)], fields=["name"],
-            crs="EPSG:4326", driver="GPKG", geometry_type="Point", layer="seed",
-        )  # fmt: skip
+            str(path),
+            geometry=shapely.to_wkb([shapely.Point(135.37, 34.46)]),
+            field_data=[np.array(["市役所"], dtype=object)],
+            fields=["name"],
+            crs="EPSG:4326",
+            driver="GPKG",
+            geometry_type="Point",
+            layer="seed",
+        )
         with sqlite3.connect(path) as db:
             db.execute(
                 f"CREATE VIEW aed AS WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL "
@@ -101,8 +106,13 @@ def gpkg_points(count: int) -> bytes:
             shapely.Point(135.36 + i % 100 * 1e-4, 34.44 + i // 100 * 1e-4) for i in range(count)
         ]
         pyogrio.raw.write(
-            str(path), geometry=np.array(shapely.to_wkb(points), dtype=object),
+            str(path),
+            geometry=np.array(shapely.to_wkb(points), dtype=object),
             field_data=[np.array([f"AED{i}" for i in range(count)], dtype=object)],
-            fields=["名称"], crs="EPSG:4326", driver="GPKG", geometry_type="Point", layer="aed",
-        )  # fmt: skip
+            fields=["名称"],
+            crs="EPSG:4326",
+            driver="GPKG",
+            geometry_type="Point",
+            layer="aed",
+        )
         return path.read_bytes()

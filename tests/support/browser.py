@@ -24,17 +24,29 @@ def chromium() -> Iterator[Browser]:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
-        )  # fmt: skip
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
         yield browser
         browser.close()
 
 
 def phone(browser: Browser, **options: Any) -> BrowserContext:
     """A phone-sized context; GSI's base tiles are unreachable here, and the map must cope."""
-    settings: dict[str, Any] = {"viewport": PHONE, "device_scale_factor": 2, "is_mobile": True,
-                                "has_touch": True, "locale": "ja-JP"}  # fmt: skip
+    settings: dict[str, Any] = {
+        "viewport": PHONE,
+        "device_scale_factor": 2,
+        "is_mobile": True,
+        "has_touch": True,
+        "locale": "ja-JP",
+    }
     context = browser.new_context(**(settings | options))
     context.route("https://cyberjapandata.gsi.go.jp/**", lambda route: route.abort())
     return context

@@ -15,5 +15,11 @@ def run_mapsvc(*args: str, settings: Settings | None = None) -> subprocess.Compl
     if settings is not None and settings.database.url is not None:
         env["MAPSVC_DATABASE__URL"] = settings.database.url.get_secret_value()
         env["MAPSVC_AUTH__SECRET"] = "cli-test-secret"  # noqa: S105 - a test secret
-    return subprocess.run([sys.executable, "-m", "mapsvc", *args], capture_output=True, text=True, env=env,
-                          check=False, timeout=120)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "mapsvc", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=120,
+    )

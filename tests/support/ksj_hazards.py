@@ -55,10 +55,15 @@ def a31a_zip(tmp: Path) -> bytes:
             if scale != 4:  # a house-collapse zone has no depth rank
                 data.append(np.array([str(rank) for rank in (1, 2, 2 + scale)], dtype=object))
             pyogrio.raw.write(
-                str(out / f"{stem}.shp"), np.array(shapely.to_wkb(zones), dtype=object), data,
-                fields, driver="ESRI Shapefile", geometry_type="Polygon", crs="EPSG:6668",
+                str(out / f"{stem}.shp"),
+                np.array(shapely.to_wkb(zones), dtype=object),
+                data,
+                fields,
+                driver="ESRI Shapefile",
+                geometry_type="Polygon",
+                crs="EPSG:6668",
                 encoding="cp932",
-            )  # fmt: skip
+            )
             (out / f"{stem}.cpg").unlink(missing_ok=True)  # KSJ ships none: CP932 is implied
             for part in sorted(out.iterdir()):
                 windows_name = f"A31a-24_27_10_SHP\\{folder}\\{part.name}"
@@ -83,12 +88,19 @@ def a40_zip(tmp: Path) -> bytes:
     ]  # 住之江区 coast
     count = len(zones)
     pyogrio.raw.write(
-        str(out / "A40-16_27.shp"), np.array(shapely.to_wkb(zones), dtype=object),
-        [np.array(["大阪府"] * count, dtype=object), np.array([27] * count, dtype=np.int32),
-         np.array(A40_DEPTHS, dtype=object)],
-        ["A40_001", "A40_002", "A40_003"], driver="ESRI Shapefile", geometry_type="Polygon",
-        crs="EPSG:6668", encoding="cp932",
-    )  # fmt: skip
+        str(out / "A40-16_27.shp"),
+        np.array(shapely.to_wkb(zones), dtype=object),
+        [
+            np.array(["大阪府"] * count, dtype=object),
+            np.array([27] * count, dtype=np.int32),
+            np.array(A40_DEPTHS, dtype=object),
+        ],
+        ["A40_001", "A40_002", "A40_003"],
+        driver="ESRI Shapefile",
+        geometry_type="Polygon",
+        crs="EPSG:6668",
+        encoding="cp932",
+    )
     (out / "A40-16_27.cpg").unlink(missing_ok=True)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -123,10 +135,15 @@ def a33_zip() -> bytes:
     features = []
     for i, (phenomenon, zone_class) in enumerate(A33_ZONES):
         props = {
-            "A33_001": int(phenomenon), "A33_002": int(zone_class), "A33_003": "27",
-            "A33_004": f"27383-{i + 1:04d}", "A33_005": f"水分{i + 1}", "A33_006": "南河内郡千早赤阪村大字水分",
-            "A33_007": "2019/03/29", "A33_008": 0 if zone_class != "1" else 1,
-        }  # fmt: skip
+            "A33_001": int(phenomenon),
+            "A33_002": int(zone_class),
+            "A33_003": "27",
+            "A33_004": f"27383-{i + 1:04d}",
+            "A33_005": f"水分{i + 1}",
+            "A33_006": "南河内郡千早赤阪村大字水分",
+            "A33_007": "2019/03/29",
+            "A33_008": 0 if zone_class != "1" else 1,
+        }
         features.append((_zone(135.61 + i * 0.004, 34.47, 0.003), props))
     return _geojson_zip("A33-25_27_GEOJSON", features)
 
@@ -137,8 +154,10 @@ A49_DEPTHS = ("0.3m未満", "0.3m以上0.5m未満", "1m以上3m未満", "3m以�
 def a49_zip() -> bytes:
     """A49's layout (高潮浸水想定区域, per prefecture): a polygon per depth class on 住之江区's coast."""
     features = [
-        (_zone(135.43 + i * 0.004, 34.60, 0.003),
-         {"A49_001": "大阪府", "A49_002": "27", "A49_003": depth})
+        (
+            _zone(135.43 + i * 0.004, 34.60, 0.003),
+            {"A49_001": "大阪府", "A49_002": "27", "A49_003": depth},
+        )
         for i, depth in enumerate(A49_DEPTHS)
-    ]  # fmt: skip
+    ]
     return _geojson_zip("A49-20_27_GEOJSON", features)

@@ -13,9 +13,13 @@ _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
 def account(
-    session: Session, settings: Settings, login: str, code: str, role: str,
+    session: Session,
+    settings: Settings,
+    login: str,
+    code: str,
+    role: str,
     password: str = PASSWORD,
-) -> int:  # fmt: skip
+) -> int:
     """An account with one role whose invitation was used to choose ``password``."""
     user, token = accounts.create_account(
         session, settings, login=login, display_name=login, roles={code: role}, actor="test"

@@ -42,8 +42,7 @@ class Proxy:
 
     def client(self, **options: object) -> httpx.Client:
         """An HTTP/2 client that trusts the test certificate."""
-        return httpx.Client(base_url=self.url, verify=self.trust(), http2=True,
-                            **options)  # type: ignore[arg-type]  # fmt: skip
+        return httpx.Client(base_url=self.url, verify=self.trust(), http2=True, **options)  # type: ignore[arg-type]
 
     def access_log(self) -> list[str]:
         return (self.prefix / "access.log").read_text().splitlines()
@@ -54,12 +53,29 @@ def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
     directory.mkdir(parents=True, exist_ok=True)
     certificate, key = directory / "mapsvc.crt", directory / "mapsvc.key"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-         "-nodes", "-days", "2", "-subj", "/CN=localhost", "-addext",
-         "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", str(key), "-out",
-         str(certificate)],
-        check=True, capture_output=True,
-    )  # fmt: skip
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost,IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(certificate),
+        ],
+        check=True,
+        capture_output=True,
+    )
     return certificate, key
 
 
@@ -99,8 +115,15 @@ def nginx_proxy(upstream: str) -> Iterator[Proxy]:
     prefix = Path(tempfile.mkdtemp(prefix="mapsvc-nginx-", dir="/tmp"))
     port = free_port()
     certificate = write_prefix(prefix, upstream, port)
-    command = ["nginx", "-p", str(prefix), "-c", "conf/nginx.conf",
-               "-g", f"daemon off; pid {prefix}/nginx.pid;"]  # fmt: skip
+    command = [
+        "nginx",
+        "-p",
+        str(prefix),
+        "-c",
+        "conf/nginx.conf",
+        "-g",
+        f"daemon off; pid {prefix}/nginx.pid;",
+    ]
     check = subprocess.run([*command, "-t"], capture_output=True, text=True, check=False)
     assert check.returncode == 0, check.stderr
     with (prefix / "error.log").open("wb") as errors:

@@ -39,15 +39,24 @@ class Replica:
 
     def start(self) -> None:
         self.primary.run_tool(
-            "pg_ctl", "start", "-D", str(self.data_dir), "-l", str(self.data_dir.parent / "log"),
-            "-w", "-t", "60", "-o",
+            "pg_ctl",
+            "start",
+            "-D",
+            str(self.data_dir),
+            "-l",
+            str(self.data_dir.parent / "log"),
+            "-w",
+            "-t",
+            "60",
+            "-o",
             f"-p {self.port} -k {self.data_dir.parent} -c listen_addresses=127.0.0.1 "
             "-c hot_standby=on -c jit=off",
-        )  # fmt: skip
+        )
 
     def stop(self, mode: str = "fast") -> None:
-        self.primary.run_tool("pg_ctl", "stop", "-D", str(self.data_dir), "-m", mode, "-w",
-                              check=False)  # fmt: skip
+        self.primary.run_tool(
+            "pg_ctl", "stop", "-D", str(self.data_dir), "-m", mode, "-w", check=False
+        )
 
 
 def embedded_primary(settings: Settings) -> EmbeddedCluster:
@@ -72,8 +81,18 @@ def streaming_replica(settings: Settings) -> Iterator[Replica]:
     source = f"postgresql://{SUPERUSER}:{primary.password()}@127.0.0.1:{primary.port}/postgres"
     try:
         # -R: standby.signal and primary_conninfo; -X stream: the WAL of the copy comes along.
-        primary.run_tool("pg_basebackup", "-d", source, "-D", str(replica.data_dir), "-R",
-                         "-X", "stream", "-c", "fast")  # fmt: skip
+        primary.run_tool(
+            "pg_basebackup",
+            "-d",
+            source,
+            "-D",
+            str(replica.data_dir),
+            "-R",
+            "-X",
+            "stream",
+            "-c",
+            "fast",
+        )
         replica.start()
         yield replica
     finally:

@@ -26,9 +26,19 @@ def free_port() -> int:
 def uvicorn_server(python: str, app: list[str], env: dict[str, str], probe: str) -> Iterator[str]:
     """Run ``python -m uvicorn <app…>`` on a free port until ``probe`` answers 200; yield the URL."""
     port = free_port()
-    command = [python, "-m", "uvicorn", *app, "--host", "127.0.0.1", "--port", str(port),
-               "--no-proxy-headers",  # as `mapsvc serve`: the app decides whom to trust
-               "--log-level", "warning"]  # fmt: skip
+    command = [
+        python,
+        "-m",
+        "uvicorn",
+        *app,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--no-proxy-headers",  # as `mapsvc serve`: the app decides whom to trust
+        "--log-level",
+        "warning",
+    ]
     with _serving(command, env, port, probe, subprocess.DEVNULL) as (base, _):
         yield base
 
@@ -37,8 +47,9 @@ def uvicorn_server(python: str, app: list[str], env: dict[str, str], probe: str)
 def _serving(
     command: list[str], env: dict[str, str], port: int, probe: str, output: Any
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    process = subprocess.Popen(command, env=dict(os.environ, **env), stdout=output,
-                               stderr=subprocess.STDOUT)  # fmt: skip
+    process = subprocess.Popen(
+        command, env=dict(os.environ, **env), stdout=output, stderr=subprocess.STDOUT
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):
@@ -62,8 +73,16 @@ def mapsvc_serve(
     """``mapsvc serve --workers N`` as deployed (JSON logs to ``log``); yield URL and process."""
     port = free_port()
     env = {"MAPSVC_DATABASE__URL": database_url, "MAPSVC_AUTH__SECRET": LIVE_SECRET, **settings}
-    command = [sys.executable, "-m", "mapsvc", "serve", "--port", str(port),
-               "--workers", str(workers)]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "mapsvc",
+        "serve",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    ]
     with log.open("wb") as output, _serving(command, env, port, "/readyz", output) as served:
         yield served
 

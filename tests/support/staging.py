@@ -73,8 +73,14 @@ def committed_key(
     return key
 
 
-def upload(client: Any, key: str | None, url: str = f"/api/datasets/aed/{KISHIWADA}",
-           data: bytes = b"", name: str = "aed.csv", **form: object) -> Any:  # fmt: skip
+def upload(
+    client: Any,
+    key: str | None,
+    url: str = f"/api/datasets/aed/{KISHIWADA}",
+    data: bytes = b"",
+    name: str = "aed.csv",
+    **form: object,
+) -> Any:
     """POST ``data`` as a new version of the dataset at ``url`` (form fields as an editor types)."""
     return client.post(
         f"{url}/versions",

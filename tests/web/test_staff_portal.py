@@ -26,8 +26,11 @@ pytestmark = pytest.mark.db
 ADMIN = "admin@pref.osaka.lg.jp"
 STAFF = "bousai@city.kishiwada.lg.jp"
 PASSWORD = "kishiwada-2026-aed"  # noqa: S105 - a test account's
-FIRST = [("岸和田市役所AED", "34.4603", "135.3716"), ("岸和田城AED", "34.4597", "135.3680"),
-         ("緯度の誤り", "北緯34度", "135.3700")]  # fmt: skip
+FIRST = [
+    ("岸和田市役所AED", "34.4603", "135.3716"),
+    ("岸和田城AED", "34.4597", "135.3680"),
+    ("緯度の誤り", "北緯34度", "135.3700"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +40,18 @@ def server(test_settings) -> Iterator[tuple[str, str]]:
     settings, engine, name = seeded_database(test_settings, database)
     engine.dispose()
     try:
-        made = run_mapsvc("users", "create", ADMIN, "--municipality", "270008", "--role",
-                          "admin", "--name", "府 スマートシティ戦略部", settings=settings)  # fmt: skip
+        made = run_mapsvc(
+            "users",
+            "create",
+            ADMIN,
+            "--municipality",
+            "270008",
+            "--role",
+            "admin",
+            "--name",
+            "府 スマートシティ戦略部",
+            settings=settings,
+        )
         assert made.returncode == 0, made.stderr
         token = made.stdout.split("/staff/setup/")[1].split()[0]
         with live_server(settings.database.url.get_secret_value()) as base:

@@ -55,9 +55,25 @@ def base_url(test_settings) -> Iterator[str]:
     try:
         for args in (
             ("demo", "load"),
-            ("import", "--layer", "aed", "--municipality", OSAKA_CITY, "--publish", str(DATA / "hostile_aed.geojson")),
-            ("import", "--layer", "flood_hazard", "--municipality", OSAKA_CITY, "--publish", str(DATA / "flood_zones.geojson")),
-        ):  # fmt: skip
+            (
+                "import",
+                "--layer",
+                "aed",
+                "--municipality",
+                OSAKA_CITY,
+                "--publish",
+                str(DATA / "hostile_aed.geojson"),
+            ),
+            (
+                "import",
+                "--layer",
+                "flood_hazard",
+                "--municipality",
+                OSAKA_CITY,
+                "--publish",
+                str(DATA / "flood_zones.geojson"),
+            ),
+        ):
             done = run_mapsvc(*args, settings=settings)
             assert done.returncode == 0, done.stdout + done.stderr
         with live_server(settings.database.url.get_secret_value()) as base:
@@ -157,8 +173,10 @@ def test_tapping_a_building_in_suminoe_says_its_depths_and_where_to_go(page: Pag
     flood = json.loads((DEMO / "plateau" / FLOOD_FILE).read_text("utf-8"))["features"]
     building = next(f for f in flood if f["properties"]["city"] == "27125")  # 住之江区
     spot = shapely.geometry.shape(building["geometry"]).representative_point()
-    for lang, words in (("ja", ("この建物は", "計画規模", "想定最大規模", "立退き避難")),
-                        ("en", ("this building", "Planned scale", "Maximum scale", "evacuate"))):  # fmt: skip
+    for lang, words in (
+        ("ja", ("この建物は", "計画規模", "想定最大規模", "立退き避難")),
+        ("en", ("this building", "Planned scale", "Maximum scale", "evacuate")),
+    ):
         visit(
             page,
             base_url,

@@ -64,10 +64,17 @@ def download(
     if isinstance(prepared.body, Path):
         cleanup = BackgroundTask(shutil.rmtree, prepared.body.parent, ignore_errors=True)
         response = GuardedFile(
-            prepared.body, media_type=prepared.media_type, headers=prepared.headers,
-            background=cleanup, send_timeout_s=timeout)  # fmt: skip
+            prepared.body,
+            media_type=prepared.media_type,
+            headers=prepared.headers,
+            background=cleanup,
+            send_timeout_s=timeout,
+        )
     else:
         response = GuardedStream(
-            prepared.body, media_type=prepared.media_type, headers=prepared.headers,
-            send_timeout_s=timeout)  # fmt: skip
+            prepared.body,
+            media_type=prepared.media_type,
+            headers=prepared.headers,
+            send_timeout_s=timeout,
+        )
     return cache_headers(response, etag)  # type: ignore[return-value]

@@ -36,8 +36,9 @@ def readyz(request: Request, session: SessionDep, settings: SettingsDep) -> dict
     publications: PublicationState = request.app.state.publications
     if settings.api.publication_watch and publications.generation() is None:
         raise Unavailable(
-            "公開の通知を待ち受けていません", "The publication watch is not connected",
-        )  # fmt: skip
+            "公開の通知を待ち受けていません",
+            "The publication watch is not connected",
+        )
     ready: dict[str, Any] = {"status": "ready"}
     replicas = getattr(request.app.state, "replicas", None)
     if replicas is not None:

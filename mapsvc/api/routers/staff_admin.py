@@ -24,15 +24,28 @@ def _admin(principal: StaffPrincipal) -> None:
     need(principal, "administer", PREFECTURE)
 
 
-def _accounts_page(request: Request, session: Session, settings: SettingsDep,
-                   principal: StaffPrincipal, *, link: str = "", mailed: bool = False,
-                   status_code: int = 200) -> Response:  # fmt: skip
+def _accounts_page(
+    request: Request,
+    session: Session,
+    settings: SettingsDep,
+    principal: StaffPrincipal,
+    *,
+    link: str = "",
+    mailed: bool = False,
+    status_code: int = 200,
+) -> Response:
     return render(
-        request, "admin_accounts.html", principal=principal, status_code=status_code,
-        accounts=accounts.list_accounts(session), roles=accounts.STAFF_ROLES, link=link,
+        request,
+        "admin_accounts.html",
+        principal=principal,
+        status_code=status_code,
+        accounts=accounts.list_accounts(session),
+        roles=accounts.STAFF_ROLES,
+        link=link,
         mailed=mailed,
-        municipalities=municipalities_for(session, principal), hours=settings.staff.link_valid_h,
-    )  # fmt: skip
+        municipalities=municipalities_for(session, principal),
+        hours=settings.staff.link_valid_h,
+    )
 
 
 def _link(request: Request, token: str) -> str:
@@ -40,8 +53,9 @@ def _link(request: Request, token: str) -> str:
 
 
 @router.get("/accounts", response_class=HTMLResponse)
-def accounts_page(request: Request, session: SessionDep, settings: SettingsDep,
-                  principal: StaffDep) -> Response:  # fmt: skip
+def accounts_page(
+    request: Request, session: SessionDep, settings: SettingsDep, principal: StaffDep
+) -> Response:
     """Every account with its roles and state; the form to create one."""
     _admin(principal)
     return _accounts_page(request, session, settings, principal)
@@ -49,26 +63,41 @@ def accounts_page(request: Request, session: SessionDep, settings: SettingsDep,
 
 @router.post("/accounts", response_class=HTMLResponse)
 def create_account(
-    request: Request, session: SessionDep, settings: SettingsDep, principal: StaffWriteDep,
-    login: Annotated[str, Form(max_length=200)], display_name: Annotated[str, Form(max_length=200)],
-    municipality: Annotated[str, Form()], role: Annotated[str, Form()],
-) -> Response:  # fmt: skip
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: StaffWriteDep,
+    login: Annotated[str, Form(max_length=200)],
+    display_name: Annotated[str, Form(max_length=200)],
+    municipality: Annotated[str, Form()],
+    role: Annotated[str, Form()],
+) -> Response:
     """Create an account; its invitation link is shown once, to hand over."""
     _admin(principal)
     with unit_of_work(session):
         user, token = accounts.create_account(
-            session, settings, login=login, display_name=display_name,
-            roles={municipality: role}, actor=principal.actor,
-        )  # fmt: skip
+            session,
+            settings,
+            login=login,
+            display_name=display_name,
+            roles={municipality: role},
+            actor=principal.actor,
+        )
     link = _link(request, token)
     mailed = mail.send_link(settings, to=user.login, name=user.display_name, link=link)
-    return _accounts_page(request, session, settings, principal, link=link, mailed=mailed,
-                          status_code=201)  # fmt: skip
+    return _accounts_page(
+        request, session, settings, principal, link=link, mailed=mailed, status_code=201
+    )
 
 
 @router.post("/accounts/{user_id}/roles")
-def set_role(session: SessionDep, principal: StaffWriteDep, user_id: int,
-             municipality: Annotated[str, Form()], role: Annotated[str, Form()]) -> Response:  # fmt: skip
+def set_role(
+    session: SessionDep,
+    principal: StaffWriteDep,
+    user_id: int,
+    municipality: Annotated[str, Form()],
+    role: Annotated[str, Form()],
+) -> Response:
     """Give the account this one role (replacing what it had)."""
     _admin(principal)
     with unit_of_work(session):
@@ -77,8 +106,12 @@ def set_role(session: SessionDep, principal: StaffWriteDep, user_id: int,
 
 
 @router.post("/accounts/{user_id}/disable")
-def disable(session: SessionDep, principal: StaffWriteDep, user_id: int,
-            disabled: Annotated[bool, Form()] = True) -> Response:  # fmt: skip
+def disable(
+    session: SessionDep,
+    principal: StaffWriteDep,
+    user_id: int,
+    disabled: Annotated[bool, Form()] = True,
+) -> Response:
     """Disable (its sessions end at once) or enable an account."""
     _admin(principal)
     with unit_of_work(session):
@@ -87,8 +120,13 @@ def disable(session: SessionDep, principal: StaffWriteDep, user_id: int,
 
 
 @router.post("/accounts/{user_id}/reset", response_class=HTMLResponse)
-def reset(request: Request, session: SessionDep, settings: SettingsDep, principal: StaffWriteDep,
-          user_id: int) -> Response:  # fmt: skip
+def reset(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: StaffWriteDep,
+    user_id: int,
+) -> Response:
     """A new one-time link to choose a password, shown once."""
     _admin(principal)
     with unit_of_work(session):
@@ -99,13 +137,24 @@ def reset(request: Request, session: SessionDep, settings: SettingsDep, principa
     return _accounts_page(request, session, settings, principal, link=link, mailed=mailed)
 
 
-def _keys_page(request: Request, session: Session, principal: StaffPrincipal, *,
-               key: str = "", status_code: int = 200) -> Response:  # fmt: skip
+def _keys_page(
+    request: Request,
+    session: Session,
+    principal: StaffPrincipal,
+    *,
+    key: str = "",
+    status_code: int = 200,
+) -> Response:
     return render(
-        request, "admin_keys.html", principal=principal, status_code=status_code,
-        keys=keys.list_keys(session), key=key, roles=keys.ROLES,
+        request,
+        "admin_keys.html",
+        principal=principal,
+        status_code=status_code,
+        keys=keys.list_keys(session),
+        key=key,
+        roles=keys.ROLES,
         municipalities=municipalities_for(session, principal),
-    )  # fmt: skip
+    )
 
 
 @router.get("/keys", response_class=HTMLResponse)
@@ -117,17 +166,25 @@ def keys_page(request: Request, session: SessionDep, principal: StaffDep) -> Res
 
 @router.post("/keys", response_class=HTMLResponse)
 def create_key(
-    request: Request, session: SessionDep, settings: SettingsDep, principal: StaffWriteDep,
-    municipality: Annotated[str, Form()], role: Annotated[str, Form()],
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: StaffWriteDep,
+    municipality: Annotated[str, Form()],
+    role: Annotated[str, Form()],
     label: Annotated[str, Form(max_length=200)] = "",
-) -> Response:  # fmt: skip
+) -> Response:
     """Create a key; shown once."""
     _admin(principal)
     with unit_of_work(session):
         key, _ = keys.create_key(
-            session, keys.auth_secret(settings), municipality_code=municipality, role=role,
-            label=label, actor=principal.actor,
-        )  # fmt: skip
+            session,
+            keys.auth_secret(settings),
+            municipality_code=municipality,
+            role=role,
+            label=label,
+            actor=principal.actor,
+        )
     return _keys_page(request, session, principal, key=key, status_code=201)
 
 
@@ -140,8 +197,9 @@ def revoke_key(session: SessionDep, principal: StaffWriteDep, prefix: str) -> Re
     return RedirectResponse("/staff/admin/keys", status_code=303)
 
 
-def _filters(actor: str, action: str, municipality: str, layer: str, since: str,
-             until: str) -> dict[str, object]:  # fmt: skip
+def _filters(
+    actor: str, action: str, municipality: str, layer: str, since: str, until: str
+) -> dict[str, object]:
     def day(text: str) -> datetime | None:
         try:
             return datetime.fromisoformat(text) if text else None
@@ -149,16 +207,28 @@ def _filters(actor: str, action: str, municipality: str, layer: str, since: str,
             return None
 
     return {
-        "actor": actor.strip(), "action": action.strip(), "municipality_code": municipality.strip(),
-        "layer_id": layer.strip(), "since": day(since), "until": day(until),
-    }  # fmt: skip
+        "actor": actor.strip(),
+        "action": action.strip(),
+        "municipality_code": municipality.strip(),
+        "layer_id": layer.strip(),
+        "since": day(since),
+        "until": day(until),
+    }
 
 
 @router.get("/audit", response_class=HTMLResponse)
 def audit_page(
-    request: Request, session: SessionDep, principal: StaffDep, actor: str = "", action: str = "",
-    municipality: str = "", layer: str = "", since: str = "", until: str = "", offset: int = 0,
-) -> Response:  # fmt: skip
+    request: Request,
+    session: SessionDep,
+    principal: StaffDep,
+    actor: str = "",
+    action: str = "",
+    municipality: str = "",
+    layer: str = "",
+    since: str = "",
+    until: str = "",
+    offset: int = 0,
+) -> Response:
     """The audit log, newest first, filtered by who, what, when, municipality and layer."""
     _admin(principal)
     filters = _filters(actor, action, municipality, layer, since, until)
@@ -167,18 +237,34 @@ def audit_page(
     query = request.url.include_query_params(offset=offset + AUDIT_PAGE)
     csv_url = request.url.replace(path="/staff/admin/audit.csv").remove_query_params("offset")
     return render(
-        request, "admin_audit.html", principal=principal, rows=rows[:AUDIT_PAGE],
-        next_url=str(query) if len(rows) > AUDIT_PAGE else "", csv_url=str(csv_url),
-        form={"actor": actor, "action": action, "municipality": municipality, "layer": layer,
-              "since": since, "until": until},
-    )  # fmt: skip
+        request,
+        "admin_audit.html",
+        principal=principal,
+        rows=rows[:AUDIT_PAGE],
+        next_url=str(query) if len(rows) > AUDIT_PAGE else "",
+        csv_url=str(csv_url),
+        form={
+            "actor": actor,
+            "action": action,
+            "municipality": municipality,
+            "layer": layer,
+            "since": since,
+            "until": until,
+        },
+    )
 
 
 @router.get("/audit.csv")
 def audit_csv(
-    session: SessionDep, principal: StaffDep, actor: str = "", action: str = "",
-    municipality: str = "", layer: str = "", since: str = "", until: str = "",
-) -> Response:  # fmt: skip
+    session: SessionDep,
+    principal: StaffDep,
+    actor: str = "",
+    action: str = "",
+    municipality: str = "",
+    layer: str = "",
+    since: str = "",
+    until: str = "",
+) -> Response:
     """The filtered audit log for Excel (UTF-8 with BOM), at most 100,000 entries."""
     _admin(principal)
     filters = _filters(actor, action, municipality, layer, since, until)

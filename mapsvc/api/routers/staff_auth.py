@@ -37,19 +37,34 @@ def _safe_next(target: str) -> str:
 
 
 def _login_page(
-    request: Request, *, status_code: int = 200, problem: str = "", notice: str = "",
-    login: str = "", next_page: str = "/staff/",
-) -> Response:  # fmt: skip
+    request: Request,
+    *,
+    status_code: int = 200,
+    problem: str = "",
+    notice: str = "",
+    login: str = "",
+    next_page: str = "/staff/",
+) -> Response:
     # Double-submit token: a page elsewhere cannot sign a browser in as someone else.
     token = secrets.token_urlsafe(24)
     response = render(
-        request, "login.html", status_code=status_code, problem=problem, notice=notice,
-        login=login, next=next_page, login_csrf=token,
-    )  # fmt: skip
+        request,
+        "login.html",
+        status_code=status_code,
+        problem=problem,
+        notice=notice,
+        login=login,
+        next=next_page,
+        login_csrf=token,
+    )
     response.set_cookie(
-        LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/staff/login",
+        LOGIN_CSRF_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        path="/staff/login",
         secure=secure_cookies(request),
-    )  # fmt: skip
+    )
     return response
 
 
@@ -73,30 +88,47 @@ def sign_in(
     """Check the password; on success a new session (a fresh id) and its cookie."""
     lang = language(request)
     if not expected or not hmac.compare_digest(expected, csrf):
-        return _login_page(request, status_code=403, login=login, next_page=_safe_next(next),
-                           problem=translate("error_title", lang))  # fmt: skip
+        return _login_page(
+            request,
+            status_code=403,
+            login=login,
+            next_page=_safe_next(next),
+            problem=translate("error_title", lang),
+        )
     try:
         with unit_of_work(session):
             token, _ = staff_sessions.sign_in(
-                session, settings, login=login, password=password,
+                session,
+                settings,
+                login=login,
+                password=password,
                 address=_client_address(request),
-            )  # fmt: skip
+            )
             for old in session_cookies(
                 request.headers.get("cookie", "")
             ):  # this browser's earlier sessions are over
                 staff_sessions.end_session_token(session, old)
     except (Unauthorized, TooManyRequests) as refused:
         message = refused.message_en if lang == "en" else refused.message_ja
-        page = _login_page(request, status_code=refused.status, problem=message, login=login,
-                           next_page=_safe_next(next))  # fmt: skip
+        page = _login_page(
+            request,
+            status_code=refused.status,
+            problem=message,
+            login=login,
+            next_page=_safe_next(next),
+        )
         page.headers.update(refused.headers)
         return page
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
-        SESSION_COOKIE, token, httponly=True, samesite="lax", path="/staff",
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        path="/staff",
         secure=secure_cookies(request),
         max_age=settings.staff.absolute_timeout_h * 3600,
-    )  # fmt: skip
+    )
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/staff/login")
     return response
 
@@ -113,9 +145,12 @@ def sign_out(
     with unit_of_work(session):
         staff_sessions.sign_out(session, principal, token, everywhere=everywhere)
     response = render(
-        request, "message.html", message=translate("signed_out", language(request)),
-        link="/staff/login", link_text=translate("sign_in", language(request)),
-    )  # fmt: skip
+        request,
+        "message.html",
+        message=translate("signed_out", language(request)),
+        link="/staff/login",
+        link_text=translate("sign_in", language(request)),
+    )
     response.delete_cookie(SESSION_COOKIE, path="/staff")
     return response
 
@@ -127,8 +162,14 @@ def setup_page(
     """Choose a password through an invitation or reset link (404 page if spent or expired)."""
     account = accounts.link_account(session, token)
     session.rollback()  # the link's row lock is released: this page only looked
-    return render(request, "setup.html", account=account, token=token,
-                  minimum=settings.staff.min_password_length, problem="")  # fmt: skip
+    return render(
+        request,
+        "setup.html",
+        account=account,
+        token=token,
+        minimum=settings.staff.min_password_length,
+        problem="",
+    )
 
 
 @router.post("/setup/{token}")
@@ -144,17 +185,27 @@ def set_password(
     lang = language(request)
     try:
         if password != again:
-            raise InvalidParameter(translate("passwords_differ", "ja"),
-                                   translate("passwords_differ", "en"))  # fmt: skip
+            raise InvalidParameter(
+                translate("passwords_differ", "ja"), translate("passwords_differ", "en")
+            )
         with unit_of_work(session):
             accounts.redeem_link(session, settings, token, password)
     except InvalidParameter as bad:
         account = accounts.link_account(session, token)
         session.rollback()
         return render(
-            request, "setup.html", status_code=400, account=account, token=token,
+            request,
+            "setup.html",
+            status_code=400,
+            account=account,
+            token=token,
             minimum=settings.staff.min_password_length,
             problem=bad.message_en if lang == "en" else bad.message_ja,
-        )  # fmt: skip
-    return render(request, "message.html", message=translate("password_set", lang),
-                  link="/staff/login", link_text=translate("sign_in", lang))  # fmt: skip
+        )
+    return render(
+        request,
+        "message.html",
+        message=translate("password_set", lang),
+        link="/staff/login",
+        link_text=translate("sign_in", lang),
+    )

@@ -29,8 +29,18 @@ from mapsvc.services.uploads import UploadRequest
 from mapsvc.services.versions import SourceFile
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
-FORMATS = ("csv", "xlsx", "xls", "ods", "geojson", "geojson_zip", "shapefile", "kml", "gpkg",
-           "gtfs")  # fmt: skip
+FORMATS = (
+    "csv",
+    "xlsx",
+    "xls",
+    "ods",
+    "geojson",
+    "geojson_zip",
+    "shapefile",
+    "kml",
+    "gpkg",
+    "gtfs",
+)
 
 
 def _page_context(
@@ -48,9 +58,13 @@ def _page_context(
 
 @router.get("/", response_class=HTMLResponse)
 def home(
-    request: Request, session: SessionDep, settings: SettingsDep, catalog: CatalogDep,
-    principal: StaffDep, municipality: str = "",
-) -> Response:  # fmt: skip
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    catalog: CatalogDep,
+    principal: StaffDep,
+    municipality: str = "",
+) -> Response:
     """My datasets: every layer of each of my municipalities, gaps and stale data pointed out."""
     only = parse_code(municipality) if municipality else None
     if only:
@@ -66,15 +80,21 @@ def upload_progress(request: Request, session: SessionDep, job: str) -> Response
     """How many rows of an upload have been checked so far (``{"rows", "done"}``; 404: unknown)."""
     tracker: UploadProgress = request.app.state.upload_progress
     found = tracker.get(session, job)
-    return Response(orjson.dumps(found), media_type="application/json",
-                    status_code=200 if found else 404)  # fmt: skip
+    return Response(
+        orjson.dumps(found), media_type="application/json", status_code=200 if found else 404
+    )
 
 
 @router.get("/datasets/{layer}/{municipality}", response_class=HTMLResponse)
 def dataset_page(
-    request: Request, session: SessionDep, settings: SettingsDep, layer: LayerDep,
-    principal: StaffDep, municipality: str, taken_down: bool = False,
-) -> Response:  # fmt: skip
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    layer: LayerDep,
+    principal: StaffDep,
+    municipality: str,
+    taken_down: bool = False,
+) -> Response:
     """One dataset: the upload form (for editors) and its versions."""
     code = parse_code(municipality)
     need(principal, "view", code)
@@ -82,22 +102,33 @@ def dataset_page(
     notice = translate("taken_down", language(request)) if taken_down else ""
     limit = settings.imports.max_upload_bytes
     return render(
-        request, "dataset.html", principal=principal, **_page_context(request, session, layer, code),
-        versions=versions, formats=FORMATS, may_publish=principal.may("publish", code),
+        request,
+        "dataset.html",
+        principal=principal,
+        **_page_context(request, session, layer, code),
+        versions=versions,
+        formats=FORMATS,
+        may_publish=principal.may("publish", code),
         published=any(v.status == "published" for v in versions),
-        may_upload=principal.may("upload", code), max_bytes=limit, max_mb=limit // 2**20,
+        may_upload=principal.may("upload", code),
+        max_bytes=limit,
+        max_mb=limit // 2**20,
         notice=notice,
-    )  # fmt: skip
+    )
 
 
 @router.post("/datasets/{layer}/{municipality}/upload", response_class=HTMLResponse)
 def upload(
-    request: Request, session: SessionDep, settings: SettingsDep, layer: LayerDep,
-    principal: StaffWriteDep, municipality: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    layer: LayerDep,
+    principal: StaffWriteDep,
+    municipality: str,
     file: Annotated[UploadFile, File()],
     options: Annotated[UploadRequest, Depends(upload_form)],
     job: Annotated[str, Form(max_length=64)] = "",
-) -> Response:  # fmt: skip
+) -> Response:
     """Read and check the file as a new staged version (then its report), or show why not.
 
     With a ``job`` id the page can poll ``/staff/progress/{job}`` while the rows are checked.
@@ -113,35 +144,63 @@ def upload(
     try:
         with slots.held():
             result = uploads.upload(
-                session, settings, layer=layer, municipality=code, source=source,
-                request=options, actor=principal.actor, progress=lambda n: tracker.update(job, n),
-            )  # fmt: skip
+                session,
+                settings,
+                layer=layer,
+                municipality=code,
+                source=source,
+                request=options,
+                actor=principal.actor,
+                progress=lambda n: tracker.update(job, n),
+            )
         tracker.update(job, result.version.feature_count, done=True)
     except UploadRejected as rejected:
         tracker.update(job, int(rejected.report.get("rows") or 0), done=True)
         show = "all"
         return render(
-            request, "version.html", status_code=422, principal=principal,
-            **_page_context(request, session, layer, code), version=None,
-            filename=source.filename, report=rejected.report, show=show, sort="row",
-            issues=portal.issues(rejected.report, show), csv_url=None, may_publish=False,
+            request,
+            "version.html",
+            status_code=422,
+            principal=principal,
+            **_page_context(request, session, layer, code),
+            version=None,
+            filename=source.filename,
+            report=rejected.report,
+            show=show,
+            sort="row",
+            issues=portal.issues(rejected.report, show),
+            csv_url=None,
+            may_publish=False,
             may_fix=False,
-        )  # fmt: skip
+        )
     target = f"/staff/datasets/{layer.id}/{code}/versions/{result.version.id}"
     return RedirectResponse(target, status_code=303)
 
 
-def _version(session: Session, principal: StaffPrincipal, layer: LayerDefinition, code: str,
-             version_id: int, action: str = "view") -> Any:  # fmt: skip
+def _version(
+    session: Session,
+    principal: StaffPrincipal,
+    layer: LayerDefinition,
+    code: str,
+    version_id: int,
+    action: str = "view",
+) -> Any:
     need(principal, action, code)
     return datasets.version(session, layer.id, code, version_id=version_id)
 
 
 @router.get("/datasets/{layer}/{municipality}/versions/{version_id}", response_class=HTMLResponse)
 def version_page(
-    request: Request, session: SessionDep, layer: LayerDep, principal: StaffDep,
-    municipality: str, version_id: int, show: str = "all", done: str = "", sort: str = "row",
-) -> Response:  # fmt: skip
+    request: Request,
+    session: SessionDep,
+    layer: LayerDep,
+    principal: StaffDep,
+    municipality: str,
+    version_id: int,
+    show: str = "all",
+    done: str = "",
+    sort: str = "row",
+) -> Response:
     """A version's report: counts, then errors and warnings (filterable), CSV, preview, publish."""
     code = parse_code(municipality)
     found = _version(session, principal, layer, code, version_id)
@@ -154,13 +213,20 @@ def version_page(
         "revised": translate("revised", lang),
     }.get(done, "")
     return render(
-        request, "version.html", principal=principal, **_page_context(request, session, layer, code),
-        version=found, report=found.report, show=show, sort=sort,
+        request,
+        "version.html",
+        principal=principal,
+        **_page_context(request, session, layer, code),
+        version=found,
+        report=found.report,
+        show=show,
+        sort=sort,
         issues=portal.issues(found.report, show, sort),
-        csv_url=f"{request.url.path}/report.csv", may_publish=principal.may("publish", code),
+        csv_url=f"{request.url.path}/report.csv",
+        may_publish=principal.may("publish", code),
         may_fix=principal.may("upload", code) and found.status == "staged",
         notice=notice,
-    )  # fmt: skip
+    )
 
 
 @router.get("/datasets/{layer}/{municipality}/versions/{version_id}/report.csv")
@@ -181,8 +247,14 @@ def report_csv(
 @router.get(
     "/datasets/{layer}/{municipality}/versions/{version_id}/map", response_class=HTMLResponse
 )
-def version_map_page(request: Request, session: SessionDep, layer: LayerDep, principal: StaffDep,
-                     municipality: str, version_id: int) -> Response:  # fmt: skip
+def version_map_page(
+    request: Request,
+    session: SessionDep,
+    layer: LayerDep,
+    principal: StaffDep,
+    municipality: str,
+    version_id: int,
+) -> Response:
     """The version on a map against what is published: added, changed, removed, flagged rows.
 
     The same facts are listed on the page for screen readers (and without script).
@@ -191,25 +263,40 @@ def version_map_page(request: Request, session: SessionDep, layer: LayerDep, pri
     found = _version(session, principal, layer, code, version_id)
     changes = portal.version_changes(session, layer, code, found)  # the features are fetched by JS
     return render(
-        request, "map.html", principal=principal, **_page_context(request, session, layer, code),
-        version=found, diff=changes.diff, flagged=changes.flagged_rows,
+        request,
+        "map.html",
+        principal=principal,
+        **_page_context(request, session, layer, code),
+        version=found,
+        diff=changes.diff,
+        flagged=changes.flagged_rows,
         centre=municipalities.inner_point(session, code),
-    )  # fmt: skip
+    )
 
 
 @router.get("/datasets/{layer}/{municipality}/versions/{version_id}/map.geojson")
-def version_map_data(session: SessionDep, layer: LayerDep, principal: StaffDep, municipality: str,
-                     version_id: int) -> Response:  # fmt: skip
+def version_map_data(
+    session: SessionDep, layer: LayerDep, principal: StaffDep, municipality: str, version_id: int
+) -> Response:
     """What the map page draws (GeoJSON; each feature's status and whether its row is flagged)."""
     code = parse_code(municipality)
     found = _version(session, principal, layer, code, version_id)
     changes = portal.version_changes(session, layer, code, found)
-    return Response(orjson.dumps(portal.version_geojson(session, layer, changes)),
-                    media_type="application/geo+json")  # fmt: skip
+    return Response(
+        orjson.dumps(portal.version_geojson(session, layer, changes)),
+        media_type="application/geo+json",
+    )
 
 
-def _confirm(request: Request, session: Session, principal: StaffPrincipal, layer: LayerDefinition,
-             code: str, version_id: int, what: str) -> Response:  # fmt: skip
+def _confirm(
+    request: Request,
+    session: Session,
+    principal: StaffPrincipal,
+    layer: LayerDefinition,
+    code: str,
+    version_id: int,
+    what: str,
+) -> Response:
     found = _version(session, principal, layer, code, version_id, "publish")
     lang = language(request)
     base = f"/staff/datasets/{layer.id}/{code}/versions/{found.id}"
@@ -219,39 +306,59 @@ def _confirm(request: Request, session: Session, principal: StaffPrincipal, laye
         else translate("rollback_confirm", lang, id=found.id, count=f"{found.feature_count:,}")
     )
     return render(
-        request, "confirm.html", principal=principal, title=translate(what, lang),
-        question=question, action=f"{base}/{what}", back=base,
+        request,
+        "confirm.html",
+        principal=principal,
+        title=translate(what, lang),
+        question=question,
+        action=f"{base}/{what}",
+        back=base,
         yes=translate("yes_publish" if what == "publish" else "yes_rollback", lang),
-    )  # fmt: skip
+    )
 
 
 @router.get("/datasets/{layer}/{municipality}/versions/{version_id}/original")
-def original_file(session: SessionDep, layer: LayerDep, principal: StaffDep, municipality: str,
-                  version_id: int) -> Response:  # fmt: skip
+def original_file(
+    session: SessionDep, layer: LayerDep, principal: StaffDep, municipality: str, version_id: int
+) -> Response:
     """The file as it was uploaded (corrections never change it)."""
     code = parse_code(municipality)
     found = _version(session, principal, layer, code, version_id)
     name = quote(found.filename)
     return Response(
-        datasets.original(session, found), media_type="application/octet-stream",
+        datasets.original(session, found),
+        media_type="application/octet-stream",
         headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"},
-    )  # fmt: skip
+    )
 
 
 @router.get("/datasets/{layer}/{municipality}/versions/{version_id}/rows/{row}")
-def fix_row_page(request: Request, session: SessionDep, layer: LayerDep, principal: StaffDep,
-                 municipality: str, version_id: int, row: int) -> Response:  # fmt: skip
+def fix_row_page(
+    request: Request,
+    session: SessionDep,
+    layer: LayerDep,
+    principal: StaffDep,
+    municipality: str,
+    version_id: int,
+    row: int,
+) -> Response:
     """Correct one row: place it on the map, correct a cell, or leave it out."""
     code = parse_code(municipality)
     found = _version(session, principal, layer, code, version_id, "upload")
     row_issues = [i for i in portal.issues(found.report, "all") if i.get("row") == row]
     editable = next((i for i in row_issues if i.get("column") and "/" not in i["column"]), None)
     return render(
-        request, "fix_row.html", principal=principal, **_page_context(request, session, layer, code),
-        version=found, row=row, row_issues=row_issues, centre=municipalities.inner_point(session, code),
+        request,
+        "fix_row.html",
+        principal=principal,
+        **_page_context(request, session, layer, code),
+        version=found,
+        row=row,
+        row_issues=row_issues,
+        centre=municipalities.inner_point(session, code),
         column=editable["column"] if editable else "",
         value=editable["value"] if editable and editable.get("value") is not None else "",
-    )  # fmt: skip
+    )
 
 
 def _coordinate(text: str, low: float, high: float, what: str) -> float | None:
@@ -268,12 +375,19 @@ def _coordinate(text: str, low: float, high: float, what: str) -> float | None:
 
 @router.post("/datasets/{layer}/{municipality}/versions/{version_id}/rows/{row}")
 def fix_row(
-    session: SessionDep, settings: SettingsDep, layer: LayerDep, principal: StaffWriteDep,
-    municipality: str, version_id: int, row: int,
-    lat: Annotated[str, Form(max_length=40)] = "", lon: Annotated[str, Form(max_length=40)] = "",
-    column: Annotated[str, Form(max_length=200)] = "", value: Annotated[str, Form(max_length=10_000)] = "",
+    session: SessionDep,
+    settings: SettingsDep,
+    layer: LayerDep,
+    principal: StaffWriteDep,
+    municipality: str,
+    version_id: int,
+    row: int,
+    lat: Annotated[str, Form(max_length=40)] = "",
+    lon: Annotated[str, Form(max_length=40)] = "",
+    column: Annotated[str, Form(max_length=200)] = "",
+    value: Annotated[str, Form(max_length=10_000)] = "",
     drop: Annotated[bool, Form()] = False,
-) -> Response:  # fmt: skip
+) -> Response:
     """Check the stored file again with this row corrected: a new staged version."""
     code = parse_code(municipality)
     need(principal, "upload", code)
@@ -288,25 +402,42 @@ def fix_row(
         edits.append(RowEdit(row, column=column.strip(), value=value, by=principal.actor))
     if not edits:
         raise InvalidParameter("直す内容が入力されていません", "Nothing to correct was entered")
-    result = uploads.revise(session, settings, layer=layer, municipality=code,
-                            version_id=version_id, edits=edits, actor=principal.actor)  # fmt: skip
+    result = uploads.revise(
+        session,
+        settings,
+        layer=layer,
+        municipality=code,
+        version_id=version_id,
+        edits=edits,
+        actor=principal.actor,
+    )
     target = f"/staff/datasets/{layer.id}/{code}/versions/{result.version.id}?done=revised"
     return RedirectResponse(target, status_code=303)
 
 
 @router.get("/datasets/{layer}/{municipality}/take-down", response_class=HTMLResponse)
-def confirm_take_down(request: Request, session: SessionDep, layer: LayerDep, principal: StaffDep,
-                      municipality: str) -> Response:  # fmt: skip
+def confirm_take_down(
+    request: Request, session: SessionDep, layer: LayerDep, principal: StaffDep, municipality: str
+) -> Response:
     """Ask why, once, before nothing of the dataset is published any more."""
     code = parse_code(municipality)
     need(principal, "publish", code)
-    return render(request, "take_down.html", principal=principal,
-                  **_page_context(request, session, layer, code))  # fmt: skip
+    return render(
+        request,
+        "take_down.html",
+        principal=principal,
+        **_page_context(request, session, layer, code),
+    )
 
 
 @router.post("/datasets/{layer}/{municipality}/take-down")
-def take_down(session: SessionDep, layer: LayerDep, principal: StaffWriteDep, municipality: str,
-              reason: Annotated[str, Form(max_length=2000)] = "") -> Response:  # fmt: skip
+def take_down(
+    session: SessionDep,
+    layer: LayerDep,
+    principal: StaffWriteDep,
+    municipality: str,
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
     """Take the dataset off the public map (audited with the reason; publishing again undoes it)."""
     code = parse_code(municipality)
     need(principal, "publish", code)
@@ -318,15 +449,28 @@ Step = Literal["publish", "rollback"]
 
 
 @router.get("/datasets/{layer}/{municipality}/versions/{version_id}/{step}")
-def confirm(request: Request, session: SessionDep, layer: LayerDep, principal: StaffDep,
-            municipality: str, version_id: int, step: Step) -> Response:  # fmt: skip
+def confirm(
+    request: Request,
+    session: SessionDep,
+    layer: LayerDep,
+    principal: StaffDep,
+    municipality: str,
+    version_id: int,
+    step: Step,
+) -> Response:
     """Ask once before publishing a version, or going back to an earlier one."""
     return _confirm(request, session, principal, layer, parse_code(municipality), version_id, step)
 
 
 @router.post("/datasets/{layer}/{municipality}/versions/{version_id}/{step}")
-def publish_or_roll_back(session: SessionDep, layer: LayerDep, principal: StaffWriteDep,
-                         municipality: str, version_id: int, step: Step) -> Response:  # fmt: skip
+def publish_or_roll_back(
+    session: SessionDep,
+    layer: LayerDep,
+    principal: StaffWriteDep,
+    municipality: str,
+    version_id: int,
+    step: Step,
+) -> Response:
     """Publish the version, or an earlier one again: the public map shows it at once (audited)."""
     code = parse_code(municipality)
     need(principal, "publish", code)
