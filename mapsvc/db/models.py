@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -115,6 +116,13 @@ class VersionRow(Base):
     __table_args__ = (
         UniqueConstraint("dataset_id", "source_sha256", "options"),
         CheckConstraint(f"status IN {VERSION_STATUSES}", name="status"),
+        # One published version per dataset, whatever races (migration 0011).
+        Index(
+            "uq_version_one_published_per_dataset",
+            "dataset_id",
+            unique=True,
+            postgresql_where=text("status = 'published'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)

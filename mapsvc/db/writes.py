@@ -87,9 +87,17 @@ def get_or_create_dataset(session: Session, layer_id: str, municipality_code: st
 
 
 def lock_dataset(session: Session, dataset_id: int) -> DatasetRow:
-    """The dataset row, locked until the transaction ends: pointer flips are serialised."""
+    """The dataset row, locked until the transaction ends: pointer flips are serialised.
+
+    ``populate_existing``: the session may hold this row as loaded before the lock was granted
+    (an upload loads it at its start); without it SQLAlchemy returns that stale copy, and a
+    flip acts on a current version that another transaction has already replaced.
+    """
     return session.execute(
-        select(DatasetRow).where(DatasetRow.id == dataset_id).with_for_update()
+        select(DatasetRow)
+        .where(DatasetRow.id == dataset_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).scalar_one()
 
 

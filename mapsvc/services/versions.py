@@ -114,6 +114,13 @@ def store_version(
 
 def _flip(session: Session, version: VersionRow, *, actor: str, action: str) -> VersionRow:
     dataset = writes.lock_dataset(session, version.dataset_id)
+    # The version's status as of the lock: another flip may have committed since it was loaded.
+    session.refresh(version)
+    if action == "rollback" and version.status != "retired":
+        raise Conflict(
+            "一度も公開されていない版、または公開中の版には戻せません",
+            f"Version {version.id} was never published or is the current one",
+        )
     previous = dataset.current_version_id
     if previous == version.id:
         raise Conflict("この版はすでに公開中です", f"Version {version.id} is already published")
@@ -164,11 +171,6 @@ def rollback(session: Session, dataset_id: int, to_version_id: int, *, actor: st
 
 def rollback_loaded(session: Session, version: VersionRow, actor: str) -> VersionRow:
     """``rollback`` to a version the caller has already loaded from the dataset."""
-    if version.status != "retired":
-        raise Conflict(
-            "一度も公開されていない版、または公開中の版には戻せません",
-            f"Version {version.id} was never published or is the current one",
-        )
     return _flip(session, version, actor=actor, action="rollback")
 
 

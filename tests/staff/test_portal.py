@@ -150,6 +150,38 @@ def test_a_session_is_new_at_each_sign_in_and_ends_at_sign_out_or_when_idle(
     assert idle.status_code == 303 and idle.headers["location"].startswith("/staff/login")
 
 
+def published_names(session) -> list[str]:
+    return list(
+        session.execute(
+            text(
+                "SELECT properties->>'name' FROM published_feature WHERE layer_id = 'aed' "
+                "AND municipality_code = :m ORDER BY 1"
+            ),
+            {"m": KISHIWADA},
+        ).scalars()
+    )
+
+
+def test_an_editor_cannot_publish_by_uploading_with_publish_not_even_a_retired_versions_file(
+    portal, session, editor, publisher
+):
+    sign_in(portal, publisher)
+    first = upload(portal, aed_csv(GOOD[:1]), publish="true")  # a publisher may, in one step
+    assert first.status_code == 303 and published_names(session) == ["岸和田市役所"]
+    second = upload(portal, aed_csv(GOOD), publish="true")
+    assert second.status_code == 303 and published_names(session) == ["岸和田城", "岸和田市役所"]
+
+    sign_in(portal, editor)
+    versions_before = session.execute(text("SELECT count(*) FROM version")).scalar_one()
+    for data in (aed_csv([("新しいAED", "34.46", "135.37")]), aed_csv(GOOD[:1])):  # new; retired
+        refused = upload(portal, data, publish="true")
+        assert refused.status_code == 403 and "権限がありません" in refused.text
+    assert published_names(session) == ["岸和田城", "岸和田市役所"]  # nothing changed
+    assert session.execute(text("SELECT count(*) FROM version")).scalar_one() == versions_before
+    staged = upload(portal, aed_csv([("新しいAED", "34.46", "135.37")]))  # without: staged
+    assert staged.status_code == 303 and published_names(session) == ["岸和田城", "岸和田市役所"]
+
+
 def test_an_editor_uploads_reads_the_report_and_a_publisher_publishes_and_rolls_back(
     portal, session, test_settings, editor, publisher
 ):

@@ -135,6 +135,8 @@ def upload(
     """
     code = parse_code(municipality)
     need(principal, "upload", code)
+    if options.publish:  # uploading and publishing in one step is a publisher's right too
+        need(principal, "publish", code)
     tracker: UploadProgress = request.app.state.upload_progress
     tracker.update(job, 0)
     source = SourceFile(
