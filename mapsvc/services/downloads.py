@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import tempfile
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,13 +23,29 @@ from mapsvc.errors import NotFound
 from mapsvc.services.municipalities import resolve_scope
 
 BATCH = 2000
-# Full-width signs too: Japanese Excel takes "＝SUM(…)" typed with the IME as a formula.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+FORMULA_START = frozenset("=+-@\t\r")
+
+
+def looks_like_formula(text: str) -> bool:
+    """Whether Excel may take ``text`` for a formula, in any form the cell can reach Excel in.
+
+    The first character is judged as NFKC folds it (Japanese Excel takes "＝SUM(…)", typed with
+    the IME, as a formula) and as it comes back from a CP932 download: U+2212 (−) is no sign to
+    NFKC, but CP932 turns it into 0x817C, which Excel reads as "－".
+
+    Examples
+    --------
+    >>> [looks_like_formula(t) for t in ("=1", "＝1", "\u22121+1", "－1", "＠A1", "1-2", "")]
+    [True, True, True, True, True, False, False]
+    """
+    first = text[:1]
+    as_cp932 = first.encode("cp932", "replace").decode("cp932")
+    return any(unicodedata.normalize("NFKC", c) in FORMULA_START for c in (first, as_cp932))
 
 
 def safe_cell(value: Any) -> Any:
     """A cell Excel will not run: text starting like a formula gets a leading apostrophe (OWASP)."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
+    if isinstance(value, str) and looks_like_formula(value):
         return "'" + value
     if isinstance(value, bool):
         return "1" if value else "0"

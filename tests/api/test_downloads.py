@@ -77,6 +77,7 @@ def test_formula_cells_are_escaped_in_csv_and_verbatim_in_geojson(scratch):
         ['=HYPERLINK("http://evil")', "34.4571", "135.3745", "+1+1"],
         ["@SUM(A1)", "34.457", "135.3744", "-2"],
         ["＝SUM(A1)", "34.4569", "135.3743", "＋1"],  # full width, as typed with the IME
+        ["\u22121+1", "34.4568", "135.3742", "−"],  # U+2212: CP932 makes it "－" (0x817C)
     ]
     with make_sessionmaker(engine)() as session:
         upload(
@@ -95,7 +96,13 @@ def test_formula_cells_are_escaped_in_csv_and_verbatim_in_geojson(scratch):
             '\'=HYPERLINK("http://evil")': "'+1+1",
             "'@SUM(A1)": "'-2",
             "'＝SUM(A1)": "'＋1",
+            "'\u22121+1": "'−",
         }
+        old_excel = client.get("/api/collections/aed/download.csv", params={"encoding": "cp932"})
+        names = [
+            row["name"] for row in csv.DictReader(io.StringIO(old_excel.content.decode("cp932")))
+        ]
+        assert "'－1+1" in names and all(n.startswith("'") for n in names), names
         features = json.loads(client.get("/api/collections/aed/download.geojson").content)[
             "features"
         ]
@@ -103,6 +110,7 @@ def test_formula_cells_are_escaped_in_csv_and_verbatim_in_geojson(scratch):
             '=HYPERLINK("http://evil")',
             "@SUM(A1)",
             "＝SUM(A1)",
+            "\u22121+1",
         }
 
 
