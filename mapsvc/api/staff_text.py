@@ -14,8 +14,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "new_password": ("新しいパスワード", "New password"),
     "password_again": ("もう一度", "Once more"),
     "password_rule": (
-        "{n}文字以上。ログインIDと同じものは使えません。",
-        "At least {n} characters, not your login.",
+        "{n}文字以上。ログインID、同じ文字の繰り返しや並び、よく使われるパスワードは使えません。長い文にすると覚えやすく安全です。",
+        "At least {n} characters; not your login, a repeated character or run, or a common password. A long sentence is easy to remember and safe.",
     ),
     "passwords_differ": ("2つのパスワードが一致しません", "The two passwords differ"),
     "choose_password": ("パスワードを決める", "Choose your password"),

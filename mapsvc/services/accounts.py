@@ -22,6 +22,7 @@ from mapsvc.db import queries, staff, writes
 from mapsvc.db.models import STAFF_ROLES as STAFF_ROLES
 from mapsvc.db.models import StaffTokenRow, StaffUserRow
 from mapsvc.errors import Conflict, InvalidParameter, NotFound
+from mapsvc.services.passwords import weakness
 from mapsvc.settings import Settings
 
 HASHER = PasswordHasher()
@@ -221,17 +222,10 @@ def link_account(session: Session, token: str) -> StaffUserRow:
 
 
 def check_password(settings: Settings, password: str, user: StaffUserRow) -> None:
-    """Refuse a password that is too short or is the login itself."""
-    minimum = settings.staff.min_password_length
-    if len(password) < minimum or len(password) > 256:
-        raise InvalidParameter(
-            f"パスワードは{minimum}文字以上にしてください",
-            f"Choose a password of at least {minimum} characters",
-        )
-    if password.strip().lower() in (user.login, user.login.split("@")[0]):
-        raise InvalidParameter(
-            "ログインIDと同じパスワードは使えません", "The password may not be the login"
-        )
+    """Refuse a password that is too short, the login, a run, or a common one (NIST SP 800-63B)."""
+    problem = weakness(password, login=user.login, minimum=settings.staff.min_password_length)
+    if problem is not None:
+        raise InvalidParameter(*problem)
 
 
 def redeem_link(session: Session, settings: Settings, token: str, password: str) -> StaffUserRow:

@@ -78,7 +78,7 @@ def test_an_invitation_sets_a_password_once_then_sign_in_opens_my_datasets(
     page = portal.get(f"/staff/setup/{token}")
     assert page.status_code == 200 and "千早赤阪村 総務課" in page.text
     short = portal.post(f"/staff/setup/{token}", data={"password": "short", "again": "short"})
-    assert short.status_code == 400 and "10文字以上" in short.text
+    assert short.status_code == 400 and "12文字以上" in short.text
     done = portal.post(f"/staff/setup/{token}", data={"password": PASSWORD, "again": PASSWORD})
     assert done.status_code == 200 and "パスワードを設定しました" in done.text
     again = portal.get(f"/staff/setup/{token}")
@@ -95,6 +95,36 @@ def test_an_invitation_sets_a_password_once_then_sign_in_opens_my_datasets(
     assert "データ未公開" in home.text  # the village's gaps are pointed out, not hidden
     english = portal.get("/staff/?lang=en")
     assert "No data published" in english.text and "My datasets" in english.text
+
+
+@pytest.mark.parametrize(
+    ("password", "why"),
+    [
+        ("password12", "12文字以上"),
+        ("1234567890", "12文字以上"),
+        (" " * 12, "繰り返しや"),
+        ("aaaaaaaaaa", "12文字以上"),
+        ("a" * 14, "繰り返しや"),
+        ("123456789012", "繰り返しや"),
+        ("q1w2e3r4t5y6", "よく使われる"),
+        ("Password1234", "よく使われる"),
+    ],
+)
+def test_short_repeated_and_common_passwords_are_refused_with_the_reason(
+    portal, session, test_settings, password, why
+):
+    _, token = accounts.create_account(
+        session,
+        test_settings,
+        login="weak@city.kishiwada.lg.jp",
+        display_name="weak",
+        roles={KISHIWADA: "editor"},
+        actor="test",
+    )
+    session.commit()
+    refused = portal.post(f"/staff/setup/{token}", data={"password": password, "again": password})
+    assert refused.status_code == 400 and why in refused.text
+    assert portal.get(f"/staff/setup/{token}").status_code == 200  # the link is not spent
 
 
 def test_wrong_passwords_are_refused_then_throttled_and_audited(portal, session, editor):
