@@ -448,6 +448,21 @@ def test_disabling_an_account_ends_its_sessions_at_once(portal, session, test_se
     assert sign_in(portal, editor).status_code == 401
 
 
+def test_a_row_fix_waits_for_an_upload_slot_like_any_upload(session, test_settings, editor):
+    one = test_settings.imports.model_copy(update={"concurrent_uploads": 1, "upload_wait_s": 0.2})
+    app = create_app(test_settings.model_copy(update={"imports": one}))
+    app.dependency_overrides[get_session] = lambda: session
+    with TestClient(app, base_url="https://testserver") as browser:
+        sign_in(browser, editor)
+        staged = upload(browser, aed_csv([*GOOD, ("位置なしAED", "", "")]), accept_partial="true")
+        fix = f"{staged.headers['location']}/rows/4"
+        form = {"csrf": csrf(browser.get(fix).text), "lat": "34.4612", "lon": "135.3695"}
+        with app.state.upload_slots.held():  # another clerk's large file is being read
+            busy = browser.post(fix, data=form, follow_redirects=False)
+        assert busy.status_code == 503 and "Retry-After" in busy.headers
+        assert browser.post(fix, data=form, follow_redirects=False).status_code == 303
+
+
 def test_a_row_is_placed_on_the_map_a_cell_corrected_and_a_row_dropped_as_new_versions(
     portal, session, editor
 ):

@@ -377,6 +377,7 @@ def _coordinate(text: str, low: float, high: float, what: str) -> float | None:
 
 @router.post("/datasets/{layer}/{municipality}/versions/{version_id}/rows/{row}")
 def fix_row(
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     layer: LayerDep,
@@ -404,15 +405,17 @@ def fix_row(
         edits.append(RowEdit(row, column=column.strip(), value=value, by=principal.actor))
     if not edits:
         raise InvalidParameter("直す内容が入力されていません", "Nothing to correct was entered")
-    result = uploads.revise(
-        session,
-        settings,
-        layer=layer,
-        municipality=code,
-        version_id=version_id,
-        edits=edits,
-        actor=principal.actor,
-    )
+    slots: Slots = request.app.state.upload_slots
+    with slots.held():  # reading the file again is an upload's work: it waits for a slot too
+        result = uploads.revise(
+            session,
+            settings,
+            layer=layer,
+            municipality=code,
+            version_id=version_id,
+            edits=edits,
+            actor=principal.actor,
+        )
     target = f"/staff/datasets/{layer.id}/{code}/versions/{result.version.id}?done=revised"
     return RedirectResponse(target, status_code=303)
 
