@@ -84,14 +84,11 @@ class FeatureQuery:
         )
 
 
-def _public_id(code: ColumnElement[str], key: ColumnElement[str]) -> ColumnElement[str]:
-    """The stable public id, ``<municipality>-<feature key>``: pages, items, search, places."""
+def public_id(
+    code: ColumnElement[str] = f.municipality_code, key: ColumnElement[str] = f.feature_key
+) -> ColumnElement[str]:
+    """The stable public id, ``<municipality>-<feature key>`` (of the view's rows by default)."""
     return code + "-" + key
-
-
-def public_id() -> ColumnElement[str]:
-    """The public id of a row of the published-feature view, for Core statements."""
-    return _public_id(f.municipality_code, f.feature_key)
 
 
 def _geometry_json(crs: OutputCrs, geom: ColumnElement[Any] = f.geom) -> ColumnElement[str]:
@@ -168,7 +165,7 @@ def select_page(session: Session, query: FeatureQuery) -> Sequence[Row[tuple[str
     ]
     statement = (
         select(
-            _public_id(dataset.municipality_code, rows.c.feature_key),
+            public_id(dataset.municipality_code, rows.c.feature_key),
             _geometry_json(query.crs, rows.c.geom),
             _properties_json(query.properties, rows.c.properties),
         )
