@@ -34,7 +34,6 @@ from mapsvc.api.ratelimit import RateLimiter
 from mapsvc.api.request_hygiene import RequestHygiene
 from mapsvc.api.response_cache import ResponseCache
 from mapsvc.api.routers import ROUTERS
-from mapsvc.api.routers.items_fast import ItemsFastRoute
 from mapsvc.db.engine import (
     database_url,
     make_engine,
@@ -144,8 +143,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     for router in ROUTERS:
         app.include_router(router)
-    # Before the routers: it answers the items requests it fits, the FastAPI route the rest.
-    app.router.routes.insert(0, ItemsFastRoute())
     add_exception_handlers(app)
     add_openapi_30(app)
     # Public, read-only data: any origin, no credentials.

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from typing import Annotated, Any
 
 from fastapi import Query, Request
@@ -87,13 +88,13 @@ def attribute_names(layer: LayerDefinition) -> set[str]:
     return {a.name for a in layer.attributes}
 
 
-def parse_properties(value: str | None, layer: LayerDefinition) -> tuple[str, ...] | None:
-    """The ``properties`` selection, allow-listed against the catalog."""
+def parse_properties(value: str | None, allowed: AbstractSet[str]) -> tuple[str, ...] | None:
+    """The ``properties`` selection, allow-listed against the layer's attribute names."""
     if value is None:
         return None
     # Each name once: a name repeated fifty times would build a query PostgreSQL refuses.
     names = tuple(dict.fromkeys(n.strip() for n in value.split(",") if n.strip()))
-    unknown = [n for n in names if n not in attribute_names(layer)]
+    unknown = [n for n in names if n not in allowed]
     if unknown:
         raise InvalidParameter(
             f"不明な属性です：{', '.join(unknown)}", f"Unknown properties: {', '.join(unknown)}"
@@ -101,8 +102,8 @@ def parse_properties(value: str | None, layer: LayerDefinition) -> tuple[str, ..
     return names
 
 
-def parse_sortby(value: str | None, layer: LayerDefinition) -> tuple[tuple[str, bool], ...]:
-    """``sortby=+name,-capacity``: catalog attributes only, at most three keys."""
+def parse_sortby(value: str | None, allowed: AbstractSet[str]) -> tuple[tuple[str, bool], ...]:
+    """``sortby=+name,-capacity``: the layer's attribute names only, at most three keys."""
     if not value:
         return ()
     keys = []
@@ -110,7 +111,7 @@ def parse_sortby(value: str | None, layer: LayerDefinition) -> tuple[tuple[str, 
         item = item.strip()
         descending = item.startswith("-")
         name = item.lstrip("+-").strip()
-        if name not in attribute_names(layer):
+        if name not in allowed:
             raise InvalidParameter(
                 f"並べ替えに使えない属性です：{name}", f"Cannot sort by {name!r}"
             )
@@ -178,56 +179,21 @@ async def items_request(
     Async although it awaits nothing: parsing is CPU-only, and a sync dependency would cost a
     threadpool hop per request.
     """
-    return build_items_request(
-        request,
-        layer,
-        limit=limit,
-        offset=offset,
-        strings={
-            "bbox": bbox,
-            "bbox-crs": bbox_crs,
-            "crs": crs,
-            "properties": properties,
-            "sortby": sortby,
-            "municipality": municipality,
-            "filter": filter,
-            "filter-lang": filter_lang,
-            "filter-crs": filter_crs,
-        },
-    )
-
-
-def build_items_request(
-    request: Request,
-    layer: LayerDefinition,
-    *,
-    limit: int | None,
-    offset: int,
-    strings: Mapping[str, str | None],
-) -> ItemsRequest:
-    """The checks behind ``items_request``, given the integers already parsed and bounded.
-
-    Shared with the items fast path (``routers.items_fast``), so both refuse the same way.
-    """
-    reject_unknown(request, COMMON | attribute_names(layer))
-    box_crs = crs_param(strings.get("bbox-crs"), "bbox-crs")
-    filter_text = strings.get("filter")
+    names = attribute_names(layer)
+    reject_unknown(request, COMMON | names)
+    box_crs = crs_param(bbox_crs, "bbox-crs")
     return ItemsRequest(
         layer=layer,
         limit=limit,
         offset=offset,
-        bbox=parse_bbox(strings.get("bbox"), box_crs.srid),
+        bbox=parse_bbox(bbox, box_crs.srid),
         bbox_crs=box_crs,
-        crs=crs_param(strings.get("crs")),
-        properties=parse_properties(strings.get("properties"), layer),
-        sortby=parse_sortby(strings.get("sortby"), layer),
-        municipality=strings.get("municipality"),
+        crs=crs_param(crs),
+        properties=parse_properties(properties, names),
+        sortby=parse_sortby(sortby, names),
+        municipality=municipality,
         equals=attribute_filters(request, layer),
-        filter=filter_text,
-        filter_lang=strings.get("filter-lang"),
-        filter_crs=(
-            crs_param(strings.get("filter-crs"), "filter-crs")
-            if filter_text is not None
-            else DEFAULT
-        ),
+        filter=filter,
+        filter_lang=filter_lang,
+        filter_crs=crs_param(filter_crs, "filter-crs") if filter is not None else DEFAULT,
     )

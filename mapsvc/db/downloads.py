@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from sqlalchemy import func, select, text
+from sqlalchemy import Text, cast, func, select
 from sqlalchemy.orm import Session
 
 from mapsvc.db.features import f, public_id
@@ -20,7 +20,7 @@ def stream(
     """
     geometry = func.ST_AsText(f.geom) if wkt else func.ST_AsGeoJSON(f.geom, 6)
     statement = (
-        select(public_id(), geometry, text("published_feature.properties::text"))
+        select(public_id(), geometry, cast(f.properties, Text))
         .select_from(f.geom.table)
         .where(f.layer_id == layer_id)
         .order_by(f.municipality_code, f.id)

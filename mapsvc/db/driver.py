@@ -1,4 +1,4 @@
-"""psycopg straight on a session's own connection, failing the way SQLAlchemy's execute does."""
+"""COPY through psycopg on a session's own connection, failing the way SQLAlchemy's execute does."""
 
 from __future__ import annotations
 
@@ -12,15 +12,13 @@ from sqlalchemy.orm import Session
 
 
 @contextmanager
-def driver_cursor(
-    session: Session, statement: str, params: dict[str, Any] | None = None
-) -> Iterator[psycopg.Cursor[Any]]:
-    """A psycopg cursor on the session's connection (its transaction, its replica).
+def driver_cursor(session: Session, statement: str) -> Iterator[psycopg.Cursor[Any]]:
+    """A psycopg cursor on the session's connection (its transaction), for ``statement``: a COPY.
 
-    For what SQLAlchemy's statement layer makes slow (a hot page, COPY). Driver errors come out
-    as SQLAlchemy's DBAPIError family, so an OperationalError (a statement or lock timeout, a lost
-    server) is answered 503, not 500; a connection that broke is invalidated, so closing the
-    session skips its rollback and the pool opens a new one for the next request.
+    SQLAlchemy has no COPY (the ``mapsvc.db`` rule: psycopg for COPY and LISTEN only). Driver
+    errors come out as SQLAlchemy's DBAPIError family, so an OperationalError (a statement or
+    lock timeout, a lost server) is answered 503, not 500; a connection that broke is
+    invalidated, so closing the session skips its rollback and the pool opens a new one.
     """
     connection = session.connection()
     driver: psycopg.Connection[Any] = connection.connection.driver_connection  # type: ignore[assignment]
@@ -32,5 +30,5 @@ def driver_cursor(
         if broken:
             connection.invalidate(error)
         raise DBAPIError.instance(
-            statement, params, error, psycopg.Error, connection_invalidated=broken
+            statement, None, error, psycopg.Error, connection_invalidated=broken
         ) from error

@@ -110,6 +110,24 @@ def create_database(url: str, name: str) -> bool:
         admin.dispose()
 
 
+def holds_versions(url: str, settings: DatabaseSettings) -> bool:
+    """Whether the database at ``url`` has mapsvc's tables with at least one version in them."""
+    engine = make_engine(url, settings)
+    try:
+        with engine.connect() as conn:
+            tables = conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' "
+                    "AND tablename IN ('version', 'dataset', 'audit_log')"
+                )
+            ).scalar_one()
+            if not tables:
+                return False
+            return bool(conn.execute(text("SELECT EXISTS (SELECT 1 FROM version)")).scalar())
+    finally:
+        engine.dispose()
+
+
 def drop_database(url: str, name: str) -> None:
     """Drop database ``name`` (used by the test suite for its throwaway database)."""
     admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")

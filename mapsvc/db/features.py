@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 from geoalchemy2 import Geometry
 from sqlalchemy import (
     BigInteger,
@@ -15,21 +14,22 @@ from sqlalchemy import (
     Row,
     Table,
     Text,
+    cast,
     column,
+    false,
     func,
     literal,
-    literal_column,
     select,
     table,
     text,
+    true,
     type_coerce,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from mapsvc.db.driver import driver_cursor
-from mapsvc.db.models import DatasetRow, MunicipalityRow, VersionRow
+from mapsvc.db.models import DatasetRow, FeatureRow, MunicipalityRow, VersionRow
 from mapsvc.geo.crs import DEFAULT, OutputCrs
 
 # The view of published features (created by the first migration, extended by later ones).
@@ -47,8 +47,11 @@ published_feature: Table = table(  # type: ignore[assignment]
     column("search_text", Text),
 )
 f = published_feature.c
-# A page's row: (public id, geometry GeoJSON text, properties JSON text).
-PageRow = tuple[str, str, str] | Row[tuple[str, str, str]]
+# A page's conditions (CQL2 filters included, ``db.filters``) are on one dataset's features.
+feature = FeatureRow.__table__.c
+dataset = DatasetRow.__table__.c
+# A statement's condition, as ``db.filters`` builds it from a CQL2 filter.
+Condition = ColumnElement[bool]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -60,54 +63,57 @@ class FeatureQuery:
     offset: int = 0
     bbox: tuple[float, float, float, float] | None = None
     bbox_srid: int = 4326
+    nothing: bool = False  # the box lies outside its CRS's area: nothing can match
     municipality_code: str | None = None  # a dataset owner
     within_code: str | None = None  # a ward: features inside its boundary
     equals: dict[str, Any] = field(default_factory=dict)  # attribute -> JSON value
     sortby: tuple[tuple[str, bool], ...] = ()  # (attribute, descending)
     properties: tuple[str, ...] | None = None  # None: all
     crs: OutputCrs = DEFAULT
-    condition: ColumnElement[bool] | None = None  # a CQL2 filter, already translated
+    condition: Condition | None = None  # a CQL2 filter, already translated
 
     @property
     def filtered(self) -> bool:
         """Whether anything but the owner narrows the result (then counting costs a scan)."""
-        return bool(self.bbox or self.within_code or self.equals or self.condition is not None)
+        return bool(
+            self.nothing
+            or self.bbox
+            or self.within_code
+            or self.equals
+            or self.condition is not None
+        )
 
 
-def public_id_sql(code: str = "municipality_code", key: str = "feature_key") -> str:
-    """The stable public id, ``<municipality>-<feature key>``, as SQL over the named columns.
-
-    The one spelling of it: pages, single items and tiles all use this.
-    """
-    return f"{code} || '-' || {key}"
-
-
-def public_id() -> ColumnElement[str]:
-    """The public id of a row of the published-feature view, for Core statements."""
-    return literal_column(
-        public_id_sql("published_feature.municipality_code", "published_feature.feature_key"),
-        Text,
-    )
+def public_id(
+    code: ColumnElement[str] = f.municipality_code, key: ColumnElement[str] = f.feature_key
+) -> ColumnElement[str]:
+    """The stable public id, ``<municipality>-<feature key>`` (of the view's rows by default)."""
+    return code + "-" + key
 
 
-def _geometry_json(crs: OutputCrs) -> ColumnElement[str]:
-    geometry = f.geom if crs.srid == 4326 else func.ST_Transform(f.geom, crs.srid)
+def _geometry_json(crs: OutputCrs, geom: ColumnElement[Any] = f.geom) -> ColumnElement[str]:
+    geometry = geom if crs.srid == 4326 else func.ST_Transform(geom, crs.srid)
     if crs.north_first:
         geometry = func.ST_FlipCoordinates(geometry)
     # options 0: no "crs" member inside the geometry (the Content-Crs header says it)
     return func.ST_AsGeoJSON(geometry, crs.decimals, 0)
 
 
-def _properties_json(keys: tuple[str, ...] | None) -> ColumnElement[str]:
+def _properties_json(
+    keys: tuple[str, ...] | None, properties: ColumnElement[Any] = f.properties
+) -> ColumnElement[str]:
     if keys is None:
-        return text("published_feature.properties::text")  # type: ignore[return-value]
+        return cast(properties, Text)
     # Only the asked-for keys, each a bound parameter.
-    pairs = [item for key in keys for item in (literal(key), f.properties[key])]
-    return func.jsonb_strip_nulls(func.jsonb_build_object(*pairs)).op("::")(text("text"))
+    pairs = [item for key in keys for item in (literal(key), properties[key])]
+    return cast(func.jsonb_strip_nulls(func.jsonb_build_object(*pairs)), Text)
 
 
 def _where(query: FeatureQuery) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = [f.layer_id == query.layer_id]
+    """The conditions on one dataset's features (``feature``'s columns, as filters build them)."""
+    conditions: list[ColumnElement[bool]] = []
+    if query.nothing:
+        conditions.append(false())
     if query.bbox is not None:
         envelope = func.ST_MakeEnvelope(*query.bbox, query.bbox_srid)
         if query.bbox_srid != 4326:
@@ -116,110 +122,61 @@ def _where(query: FeatureQuery) -> list[ColumnElement[bool]]:
             width, height = query.bbox[2] - query.bbox[0], query.bbox[3] - query.bbox[1]
             segment = max(100.0, (width + height) / 512)
             envelope = func.ST_Transform(func.ST_Segmentize(envelope, segment), 4326)
-        conditions.append(f.geom.op("&&")(envelope))
-        conditions.append(func.ST_Intersects(f.geom, envelope))
-    if query.municipality_code is not None:
-        conditions.append(f.municipality_code == query.municipality_code)
+        conditions.append(feature.geom.op("&&")(envelope))
+        conditions.append(func.ST_Intersects(feature.geom, envelope))
     if query.within_code is not None:
         boundary = (
             select(MunicipalityRow.boundary)
             .where(MunicipalityRow.code == query.within_code)
             .scalar_subquery()
         )
-        conditions.append(func.ST_Intersects(f.geom, boundary))
+        conditions.append(func.ST_Intersects(feature.geom, boundary))
     if query.equals:
-        conditions.append(f.properties.op("@>")(type_coerce(query.equals, JSONB)))
+        conditions.append(feature.properties.op("@>")(type_coerce(query.equals, JSONB)))
     if query.condition is not None:
         conditions.append(query.condition)
     return conditions
 
 
-def _fast_page(session: Session, query: FeatureQuery) -> Sequence[PageRow]:
-    # The common request (bbox, owner, equality filters) as one constant-shaped SQL text: building
-    # and executing the equivalent Core statement cost 1.3 ms against 0.3 ms for this.
-    # Each of the layer's datasets looks up its current version's features in the (version_id,
-    # geom) index (OFFSET 0 keeps the planner from flattening the LATERAL): through the view it
-    # took every feature in the box, of every layer and version, and compared each with the
-    # datasets — 0.89 ms against 0.38 for the demo's 20-point page, more with every version kept.
-    geometry = "geom" if query.crs.srid == 4326 else "ST_Transform(geom, %(srid)s)"
-    if query.crs.north_first:
-        geometry = f"ST_FlipCoordinates({geometry})"
-    inner = [
-        "SELECT id, feature_key, geom, properties FROM feature "
-        "WHERE version_id = d.current_version_id"
-    ]
-    params: dict[str, Any] = {
-        "layer": query.layer_id,
-        "srid": query.crs.srid,
-        "decimals": query.crs.decimals,
-        "limit": query.limit,
-        "offset": query.offset,
-    }
-    if query.bbox is not None:
-        envelope = "ST_MakeEnvelope(%(x0)s, %(y0)s, %(x1)s, %(y1)s, 4326)"
-        inner.append(f"AND geom && {envelope} AND ST_Intersects(geom, {envelope})")
-        params.update(zip(("x0", "y0", "x1", "y1"), query.bbox, strict=True))
-    if query.equals:
-        inner.append("AND properties @> CAST(%(equals)s AS jsonb)")
-        params["equals"] = orjson.dumps(query.equals).decode()
-    sql = [  # constant fragments only; every value is a bound parameter
-        f"SELECT {public_id_sql('d.municipality_code', 'f.feature_key')}, "  # noqa: S608
-        f"ST_AsGeoJSON({geometry}, %(decimals)s, 0), properties::text FROM dataset d "
-        f"CROSS JOIN LATERAL ({' '.join(inner)} OFFSET 0) f WHERE d.layer_id = %(layer)s"
-    ]
-    if query.municipality_code is not None:
-        sql.append("AND d.municipality_code = %(owner)s")
-        params["owner"] = query.municipality_code
-    sql.append("ORDER BY f.id LIMIT %(limit)s OFFSET %(offset)s")
-    return _run_on_driver(session, " ".join(sql), params)
-
-
-def _run_on_driver(session: Session, statement: str, params: dict[str, Any]) -> list[PageRow]:
-    # psycopg straight on the session's connection. Against SQLAlchemy's text() the 20-point
-    # page's endpoint took 2.1-2.6 ms instead of 2.8-3.0 (interleaved A/B in one process;
-    # exec_driver_sql: 2.5-2.9). psycopg still prepares it after a few runs.
-    with driver_cursor(session, statement, params) as cursor:
-        return cursor.execute(statement, params).fetchall()
-
-
-def fits_fast_path(query: FeatureQuery) -> bool:
-    """Whether the constant-shaped text statement can answer the query.
-
-    A property test (tests/db) holds the two statements to the same features.
-    """
-    return (
-        query.bbox_srid == 4326
-        and query.within_code is None
-        and query.condition is None
-        and not query.sortby
-        and query.properties is None
-    )
-
-
-def select_page(session: Session, query: FeatureQuery) -> Sequence[PageRow]:
+def select_page(session: Session, query: FeatureQuery) -> Sequence[Row[tuple[str, str, str]]]:
     """One page as (public id, geometry GeoJSON text, properties JSON text).
 
-    PostGIS writes each geometry's GeoJSON so the service passes the text through unparsed.
+    Each of the layer's datasets looks up its current version's features in the (version_id,
+    geom) index, through a LATERAL subquery (its OFFSET 0 keeps the planner from flattening
+    it): through the view, the plan took every feature in the box, of every layer and version,
+    and compared each with the datasets (0.89 ms against 0.38 for the demo's 20-point page,
+    more with every version kept). PostGIS writes each geometry's GeoJSON, so the service
+    passes the text through unparsed.
     """
-    if fits_fast_path(query):
-        return _fast_page(session, query)
-    return _core_page(session, query)
-
-
-def _core_page(session: Session, query: FeatureQuery) -> Sequence[Row[tuple[str, str, str]]]:
+    rows = (
+        select(feature.id, feature.feature_key, feature.geom, feature.properties)
+        .where(feature.version_id == dataset.current_version_id, *_where(query))
+        .offset(0)
+        .lateral("f")
+    )
+    owner = (
+        []
+        if query.municipality_code is None
+        else [dataset.municipality_code == query.municipality_code]
+    )
     order = [
-        (f.properties[name].desc() if descending else f.properties[name].asc())
+        (rows.c.properties[name].desc() if descending else rows.c.properties[name].asc())
         for name, descending in query.sortby
     ]
     statement = (
-        select(public_id(), _geometry_json(query.crs), _properties_json(query.properties))
-        .select_from(published_feature)
-        .where(*_where(query))
-        .order_by(*order, f.id)
+        select(
+            public_id(dataset.municipality_code, rows.c.feature_key),
+            _geometry_json(query.crs, rows.c.geom),
+            _properties_json(query.properties, rows.c.properties),
+        )
+        .select_from(DatasetRow.__table__.join(rows, true()))
+        .where(dataset.layer_id == query.layer_id, *owner)
+        .order_by(*order, rows.c.id)
         .limit(query.limit)
         .offset(query.offset)
     )
-    return session.execute(statement).all()
+    # On the connection: the ORM's execution layer adds nothing to a Core statement but time.
+    return session.connection().execute(statement).all()
 
 
 def select_item(

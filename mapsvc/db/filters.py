@@ -1,4 +1,4 @@
-"""Translate a CQL2 syntax tree into a SQL condition on published features.
+"""Translate a CQL2 syntax tree into a SQL condition on the features of a page.
 
 Property names are allow-listed against the catalog (and typed by it); every literal is a bound
 parameter; geometries arrive as GeoJSON and are transformed from the filter CRS.
@@ -16,7 +16,7 @@ from sqlalchemy import Boolean, Numeric, and_, case, func, literal, not_, or_
 from sqlalchemy.sql.elements import ColumnElement
 
 from layers import AttributeType, LayerDefinition
-from mapsvc.db.features import f
+from mapsvc.db.features import Condition, feature
 from mapsvc.errors import InvalidParameter
 from mapsvc.geo.crs import DEFAULT, OutputCrs
 
@@ -49,7 +49,7 @@ def _unsupported(what: str) -> InvalidParameter:
 
 
 class SqlFilter(Evaluator):
-    """pygeofilter evaluator producing SQLAlchemy expressions over the published-feature view."""
+    """pygeofilter evaluator producing SQLAlchemy expressions over a page's features."""
 
     def __init__(self, layer: LayerDefinition, crs: OutputCrs) -> None:
         self.layer = layer
@@ -117,7 +117,7 @@ class SqlFilter(Evaluator):
     @handle(ast.Attribute)
     def attribute(self, node: ast.Attribute) -> Any:
         if node.name in GEOMETRY_NAMES:
-            return f.geom
+            return feature.geom
         try:
             attribute = self.layer.attribute(node.name)
         except KeyError:
@@ -125,7 +125,7 @@ class SqlFilter(Evaluator):
                 f"filter に使えない属性です：{node.name}",
                 f"Unknown property in filter: {node.name!r} (see /queryables)",
             ) from None
-        text = f.properties[node.name].astext
+        text = feature.properties[node.name].astext
         if attribute.type is AttributeType.FLAG:
             # A flag may also hold "conditional" (△), which is neither true nor false.
             return case((text.in_(("true", "false")), text.cast(Boolean)))
@@ -165,12 +165,10 @@ class SqlFilter(Evaluator):
         return self._to_wgs84(func.ST_MakeEnvelope(x1, y1, x2, y2, self.crs.srid))
 
 
-def to_condition(
-    tree: ast.Node, layer: LayerDefinition, crs: OutputCrs = DEFAULT
-) -> ColumnElement[bool]:
-    """The SQL condition of a parsed filter; 400 for what is not supported."""
+def to_condition(tree: ast.Node, layer: LayerDefinition, crs: OutputCrs = DEFAULT) -> Condition:
+    """The SQL condition of a parsed filter on a page's features; 400 for what is unsupported."""
     try:
-        condition: ColumnElement[bool] = SqlFilter(layer, crs).evaluate(tree)
+        condition: Condition = SqlFilter(layer, crs).evaluate(tree)
     except NotImplementedError as exc:
         raise _unsupported(str(exc)[:80] or type(tree).__name__) from None
     return condition

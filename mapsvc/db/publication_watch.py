@@ -20,6 +20,7 @@ import logging
 import threading
 
 import psycopg
+from psycopg import sql
 from sqlalchemy import make_url, text
 from sqlalchemy.orm import Session
 
@@ -96,7 +97,7 @@ class PublicationWatch:
                     keepalives_interval=5,
                     keepalives_count=3,
                 ) as conn:
-                    conn.execute(f"LISTEN {CHANNEL}")
+                    conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(CHANNEL)))
                     # Anything may have changed while we were not listening; every barrier
                     # numbered from now on will reach us, the earlier ones need no answer.
                     self._changed(conn)

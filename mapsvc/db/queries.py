@@ -99,6 +99,16 @@ def list_municipalities(session: Session) -> Sequence[MunicipalityRow]:
     return session.execute(select(MunicipalityRow).order_by(MunicipalityRow.code)).scalars().all()
 
 
+def bounded_municipalities(session: Session) -> Sequence[MunicipalityRow]:
+    """Municipalities and wards with a boundary, in code order (not the prefecture)."""
+    statement = (
+        select(MunicipalityRow)
+        .where(MunicipalityRow.boundary.is_not(None), MunicipalityRow.kind != "prefecture")
+        .order_by(MunicipalityRow.code)
+    )
+    return session.execute(statement).scalars().all()
+
+
 def version_with_source(session: Session, sha256: str) -> bool:
     """Whether any version was made from the file with this hash."""
     statement = select(VersionRow.id).where(VersionRow.source_sha256 == sha256).limit(1)

@@ -18,7 +18,7 @@ import time
 from collections import deque
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, TextClause, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -101,11 +101,11 @@ class Replicas:
     def check(self) -> None:
         """Ask the primary and every replica where they are."""
         now = time.monotonic()
-        primary = _position(self._primary, "pg_current_wal_lsn()")
+        primary = _position(self._primary, _PRIMARY_POSITION)
         if primary is not None:
             self._primary_positions.append((now, primary))
         for engine, health in zip(self._engines, self.health, strict=True):
-            replayed = _position(engine, "pg_last_wal_replay_lsn()")
+            replayed = _position(engine, _REPLAYED_POSITION)
             health.replayed = replayed
             health.lag_s = None if replayed is None else self._lag(replayed, now)
             health.checked_at = time.monotonic()
@@ -125,12 +125,17 @@ class Replicas:
             self.check()
 
 
-def _position(engine: Engine, function: str) -> int | None:
+# WAL positions in bytes since 0/0: how far the primary has written, how far a replica replayed.
+_PRIMARY_POSITION = text("SELECT pg_current_wal_lsn() - '0/0'::pg_lsn")
+_REPLAYED_POSITION = text("SELECT pg_last_wal_replay_lsn() - '0/0'::pg_lsn")
+
+
+def _position(engine: Engine, statement: TextClause) -> int | None:
     """A server's WAL position in bytes, or None when it does not answer in a second."""
     try:
         with engine.connect() as conn:
             conn.execute(text("SET LOCAL statement_timeout = 1000"))
-            value = conn.scalar(text(f"SELECT {function} - '0/0'::pg_lsn"))
+            value = conn.scalar(statement)
             return None if value is None else int(value)
     except Exception as error:  # any failure means "skip it for now"
         log.debug("WAL position not readable: %s", error)

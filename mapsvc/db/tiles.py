@@ -5,8 +5,6 @@ from __future__ import annotations
 from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
-from mapsvc.db.features import public_id_sql
-
 # Zoom bands of the pre-generalised geometry: (band, first zoom, simplification tolerance in
 # metres). A tolerance of about a pixel at the band's first zoom keeps the shape and drops the rest.
 BANDS = ((0, 0, 600.0), (1, 8, 40.0), (2, 11, 4.0), (3, 14, 0.0))
@@ -59,10 +57,12 @@ def build_tile_geometry(session: Session, version_id: int) -> None:
         )
 
 
-# Constant SQL: the only substitution is the public-id expression; every value is bound.
+# Fixed statements, every value bound. ``municipality_code || '-' || feature_key`` is the public
+# id as ``features.public_id`` writes it (tests/api/test_tiles.py finds an item's id in a tile).
 _POINTS = """
 SELECT ST_AsMVT(t, :name, 4096, 'geom', 'mvt_id') FROM (
-  SELECT CASE WHEN :ids THEN f.id END AS mvt_id, CASE WHEN :ids THEN {points_id} END AS id,
+  SELECT CASE WHEN :ids THEN f.id END AS mvt_id,
+         CASE WHEN :ids THEN f.municipality_code || '-' || f.feature_key END AS id,
          f.properties ->> :label AS name, f.properties ->> :klass AS class, m.geom
   FROM published_feature f,
        LATERAL (SELECT ST_AsMVTGeom(ST_Transform(f.geom, 3857), ST_TileEnvelope(:z, :x, :y),
@@ -72,7 +72,7 @@ SELECT ST_AsMVT(t, :name, 4096, 'geom', 'mvt_id') FROM (
   ORDER BY f.id
   LIMIT :cap
 ) t
-""".format(points_id=public_id_sql("f.municipality_code", "f.feature_key"))  # noqa: S608
+"""
 
 # For drawing only: one point per grid cell (tile units) and class, where points closer than a
 # pixel cover each other anyway (ties to the lowest id: stable tiles), and each class's points
@@ -100,7 +100,7 @@ SELECT ST_AsMVT(t, :name, :extent, 'geom') FROM (
 
 _SHAPES = """
 SELECT ST_AsMVT(t, :name, 4096, 'geom') FROM (
-  SELECT CASE WHEN :ids THEN {shapes_id} END AS id,
+  SELECT CASE WHEN :ids THEN d.municipality_code || '-' || f.feature_key END AS id,
          f.properties ->> :label AS name, f.properties ->> :klass AS class,
          ST_AsMVTGeom(g.geom, ST_TileEnvelope(:z, :x, :y), 4096, 64, true) AS geom
   FROM dataset d
@@ -109,7 +109,7 @@ SELECT ST_AsMVT(t, :name, 4096, 'geom') FROM (
   WHERE d.layer_id = :layer AND g.geom && ST_TileEnvelope(:z, :x, :y, margin => 0.02)
   LIMIT :cap
 ) t WHERE t.geom IS NOT NULL
-""".format(shapes_id=public_id_sql("d.municipality_code", "f.feature_key"))  # noqa: S608
+"""
 
 
 def tile(

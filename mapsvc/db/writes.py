@@ -134,6 +134,12 @@ def set_statement_timeout(session: Session, milliseconds: int) -> None:
     )
 
 
+_COPY_FEATURES = (
+    "COPY feature (version_id, source_id, source_row, feature_key, properties, geom, search_text)"
+    " FROM STDIN (FORMAT BINARY)"
+)
+
+
 def copy_features(session: Session, version_id: int, features: Iterable[Feature]) -> int:
     """Bulk-load ``features`` into ``version_id`` with COPY; return how many.
 
@@ -142,12 +148,10 @@ def copy_features(session: Session, version_id: int, features: Iterable[Feature]
     million vertices); the table's CHECK constraints still apply to every row.
     """
     count = 0
-    columns = "version_id, source_id, source_row, feature_key, properties, geom, search_text"
-    statement = f"COPY feature ({columns}) FROM STDIN (FORMAT BINARY)"
     iterator = iter(features)
-    with driver_cursor(session, statement) as cursor:
+    with driver_cursor(session, _COPY_FEATURES) as cursor:
         set_json_dumps(orjson.dumps, cursor)
-        with cursor.copy(statement) as copy:
+        with cursor.copy(_COPY_FEATURES) as copy:
             copy.set_types(["int8", "text", "int4", "text", "jsonb", "bytea", "text"])
             while batch := _copy_batch(iterator):
                 # One vectorised call per batch: per-feature WKB encoding dominated the load time.

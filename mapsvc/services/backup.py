@@ -12,9 +12,9 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import make_url, text
+from sqlalchemy import make_url
 
-from mapsvc.db.engine import create_database, database_url, make_engine
+from mapsvc.db.engine import create_database, database_url, holds_versions
 from mapsvc.embedded import find_pg_bin
 from mapsvc.errors import Conflict, MapsvcError
 from mapsvc.settings import Settings
@@ -95,23 +95,6 @@ def backup(settings: Settings, path: Path) -> int:
     return path.stat().st_size
 
 
-def _holds_data(settings: Settings) -> bool:
-    engine = make_engine(database_url(settings.database), settings.database)
-    try:
-        with engine.connect() as connection:
-            tables = connection.execute(
-                text(
-                    "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' "
-                    "AND tablename IN ('version', 'dataset', 'audit_log')"
-                )
-            ).scalar_one()
-            if not tables:
-                return False
-            return bool(connection.execute(text("SELECT EXISTS (SELECT 1 FROM version)")).scalar())
-    finally:
-        engine.dispose()
-
-
 def restore(settings: Settings, path: Path, *, replace: bool = False) -> None:
     """Restore a backup into the service's database (created if missing).
 
@@ -121,9 +104,9 @@ def restore(settings: Settings, path: Path, *, replace: bool = False) -> None:
     if not path.is_file():
         raise BackupFailed(f"バックアップ {path} がありません", f"No backup file {path}")
     target = Target.of(settings)
-    server = make_url(database_url(settings.database)).set(database="postgres")
-    create_database(server.render_as_string(hide_password=False), target.database)
-    if _holds_data(settings) and not replace:
+    url = database_url(settings.database)
+    create_database(url, target.database)
+    if holds_versions(url, settings.database) and not replace:
         raise Conflict(
             "復元先のデータベースにはデータがあります。置き換えるなら --replace を付けてください",
             "The database to restore into holds data: add --replace to overwrite it",

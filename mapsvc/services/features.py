@@ -7,9 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, false
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
 
 from layers import LayerDefinition
 from mapsvc.db import features
@@ -71,23 +69,23 @@ def feature_query(
     box = request.bbox
     if box is not None and request.bbox_crs.north_first:  # latitude (northing) first
         box = (box[1], box[0], box[3], box[2])
-    condition: ColumnElement[bool] | None = None
+    nothing = False
     if box is not None and request.bbox_crs.srid != 4326:
         # Bound the work before any geometry is built: only the CRS's own area can match.
         box = clip_box(box, request.bbox_crs.srid)
-        if box is None:
-            condition = false()
+        nothing = box is None
+    condition = None
     if request.filter is not None:
         tree = parse_filter(request.filter, request.filter_lang)
         check_types(tree, request.layer, request.filter_crs)
-        compiled = to_condition(tree, request.layer, request.filter_crs)
-        condition = compiled if condition is None else and_(condition, compiled)
+        condition = to_condition(tree, request.layer, request.filter_crs)
     return FeatureQuery(
         layer_id=request.layer.id,
         limit=limit,
         offset=request.offset,
         bbox=box,
         bbox_srid=request.bbox_crs.srid,
+        nothing=nothing,
         municipality_code=scope.owner,
         within_code=scope.ward,
         equals=dict(request.equals),

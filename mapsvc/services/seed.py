@@ -12,14 +12,12 @@ from pathlib import Path
 import orjson
 import shapely
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from importers import ImportReport, read_geojson, to_features
 from importers.codes import check_digit, to_code6
 from layers import Catalog
 from mapsvc.db import queries, writes
-from mapsvc.db.models import MunicipalityRow
 from mapsvc.services.versions import SourceFile, publish, stage
 
 SEED_ACTOR = "system:seed"
@@ -151,13 +149,8 @@ def publish_boundaries(session: Session, catalog: Catalog, prefecture: str) -> b
     The source file is a GeoJSON written from the municipality table, stored like any upload.
     Returns False when that exact file is already a version.
     """
-    rows = session.execute(
-        select(MunicipalityRow)
-        .where(MunicipalityRow.boundary.is_not(None), MunicipalityRow.kind != "prefecture")
-        .order_by(MunicipalityRow.code)
-    ).scalars()
     features = []
-    for row in rows:
+    for row in queries.bounded_municipalities(session):
         geometry = shapely.from_wkb(bytes(row.boundary.data))  # type: ignore[union-attr]
         features.append(
             {

@@ -33,7 +33,7 @@ def test_sessions_after_a_read_session_have_their_transaction_again(engine):
 def test_a_page_on_a_connection_the_server_dropped_fails_once_and_the_pool_recovers(
     engine, demo, test_settings
 ):
-    # The items page runs on psycopg directly (features._run_on_driver): its error must still be
+    # The items page runs on the session's connection (features.select_page): a dead socket is
     # SQLAlchemy's OperationalError (answered 503), and the dead connection must not stay pooled.
     own = make_engine(database_url(test_settings.database), test_settings.database, pool_size=1)
     sessions = make_read_sessionmaker(own)

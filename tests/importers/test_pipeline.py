@@ -171,8 +171,8 @@ def test_unknown_columns_are_kept_and_welfare_shelters_derived_from_the_common_i
     assert features[0].__geo_interface__["geometry"]["type"] == "Point"
 
 
-def test_coordinate_cells_read_alike_on_the_common_and_the_careful_path():
-    """Plain numbers take a short path; every other cell still gets the careful reading."""
+def test_coordinate_cells_are_read_as_numbers_or_named_as_their_problem():
+    """Text and numbers read alike (full-width digits and spaces too); anything else is named."""
     rows = [
         (2, ["市役所", "34.46", "135.37"]),  # text, as in a CSV
         (3, ["消防署", 34.47, 135.38]),  # numbers, as in a spreadsheet

@@ -7,7 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 
 from mapsvc.api.caching import cache_headers, etag_for, publication_state
-from mapsvc.api.deps import CatalogDep, LayerDep, ReadSessionDep, SettingsDep
+from mapsvc.api.deps import (
+    CatalogDep,
+    LayerDep,
+    ReadSessionDep,
+    SettingsDep,
+    read_session_outside_routes,
+)
 from mapsvc.api.params import crs_param, items_request, reject_unknown
 from mapsvc.api.responses import (
     COLLECTION_SCHEMA,
@@ -16,7 +22,6 @@ from mapsvc.api.responses import (
     GeoJSONResponse,
     geojson_body,
 )
-from mapsvc.services import Session
 from mapsvc.services.collections import (
     catalog_layers,
     one_collection,
@@ -24,7 +29,6 @@ from mapsvc.services.collections import (
     queryables_schema,
 )
 from mapsvc.services.features import ItemsRequest, PageLinks, one_item, page_of_items
-from mapsvc.settings import Settings
 
 router = APIRouter(prefix="/api", tags=["collections"])
 ItemsRequestDep = Annotated[ItemsRequest, Depends(items_request)]
@@ -79,26 +83,23 @@ def get_collection(request: Request, session: ReadSessionDep, layer: LayerDep) -
     response_class=GeoJSONResponse,
     responses=geojson_body(COLLECTION_SCHEMA),
 )
-def get_items(
-    request: Request, session: ReadSessionDep, settings: SettingsDep, query: ItemsRequestDep
-) -> GeoJSONResponse:
+def get_items(request: Request, settings: SettingsDep, query: ItemsRequestDep) -> GeoJSONResponse:
     """The layer's published features as RFC 7946 GeoJSON, paged; ``<attribute>=value`` filters."""
-    return items_response(request, session, settings, query)
-
-
-def items_response(
-    request: Request, session: Session, settings: Settings, query: ItemsRequest
-) -> GeoJSONResponse:
-    """The items answer (or NotModified): shared by ``get_items`` and the items fast path."""
-    etag = etag_for(request, session, [query.layer.id])
-    body = page_of_items(
-        session,
-        query,
-        links=_links(request, query.layer.id),
-        default_limit=settings.api.default_limit,
-        max_limit=settings.api.max_limit,
-        publications=publication_state(request.app),
-    )
+    # The API's busiest uncached request opens its read session here rather than through
+    # ReadSessionDep: FastAPI enters and leaves each sync generator dependency on the thread
+    # pool, four hops besides this endpoint's own. Its parameters and the layer are async
+    # dependencies, solved without a hop.
+    publications = publication_state(request.app)
+    with read_session_outside_routes(request.app) as session:
+        etag = etag_for(request, session, [query.layer.id])
+        body = page_of_items(
+            session,
+            query,
+            links=_links(request, query.layer.id),
+            default_limit=settings.api.default_limit,
+            max_limit=settings.api.max_limit,
+            publications=publications,
+        )
     response = GeoJSONResponse(body, headers={"Content-Crs": f"<{query.crs.uri}>"})
     return cache_headers(response, etag)  # type: ignore[return-value]
 
