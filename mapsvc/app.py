@@ -41,6 +41,7 @@ from mapsvc.db.engine import (
     make_read_sessionmaker,
     make_sessionmaker,
 )
+from mapsvc.db.errors import translate_database_errors
 from mapsvc.db.publication_watch import PublicationWatch, psycopg_conninfo
 from mapsvc.db.replicas import Replicas
 from mapsvc.services.publications import PublicationState
@@ -99,6 +100,7 @@ def _replicas(settings: Settings, primary: Engine) -> Replicas | None:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; resources open in the lifespan and live on ``app.state``."""
     settings = settings or Settings()
+    translate_database_errors()  # before the exception handlers are registered for them
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

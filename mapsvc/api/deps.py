@@ -9,8 +9,8 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, Header, Path, Request
 
 from layers import Catalog, LayerDefinition
-from mapsvc.services import Session
 from mapsvc.services.keys import Principal, auth_secret, authenticate, presented_key
+from mapsvc.services.session import Session
 from mapsvc.settings import Settings
 
 

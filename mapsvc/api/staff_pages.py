@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from mapsvc.api.deps import SessionDep, SettingsDep
 from mapsvc.api.staff_text import TEXT, translate
 from mapsvc.errors import Forbidden, MapsvcError
-from mapsvc.services import Session
+from mapsvc.services.session import Session
 from mapsvc.services.staff_sessions import StaffPrincipal, principal_for
 from mapsvc.settings import Settings
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from mapsvc.services import Session, accounts
+from mapsvc.services import accounts
+from mapsvc.services.session import Session
 from mapsvc.settings import Settings
 
 PASSWORD = "kishiwada-aed-2026"  # noqa: S105 - a test account's

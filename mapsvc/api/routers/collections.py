@@ -16,7 +16,6 @@ from mapsvc.api.responses import (
     GeoJSONResponse,
     geojson_body,
 )
-from mapsvc.services import Session
 from mapsvc.services.collections import (
     catalog_layers,
     one_collection,
@@ -24,6 +23,7 @@ from mapsvc.services.collections import (
     queryables_schema,
 )
 from mapsvc.services.features import ItemsRequest, PageLinks, one_item, page_of_items
+from mapsvc.services.session import Session
 from mapsvc.settings import Settings
 
 router = APIRouter(prefix="/api", tags=["collections"])

@@ -10,8 +10,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from mapsvc.api.deps import SessionDep, SettingsDep
 from mapsvc.api.staff_pages import StaffDep, StaffWriteDep, need, render
-from mapsvc.services import Session, accounts, audit, keys, mail
+from mapsvc.services import accounts, audit, keys, mail
 from mapsvc.services.portal import municipalities_for
+from mapsvc.services.session import Session
 from mapsvc.services.staff_sessions import StaffPrincipal
 from mapsvc.services.transactions import unit_of_work
 

@@ -22,7 +22,8 @@ from mapsvc.api.routers.datasets import parse_code, upload_form
 from mapsvc.api.staff_pages import StaffDep, StaffWriteDep, current_staff, language, need, render
 from mapsvc.api.staff_text import translate
 from mapsvc.errors import InvalidParameter, UploadRejected
-from mapsvc.services import Session, datasets, municipalities, portal, uploads
+from mapsvc.services import datasets, municipalities, portal, uploads
+from mapsvc.services.session import Session
 from mapsvc.services.staff_sessions import StaffPrincipal
 from mapsvc.services.upload_progress import UploadProgress
 from mapsvc.services.uploads import UploadRequest
