@@ -134,8 +134,33 @@ def invite(
 ) -> OneTimeLink:
     """A new account with its roles, and its invitation link (shown once, mailed if possible)."""
     with unit_of_work(session):
-        user, token = _create_account(
-            session, settings, login=login, display_name=display_name, roles=roles, actor=actor
+        login = normalise_login(login)
+        if not LOGIN.match(login):
+            raise InvalidParameter(
+                "ログインIDは2〜100文字の英数字と . _ @ + - です（メールアドレスも使えます）",
+                "A login is 2-100 letters, digits and . _ @ + - (an e-mail address works)",
+            )
+        if not roles:
+            raise InvalidParameter(
+                "役割を一つ以上付けてください", "Give the account at least one role"
+            )
+        _check_roles(session, roles)
+        if staff.user_by_login(session, login) is not None:
+            raise Conflict(
+                f"ログインID {login} はもう使われています", f"The login {login} is already taken"
+            )
+        user = StaffUserRow(
+            login=login, display_name=display_name.strip() or login, created_by=actor
+        )
+        writes.insert_row(session, user)
+        staff.replace_roles(session, user.id, roles)
+        token = _new_link(session, settings, user.id, "invite", actor)
+        writes.insert_audit(
+            session,
+            actor=actor,
+            action="user_create",
+            result="ok",
+            detail={"login": login, "roles": dict(roles)},
         )
         account = _account(user, roles)
     return _hand_over(settings, account, link_for(token))
@@ -145,42 +170,6 @@ def _hand_over(settings: Settings, account: Account, link: str) -> OneTimeLink:
     # After the commit: the link works by the time the mail arrives.
     mailed = mail.send_link(settings, to=account.login, name=account.display_name, link=link)
     return OneTimeLink(account.login, account.display_name, link, mailed)
-
-
-def _create_account(
-    session: Session,
-    settings: Settings,
-    *,
-    login: str,
-    display_name: str,
-    roles: Mapping[str, str],
-    actor: str,
-) -> tuple[StaffUserRow, str]:
-    login = normalise_login(login)
-    if not LOGIN.match(login):
-        raise InvalidParameter(
-            "ログインIDは2〜100文字の英数字と . _ @ + - です（メールアドレスも使えます）",
-            "A login is 2-100 letters, digits and . _ @ + - (an e-mail address works)",
-        )
-    if not roles:
-        raise InvalidParameter("役割を一つ以上付けてください", "Give the account at least one role")
-    _check_roles(session, roles)
-    if staff.user_by_login(session, login) is not None:
-        raise Conflict(
-            f"ログインID {login} はもう使われています", f"The login {login} is already taken"
-        )
-    user = StaffUserRow(login=login, display_name=display_name.strip() or login, created_by=actor)
-    writes.insert_row(session, user)
-    staff.replace_roles(session, user.id, roles)
-    token = _new_link(session, settings, user.id, "invite", actor)
-    writes.insert_audit(
-        session,
-        actor=actor,
-        action="user_create",
-        result="ok",
-        detail={"login": login, "roles": dict(roles)},
-    )
-    return user, token
 
 
 AccountRef = int | str  # an account's id (the portal's forms) or its login (the CLI)

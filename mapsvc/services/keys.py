@@ -84,19 +84,30 @@ def create_key(
 ) -> tuple[str, KeyInfo]:
     """Create a key; return the full key (shown once, never stored) and what is listed of it."""
     with unit_of_work(session):
-        return _create_key(
-            session,
-            secret,
+        _check_owner(session, municipality_code, role)
+        prefix = f"{KEY_PREFIX}_{secrets.token_hex(4)}"
+        key = f"{prefix}_{secrets.token_urlsafe(32)}"
+        row = ApiKeyRow(
+            prefix=prefix,
+            digest=_digest(secret, key),
             municipality_code=municipality_code,
             role=role,
             label=label,
-            actor=actor,
+            created_by=actor,
         )
+        writes.insert_row(session, row)
+        writes.insert_audit(
+            session,
+            actor=actor,
+            action="key_create",
+            result="ok",
+            municipality_code=municipality_code,
+            detail={"prefix": prefix, "role": role, "label": label},
+        )
+        return key, _info(row)
 
 
-def _create_key(
-    session: Session, secret: bytes, *, municipality_code: str, role: str, label: str, actor: str
-) -> tuple[str, KeyInfo]:
+def _check_owner(session: Session, municipality_code: str, role: str) -> None:
     if role not in ROLES:
         raise InvalidParameter("role は editor か admin です", f"role must be one of {ROLES}")
     municipality = queries.get_municipality(session, municipality_code)
@@ -111,26 +122,6 @@ def _create_key(
         raise InvalidParameter(
             "admin のキーは都道府県にだけ作れます", "Admin keys belong to the prefecture"
         )
-    prefix = f"{KEY_PREFIX}_{secrets.token_hex(4)}"
-    key = f"{prefix}_{secrets.token_urlsafe(32)}"
-    row = ApiKeyRow(
-        prefix=prefix,
-        digest=_digest(secret, key),
-        municipality_code=municipality_code,
-        role=role,
-        label=label,
-        created_by=actor,
-    )
-    writes.insert_row(session, row)
-    writes.insert_audit(
-        session,
-        actor=actor,
-        action="key_create",
-        result="ok",
-        municipality_code=municipality_code,
-        detail={"prefix": prefix, "role": role, "label": label},
-    )
-    return key, _info(row)
 
 
 def revoke_key(session: Session, prefix: str, actor: str) -> None:

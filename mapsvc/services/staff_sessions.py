@@ -130,25 +130,24 @@ def principal_for(session: Session, settings: Settings, token: str | None) -> St
     """The principal of a session cookie, if the session is live (and note its use)."""
     if not token:
         return None
-    found = staff.session_with_user(session, digest(token))
-    if found is None:
-        return None
-    row, user = found
-    now = staff.now(session)
-    idle = timedelta(minutes=settings.staff.idle_timeout_min)
-    absolute = timedelta(hours=settings.staff.absolute_timeout_h)
-    if (
-        user.disabled_at is not None
-        or row.last_seen_at + idle < now
-        or row.created_at + absolute < now
-    ):
-        staff.end_sessions(session, digest=row.digest)
-        session.commit()
-        return None
-    staff.touch_session(session, row.digest)
-    session.commit()
-    roles = staff.roles_of(session, [user.id])[user.id]
-    return StaffPrincipal(user.id, user.login, user.display_name, roles, row.csrf)
+    with unit_of_work(session):
+        found = staff.session_with_user(session, digest(token))
+        if found is None:
+            return None
+        row, user = found
+        now = staff.now(session)
+        idle = timedelta(minutes=settings.staff.idle_timeout_min)
+        absolute = timedelta(hours=settings.staff.absolute_timeout_h)
+        if (
+            user.disabled_at is not None
+            or row.last_seen_at + idle < now
+            or row.created_at + absolute < now
+        ):
+            staff.end_sessions(session, digest=row.digest)
+            return None
+        staff.touch_session(session, row.digest)
+        roles = staff.roles_of(session, [user.id])[user.id]
+        return StaffPrincipal(user.id, user.login, user.display_name, roles, row.csrf)
 
 
 def sign_out(session: Session, principal: StaffPrincipal, token: str, *, everywhere: bool) -> None:
