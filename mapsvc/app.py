@@ -18,33 +18,37 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from layers import load_catalog
 from mapsvc import __version__
 from mapsvc.api.caching import publication_state
-from mapsvc.api.compression import Compression
 from mapsvc.api.errors import add_exception_handlers
-from mapsvc.api.limits import (
-    BodySizeLimit,
-    CredentialsFirst,
-    HeadAsGet,
-    Overload,
-    SecurityHeaders,
-    Slots,
-)
-from mapsvc.api.metrics import GaugeValue, Metrics, RequestMetrics, note_route
+from mapsvc.api.key_gate import ApiKeyGate
+from mapsvc.api.metrics import GaugeValue, Metrics, note_route
 from mapsvc.api.openapi30 import add_openapi_30
 from mapsvc.api.ratelimit import RateLimiter
-from mapsvc.api.request_hygiene import RequestHygiene
-from mapsvc.api.response_cache import ResponseCache
 from mapsvc.api.routers import ROUTERS
+from mapsvc.api.slots import Slots
 from mapsvc.db.engine import (
     database_url,
     make_engine,
     make_read_sessionmaker,
     make_sessionmaker,
 )
+from mapsvc.db.errors import translate_database_errors
 from mapsvc.db.publication_watch import PublicationWatch, psycopg_conninfo
 from mapsvc.db.replicas import Replicas
+from mapsvc.edge.body_size import BodySizeLimit
+from mapsvc.edge.compression import Compression
+from mapsvc.edge.credentials_first import CredentialsFirst
+from mapsvc.edge.head_as_get import HeadAsGet
+from mapsvc.edge.overload import Overload
+from mapsvc.edge.request_hygiene import RequestHygiene
+from mapsvc.edge.request_metrics import RequestMetrics
+from mapsvc.edge.response_cache import ResponseCache
+from mapsvc.edge.security_headers import SecurityHeaders
 from mapsvc.services.publications import PublicationState
 from mapsvc.services.upload_progress import UploadProgress
 from mapsvc.settings import Settings
+from mapsvc.staff import pages as staff_pages
+from mapsvc.staff.access import StaffGate
+from mapsvc.staff.routers import ROUTERS as STAFF_ROUTERS
 from mapsvc.vendor import mount_vendor
 from mapsvc.viewer_page import inline_script_hashes, mount_viewer_page
 
@@ -98,6 +102,7 @@ def _replicas(settings: Settings, primary: Engine) -> Replicas | None:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; resources open in the lifespan and live on ``app.state``."""
     settings = settings or Settings()
+    translate_database_errors()  # before the exception handlers are registered for them
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -141,13 +146,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.upload_slots = Slots(
         settings.imports.concurrent_uploads, settings.imports.upload_wait_s
     )
-    for router in ROUTERS:
+    for router in (*ROUTERS, *STAFF_ROUTERS):
         app.include_router(router)
-    add_exception_handlers(app)
+    add_exception_handlers(app, pages={"/staff/": staff_pages.error_page})
     add_openapi_30(app)
     # Public, read-only data: any origin, no credentials.
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD"])
-    app.add_middleware(CredentialsFirst)
+    app.add_middleware(CredentialsFirst, gates=[ApiKeyGate(), StaffGate()])
     app.add_middleware(
         BodySizeLimit,
         limit=settings.imports.max_upload_bytes,
@@ -180,5 +185,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     mount_vendor(app, settings.vendor_dir, settings.web_dir)
     mount_viewer_page(app, settings.web_dir)
+    app.mount("/staff/static", StaticFiles(directory=staff_pages.STATIC), name="staff-static")
     app.mount("/", StaticFiles(directory=settings.web_dir, html=True), name="web")
     return app

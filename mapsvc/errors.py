@@ -1,18 +1,17 @@
 """Every domain error, with its HTTP status, ja/en message, headers and extra fields: one table.
 
-Raised below the API (services, the catalog, the database driver) and turned into a response by
-one handler (``mapsvc.api.errors``) and into a message by the CLI. Errors that other libraries
-raise (the catalog's ``LayerNotFound``, SQLAlchemy's pool timeout and lost connections) are
-translated here by ``as_domain_error``, so every front end shows them alike.
+Raised below the front ends (services, the catalog, the database driver) and turned into a
+response by one handler (``mapsvc.api.errors``), a page by the staff portal and a message by the
+CLI. Errors that other libraries raise (the catalog's ``LayerNotFound``; the database's, which
+``mapsvc.db.errors`` registers with ``translate``) are translated by ``as_domain_error``, so every
+front end shows them alike. No SQLAlchemy here: every front end imports this module.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any
-
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from layers import LayerNotFound
 
@@ -195,12 +194,16 @@ def _layer_not_found(exc: Exception) -> MapsvcError:
     return NotFound("そのレイヤーはありません", f"No layer {layer_id!r}")
 
 
-# Errors raised by the libraries below the services, and the domain error each one means.
-TRANSLATED: Mapping[type[Exception], Callable[[Exception], MapsvcError]] = {
-    LayerNotFound: _layer_not_found,
-    PoolTimeout: lambda _: Busy(),
-    OperationalError: lambda _: Unavailable(),
-}
+Translation = Callable[[Exception], MapsvcError]
+# Errors raised by the libraries below the services, and the domain error each one means. The
+# database's are added by ``mapsvc.db.errors`` (SQLAlchemy is imported there, not here).
+_TRANSLATIONS: dict[type[Exception], Translation] = {LayerNotFound: _layer_not_found}
+TRANSLATED: Mapping[type[Exception], Translation] = MappingProxyType(_TRANSLATIONS)
+
+
+def translate(kind: type[Exception], into: Translation) -> None:
+    """From now on, ``as_domain_error`` answers an exception of ``kind`` with ``into(exc)``."""
+    _TRANSLATIONS[kind] = into
 
 
 def as_domain_error(exc: Exception) -> MapsvcError | None:

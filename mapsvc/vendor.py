@@ -20,7 +20,7 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 
 from mapsvc.api.caching import matches_if_none_match
-from mapsvc.api.compression import preferred_encoding
+from mapsvc.edge.compression import preferred_encoding
 
 # npm package -> the folder of its browser files
 PACKAGES = {"leaflet": "dist", "leaflet.vectorgrid": "dist", "swagger-ui-dist": "."}

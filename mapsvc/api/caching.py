@@ -9,8 +9,8 @@ from fastapi import Request, Response
 from starlette.applications import Starlette
 
 from mapsvc.errors import NotModified
-from mapsvc.services import Session
 from mapsvc.services.publications import PublicationState
+from mapsvc.services.session import Session
 
 # Browsers may reuse a response for a minute, then must revalidate (cheap: a 304). Shared
 # caches (the nginx of deploy/, a CDN) revalidate after SHARED_MAX_AGE_S: that is how long a

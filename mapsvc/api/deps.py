@@ -9,8 +9,8 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, Header, Path, Request
 
 from layers import Catalog, LayerDefinition
-from mapsvc.services import Session
 from mapsvc.services.keys import Principal, auth_secret, authenticate, presented_key
+from mapsvc.services.session import Session
 from mapsvc.settings import Settings
 
 
@@ -101,7 +101,7 @@ def get_principal(
 ) -> Principal:
     """The principal of the request's API key (``Authorization: Bearer`` or ``X-API-Key``).
 
-    A dataset write was checked before its body was read (``limits.CredentialsFirst``): that
+    A dataset write was checked before its body was read (``key_gate.ApiKeyGate``): that
     principal is reused.
     """
     checked: Principal | None = getattr(request.state, "principal", None)

@@ -1,13 +1,18 @@
-"""One handler turns every domain error (and FastAPI's parameter errors) into its response."""
+"""One handler turns every domain error (and FastAPI's parameter errors) into its response.
+
+JSON, except under the paths another front end claims with its own page (the staff portal's
+``error_page``, handed over by the composition root: the JSON API never imports the portal).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from mapsvc.api.staff_pages import error_page
 from mapsvc.errors import (
     TRANSLATED,
     InvalidParameter,
@@ -57,22 +62,36 @@ def _http_error(exc: StarletteHTTPException) -> MapsvcError:
     return error
 
 
-async def handle(request: Request, exc: Exception) -> Response:
-    """The one exception handler: every error it is registered for maps through the table."""
+ErrorPage = Callable[[Request, MapsvcError], Response]
+
+
+def domain_error(exc: Exception) -> MapsvcError | None:
+    """What the table makes of an exception the handler is registered for (None: a bug)."""
     if isinstance(exc, RequestValidationError):
-        error: MapsvcError | None = _parameter_error(exc)
-    elif isinstance(exc, StarletteHTTPException):
-        error = _http_error(exc)
-    else:
-        error = as_domain_error(exc)
-    if error is None:  # registered only for the table's errors, so this is a bug: a real 500
-        raise exc
-    if request.url.path == "/staff" or request.url.path.startswith("/staff/"):
-        return error_page(request, error)  # people read these: a page, in their language
-    return error_response(error)
+        return _parameter_error(exc)
+    if isinstance(exc, StarletteHTTPException):
+        return _http_error(exc)
+    return as_domain_error(exc)
 
 
-def add_exception_handlers(app: FastAPI) -> None:
-    """Register ``handle`` for the domain errors, the translated ones and parameter errors."""
+def handler(pages: Mapping[str, ErrorPage]) -> Callable[[Request, Exception], Awaitable[Response]]:
+    """The one exception handler; ``pages``: a path prefix and how errors there are shown."""
+
+    async def handle(request: Request, exc: Exception) -> Response:
+        error = domain_error(exc)
+        if error is None:  # registered only for the table's errors, so this is a bug: a real 500
+            raise exc
+        path = request.url.path
+        for prefix, page in pages.items():
+            if path == prefix.rstrip("/") or path.startswith(prefix):
+                return page(request, error)  # people read these: a page, in their language
+        return error_response(error)
+
+    return handle
+
+
+def add_exception_handlers(app: FastAPI, pages: Mapping[str, ErrorPage]) -> None:
+    """Register the handler for the domain errors, the translated ones and parameter errors."""
+    handle = handler(pages)
     for kind in (MapsvcError, RequestValidationError, StarletteHTTPException, *TRANSLATED):
         app.add_exception_handler(kind, handle)

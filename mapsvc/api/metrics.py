@@ -8,17 +8,12 @@ never forwards it, and a resident's request there is a 404.
 from __future__ import annotations
 
 import ipaddress
-import time
-import uuid
 from collections.abc import Callable, Iterator
 
 from fastapi import Request
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from mapsvc.logs import REQUEST_ID, VALID_REQUEST_ID, access
 
 # Up to 10 s: a request slower than that is an incident, not a bucket.
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -95,88 +90,8 @@ def allowed(client: str | None, networks: str) -> bool:
     )
 
 
-class RequestMetrics:
-    """Pure ASGI middleware: time each HTTP request to its last byte, by route template.
-
-    It also gives the request its id (the proxy's ``X-Request-ID`` when well formed, else a new
-    one), sends it back in the response, and writes the access log line (``mapsvc.logs``).
-    """
-
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
-        self.app = app
-        self.metrics = metrics
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Observe the request once its response has been sent."""
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        start = time.perf_counter()
-        state = scope.setdefault("state", {})  # shared with the copies routing makes of scope
-        request_id = _request_id(scope)
-        token = REQUEST_ID.set(request_id)
-        status = "0"
-        hit = False
-        sent = 0
-
-        async def observe(message: Message) -> None:
-            nonlocal status, hit, sent
-            if message["type"] == "http.response.start":
-                status = str(message["status"])
-                hit = (b"x-cache", b"hit") in message.get("headers", [])
-                message["headers"] = [
-                    *message.get("headers", []),
-                    (b"x-request-id", request_id.encode()),
-                ]
-            elif message["type"] == "http.response.body":
-                sent += len(message.get("body", b""))
-            await send(message)
-
-        try:
-            await self.app(scope, receive, observe)
-        finally:
-            elapsed = time.perf_counter() - start
-            route = state.get("route_template") or _unrouted(scope["path"], hit)
-            self.metrics.duration.labels(scope["method"], route, status[0] + "xx").observe(elapsed)
-            self.metrics.bytes.labels(route).inc(sent)
-            if scope["method"] == "GET" and scope["path"].startswith("/api/"):
-                self.metrics.cache.labels("hit" if hit else "miss").inc()
-            access(
-                route,
-                {
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "route": route,
-                    "status": int(status),
-                    "duration_s": round(elapsed, 6),
-                    "bytes": sent,
-                    "cache": "hit" if hit else "miss",
-                    "client": (scope.get("client") or ("",))[0],
-                },
-            )
-            REQUEST_ID.reset(token)
-
-
-def _request_id(scope: Scope) -> str:
-    """The proxy's request id if it is one we can log safely, else a fresh one."""
-    for name, value in scope.get("headers", []):
-        if name == b"x-request-id":
-            given: str = value.decode("latin-1")
-            if VALID_REQUEST_ID.match(given):
-                return given
-    return uuid.uuid4().hex
-
-
 async def note_route(request: Request) -> None:
     """An app-wide dependency: tell the metrics middleware which route template answered."""
     route = request.scope.get("route")
     if route is not None:
         request.state.route_template = getattr(route, "path", None)
-
-
-def _unrouted(path: str, hit: bool) -> str:
-    # Cache hits are answered before routing; files and unknown paths share one label each, so
-    # that the labels stay bounded.
-    if hit:
-        return "cached"
-    return "static" if not path.startswith("/api/") else "unmatched"

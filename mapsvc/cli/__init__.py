@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TypeAlias
 
 from mapsvc.cli import data, database, keys, users
+from mapsvc.db.errors import translate_database_errors
 from mapsvc.embedded import EmbeddedDatabaseError
 from mapsvc.errors import as_domain_error
 from mapsvc.settings import Settings
@@ -140,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``mapsvc`` console script."""
     args = build_parser().parse_args(argv)
+    translate_database_errors()
     try:
         code: int = args.handler(Settings(), args)
     except EmbeddedDatabaseError as exc:

@@ -98,7 +98,7 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
         except UploadRejected as rejected:
             _emit(args, rejected.report, args.file.name, extra={"version_id": None})
             return 1
-        view = datasets.version_view(result.version)
+        view = result.version.as_json()
     status = (
         view["status"]
         if result.created
@@ -113,7 +113,7 @@ def cmd_versions_list(settings: Settings, args: argparse.Namespace) -> int:
     with session_scope(settings) as session:
         code = to_code6(args.municipality)
         for v in datasets.versions(session, args.layer, code, limit=args.limit):
-            view = datasets.version_view(v, report=False)
+            view = v.as_json(report=False)
             print(
                 f"{view['id']}\t{view['status']}\t{view['features']}\t{view['created_at']}\t"
                 f"{view['created_by']}\t{view['filename']}"
@@ -127,7 +127,7 @@ def cmd_versions_show(settings: Settings, args: argparse.Namespace) -> int:
         found = datasets.version(
             session, args.layer, to_code6(args.municipality), version_id=args.id
         )
-        view = datasets.version_view(found)
+        view = found.as_json()
     if args.json:
         print(json.dumps(view, ensure_ascii=False))
     else:

@@ -7,14 +7,13 @@ import argparse
 from importers.codes import to_code6
 from mapsvc.cli.common import CLI_ACTOR, session_scope
 from mapsvc.services.keys import auth_secret, create_key, list_keys, revoke_key
-from mapsvc.services.transactions import unit_of_work
 from mapsvc.settings import Settings
 
 
 def cmd_keys_create(settings: Settings, args: argparse.Namespace) -> int:
     """Create an API key for a municipality (editor) or the prefecture (admin); shown once."""
-    with session_scope(settings) as session, unit_of_work(session):
-        key, row = create_key(
+    with session_scope(settings) as session:
+        key, info = create_key(
             session,
             auth_secret(settings),
             municipality_code=to_code6(args.municipality),
@@ -22,10 +21,9 @@ def cmd_keys_create(settings: Settings, args: argparse.Namespace) -> int:
             label=args.label or "",
             actor=CLI_ACTOR,
         )
-        prefix = row.prefix
     print(key)
     print(
-        f"# {prefix}: {args.role} of {to_code6(args.municipality)}. "
+        f"# {info.prefix}: {args.role} of {to_code6(args.municipality)}. "
         "この鍵は二度と表示されません / this key is not shown again."
     )
     return 0
@@ -42,7 +40,7 @@ def cmd_keys_list(settings: Settings, _: argparse.Namespace) -> int:
 
 def cmd_keys_revoke(settings: Settings, args: argparse.Namespace) -> int:
     """Revoke a key by its prefix."""
-    with session_scope(settings) as session, unit_of_work(session):
+    with session_scope(settings) as session:
         revoke_key(session, args.prefix, CLI_ACTOR)
     print(f"失効しました / revoked: {args.prefix}")
     return 0

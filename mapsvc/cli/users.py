@@ -7,35 +7,37 @@ import argparse
 from importers.codes import to_code6
 from mapsvc.cli.common import CLI_ACTOR, session_scope
 from mapsvc.services import accounts
-from mapsvc.services.transactions import unit_of_work
 from mapsvc.settings import Settings
 
 
-def _link(settings: Settings, args: argparse.Namespace, token: str) -> str:
+def _link_for(settings: Settings, args: argparse.Namespace) -> accounts.LinkFor:
     base = (args.url or f"http://{settings.host}:{settings.port}").rstrip("/")
-    return f"{base}/staff/setup/{token}"
+    return lambda token: f"{base}/staff/setup/{token}"
 
 
-def _print_link(settings: Settings, args: argparse.Namespace, token: str) -> None:
-    print(_link(settings, args, token))
+def _print_link(settings: Settings, issued: accounts.OneTimeLink) -> None:
+    print(issued.link)
     print(
         f"# 本人に渡してください（{settings.staff.link_valid_h}時間有効・一回限り）"
         f" / hand this link over (valid {settings.staff.link_valid_h} h, once)"
     )
+    if issued.mailed:
+        print(f"# {issued.login} にメールでも送りました / also mailed to {issued.login}")
 
 
 def cmd_users_create(settings: Settings, args: argparse.Namespace) -> int:
     """Create an account with one role; print its invitation link (shown once)."""
-    with session_scope(settings) as session, unit_of_work(session):
-        _, token = accounts.create_account(
+    with session_scope(settings) as session:
+        issued = accounts.invite(
             session,
             settings,
             login=args.login,
             display_name=args.name or args.login,
             roles={to_code6(args.municipality): args.role},
             actor=CLI_ACTOR,
+            link_for=_link_for(settings, args),
         )
-    _print_link(settings, args, token)
+    _print_link(settings, issued)
     return 0
 
 
@@ -44,23 +46,23 @@ def cmd_users_list(settings: Settings, _: argparse.Namespace) -> int:
     with session_scope(settings) as session:
         for account in accounts.list_accounts(session):
             roles = ",".join(f"{code}:{role}" for code, role in account.roles.items())
-            print(f"{account.user.login}\t{account.state}\t{roles}\t{account.user.display_name}")
+            print(f"{account.login}\t{account.state}\t{roles}\t{account.display_name}")
     return 0
 
 
 def cmd_users_disable(settings: Settings, args: argparse.Namespace) -> int:
     """Disable an account (its sessions end at once)."""
-    with session_scope(settings) as session, unit_of_work(session):
-        user = accounts.find_account(session, args.login)
-        accounts.set_disabled(session, user.id, True, CLI_ACTOR)
+    with session_scope(settings) as session:
+        accounts.set_disabled(session, args.login, True, CLI_ACTOR)
     print(f"停止しました / disabled: {args.login}")
     return 0
 
 
 def cmd_users_reset(settings: Settings, args: argparse.Namespace) -> int:
     """Print a new one-time link to choose a password."""
-    with session_scope(settings) as session, unit_of_work(session):
-        user = accounts.find_account(session, args.login)
-        token = accounts.reset_link(session, settings, user.id, CLI_ACTOR)
-    _print_link(settings, args, token)
+    with session_scope(settings) as session:
+        issued = accounts.reset(
+            session, settings, args.login, actor=CLI_ACTOR, link_for=_link_for(settings, args)
+        )
+    _print_link(settings, issued)
     return 0

@@ -1,8 +1,12 @@
 """Staff accounts: created by an admin, roles per municipality, passwords set by one-time links.
 
 No mail server is assumed: a new account's invitation link (and a reset link) is shown to the
-admin who made it, to hand over; only its SHA-256 is stored. Passwords are Argon2id hashes
-(argon2-cffi's defaults, RFC 9106's second recommended profile).
+admin who made it, to hand over, and mailed too when a server is configured; only its SHA-256 is
+stored. Passwords are Argon2id hashes (argon2-cffi's defaults, RFC 9106's second recommended
+profile).
+
+The use cases (``invite``, ``reset``, ``set_roles``, ``set_disabled``, ``choose_password``,
+``link_account``) each own their transaction; the portal and the CLI call them alike.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -22,7 +26,9 @@ from mapsvc.db import queries, staff, writes
 from mapsvc.db.models import STAFF_ROLES as STAFF_ROLES
 from mapsvc.db.models import StaffTokenRow, StaffUserRow
 from mapsvc.errors import Conflict, InvalidParameter, NotFound
+from mapsvc.services import mail
 from mapsvc.services.passwords import weakness
+from mapsvc.services.transactions import unit_of_work
 from mapsvc.settings import Settings
 
 HASHER = PasswordHasher()
@@ -54,15 +60,30 @@ def verify_password(user: StaffUserRow | None, password: str) -> bool:
 class Account:
     """An account as the portal and the CLI list it."""
 
-    user: StaffUserRow
-    roles: dict[str, str]
+    id: int
+    login: str
+    display_name: str
+    roles: Mapping[str, str]
+    state: str  # ``active``, ``invited`` (no password yet) or ``disabled``
 
-    @property
-    def state(self) -> str:
-        """``active``, ``invited`` (no password yet) or ``disabled``."""
-        if self.user.disabled_at is not None:
-            return "disabled"
-        return "active" if self.user.password_hash else "invited"
+
+def _account(user: StaffUserRow, roles: Mapping[str, str]) -> Account:
+    state = "disabled" if user.disabled_at is not None else None
+    state = state or ("active" if user.password_hash else "invited")
+    return Account(user.id, user.login, user.display_name, dict(roles), state)
+
+
+@dataclass(frozen=True)
+class OneTimeLink:
+    """A link to choose a password, to hand over once (and whether it was mailed too)."""
+
+    login: str
+    display_name: str
+    link: str
+    mailed: bool
+
+
+LinkFor = Callable[[str], str]  # the front end's address of the password page of a token
 
 
 def _check_roles(session: Session, roles: Mapping[str, str]) -> None:
@@ -102,7 +123,7 @@ def _new_link(session: Session, settings: Settings, user_id: int, purpose: str, 
     return token
 
 
-def create_account(
+def invite(
     session: Session,
     settings: Settings,
     *,
@@ -110,93 +131,116 @@ def create_account(
     display_name: str,
     roles: Mapping[str, str],
     actor: str,
-) -> tuple[StaffUserRow, str]:
-    """A new account with its roles, and its invitation token (shown once, to hand over)."""
-    login = normalise_login(login)
-    if not LOGIN.match(login):
-        raise InvalidParameter(
-            "ログインIDは2〜100文字の英数字と . _ @ + - です（メールアドレスも使えます）",
-            "A login is 2-100 letters, digits and . _ @ + - (an e-mail address works)",
+    link_for: LinkFor,
+) -> OneTimeLink:
+    """A new account with its roles, and its invitation link (shown once, mailed if possible)."""
+    with unit_of_work(session):
+        login = normalise_login(login)
+        if not LOGIN.match(login):
+            raise InvalidParameter(
+                "ログインIDは2〜100文字の英数字と . _ @ + - です（メールアドレスも使えます）",
+                "A login is 2-100 letters, digits and . _ @ + - (an e-mail address works)",
+            )
+        if not roles:
+            raise InvalidParameter(
+                "役割を一つ以上付けてください", "Give the account at least one role"
+            )
+        _check_roles(session, roles)
+        if staff.user_by_login(session, login) is not None:
+            raise Conflict(
+                f"ログインID {login} はもう使われています", f"The login {login} is already taken"
+            )
+        user = StaffUserRow(
+            login=login, display_name=display_name.strip() or login, created_by=actor
         )
-    if not roles:
-        raise InvalidParameter("役割を一つ以上付けてください", "Give the account at least one role")
-    _check_roles(session, roles)
-    if staff.user_by_login(session, login) is not None:
-        raise Conflict(
-            f"ログインID {login} はもう使われています", f"The login {login} is already taken"
+        writes.insert_row(session, user)
+        staff.replace_roles(session, user.id, roles)
+        token = _new_link(session, settings, user.id, "invite", actor)
+        writes.insert_audit(
+            session,
+            actor=actor,
+            action="user_create",
+            result="ok",
+            detail={"login": login, "roles": dict(roles)},
         )
-    user = StaffUserRow(login=login, display_name=display_name.strip() or login, created_by=actor)
-    writes.insert_row(session, user)
-    staff.replace_roles(session, user.id, roles)
-    token = _new_link(session, settings, user.id, "invite", actor)
-    writes.insert_audit(
-        session,
-        actor=actor,
-        action="user_create",
-        result="ok",
-        detail={"login": login, "roles": dict(roles)},
-    )
-    return user, token
+        account = _account(user, roles)
+    return _hand_over(settings, account, link_for(token))
 
 
-def account(session: Session, user_id: int) -> StaffUserRow:
-    """The account with this id (404 if none)."""
-    user = staff.get_user(session, user_id)
+def _hand_over(settings: Settings, account: Account, link: str) -> OneTimeLink:
+    # After the commit: the link works by the time the mail arrives.
+    mailed = mail.send_link(settings, to=account.login, name=account.display_name, link=link)
+    return OneTimeLink(account.login, account.display_name, link, mailed)
+
+
+AccountRef = int | str  # an account's id (the portal's forms) or its login (the CLI)
+
+
+def _user(session: Session, which: AccountRef) -> StaffUserRow:
+    """The account with this id or login (404 if none)."""
+    if isinstance(which, int):
+        user = staff.get_user(session, which)
+    else:
+        user = staff.user_by_login(session, normalise_login(which))
     if user is None:
-        raise NotFound("そのアカウントはありません", f"No account {user_id}")
+        raise NotFound(f"アカウント {which} はありません", f"No account {which}")
     return user
 
 
-def find_account(session: Session, login: str) -> StaffUserRow:
-    """The account with this login (404 if none)."""
-    user = staff.user_by_login(session, normalise_login(login))
-    if user is None:
-        raise NotFound(f"アカウント {login} はありません", f"No account {login}")
-    return user
+def find_account(session: Session, which: AccountRef) -> Account:
+    """The account with this id or login (404 if none)."""
+    user = _user(session, which)
+    return _account(user, staff.roles_of(session, [user.id])[user.id])
 
 
-def set_roles(session: Session, user_id: int, roles: Mapping[str, str], actor: str) -> None:
+def set_roles(session: Session, which: AccountRef, roles: Mapping[str, str], actor: str) -> None:
     """Replace the account's roles (audited with the old and new)."""
-    user = account(session, user_id)
-    _check_roles(session, roles)
-    old = staff.roles_of(session, [user_id])[user_id]
-    staff.replace_roles(session, user_id, roles)
-    writes.insert_audit(
-        session,
-        actor=actor,
-        action="role_change",
-        result="ok",
-        detail={"login": user.login, "old": old, "new": dict(roles)},
-    )
+    with unit_of_work(session):
+        user = _user(session, which)
+        _check_roles(session, roles)
+        old = staff.roles_of(session, [user.id])[user.id]
+        staff.replace_roles(session, user.id, roles)
+        writes.insert_audit(
+            session,
+            actor=actor,
+            action="role_change",
+            result="ok",
+            detail={"login": user.login, "old": old, "new": dict(roles)},
+        )
 
 
-def set_disabled(session: Session, user_id: int, disabled: bool, actor: str) -> None:
+def set_disabled(session: Session, which: AccountRef, disabled: bool, actor: str) -> None:
     """Disable an account (its sessions end at once) or enable it again."""
-    user = account(session, user_id)
-    staff.set_disabled(session, user_id, disabled)
-    if disabled:
-        staff.end_sessions(session, user_id=user_id)
-    writes.insert_audit(
-        session,
-        actor=actor,
-        action="user_disable" if disabled else "user_enable",
-        result="ok",
-        detail={"login": user.login},
-    )
+    with unit_of_work(session):
+        user = _user(session, which)
+        staff.set_disabled(session, user.id, disabled)
+        if disabled:
+            staff.end_sessions(session, user_id=user.id)
+        writes.insert_audit(
+            session,
+            actor=actor,
+            action="user_disable" if disabled else "user_enable",
+            result="ok",
+            detail={"login": user.login},
+        )
 
 
-def reset_link(session: Session, settings: Settings, user_id: int, actor: str) -> str:
-    """A new one-time link to choose a password (earlier links stop working)."""
-    user = account(session, user_id)
-    token = _new_link(session, settings, user_id, "reset", actor)
-    writes.insert_audit(
-        session,
-        actor=actor,
-        action="password_reset_link",
-        result="ok",
-        detail={"login": user.login},
-    )
-    return token
+def reset(
+    session: Session, settings: Settings, which: AccountRef, *, actor: str, link_for: LinkFor
+) -> OneTimeLink:
+    """A new one-time link to choose a password (earlier links stop working), mailed if possible."""
+    with unit_of_work(session):
+        user = _user(session, which)
+        token = _new_link(session, settings, user.id, "reset", actor)
+        writes.insert_audit(
+            session,
+            actor=actor,
+            action="password_reset_link",
+            result="ok",
+            detail={"login": user.login},
+        )
+        account = _account(user, {})
+    return _hand_over(settings, account, link_for(token))
 
 
 def _usable_link(session: Session, token: str) -> tuple[StaffTokenRow, StaffUserRow]:
@@ -216,9 +260,11 @@ def _usable_link(session: Session, token: str) -> tuple[StaffTokenRow, StaffUser
     return row, user
 
 
-def link_account(session: Session, token: str) -> StaffUserRow:
-    """The account a one-time link is for, if the link can still be used."""
-    return _usable_link(session, token)[1]
+def link_account(session: Session, token: str) -> Account:
+    """The account a one-time link is for, if the link can still be used (404 if not)."""
+    with unit_of_work(session):  # ends at once: the link's row lock is released
+        user = _usable_link(session, token)[1]
+        return _account(user, {})
 
 
 def check_password(settings: Settings, password: str, user: StaffUserRow) -> None:
@@ -228,21 +274,21 @@ def check_password(settings: Settings, password: str, user: StaffUserRow) -> Non
         raise InvalidParameter(*problem)
 
 
-def redeem_link(session: Session, settings: Settings, token: str, password: str) -> StaffUserRow:
+def choose_password(session: Session, settings: Settings, token: str, password: str) -> None:
     """Set the password through a one-time link; the link is spent and old sessions end."""
-    row, user = _usable_link(session, token)
-    check_password(settings, password, user)
-    staff.set_password_hash(session, user.id, HASHER.hash(password))
-    staff.retire_tokens(session, user.id)
-    staff.end_sessions(session, user_id=user.id)
-    writes.insert_audit(
-        session,
-        actor=f"staff:{user.login}",
-        action="password_set",
-        result="ok",
-        detail={"login": user.login, "through": row.purpose},
-    )
-    return user
+    with unit_of_work(session):
+        row, user = _usable_link(session, token)
+        check_password(settings, password, user)
+        staff.set_password_hash(session, user.id, HASHER.hash(password))
+        staff.retire_tokens(session, user.id)
+        staff.end_sessions(session, user_id=user.id)
+        writes.insert_audit(
+            session,
+            actor=f"staff:{user.login}",
+            action="password_set",
+            result="ok",
+            detail={"login": user.login, "through": row.purpose},
+        )
 
 
 def rehash_if_needed(session: Session, user: StaffUserRow, password: str) -> None:
@@ -255,4 +301,4 @@ def list_accounts(session: Session) -> list[Account]:
     """Every account with its roles."""
     users = list(staff.list_users(session))
     roles = staff.roles_of(session, [u.id for u in users])
-    return [Account(u, roles[u.id]) for u in users]
+    return [_account(u, roles[u.id]) for u in users]

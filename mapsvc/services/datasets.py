@@ -1,6 +1,7 @@
-"""Dataset use cases after the upload: versions, publishing, rollback, diff, preview.
+"""Dataset use cases after the upload: versions, publishing, rollback, diff, preview data.
 
-Each one owns its transaction; the JSON API and the CLI call these and nothing below them.
+Each one owns its transaction and returns views (``VersionView``), never rows; the JSON API, the
+staff pages and the CLI call these and nothing below them.
 """
 
 from __future__ import annotations
@@ -14,30 +15,11 @@ from layers import LayerDefinition
 from mapsvc.db import queries
 from mapsvc.db.models import DatasetRow, VersionRow
 from mapsvc.errors import NotFound
-from mapsvc.preview import render_preview
 from mapsvc.services import versions as versions_service
 from mapsvc.services.diff import diff_versions
 from mapsvc.services.transactions import unit_of_work
 from mapsvc.services.versions import publish_loaded, rollback_loaded
-
-
-def version_view(version: VersionRow, *, report: bool = True) -> dict[str, Any]:
-    """A version as the API and the CLI show it."""
-    view: dict[str, Any] = {
-        "id": version.id,
-        "status": version.status,
-        "filename": version.filename,
-        "format": version.format,
-        "options": version.options,  # how the file was read (row filter, columns, data date…)
-        "sha256": version.source_sha256,
-        "features": version.feature_count,
-        "created_by": version.created_by,
-        "created_at": version.created_at.isoformat(),
-        "published_at": version.published_at.isoformat() if version.published_at else None,
-    }
-    if report:
-        view["report"] = version.report
-    return view
+from mapsvc.services.views import VersionView
 
 
 def _dataset(session: Session, layer_id: str, code: str) -> DatasetRow:
@@ -51,22 +33,29 @@ def _dataset(session: Session, layer_id: str, code: str) -> DatasetRow:
 
 def versions(
     session: Session, layer_id: str, code: str, *, limit: int, offset: int = 0
-) -> list[VersionRow]:
+) -> list[VersionView]:
     """A page of the dataset's versions, newest first."""
     dataset = _dataset(session, layer_id, code)
-    return list(queries.list_versions(session, dataset.id, limit=limit, offset=offset))
+    found = queries.list_versions(session, dataset.id, limit=limit, offset=offset)
+    return [VersionView.of(v) for v in found]
 
 
-def versions_or_none(session: Session, layer_id: str, code: str, *, limit: int) -> list[VersionRow]:
+def versions_or_none(
+    session: Session, layer_id: str, code: str, *, limit: int
+) -> list[VersionView]:
     """The newest versions, or none at all for a dataset nobody has uploaded to yet."""
     dataset = queries.find_dataset(session, layer_id, code)
     if dataset is None:
         return []
-    return list(queries.list_versions(session, dataset.id, limit=limit))
+    return [VersionView.of(v) for v in queries.list_versions(session, dataset.id, limit=limit)]
 
 
-def version(session: Session, layer_id: str, code: str, *, version_id: int) -> VersionRow:
+def version(session: Session, layer_id: str, code: str, *, version_id: int) -> VersionView:
     """One version of the dataset."""
+    return VersionView.of(_version(session, layer_id, code, version_id))
+
+
+def _version(session: Session, layer_id: str, code: str, version_id: int) -> VersionRow:
     dataset = _dataset(session, layer_id, code)
     found = queries.get_version(session, version_id)
     if found is None or found.dataset_id != dataset.id:
@@ -78,25 +67,25 @@ def version(session: Session, layer_id: str, code: str, *, version_id: int) -> V
 
 def publish_version(
     session: Session, layer_id: str, code: str, *, version_id: int, actor: str
-) -> VersionRow:
+) -> VersionView:
     """Publish one of the dataset's versions."""
     with unit_of_work(session):
-        found = version(session, layer_id, code, version_id=version_id)
-        return publish_loaded(session, found, actor)
+        found = _version(session, layer_id, code, version_id)
+        return VersionView.of(publish_loaded(session, found, actor))
 
 
 def rollback_to(
     session: Session, layer_id: str, code: str, *, version_id: int, actor: str
-) -> VersionRow:
+) -> VersionView:
     """Point the dataset back at an earlier published version."""
     with unit_of_work(session):
-        found = version(session, layer_id, code, version_id=version_id)
-        return rollback_loaded(session, found, actor)
+        found = _version(session, layer_id, code, version_id)
+        return VersionView.of(rollback_loaded(session, found, actor))
 
 
-def original(session: Session, found: VersionRow) -> bytes:
+def original(session: Session, found: VersionView) -> bytes:
     """The version's file exactly as it was uploaded."""
-    return queries.source_content(session, found.source_sha256)
+    return queries.source_content(session, found.sha256)
 
 
 def take_down(session: Session, layer_id: str, code: str, *, reason: str, actor: str) -> int:
@@ -115,10 +104,13 @@ def diff(
     return diff_versions(session, layer, dataset_id, old_id=old, new_id=new).as_dict()
 
 
-def preview(
-    session: Session, layer: LayerDefinition, code: str, *, version_id: int, leaflet_url: str
-) -> str:
-    """The folium preview of a stored version."""
+Located = tuple[dict[str, Any], dict[str, Any], int | None]  # (GeoJSON geometry, properties, row)
+
+
+def preview_features(
+    session: Session, layer: LayerDefinition, code: str, *, version_id: int
+) -> tuple[list[Located], dict[str, Any]]:
+    """A stored version's features and its report: what a preview map draws (the front end)."""
     found = version(session, layer.id, code, version_id=version_id)
-    rows = ((orjson.loads(g), p, r) for g, p, r in queries.version_features(session, found.id))
-    return render_preview(layer, rows, found.report, leaflet_url=leaflet_url)
+    rows = [(orjson.loads(g), p, r) for g, p, r in queries.version_features(session, found.id)]
+    return rows, found.report

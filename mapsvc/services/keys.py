@@ -1,4 +1,7 @@
-"""API keys: created once and shown once, stored as an HMAC, checked in constant time."""
+"""API keys: created once and shown once, stored as an HMAC, checked in constant time.
+
+``create_key`` and ``revoke_key`` own their transaction; the portal and the CLI call them alike.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -14,6 +18,7 @@ from mapsvc.db import queries, writes
 from mapsvc.db.models import ApiKeyRow
 from mapsvc.embedded import state_dir_of
 from mapsvc.errors import ConfigurationError, Forbidden, InvalidParameter, NotFound, Unauthorized
+from mapsvc.services.transactions import unit_of_work
 from mapsvc.settings import Settings
 
 KEY_PREFIX = "msk"
@@ -36,6 +41,21 @@ class Principal:
     def may_write(self, municipality_code: str) -> bool:
         """Admins write every dataset; editors only their own municipality's."""
         return self.role == "admin" or self.municipality_code == municipality_code
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """A key as the portal and the CLI list it: its visible prefix, never the key."""
+
+    prefix: str
+    municipality_code: str
+    role: str
+    label: str
+    revoked_at: datetime | None
+
+
+def _info(row: ApiKeyRow) -> KeyInfo:
+    return KeyInfo(row.prefix, row.municipality_code, row.role, row.label, row.revoked_at)
 
 
 def auth_secret(settings: Settings) -> bytes:
@@ -61,8 +81,33 @@ def _digest(secret: bytes, key: str) -> str:
 
 def create_key(
     session: Session, secret: bytes, *, municipality_code: str, role: str, label: str, actor: str
-) -> tuple[str, ApiKeyRow]:
-    """Create a key; return the full key (shown once, never stored) and its row."""
+) -> tuple[str, KeyInfo]:
+    """Create a key; return the full key (shown once, never stored) and what is listed of it."""
+    with unit_of_work(session):
+        _check_owner(session, municipality_code, role)
+        prefix = f"{KEY_PREFIX}_{secrets.token_hex(4)}"
+        key = f"{prefix}_{secrets.token_urlsafe(32)}"
+        row = ApiKeyRow(
+            prefix=prefix,
+            digest=_digest(secret, key),
+            municipality_code=municipality_code,
+            role=role,
+            label=label,
+            created_by=actor,
+        )
+        writes.insert_row(session, row)
+        writes.insert_audit(
+            session,
+            actor=actor,
+            action="key_create",
+            result="ok",
+            municipality_code=municipality_code,
+            detail={"prefix": prefix, "role": role, "label": label},
+        )
+        return key, _info(row)
+
+
+def _check_owner(session: Session, municipality_code: str, role: str) -> None:
     if role not in ROLES:
         raise InvalidParameter("role は editor か admin です", f"role must be one of {ROLES}")
     municipality = queries.get_municipality(session, municipality_code)
@@ -77,46 +122,27 @@ def create_key(
         raise InvalidParameter(
             "admin のキーは都道府県にだけ作れます", "Admin keys belong to the prefecture"
         )
-    prefix = f"{KEY_PREFIX}_{secrets.token_hex(4)}"
-    key = f"{prefix}_{secrets.token_urlsafe(32)}"
-    row = ApiKeyRow(
-        prefix=prefix,
-        digest=_digest(secret, key),
-        municipality_code=municipality_code,
-        role=role,
-        label=label,
-        created_by=actor,
-    )
-    writes.insert_row(session, row)
-    writes.insert_audit(
-        session,
-        actor=actor,
-        action="key_create",
-        result="ok",
-        municipality_code=municipality_code,
-        detail={"prefix": prefix, "role": role, "label": label},
-    )
-    return key, row
 
 
 def revoke_key(session: Session, prefix: str, actor: str) -> None:
     """Revoke a key by its visible prefix."""
-    municipality_code = writes.revoke_key(session, prefix)
-    if municipality_code is None:
-        raise NotFound("そのキーはないか、失効済みです", f"No active key {prefix}")
-    writes.insert_audit(
-        session,
-        actor=actor,
-        action="key_revoke",
-        result="ok",
-        municipality_code=municipality_code,
-        detail={"prefix": prefix},
-    )
+    with unit_of_work(session):
+        municipality_code = writes.revoke_key(session, prefix)
+        if municipality_code is None:
+            raise NotFound("そのキーはないか、失効済みです", f"No active key {prefix}")
+        writes.insert_audit(
+            session,
+            actor=actor,
+            action="key_revoke",
+            result="ok",
+            municipality_code=municipality_code,
+            detail={"prefix": prefix},
+        )
 
 
-def list_keys(session: Session) -> list[ApiKeyRow]:
+def list_keys(session: Session) -> list[KeyInfo]:
     """Every key, newest first (prefixes only: the keys themselves are not stored)."""
-    return queries.list_keys(session)
+    return [_info(row) for row in queries.list_keys(session)]
 
 
 def presented_key(authorization: str | None, x_api_key: str | None) -> str | None:

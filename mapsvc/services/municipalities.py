@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 
 from importers.codes import InvalidCode, to_code6
 from mapsvc.db import queries
-from mapsvc.db.models import MunicipalityRow
 from mapsvc.errors import InvalidParameter, NotFound
+from mapsvc.services.views import MunicipalityName
 
 
 @dataclass(frozen=True)
@@ -44,12 +44,12 @@ def resolve_scope(session: Session, value: str | None) -> Scope:
     return Scope(owner=code)
 
 
-def get_municipality(session: Session, code: str) -> MunicipalityRow:
+def get_municipality(session: Session, code: str) -> MunicipalityName:
     """One municipality (or the prefecture) by its 6-digit code."""
     found = queries.get_municipality(session, code)
     if found is None:
         raise NotFound("その市区町村はありません", f"No municipality {code}")
-    return found
+    return MunicipalityName(found.code, found.name_ja, found.name_en)
 
 
 def inner_point(session: Session, code: str) -> tuple[float, float]:

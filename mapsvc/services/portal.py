@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 
 from layers import Catalog, LayerDefinition
 from mapsvc.db import queries, staff
-from mapsvc.db.models import MunicipalityRow, VersionRow
 from mapsvc.services.diff import diff_versions
 from mapsvc.services.downloads import excel_csv
 from mapsvc.services.staff_sessions import StaffPrincipal
+from mapsvc.services.views import MunicipalityName, VersionView, Words
 from mapsvc.settings import Settings
 
 PREFECTURE = "270008"
@@ -26,10 +26,10 @@ class DatasetLine:
     """A catalog layer of one municipality: what is published, what waits, whether it is stale."""
 
     layer_id: str
-    title: str
+    title: Words
     version_id: int | None
     features: int | None
-    published_at: str | None
+    published_at: datetime | None
     published_by: str | None
     staged: int
     stale: bool
@@ -48,15 +48,19 @@ class MunicipalityDatasets:
     """One municipality's lines, with the person's role there."""
 
     code: str
-    name: str
+    name: Words
     role: str
     lines: list[DatasetLine]
 
 
-def municipalities_for(session: Session, principal: StaffPrincipal) -> list[MunicipalityRow]:
+def municipalities_for(session: Session, principal: StaffPrincipal) -> list[MunicipalityName]:
     """The municipalities a person works for (an admin: the prefecture and all of them)."""
     every = [m for m in queries.list_municipalities(session) if m.kind != "ward"]
-    return [m for m in every if principal.role_for(m.code) is not None]
+    return [
+        MunicipalityName(m.code, m.name_ja, m.name_en)
+        for m in every
+        if principal.role_for(m.code) is not None
+    ]
 
 
 def my_datasets(
@@ -64,7 +68,6 @@ def my_datasets(
     catalog: Catalog,
     settings: Settings,
     principal: StaffPrincipal,
-    lang: str,
     *,
     only: str | None = None,
 ) -> list[MunicipalityDatasets]:
@@ -94,10 +97,10 @@ def my_datasets(
             lines.append(
                 DatasetLine(
                     layer_id=layer.id,
-                    title=layer.title.en if lang == "en" else layer.title.ja,
+                    title=Words(layer.title.ja, layer.title.en),
                     version_id=found.version_id if found else None,
                     features=found.features if found else None,
-                    published_at=published.strftime("%Y-%m-%d %H:%M") if published else None,
+                    published_at=published,
                     published_by=found.published_by if found else None,
                     staged=found.staged if found else 0,
                     stale=published is not None and published < now - timedelta(days=days),
@@ -105,7 +108,7 @@ def my_datasets(
                 )
             )
         role = principal.role_for(municipality.code) or "viewer"
-        name = municipality.name_en if lang == "en" else municipality.name_ja
+        name = Words(municipality.name_ja, municipality.name_en)
         groups.append(MunicipalityDatasets(municipality.code, name, role, lines))
     return groups
 
@@ -158,14 +161,14 @@ def report_csv(report: dict[str, Any]) -> str:
 class VersionChanges:
     """What publishing a version would change: the diff against the published version."""
 
-    version: VersionRow
+    version: VersionView
     current: int | None  # the published version, if any
     diff: dict[str, Any] | None  # None when the version is what is published (or nothing is)
     flagged_rows: list[int]  # rows with warnings
 
 
 def version_changes(
-    session: Session, layer: LayerDefinition, code: str, found: VersionRow
+    session: Session, layer: LayerDefinition, code: str, found: VersionView
 ) -> VersionChanges:
     """The version (already loaded for the caller's checks) against what is published."""
     dataset = queries.find_dataset(session, layer.id, code)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -20,6 +20,7 @@ from mapsvc.db import staff, writes
 from mapsvc.db.models import LoginAttemptRow, StaffSessionRow
 from mapsvc.errors import TooManyRequests, Unauthorized
 from mapsvc.services.accounts import digest, normalise_login, rehash_if_needed, verify_password
+from mapsvc.services.transactions import unit_of_work
 from mapsvc.settings import Settings
 
 RANK = {"viewer": 1, "editor": 2, "publisher": 3, "admin": 4}
@@ -75,9 +76,17 @@ def _refuse_if_throttled(session: Session, settings: Settings, login: str, addre
 
 
 def sign_in(
-    session: Session, settings: Settings, *, login: str, password: str, address: str
+    session: Session,
+    settings: Settings,
+    *,
+    login: str,
+    password: str,
+    address: str,
+    ending: Sequence[str] = (),
 ) -> tuple[str, StaffPrincipal]:
     """A new session for a correct login and password: its cookie value and its principal.
+
+    The sessions of the cookies in ``ending`` (this browser's earlier ones) end with it.
 
     Raises
     ------
@@ -87,9 +96,26 @@ def sign_in(
         For a wrong login or password, or a disabled account (the same message for each).
     """
     login = normalise_login(login)
-    _refuse_if_throttled(session, settings, login, address)
-    user = staff.user_by_login(session, login)
-    ok = verify_password(user, password) and user is not None and user.disabled_at is None
+    with unit_of_work(session):  # a failure is committed too: it counts though the request fails
+        _refuse_if_throttled(session, settings, login, address)
+        user = staff.user_by_login(session, login)
+        ok = verify_password(user, password) and user is not None and user.disabled_at is None
+        _note_attempt(session, login, address, ok)
+        if ok and user is not None:
+            rehash_if_needed(session, user, password)
+            token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+            writes.insert_row(
+                session,
+                StaffSessionRow(digest=digest(token), user_id=user.id, csrf=csrf, address=address),
+            )
+            for old in ending:
+                staff.end_sessions(session, digest=digest(old))
+            roles = staff.roles_of(session, [user.id])[user.id]
+            return token, StaffPrincipal(user.id, user.login, user.display_name, roles, csrf)
+    raise Unauthorized("ログインIDかパスワードが違います", "The login or the password is wrong")
+
+
+def _note_attempt(session: Session, login: str, address: str, ok: bool) -> None:
     writes.insert_row(session, LoginAttemptRow(login=login, address=address, ok=ok))
     writes.insert_audit(
         session,
@@ -98,59 +124,43 @@ def sign_in(
         result="ok" if ok else "failed",
         detail={"address": address},
     )
-    if not ok or user is None:
-        session.commit()  # the failure counts even though the request fails
-        raise Unauthorized("ログインIDかパスワードが違います", "The login or the password is wrong")
-    rehash_if_needed(session, user, password)
-    token = secrets.token_urlsafe(32)
-    csrf = secrets.token_urlsafe(32)
-    writes.insert_row(
-        session, StaffSessionRow(digest=digest(token), user_id=user.id, csrf=csrf, address=address)
-    )
-    roles = staff.roles_of(session, [user.id])[user.id]
-    return token, StaffPrincipal(user.id, user.login, user.display_name, roles, csrf)
 
 
 def principal_for(session: Session, settings: Settings, token: str | None) -> StaffPrincipal | None:
     """The principal of a session cookie, if the session is live (and note its use)."""
     if not token:
         return None
-    found = staff.session_with_user(session, digest(token))
-    if found is None:
-        return None
-    row, user = found
-    now = staff.now(session)
-    idle = timedelta(minutes=settings.staff.idle_timeout_min)
-    absolute = timedelta(hours=settings.staff.absolute_timeout_h)
-    if (
-        user.disabled_at is not None
-        or row.last_seen_at + idle < now
-        or row.created_at + absolute < now
-    ):
-        staff.end_sessions(session, digest=row.digest)
-        session.commit()
-        return None
-    staff.touch_session(session, row.digest)
-    session.commit()
-    roles = staff.roles_of(session, [user.id])[user.id]
-    return StaffPrincipal(user.id, user.login, user.display_name, roles, row.csrf)
-
-
-def end_session_token(session: Session, token: str) -> None:
-    """End the session of a cookie, whoever it was (a browser signing in afresh)."""
-    staff.end_sessions(session, digest=digest(token))
+    with unit_of_work(session):
+        found = staff.session_with_user(session, digest(token))
+        if found is None:
+            return None
+        row, user = found
+        now = staff.now(session)
+        idle = timedelta(minutes=settings.staff.idle_timeout_min)
+        absolute = timedelta(hours=settings.staff.absolute_timeout_h)
+        if (
+            user.disabled_at is not None
+            or row.last_seen_at + idle < now
+            or row.created_at + absolute < now
+        ):
+            staff.end_sessions(session, digest=row.digest)
+            return None
+        staff.touch_session(session, row.digest)
+        roles = staff.roles_of(session, [user.id])[user.id]
+        return StaffPrincipal(user.id, user.login, user.display_name, roles, row.csrf)
 
 
 def sign_out(session: Session, principal: StaffPrincipal, token: str, *, everywhere: bool) -> None:
     """End this session (or every session of the account), audited."""
-    if everywhere:
-        staff.end_sessions(session, user_id=principal.user_id)
-    else:
-        staff.end_sessions(session, digest=digest(token))
-    writes.insert_audit(
-        session,
-        actor=principal.actor,
-        action="logout",
-        result="ok",
-        detail={"everywhere": everywhere},
-    )
+    with unit_of_work(session):
+        if everywhere:
+            staff.end_sessions(session, user_id=principal.user_id)
+        else:
+            staff.end_sessions(session, digest=digest(token))
+        writes.insert_audit(
+            session,
+            actor=principal.actor,
+            action="logout",
+            result="ok",
+            detail={"everywhere": everywhere},
+        )

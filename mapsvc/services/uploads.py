@@ -31,12 +31,13 @@ from importers.edits import RowEdit, apply_edits
 from importers.towns import TownIndex
 from layers import GeometryType, LayerDefinition
 from mapsvc.db import queries, writes
-from mapsvc.db.models import DatasetRow, VersionRow
+from mapsvc.db.models import DatasetRow
 from mapsvc.errors import InvalidParameter, NotFound, UploadRejected
 from mapsvc.services.collector import collector_paused
 from mapsvc.services.seed import SeedManifest
 from mapsvc.services.transactions import unit_of_work
 from mapsvc.services.versions import SourceFile, publish_loaded, store_version
+from mapsvc.services.views import VersionView
 from mapsvc.settings import Settings
 
 Progress = Callable[[int], None]
@@ -180,7 +181,7 @@ class Reading:
 class UploadResult:
     """The staged (or already existing) version and its report."""
 
-    version: VersionRow
+    version: VersionView
     created: bool
     report: dict[str, Any]
 
@@ -361,7 +362,7 @@ def _stage_upload(
     if existing is not None:  # the same file read the same way: that version, published if asked
         if request.publish and dataset.current_version_id != existing.id:
             existing = publish_loaded(session, existing, actor)
-        return UploadResult(existing, False, existing.report)
+        return UploadResult(VersionView.of(existing), False, existing.report)
     reading = read(
         session, settings, layer=layer, source=source, request=request, municipality=code
     )
@@ -379,7 +380,7 @@ def _stage_upload(
     _accepted(reading, request)
     if request.publish:
         version = publish_loaded(session, version, actor)
-    return UploadResult(version, True, version.report)
+    return UploadResult(VersionView.of(version), True, version.report)
 
 
 def _owner(session: Session, code: str) -> str:

@@ -59,13 +59,14 @@ def test_a_backup_restored_into_a_fresh_cluster_has_every_dataset_version_and_ac
                 request=uploads.UploadRequest(publish=publish),
                 actor="test",
             )
-        accounts.create_account(
+        accounts.invite(
             session,
             settings,
             login="staff@city.kishiwada.lg.jp",
             display_name="岸和田",
             roles={"272027": "editor"},
             actor="test",
+            link_for=lambda token: token,
         )
         session.commit()
     source = fingerprint(engine)

@@ -66,15 +66,15 @@ def upload(portal: TestClient, data: bytes, name: str = "aed.csv", **form: str):
 def test_an_invitation_sets_a_password_once_then_sign_in_opens_my_datasets(
     portal, session, test_settings
 ):
-    _, token = accounts.create_account(
+    token = accounts.invite(
         session,
         test_settings,
         login="Staff@Vill.Chihayaakasaka.lg.jp",
         display_name="千早赤阪村 総務課",
         roles={"273830": "editor"},
         actor="test",
-    )
-    session.commit()
+        link_for=lambda token: token,  # the token alone
+    ).link
     page = portal.get(f"/staff/setup/{token}")
     assert page.status_code == 200 and "千早赤阪村 総務課" in page.text
     short = portal.post(f"/staff/setup/{token}", data={"password": "short", "again": "short"})
@@ -113,15 +113,15 @@ def test_an_invitation_sets_a_password_once_then_sign_in_opens_my_datasets(
 def test_short_repeated_and_common_passwords_are_refused_with_the_reason(
     portal, session, test_settings, password, why
 ):
-    _, token = accounts.create_account(
+    token = accounts.invite(
         session,
         test_settings,
         login="weak@city.kishiwada.lg.jp",
         display_name="weak",
         roles={KISHIWADA: "editor"},
         actor="test",
-    )
-    session.commit()
+        link_for=lambda token: token,  # the token alone
+    ).link
     refused = portal.post(f"/staff/setup/{token}", data={"password": password, "again": password})
     assert refused.status_code == 400 and why in refused.text
     assert portal.get(f"/staff/setup/{token}").status_code == 200  # the link is not spent
@@ -441,9 +441,7 @@ def test_an_admin_creates_an_account_and_a_key_and_reads_the_audit_log(
 def test_disabling_an_account_ends_its_sessions_at_once(portal, session, test_settings, editor):
     sign_in(portal, editor)
     assert portal.get("/staff/").status_code == 200
-    user = accounts.find_account(session, editor)
-    accounts.set_disabled(session, user.id, True, "test")
-    session.commit()
+    accounts.set_disabled(session, editor, True, "test")
     assert portal.get("/staff/", follow_redirects=False).status_code == 303
     assert sign_in(portal, editor).status_code == 401
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from mapsvc.services import Session, accounts
+from mapsvc.services import accounts
+from mapsvc.services.session import Session
 from mapsvc.settings import Settings
 
 PASSWORD = "kishiwada-aed-2026"  # noqa: S105 - a test account's
@@ -21,12 +22,17 @@ def account(
     password: str = PASSWORD,
 ) -> int:
     """An account with one role whose invitation was used to choose ``password``."""
-    user, token = accounts.create_account(
-        session, settings, login=login, display_name=login, roles={code: role}, actor="test"
-    )
-    accounts.redeem_link(session, settings, token, password)
-    session.commit()
-    return user.id
+    token = accounts.invite(
+        session,
+        settings,
+        login=login,
+        display_name=login,
+        roles={code: role},
+        actor="test",
+        link_for=lambda token: token,
+    ).link
+    accounts.choose_password(session, settings, token, password)
+    return accounts.find_account(session, login).id
 
 
 def csrf(html: str) -> str:

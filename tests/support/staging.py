@@ -11,8 +11,8 @@ from importers import ImportReport, read_geojson, to_features
 from layers import Catalog
 from mapsvc.db.engine import make_sessionmaker
 from mapsvc.db.models import VersionRow
-from mapsvc.services import Session
 from mapsvc.services.keys import create_key
+from mapsvc.services.session import Session
 from mapsvc.services.versions import SourceFile, stage
 from tests.support.server import LIVE_SECRET
 

@@ -1,4 +1,4 @@
-"""One router per resource."""
+"""One router per resource of the JSON API (and its OGC and health pages)."""
 
 from mapsvc.api.routers import (
     collections,
@@ -9,9 +9,6 @@ from mapsvc.api.routers import (
     municipalities,
     ogc,
     places,
-    staff_admin,
-    staff_auth,
-    staff_datasets,
     tiles,
 )
 
@@ -26,7 +23,4 @@ ROUTERS = (
     municipalities.router,
     coverage.router,
     datasets.router,
-    staff_auth.router,
-    staff_datasets.router,
-    staff_admin.router,
 )

@@ -10,9 +10,10 @@ from pydantic import BaseModel, Field
 
 from importers.codes import InvalidCode, to_code6
 from mapsvc.api.deps import LayerDep, PrincipalDep, SessionDep, SettingsDep
-from mapsvc.api.limits import Slots
 from mapsvc.api.responses import FastJSONResponse
+from mapsvc.api.slots import Slots
 from mapsvc.errors import InvalidParameter
+from mapsvc.preview import render_preview
 from mapsvc.services import datasets, uploads
 from mapsvc.services.keys import authorize
 from mapsvc.services.uploads import UploadRequest
@@ -134,7 +135,7 @@ def upload_version(
             actor=principal.actor,
         )
     return FastJSONResponse(
-        datasets.version_view(result.version) | {"created": result.created},
+        result.version.as_json() | {"created": result.created},
         status_code=201 if result.created else 200,
     )
 
@@ -155,7 +156,7 @@ def list_versions(
         following = request.url.include_query_params(limit=limit, offset=offset + limit)
         links.append({"rel": "next", "href": str(following)})
     return {
-        "versions": [datasets.version_view(v, report=False) for v in page[:limit]],
+        "versions": [v.as_json(report=False) for v in page[:limit]],
         "links": links,
     }
 
@@ -169,7 +170,7 @@ def get_version(
 ) -> dict[str, Any]:
     """One version with its full import report."""
     found = datasets.version(session, layer.id, municipality, version_id=version_id)
-    return datasets.version_view(found)
+    return found.as_json()
 
 
 @router.get("/versions/{version_id}/preview", response_class=HTMLResponse)
@@ -180,9 +181,10 @@ def preview_version(
     version_id: int,
 ) -> HTMLResponse:
     """A map of the version's features, rows with warnings in red, rows with errors listed."""
-    html = datasets.preview(
-        session, layer, municipality, version_id=version_id, leaflet_url="/vendor/leaflet"
+    features, report = datasets.preview_features(
+        session, layer, municipality, version_id=version_id
     )
+    html = render_preview(layer, features, report, leaflet_url="/vendor/leaflet")
     return HTMLResponse(html, headers={"Content-Security-Policy": PREVIEW_CSP})
 
 
@@ -198,7 +200,7 @@ def publish_version(
     published = datasets.publish_version(
         session, layer.id, municipality, version_id=version_id, actor=principal.actor
     )
-    return datasets.version_view(published)
+    return published.as_json()
 
 
 @router.post("/rollback", response_class=FastJSONResponse)
@@ -213,7 +215,7 @@ def rollback(
     current = datasets.rollback_to(
         session, layer.id, municipality, version_id=body.version_id, actor=principal.actor
     )
-    return datasets.version_view(current)
+    return current.as_json()
 
 
 @router.post("/take-down", response_class=FastJSONResponse)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mapsvc.api.limits import refuse_with
+from mapsvc.edge.refusal import refuse_with
 from mapsvc.errors import InvalidParameter
 
 # Headers defined to carry one value: a second copy is ambiguous, so refused.

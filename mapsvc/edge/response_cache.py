@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mapsvc.api.caching import matches_if_none_match
-from mapsvc.api.compression import preferred_encoding
+from mapsvc.edge.compression import preferred_encoding
 
 NOT_CACHED_PREFIXES = ("/api/datasets",)  # staff endpoints: authenticated, never shared
 CREDENTIAL_HEADERS = {b"authorization", b"x-api-key", b"cookie"}

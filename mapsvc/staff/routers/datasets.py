@@ -1,7 +1,8 @@
 """Staff pages for datasets: my datasets, upload, report, preview, publish and roll back.
 
-Every page calls the same use cases as the JSON API (``uploads.upload``, ``datasets.*``); the
-role the page needs is checked from the session on every route (a 403 page says why).
+Every page calls the same use cases as the JSON API (``uploads.upload``, ``datasets.*``); each
+route takes its municipality through ``StaffMunicipality(action)``, which checks the role that
+action needs (a 403 page says why).
 """
 
 from __future__ import annotations
@@ -17,16 +18,18 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from importers.edits import RowEdit
 from layers import LayerDefinition
 from mapsvc.api.deps import CatalogDep, LayerDep, SessionDep, SettingsDep
-from mapsvc.api.limits import Slots
 from mapsvc.api.routers.datasets import parse_code, upload_form
-from mapsvc.api.staff_pages import StaffDep, StaffWriteDep, current_staff, language, need, render
-from mapsvc.api.staff_text import translate
+from mapsvc.api.slots import Slots
 from mapsvc.errors import InvalidParameter, UploadRejected
-from mapsvc.services import Session, datasets, municipalities, portal, uploads
+from mapsvc.services import datasets, municipalities, portal, uploads
+from mapsvc.services.session import Session
 from mapsvc.services.staff_sessions import StaffPrincipal
 from mapsvc.services.upload_progress import UploadProgress
 from mapsvc.services.uploads import UploadRequest
 from mapsvc.services.versions import SourceFile
+from mapsvc.staff.access import StaffDep, StaffMunicipality, require, signed_in
+from mapsvc.staff.pages import language, render
+from mapsvc.staff.text import translate
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 FORMATS = (
@@ -41,6 +44,30 @@ FORMATS = (
     "gpkg",
     "gtfs",
 )
+
+Viewable = Annotated[str, StaffMunicipality("view")]
+Uploadable = Annotated[str, StaffMunicipality("upload")]
+Publishable = Annotated[str, StaffMunicipality("publish")]
+
+
+async def chosen_municipality(principal: StaffDep, municipality: str = "") -> str | None:
+    """The home page's ``?municipality=``, once the person may view it (None: their own)."""
+    if not municipality:
+        return None
+    code = parse_code(municipality)
+    require(principal, "view", code)
+    return code
+
+
+async def upload_options(
+    principal: StaffDep,
+    code: Uploadable,
+    options: Annotated[UploadRequest, Depends(upload_form)],
+) -> UploadRequest:
+    """The upload's options, once the person may upload, and publish too when it asks to."""
+    if options.publish:  # uploading and publishing in one step is a publisher's right too
+        require(principal, "publish", code)
+    return options
 
 
 def _page_context(
@@ -63,19 +90,15 @@ def home(
     settings: SettingsDep,
     catalog: CatalogDep,
     principal: StaffDep,
-    municipality: str = "",
+    only: Annotated[str | None, Depends(chosen_municipality)],
 ) -> Response:
     """My datasets: every layer of each of my municipalities, gaps and stale data pointed out."""
-    only = parse_code(municipality) if municipality else None
-    if only:
-        need(principal, "view", only)
-    lang = language(request)
-    groups = portal.my_datasets(session, catalog, settings, principal, lang, only=only)
+    groups = portal.my_datasets(session, catalog, settings, principal, only=only)
     choices = portal.municipalities_for(session, principal) if principal.is_admin else []
     return render(request, "home.html", principal=principal, groups=groups, choices=choices)
 
 
-@router.get("/progress/{job}", dependencies=[Depends(current_staff)])  # signed-in staff only
+@router.get("/progress/{job}", dependencies=[Depends(signed_in)])  # signed-in staff only
 def upload_progress(request: Request, session: SessionDep, job: str) -> Response:
     """How many rows of an upload have been checked so far (``{"rows", "done"}``; 404: unknown)."""
     tracker: UploadProgress = request.app.state.upload_progress
@@ -92,12 +115,10 @@ def dataset_page(
     settings: SettingsDep,
     layer: LayerDep,
     principal: StaffDep,
-    municipality: str,
+    code: Viewable,
     taken_down: bool = False,
 ) -> Response:
     """One dataset: the upload form (for editors) and its versions."""
-    code = parse_code(municipality)
-    need(principal, "view", code)
     versions = datasets.versions_or_none(session, layer.id, code, limit=100)
     notice = translate("taken_down", language(request)) if taken_down else ""
     limit = settings.imports.max_upload_bytes
@@ -123,20 +144,16 @@ def upload(
     session: SessionDep,
     settings: SettingsDep,
     layer: LayerDep,
-    principal: StaffWriteDep,
-    municipality: str,
+    principal: StaffDep,
+    code: Uploadable,
     file: Annotated[UploadFile, File()],
-    options: Annotated[UploadRequest, Depends(upload_form)],
+    options: Annotated[UploadRequest, Depends(upload_options)],
     job: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     """Read and check the file as a new staged version (then its report), or show why not.
 
     With a ``job`` id the page can poll ``/staff/progress/{job}`` while the rows are checked.
     """
-    code = parse_code(municipality)
-    need(principal, "upload", code)
-    if options.publish:  # uploading and publishing in one step is a publisher's right too
-        need(principal, "publish", code)
     tracker: UploadProgress = request.app.state.upload_progress
     tracker.update(job, 0)
     source = SourceFile(
@@ -179,33 +196,20 @@ def upload(
     return RedirectResponse(target, status_code=303)
 
 
-def _version(
-    session: Session,
-    principal: StaffPrincipal,
-    layer: LayerDefinition,
-    code: str,
-    version_id: int,
-    action: str = "view",
-) -> Any:
-    need(principal, action, code)
-    return datasets.version(session, layer.id, code, version_id=version_id)
-
-
 @router.get("/datasets/{layer}/{municipality}/versions/{version_id}", response_class=HTMLResponse)
 def version_page(
     request: Request,
     session: SessionDep,
     layer: LayerDep,
     principal: StaffDep,
-    municipality: str,
+    code: Viewable,
     version_id: int,
     show: str = "all",
     done: str = "",
     sort: str = "row",
 ) -> Response:
     """A version's report: counts, then errors and warnings (filterable), CSV, preview, publish."""
-    code = parse_code(municipality)
-    found = _version(session, principal, layer, code, version_id)
+    found = datasets.version(session, layer.id, code, version_id=version_id)
     show = show if show in ("all", "errors", "warnings") else "all"
     sort = sort if sort in portal.SORTS else "row"
     lang = language(request)
@@ -232,12 +236,9 @@ def version_page(
 
 
 @router.get("/datasets/{layer}/{municipality}/versions/{version_id}/report.csv")
-def report_csv(
-    session: SessionDep, layer: LayerDep, principal: StaffDep, municipality: str, version_id: int
-) -> Response:
+def report_csv(session: SessionDep, layer: LayerDep, code: Viewable, version_id: int) -> Response:
     """The report for Excel (UTF-8 with BOM)."""
-    code = parse_code(municipality)
-    found = _version(session, principal, layer, code, version_id)
+    found = datasets.version(session, layer.id, code, version_id=version_id)
     name = f"report-{layer.id}-{code}-v{found.id}.csv"
     return Response(
         portal.report_csv(found.report).encode("utf-8"),
@@ -254,15 +255,14 @@ def version_map_page(
     session: SessionDep,
     layer: LayerDep,
     principal: StaffDep,
-    municipality: str,
+    code: Viewable,
     version_id: int,
 ) -> Response:
     """The version on a map against what is published: added, changed, removed, flagged rows.
 
     The same facts are listed on the page for screen readers (and without script).
     """
-    code = parse_code(municipality)
-    found = _version(session, principal, layer, code, version_id)
+    found = datasets.version(session, layer.id, code, version_id=version_id)
     changes = portal.version_changes(session, layer, code, found)  # the features are fetched by JS
     return render(
         request,
@@ -278,11 +278,10 @@ def version_map_page(
 
 @router.get("/datasets/{layer}/{municipality}/versions/{version_id}/map.geojson")
 def version_map_data(
-    session: SessionDep, layer: LayerDep, principal: StaffDep, municipality: str, version_id: int
+    session: SessionDep, layer: LayerDep, code: Viewable, version_id: int
 ) -> Response:
     """What the map page draws (GeoJSON; each feature's status and whether its row is flagged)."""
-    code = parse_code(municipality)
-    found = _version(session, principal, layer, code, version_id)
+    found = datasets.version(session, layer.id, code, version_id=version_id)
     changes = portal.version_changes(session, layer, code, found)
     return Response(
         orjson.dumps(portal.version_geojson(session, layer, changes)),
@@ -299,7 +298,7 @@ def _confirm(
     version_id: int,
     what: str,
 ) -> Response:
-    found = _version(session, principal, layer, code, version_id, "publish")
+    found = datasets.version(session, layer.id, code, version_id=version_id)
     lang = language(request)
     base = f"/staff/datasets/{layer.id}/{code}/versions/{found.id}"
     question = (
@@ -321,11 +320,10 @@ def _confirm(
 
 @router.get("/datasets/{layer}/{municipality}/versions/{version_id}/original")
 def original_file(
-    session: SessionDep, layer: LayerDep, principal: StaffDep, municipality: str, version_id: int
+    session: SessionDep, layer: LayerDep, code: Viewable, version_id: int
 ) -> Response:
     """The file as it was uploaded (corrections never change it)."""
-    code = parse_code(municipality)
-    found = _version(session, principal, layer, code, version_id)
+    found = datasets.version(session, layer.id, code, version_id=version_id)
     name = quote(found.filename)
     return Response(
         datasets.original(session, found),
@@ -340,13 +338,12 @@ def fix_row_page(
     session: SessionDep,
     layer: LayerDep,
     principal: StaffDep,
-    municipality: str,
+    code: Uploadable,
     version_id: int,
     row: int,
 ) -> Response:
     """Correct one row: place it on the map, correct a cell, or leave it out."""
-    code = parse_code(municipality)
-    found = _version(session, principal, layer, code, version_id, "upload")
+    found = datasets.version(session, layer.id, code, version_id=version_id)
     row_issues = [i for i in portal.issues(found.report, "all") if i.get("row") == row]
     editable = next((i for i in row_issues if i.get("column") and "/" not in i["column"]), None)
     return render(
@@ -381,8 +378,8 @@ def fix_row(
     session: SessionDep,
     settings: SettingsDep,
     layer: LayerDep,
-    principal: StaffWriteDep,
-    municipality: str,
+    principal: StaffDep,
+    code: Uploadable,
     version_id: int,
     row: int,
     lat: Annotated[str, Form(max_length=40)] = "",
@@ -392,8 +389,6 @@ def fix_row(
     drop: Annotated[bool, Form()] = False,
 ) -> Response:
     """Check the stored file again with this row corrected: a new staged version."""
-    code = parse_code(municipality)
-    need(principal, "upload", code)
     latitude = _coordinate(lat, 20, 46, "緯度 (latitude)")
     longitude = _coordinate(lon, 122, 154, "経度 (longitude)")
     edits = []
@@ -422,11 +417,9 @@ def fix_row(
 
 @router.get("/datasets/{layer}/{municipality}/take-down", response_class=HTMLResponse)
 def confirm_take_down(
-    request: Request, session: SessionDep, layer: LayerDep, principal: StaffDep, municipality: str
+    request: Request, session: SessionDep, layer: LayerDep, principal: StaffDep, code: Publishable
 ) -> Response:
     """Ask why, once, before nothing of the dataset is published any more."""
-    code = parse_code(municipality)
-    need(principal, "publish", code)
     return render(
         request,
         "take_down.html",
@@ -439,13 +432,11 @@ def confirm_take_down(
 def take_down(
     session: SessionDep,
     layer: LayerDep,
-    principal: StaffWriteDep,
-    municipality: str,
+    principal: StaffDep,
+    code: Publishable,
     reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     """Take the dataset off the public map (audited with the reason; publishing again undoes it)."""
-    code = parse_code(municipality)
-    need(principal, "publish", code)
     datasets.take_down(session, layer.id, code, reason=reason, actor=principal.actor)
     return RedirectResponse(f"/staff/datasets/{layer.id}/{code}?taken_down=1", status_code=303)
 
@@ -459,26 +450,24 @@ def confirm(
     session: SessionDep,
     layer: LayerDep,
     principal: StaffDep,
-    municipality: str,
+    code: Publishable,
     version_id: int,
     step: Step,
 ) -> Response:
     """Ask once before publishing a version, or going back to an earlier one."""
-    return _confirm(request, session, principal, layer, parse_code(municipality), version_id, step)
+    return _confirm(request, session, principal, layer, code, version_id, step)
 
 
 @router.post("/datasets/{layer}/{municipality}/versions/{version_id}/{step}")
 def publish_or_roll_back(
     session: SessionDep,
     layer: LayerDep,
-    principal: StaffWriteDep,
-    municipality: str,
+    principal: StaffDep,
+    code: Publishable,
     version_id: int,
     step: Step,
 ) -> Response:
     """Publish the version, or an earlier one again: the public map shows it at once (audited)."""
-    code = parse_code(municipality)
-    need(principal, "publish", code)
     use_case = datasets.publish_version if step == "publish" else datasets.rollback_to
     done = use_case(session, layer.id, code, version_id=version_id, actor=principal.actor)
     outcome = "published" if step == "publish" else "rolled_back"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from mapsvc.api.compression import preferred_encoding
+from mapsvc.edge.compression import preferred_encoding
 
 
 @pytest.mark.parametrize(

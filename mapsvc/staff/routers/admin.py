@@ -5,23 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from mapsvc.api.deps import SessionDep, SettingsDep
-from mapsvc.api.staff_pages import StaffDep, StaffWriteDep, need, render
-from mapsvc.services import Session, accounts, audit, keys, mail
+from mapsvc.services import accounts, audit, keys
 from mapsvc.services.portal import municipalities_for
+from mapsvc.services.session import Session
 from mapsvc.services.staff_sessions import StaffPrincipal
-from mapsvc.services.transactions import unit_of_work
+from mapsvc.staff.access import StaffAdminDep, administrator
+from mapsvc.staff.pages import render
 
 router = APIRouter(prefix="/staff/admin", include_in_schema=False)
-PREFECTURE = "270008"
 AUDIT_PAGE = 100
-
-
-def _admin(principal: StaffPrincipal) -> None:
-    need(principal, "administer", PREFECTURE)
 
 
 def _accounts_page(
@@ -30,8 +26,7 @@ def _accounts_page(
     settings: SettingsDep,
     principal: StaffPrincipal,
     *,
-    link: str = "",
-    mailed: bool = False,
+    issued: accounts.OneTimeLink | None = None,
     status_code: int = 200,
 ) -> Response:
     return render(
@@ -41,23 +36,22 @@ def _accounts_page(
         status_code=status_code,
         accounts=accounts.list_accounts(session),
         roles=accounts.STAFF_ROLES,
-        link=link,
-        mailed=mailed,
+        link=issued.link if issued else "",
+        mailed=issued.mailed if issued else False,
         municipalities=municipalities_for(session, principal),
         hours=settings.staff.link_valid_h,
     )
 
 
-def _link(request: Request, token: str) -> str:
-    return str(request.url_for("setup_page", token=token))
+def _link_for(request: Request) -> accounts.LinkFor:
+    return lambda token: str(request.url_for("setup_page", token=token))
 
 
 @router.get("/accounts", response_class=HTMLResponse)
 def accounts_page(
-    request: Request, session: SessionDep, settings: SettingsDep, principal: StaffDep
+    request: Request, session: SessionDep, settings: SettingsDep, principal: StaffAdminDep
 ) -> Response:
     """Every account with its roles and state; the form to create one."""
-    _admin(principal)
     return _accounts_page(request, session, settings, principal)
 
 
@@ -66,56 +60,47 @@ def create_account(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    principal: StaffWriteDep,
+    principal: StaffAdminDep,
     login: Annotated[str, Form(max_length=200)],
     display_name: Annotated[str, Form(max_length=200)],
     municipality: Annotated[str, Form()],
     role: Annotated[str, Form()],
 ) -> Response:
     """Create an account; its invitation link is shown once, to hand over."""
-    _admin(principal)
-    with unit_of_work(session):
-        user, token = accounts.create_account(
-            session,
-            settings,
-            login=login,
-            display_name=display_name,
-            roles={municipality: role},
-            actor=principal.actor,
-        )
-    link = _link(request, token)
-    mailed = mail.send_link(settings, to=user.login, name=user.display_name, link=link)
-    return _accounts_page(
-        request, session, settings, principal, link=link, mailed=mailed, status_code=201
+    issued = accounts.invite(
+        session,
+        settings,
+        login=login,
+        display_name=display_name,
+        roles={municipality: role},
+        actor=principal.actor,
+        link_for=_link_for(request),
     )
+    return _accounts_page(request, session, settings, principal, issued=issued, status_code=201)
 
 
 @router.post("/accounts/{user_id}/roles")
 def set_role(
     session: SessionDep,
-    principal: StaffWriteDep,
+    principal: StaffAdminDep,
     user_id: int,
     municipality: Annotated[str, Form()],
     role: Annotated[str, Form()],
 ) -> Response:
     """Give the account this one role (replacing what it had)."""
-    _admin(principal)
-    with unit_of_work(session):
-        accounts.set_roles(session, user_id, {municipality: role}, principal.actor)
+    accounts.set_roles(session, user_id, {municipality: role}, principal.actor)
     return RedirectResponse("/staff/admin/accounts", status_code=303)
 
 
 @router.post("/accounts/{user_id}/disable")
 def disable(
     session: SessionDep,
-    principal: StaffWriteDep,
+    principal: StaffAdminDep,
     user_id: int,
     disabled: Annotated[bool, Form()] = True,
 ) -> Response:
     """Disable (its sessions end at once) or enable an account."""
-    _admin(principal)
-    with unit_of_work(session):
-        accounts.set_disabled(session, user_id, disabled, principal.actor)
+    accounts.set_disabled(session, user_id, disabled, principal.actor)
     return RedirectResponse("/staff/admin/accounts", status_code=303)
 
 
@@ -124,17 +109,14 @@ def reset(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    principal: StaffWriteDep,
+    principal: StaffAdminDep,
     user_id: int,
 ) -> Response:
     """A new one-time link to choose a password, shown once."""
-    _admin(principal)
-    with unit_of_work(session):
-        token = accounts.reset_link(session, settings, user_id, principal.actor)
-    user = accounts.account(session, user_id)
-    link = _link(request, token)
-    mailed = mail.send_link(settings, to=user.login, name=user.display_name, link=link)
-    return _accounts_page(request, session, settings, principal, link=link, mailed=mailed)
+    issued = accounts.reset(
+        session, settings, user_id, actor=principal.actor, link_for=_link_for(request)
+    )
+    return _accounts_page(request, session, settings, principal, issued=issued)
 
 
 def _keys_page(
@@ -158,9 +140,8 @@ def _keys_page(
 
 
 @router.get("/keys", response_class=HTMLResponse)
-def keys_page(request: Request, session: SessionDep, principal: StaffDep) -> Response:
+def keys_page(request: Request, session: SessionDep, principal: StaffAdminDep) -> Response:
     """API keys of machine clients (prefixes only) and the form to make one."""
-    _admin(principal)
     return _keys_page(request, session, principal)
 
 
@@ -169,31 +150,27 @@ def create_key(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    principal: StaffWriteDep,
+    principal: StaffAdminDep,
     municipality: Annotated[str, Form()],
     role: Annotated[str, Form()],
     label: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     """Create a key; shown once."""
-    _admin(principal)
-    with unit_of_work(session):
-        key, _ = keys.create_key(
-            session,
-            keys.auth_secret(settings),
-            municipality_code=municipality,
-            role=role,
-            label=label,
-            actor=principal.actor,
-        )
+    key, _ = keys.create_key(
+        session,
+        keys.auth_secret(settings),
+        municipality_code=municipality,
+        role=role,
+        label=label,
+        actor=principal.actor,
+    )
     return _keys_page(request, session, principal, key=key, status_code=201)
 
 
 @router.post("/keys/{prefix}/revoke")
-def revoke_key(session: SessionDep, principal: StaffWriteDep, prefix: str) -> Response:
+def revoke_key(session: SessionDep, principal: StaffAdminDep, prefix: str) -> Response:
     """Revoke a key at once."""
-    _admin(principal)
-    with unit_of_work(session):
-        keys.revoke_key(session, prefix, principal.actor)
+    keys.revoke_key(session, prefix, principal.actor)
     return RedirectResponse("/staff/admin/keys", status_code=303)
 
 
@@ -220,7 +197,7 @@ def _filters(
 def audit_page(
     request: Request,
     session: SessionDep,
-    principal: StaffDep,
+    principal: StaffAdminDep,
     actor: str = "",
     action: str = "",
     municipality: str = "",
@@ -230,7 +207,6 @@ def audit_page(
     offset: int = 0,
 ) -> Response:
     """The audit log, newest first, filtered by who, what, when, municipality and layer."""
-    _admin(principal)
     filters = _filters(actor, action, municipality, layer, since, until)
     offset = max(0, min(offset, 10_000_000))
     rows = audit.entries(session, filters, limit=AUDIT_PAGE + 1, offset=offset)
@@ -254,10 +230,9 @@ def audit_page(
     )
 
 
-@router.get("/audit.csv")
+@router.get("/audit.csv", dependencies=[Depends(administrator)])
 def audit_csv(
     session: SessionDep,
-    principal: StaffDep,
     actor: str = "",
     action: str = "",
     municipality: str = "",
@@ -266,7 +241,6 @@ def audit_csv(
     until: str = "",
 ) -> Response:
     """The filtered audit log for Excel (UTF-8 with BOM), at most 100,000 entries."""
-    _admin(principal)
     filters = _filters(actor, action, municipality, layer, since, until)
     return Response(
         audit.entries_csv(session, filters).encode("utf-8"),

@@ -10,19 +10,11 @@ from fastapi import APIRouter, Cookie, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from mapsvc.api.deps import SessionDep, SettingsDep
-from mapsvc.api.staff_pages import (
-    LOGIN_CSRF_COOKIE,
-    SESSION_COOKIE,
-    StaffWriteDep,
-    language,
-    render,
-    secure_cookies,
-    session_cookies,
-)
-from mapsvc.api.staff_text import translate
 from mapsvc.errors import InvalidParameter, TooManyRequests, Unauthorized
 from mapsvc.services import accounts, staff_sessions
-from mapsvc.services.transactions import unit_of_work
+from mapsvc.staff.access import SESSION_COOKIE, StaffDep, session_cookies
+from mapsvc.staff.pages import LOGIN_CSRF_COOKIE, language, render, secure_cookies
+from mapsvc.staff.text import translate
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 
@@ -96,18 +88,14 @@ def sign_in(
             problem=translate("error_title", lang),
         )
     try:
-        with unit_of_work(session):
-            token, _ = staff_sessions.sign_in(
-                session,
-                settings,
-                login=login,
-                password=password,
-                address=_client_address(request),
-            )
-            for old in session_cookies(
-                request.headers.get("cookie", "")
-            ):  # this browser's earlier sessions are over
-                staff_sessions.end_session_token(session, old)
+        token, _ = staff_sessions.sign_in(
+            session,
+            settings,
+            login=login,
+            password=password,
+            address=_client_address(request),
+            ending=session_cookies(request.headers.get("cookie", "")),  # this browser's earlier
+        )
     except (Unauthorized, TooManyRequests) as refused:
         message = refused.message_en if lang == "en" else refused.message_ja
         page = _login_page(
@@ -137,13 +125,12 @@ def sign_in(
 def sign_out(
     request: Request,
     session: SessionDep,
-    principal: StaffWriteDep,
+    principal: StaffDep,
     token: Annotated[str, Cookie(alias=SESSION_COOKIE)] = "",
     everywhere: Annotated[bool, Form()] = False,
 ) -> Response:
     """End this session (or all of the person's), and forget the cookie."""
-    with unit_of_work(session):
-        staff_sessions.sign_out(session, principal, token, everywhere=everywhere)
+    staff_sessions.sign_out(session, principal, token, everywhere=everywhere)
     response = render(
         request,
         "message.html",
@@ -161,7 +148,6 @@ def setup_page(
 ) -> Response:
     """Choose a password through an invitation or reset link (404 page if spent or expired)."""
     account = accounts.link_account(session, token)
-    session.rollback()  # the link's row lock is released: this page only looked
     return render(
         request,
         "setup.html",
@@ -188,11 +174,9 @@ def set_password(
             raise InvalidParameter(
                 translate("passwords_differ", "ja"), translate("passwords_differ", "en")
             )
-        with unit_of_work(session):
-            accounts.redeem_link(session, settings, token, password)
+        accounts.choose_password(session, settings, token, password)
     except InvalidParameter as bad:
         account = accounts.link_account(session, token)
-        session.rollback()
         return render(
             request,
             "setup.html",
