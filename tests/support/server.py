@@ -130,14 +130,14 @@ class ServerEnd:
     """The server's end of a client's TCP connection, as the kernel shows it (/proc/net/tcp)."""
 
     established: bool
-    unsent_bytes: int  # written by the server, not yet taken by the client
+    unsent_bytes: int  # written by the server, not yet taken by the client (nor acknowledged)
 
 
 def server_end(client: socket.socket) -> ServerEnd | None:
     """The server's end of ``client``'s loopback connection; None once the kernel has let it go.
 
-    What a client that reads nothing cannot see for itself: whether the server is still sending
-    to it (its unsent bytes pile up) or has given up on it (its end is closing or gone).
+    What a client that reads nothing cannot see for itself: whether the server is sending to it
+    and its bytes pile up.
     """
     local = f"{client.getsockname()[1]:04X}"
     remote = f"{client.getpeername()[1]:04X}"
