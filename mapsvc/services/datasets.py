@@ -24,7 +24,8 @@ from mapsvc.services.versions import publish_loaded, rollback_loaded
 def version_view(version: VersionRow, *, report: bool = True) -> dict[str, Any]:
     """A version as the API and the CLI show it."""
     view: dict[str, Any] = {
-        "id": version.id,
+        "id": version.id,  # the identifier (URLs, commands)
+        "number": version.number,  # what people read: 1, 2, 3… within the dataset
         "status": version.status,
         "filename": version.filename,
         "format": version.format,
