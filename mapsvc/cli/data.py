@@ -115,7 +115,8 @@ def cmd_versions_list(settings: Settings, args: argparse.Namespace) -> int:
         for v in datasets.versions(session, args.layer, code, limit=args.limit):
             view = v.as_json(report=False)
             print(
-                f"{view['id']}\t{view['status']}\t{view['features']}\t{view['created_at']}\t"
+                f"{view['id']}\t{view['status']}\t版 {view['number']}\t{view['features']}\t"
+                f"{view['created_at']}\t"
                 f"{view['created_by']}\t{view['filename']}"
             )
     return 0
@@ -133,7 +134,8 @@ def cmd_versions_show(settings: Settings, args: argparse.Namespace) -> int:
     else:
         print_report(view["report"], view["filename"])
         print(
-            f"version_id: {view['id']}  status: {view['status']}  created: {view['created_at']} by {view['created_by']}"
+            f"version_id: {view['id']}  版 number: {view['number']}  status: {view['status']}  "
+            f"created: {view['created_at']} by {view['created_by']}"
         )
     return 0
 

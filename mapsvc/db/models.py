@@ -96,6 +96,8 @@ class DatasetRow(Base):
         ForeignKey("version.id", use_alter=True, deferrable=True, initially="DEFERRED")
     )
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    # The last version number handed out (never reused, even if a staged version is deleted).
+    versions_made: Mapped[int] = mapped_column(Integer, server_default="0")
 
 
 class SourceFileRow(Base):
@@ -115,6 +117,7 @@ class VersionRow(Base):
     __tablename__ = "version"
     __table_args__ = (
         UniqueConstraint("dataset_id", "source_sha256", "options"),
+        UniqueConstraint("dataset_id", "number", name="uq_version_dataset_id_number"),
         CheckConstraint(f"status IN {VERSION_STATUSES}", name="status"),
         # One published version per dataset, whatever races (migration 0011).
         Index(
@@ -127,6 +130,8 @@ class VersionRow(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     dataset_id: Mapped[int] = mapped_column(ForeignKey("dataset.id"), index=True)
+    # What people read: 1, 2, 3… within the dataset (migration 0012); ``id`` identifies it.
+    number: Mapped[int] = mapped_column(Integer)
     source_sha256: Mapped[str] = mapped_column(ForeignKey("source_file.sha256"))
     filename: Mapped[str] = mapped_column(Text)
     format: Mapped[str] = mapped_column(Text)

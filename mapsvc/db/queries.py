@@ -247,6 +247,7 @@ class DatasetSummary:
     layer_id: str
     municipality_code: str
     version_id: int | None  # the published version; None when taken down or never published
+    version_number: int | None  # its number within the dataset
     features: int | None
     published_at: datetime | None
     published_by: str | None
@@ -257,7 +258,8 @@ def dataset_summaries(session: Session, codes: Sequence[str]) -> list[DatasetSum
     """Every dataset of these municipalities, with who published the current version."""
     rows = session.execute(
         text(
-            "SELECT d.layer_id, d.municipality_code, v.id, v.feature_count, v.published_at,"
+            "SELECT d.layer_id, d.municipality_code, v.id, v.number, v.feature_count,"
+            " v.published_at,"
             " (SELECT a.actor FROM audit_log a WHERE a.version_id = v.id"
             "   AND a.action IN ('publish', 'rollback') ORDER BY a.id DESC LIMIT 1),"
             " (SELECT count(*) FROM version s WHERE s.dataset_id = d.id AND s.status = 'staged')"

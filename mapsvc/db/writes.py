@@ -120,8 +120,18 @@ def next_version_id(session: Session) -> int:
 
 
 def insert_version(session: Session, values: dict[str, Any]) -> VersionRow:
-    """A new staged version."""
-    row = VersionRow(status="staged", **values)
+    """A new staged version, with the next number of its dataset.
+
+    Taking the number locks the dataset row until the transaction ends, so concurrent uploads
+    to one dataset get distinct numbers (uploads to other datasets do not wait).
+    """
+    number = session.execute(
+        update(DatasetRow)
+        .where(DatasetRow.id == values["dataset_id"])
+        .values(versions_made=DatasetRow.versions_made + 1)
+        .returning(DatasetRow.versions_made)
+    ).scalar_one()
+    row = VersionRow(status="staged", number=number, **values)
     session.add(row)
     session.flush()
     return row

@@ -28,6 +28,7 @@ class DatasetLine:
     layer_id: str
     title: Words
     version_id: int | None
+    version_number: int | None
     features: int | None
     published_at: datetime | None
     published_by: str | None
@@ -99,6 +100,7 @@ def my_datasets(
                     layer_id=layer.id,
                     title=Words(layer.title.ja, layer.title.en),
                     version_id=found.version_id if found else None,
+                    version_number=found.version_number if found else None,
                     features=found.features if found else None,
                     published_at=published,
                     published_by=found.published_by if found else None,
@@ -163,6 +165,7 @@ class VersionChanges:
 
     version: VersionView
     current: int | None  # the published version, if any
+    current_number: int | None  # its number within the dataset
     diff: dict[str, Any] | None  # None when the version is what is published (or nothing is)
     flagged_rows: list[int]  # rows with warnings
 
@@ -177,7 +180,9 @@ def version_changes(
     if dataset is not None and current is not None and current != found.id:
         diff = diff_versions(session, layer, dataset.id, old_id=current, new_id=found.id).as_dict()
     flagged = sorted({w["row"] for w in found.report.get("warnings", []) if w.get("row")})
-    return VersionChanges(found, current, diff, flagged)
+    published = queries.get_version(session, current) if current is not None else None
+    number = published.number if published is not None else None
+    return VersionChanges(found, current, number, diff, flagged)
 
 
 def version_geojson(

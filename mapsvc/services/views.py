@@ -34,7 +34,8 @@ class MunicipalityName:
 class VersionView:
     """One version of a dataset: its file, its state, who made it and its import report."""
 
-    id: int
+    id: int  # the identifier (URLs, commands)
+    number: int  # what people read: 1, 2, 3… within the dataset
     status: str  # staged, published or retired
     filename: str
     format: str
@@ -51,6 +52,7 @@ class VersionView:
         """The view of a version row."""
         return cls(
             id=row.id,
+            number=row.number,
             status=row.status,
             filename=row.filename,
             format=row.format,
@@ -67,6 +69,7 @@ class VersionView:
         """The version as the JSON API and the CLI show it (the report unless told not to)."""
         shown: dict[str, Any] = {
             "id": self.id,
+            "number": self.number,
             "status": self.status,
             "filename": self.filename,
             "format": self.format,

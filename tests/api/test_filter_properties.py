@@ -1,11 +1,15 @@
 """Property-based CQL2: generated filters over a layer's queryables, written as text and as JSON.
 
 Every filter, well-typed or not, answers 200 or a 400 in the documented error shape (never a
-500); when both spellings of one filter are answered, they match the same features.
+500); when both spellings of one filter are answered, they match the same features. Every
+well-typed filter is answered 200, in both spellings, with exactly the features a plain Python
+reading of the same filter picks from the whole layer.
 """
 
 import datetime as dt
 import json
+import re
+from decimal import Decimal
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -142,3 +146,203 @@ def test_every_filter_is_answered_and_both_spellings_agree(client, generated):
     from_json = answer(client, json.dumps(as_json), "cql2-json")
     if from_text is not None and from_json is not None:
         assert from_text == from_json, (as_text, as_json)
+
+
+# Well-typed filters, each with its meaning in Python (SQL's three-valued logic: None is
+# unknown). Text is compared for (in)equality only: its order is the database's collation.
+INTEGERS = ["capacity", "source_no"]
+TEXTS = ["name", "address"]
+FLAGS = ["flood", "tsunami", "earthquake"]
+WILDCARDS = re.compile(r"[%_\\]")  # LIKE's own characters, kept out of generated patterns
+
+
+def typed_value(feature: dict, name: str):
+    """A property as the filter reads it: flags true/false (anything else unknown), numbers."""
+    value = feature["properties"].get(name)
+    if value is None:
+        return None
+    if name in FLAGS:
+        return {True: True, False: False, "true": True, "false": False}.get(value)
+    if name in INTEGERS:
+        return Decimal(str(value))
+    return value
+
+
+def known(*values) -> bool:
+    return all(value is not None for value in values)
+
+
+def like(pattern: str):
+    regex = re.compile(
+        "".join(".*" if p == "%" else re.escape(p) for p in re.split("(%)", pattern))
+    )
+    return lambda value: None if value is None else regex.fullmatch(value) is not None
+
+
+@st.composite
+def typed_predicate(draw, seen: dict[str, list]):
+    """(CQL2 text, CQL2 JSON, what it means for one feature)."""
+    kind = draw(
+        st.sampled_from(["integer", "between", "in", "text", "like", "flag", "null", "bbox"])
+    )
+    integers = st.one_of(
+        st.sampled_from(seen["capacity"] + seen["source_no"] or [0]), st.integers(-10, 10**5)
+    )
+    if kind in ("integer", "between", "in"):
+        name = draw(st.sampled_from(INTEGERS))
+        prop = {"property": name}
+        if kind == "integer":
+            op, number = draw(st.sampled_from(COMPARE)), draw(integers)
+            test = getattr(Decimal, _OPERATORS[op])
+            return (
+                f"{name} {op} {number}",
+                {"op": op, "args": [prop, number]},
+                lambda f: test(v, Decimal(number)) if known(v := typed_value(f, name)) else None,
+            )
+        if kind == "between":
+            low, high = sorted((draw(integers), draw(integers)))
+            return (
+                f"{name} BETWEEN {low} AND {high}",
+                {"op": "between", "args": [prop, low, high]},
+                lambda f: low <= v <= high if known(v := typed_value(f, name)) else None,
+            )
+        options = draw(st.lists(integers, min_size=1, max_size=3))
+        return (
+            f"{name} IN ({', '.join(map(str, options))})",
+            {"op": "in", "args": [prop, options]},
+            lambda f: v in options if known(v := typed_value(f, name)) else None,
+        )
+    if kind in ("text", "like"):
+        name = draw(st.sampled_from(TEXTS))
+        prop = {"property": name}
+        value = draw(st.one_of(st.sampled_from(seen[name] or [""]), texts))
+        if kind == "text":
+            op = draw(st.sampled_from(["=", "<>"]))
+            return (
+                f"{name} {op} {text_literal(value)}",
+                {"op": op, "args": [prop, value]},
+                lambda f: (v == value) == (op == "=") if known(v := typed_value(f, name)) else None,
+            )
+        plain = WILDCARDS.sub("", value)
+        start, end = sorted(draw(st.tuples(*[st.integers(0, len(plain))] * 2)))
+        pattern = draw(st.sampled_from(["{}%", "%{}", "%{}%", "{}"])).format(plain[start:end])
+        return (
+            f"{name} LIKE {text_literal(pattern)}",
+            {"op": "like", "args": [prop, pattern]},
+            lambda f: like(pattern)(typed_value(f, name)),
+        )
+    if kind == "flag":
+        name, op, flag = (
+            draw(st.sampled_from(FLAGS)),
+            draw(st.sampled_from(["=", "<>"])),
+            draw(st.booleans()),
+        )
+        return (
+            f"{name} {op} {text_literal(flag)}",
+            {"op": op, "args": [{"property": name}, flag]},
+            lambda f: (v == flag) == (op == "=") if known(v := typed_value(f, name)) else None,
+        )
+    if kind == "null":
+        name = draw(st.sampled_from(INTEGERS + TEXTS + FLAGS))
+        return (
+            f"{name} IS NULL",
+            {"op": "isNull", "args": [{"property": name}]},
+            lambda f: typed_value(f, name) is None,
+        )
+    # Text only: pygeofilter's CQL2-JSON reader takes a bbox's numbers in the wrong order.
+    xs = sorted(draw(st.tuples(st.floats(135.1, 135.8), st.floats(135.1, 135.8))))
+    ys = sorted(draw(st.tuples(st.floats(34.2, 35.0), st.floats(34.2, 35.0))))
+    box = f"BBOX({xs[0]!r}, {ys[0]!r}, {xs[1]!r}, {ys[1]!r})"
+    return (
+        f"S_INTERSECTS(geometry, {box})",
+        None,
+        lambda f: (
+            xs[0] <= f["geometry"]["coordinates"][0] <= xs[1]
+            and ys[0] <= f["geometry"]["coordinates"][1] <= ys[1]
+        ),
+    )
+
+
+_OPERATORS = {
+    "=": "__eq__",
+    "<>": "__ne__",
+    "<": "__lt__",
+    "<=": "__le__",
+    ">": "__gt__",
+    ">=": "__ge__",
+}
+
+
+def both(left, right, combine):
+    def meaning(f):
+        a, b = left(f), right(f)
+        if combine == "and":
+            return False if False in (a, b) else (None if None in (a, b) else True)
+        return True if True in (a, b) else (None if None in (a, b) else False)
+
+    return meaning
+
+
+@st.composite
+def typed_filters(draw, seen: dict[str, list], depth: int = 2):
+    if depth == 0 or draw(st.booleans()):
+        return draw(typed_predicate(seen))
+    combine = draw(st.sampled_from(["and", "or", "not"]))
+    # NOT over a single predicate only: see test_not_over_a_combination_is_read below.
+    left_text, left_json, left = draw(typed_filters(seen, 0 if combine == "not" else depth - 1))
+    if combine == "not":
+        return (
+            f"NOT ({left_text})",
+            left_json and {"op": "not", "args": [left_json]},
+            lambda f: None if (a := left(f)) is None else not a,
+        )
+    right_text, right_json, right = draw(typed_filters(seen, depth - 1))
+    return (
+        f"({left_text}) {combine.upper()} ({right_text})",
+        left_json and right_json and {"op": combine, "args": [left_json, right_json]},
+        both(left, right, combine),
+    )
+
+
+@pytest.fixture
+def layer_features(client) -> tuple[list[dict], dict[str, list]]:
+    """Every published feature of the layer, and the values its integer and text properties hold."""
+    body = client.get(URL, params={"limit": 10000}).json()
+    features = body["features"]
+    assert body["numberMatched"] == len(features) > 1000
+    kinds = dict.fromkeys(INTEGERS, int) | dict.fromkeys(TEXTS, str)
+    seen = {
+        name: sorted({v for f in features if isinstance(v := f["properties"].get(name), kind)})
+        for name, kind in kinds.items()
+    }
+    return features, seen
+
+
+@settings(
+    max_examples=100,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_well_typed_filters_are_accepted_and_pick_what_they_say(client, layer_features, data):
+    features, seen = layer_features
+    as_text, as_json, meaning = data.draw(typed_filters(seen))
+    expected = {f["id"] for f in features if meaning(f) is True}
+    assert answer(client, as_text, "cql2-text") == expected, as_text
+    if as_json is not None:
+        assert answer(client, json.dumps(as_json), "cql2-json") == expected, as_json
+
+
+@pytest.mark.xfail(strict=True, reason="pygeofilter's CQL2 text grammar: NOT takes one predicate")
+def test_not_over_a_combination_is_read(client):
+    """Valid CQL2 text, refused today with 400; strict: passes (and must be un-marked) once fixed."""
+    assert answer(client, "NOT ((capacity > 100) AND (flood = TRUE))", "cql2-text") is not None
+
+
+@pytest.mark.xfail(strict=True, reason="pygeofilter's CQL2-JSON reader: bbox numbers misordered")
+def test_a_json_bbox_picks_what_the_text_bbox_picks(client):
+    box = [135.4, 34.6, 135.6, 34.8]
+    as_text = f"S_INTERSECTS(geometry, BBOX({', '.join(map(str, box))}))"
+    as_json = {"op": "s_intersects", "args": [{"property": "geometry"}, {"bbox": box}]}
+    from_text = answer(client, as_text, "cql2-text")
+    assert from_text and answer(client, json.dumps(as_json), "cql2-json") == from_text

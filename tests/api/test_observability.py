@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from tests.support.server import live_server
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.db
 
@@ -51,7 +52,6 @@ def test_readyz_says_not_ready_while_the_publication_watch_is_deaf(client):
 def test_the_pool_counts_the_requests_waiting_for_a_connection(test_settings):
     """With its one connection held, a second checkout shows as waiting until it gets one."""
     import threading
-    import time
 
     from mapsvc.db.engine import make_engine
 
@@ -62,11 +62,7 @@ def test_the_pool_counts_the_requests_waiting_for_a_connection(test_settings):
         held = engine.connect()
         second = threading.Thread(target=lambda: engine.connect().close())
         second.start()
-        for _ in range(100):
-            if engine.pool.waiting == 1:  # type: ignore[attr-defined]
-                break
-            time.sleep(0.01)
-        assert engine.pool.waiting == 1  # type: ignore[attr-defined]
+        wait_for(lambda: engine.pool.waiting == 1, what="a waiting checkout")  # type: ignore[attr-defined]
         held.close()
         second.join(5)
         assert not second.is_alive() and engine.pool.waiting == 0  # type: ignore[attr-defined]

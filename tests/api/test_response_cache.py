@@ -1,7 +1,6 @@
 """The in-memory response cache of a real server: hits, revalidation, and dropping on publish."""
 
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -12,6 +11,7 @@ from mapsvc.db.publication_watch import APPLICATION_NAME
 from tests.support.cli import run_mapsvc
 from tests.support.paths import TEST_DATA
 from tests.support.server import live_server
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.db
 
@@ -56,12 +56,15 @@ def test_hits_revalidation_and_a_publish_drops_the_cache(scratch):
         assert again.headers["etag"] == first.headers["etag"] and again.content == b""
 
         publish_aeds(settings)  # another process, as an upload would be
-        for _ in range(50):  # the notice arrives at commit; allow for scheduling
-            fresh = http.get(f"{base}/api/layers", headers={"If-None-Match": first.headers["etag"]})
-            if fresh.status_code == 200:
-                break
-            time.sleep(0.1)
-        assert fresh.status_code == 200 and aed_count(fresh) == 2
+        fresh = wait_for(  # the notice arrives at commit; allow for scheduling
+            lambda: http.get(
+                f"{base}/api/layers", headers={"If-None-Match": first.headers["etag"]}
+            ),
+            until=lambda answer: answer.status_code == 200,
+            timeout=5,
+            what="the publish to drop the entry",
+        )
+        assert aed_count(fresh) == 2
         assert fresh.headers["etag"] != first.headers["etag"]
 
 
@@ -92,13 +95,20 @@ def test_a_lost_listener_stops_the_cache_until_it_listens_again(scratch):
                 {"name": f"{APPLICATION_NAME}%"},
             ).scalar_one()
         assert killed == 1
-        headers = []
-        for _ in range(200):  # misses once the loss is noticed, then a fresh entry, then hits
+        headers: list[str | None] = []
+
+        def seen() -> list[str | None]:
             headers.append(http.get(f"{base}/api/layers").headers.get("x-cache"))
-            if headers[-2:] == ["hit", "hit"] and None in headers:
-                break
-            time.sleep(0.1)
-        assert None in headers and headers[-1] == "hit", headers
+            return headers
+
+        # Misses once the loss is noticed, then a fresh entry, then hits.
+        wait_for(
+            seen,
+            until=lambda seen: seen[-2:] == ["hit", "hit"] and None in seen,
+            timeout=20,
+            interval=0.1,
+            what="misses, then hits again",
+        )
 
 
 def test_the_same_miss_at_once_asks_the_database_once(scratch):

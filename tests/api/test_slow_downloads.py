@@ -12,7 +12,8 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.support.server import live_server, slow_reader
+from tests.support.server import live_server, server_end, slow_reader
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.db
 
@@ -33,6 +34,12 @@ def complete_chunked(response: bytes) -> bool:
     return response.endswith(b"\r\n0\r\n\r\n")
 
 
+def backed_up(reader: socket.socket) -> bool:
+    """Whether the server is sending to ``reader`` and its bytes pile up unread."""
+    end = server_end(reader)
+    return end is not None and end.established and end.unsent_bytes > 0
+
+
 @pytest.fixture(scope="module")
 def server(test_settings, demo):
     url = test_settings.database.url.get_secret_value()
@@ -50,12 +57,17 @@ def server(test_settings, demo):
 
 def test_slow_readers_do_not_starve_reads_and_are_cut(server):
     readers = [slow_reader(server, BIG) for _ in range(5)]
-    time.sleep(0.5)  # every one has started and filled its buffers
+    wait_for(  # the pool's two streams have filled every buffer on the way to their readers
+        lambda: sum(backed_up(reader) for reader in readers) == 2, what="two stalled downloads"
+    )
     with httpx.Client(base_url=server, timeout=3) as http:
         for _ in range(10):  # reads answer at once, whatever the downloads are doing
             assert http.get("/healthz").status_code == 200
             assert http.get("/api/collections/schools/items?limit=5").status_code == 200
-    time.sleep(7)  # past the send timeout of every one, the last ones having waited for the pool
+    # The behaviour under test, not a wait for something to finish: the readers take nothing
+    # for longer than every send timeout (1.5 s each, the last ones after waiting for the pool).
+    # A cut is invisible from outside until the client reads, and reading would end the test.
+    time.sleep(7)
     bodies = [read_to_end(s) for s in readers]
     # Cut by the send timeout (or refused as busy while the download pool was full): none
     # pretends to be the whole layer.
@@ -76,18 +88,18 @@ def test_a_stream_cut_at_the_database_is_a_broken_transfer(server, test_settings
         admin.execute(text("LOCK TABLE feature IN ACCESS EXCLUSIVE MODE"))
         reader = slow_reader(server, BIG)
         try:
-            killed = 0
-            for _ in range(100):  # until the stream's cursor waits on the lock
-                killed = admin.execute(
+            killed = wait_for(  # once the stream's cursor waits on the lock
+                lambda: admin.execute(
                     text(
                         "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
                         "WHERE datname = current_database() AND pid <> pg_backend_pid() "
                         "AND wait_event_type = 'Lock'"
                     )
-                ).scalar_one()
-                if killed:
-                    break
-                time.sleep(0.1)
+                ).scalar_one(),
+                timeout=10,
+                interval=0.1,
+                what="the stream to wait on the lock",
+            )
             lock.rollback()
             assert killed == 1
             data = read_to_end(reader)

@@ -102,3 +102,19 @@ def test_the_compose_client_accepts_it():
         check=False,
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_the_image_is_built_in_stages_and_runs_without_node_or_an_editable_install():
+    """No Docker engine here to build it: the Dockerfile's shape is what can be checked."""
+    stages = re.split(r"^FROM ", (PROJECT / "Dockerfile").read_text(), flags=re.MULTILINE)[1:]
+    assert len(stages) == 3
+    runtime = stages[-1]
+    assert not re.search(
+        r"\b(nodejs|npm|node)\b", runtime.split("\n", 1)[1].replace("node_modules", "")
+    )
+    assert "COPY --from=web-packages /app/node_modules" in runtime
+    assert "pip install" not in runtime and "-e ." not in "".join(stages)
+    # Migrations are a step of their own that compose runs before the server.
+    command = " ".join(compose()["services"]["app"]["command"])
+    assert command.index("mapsvc db upgrade") < command.index("mapsvc serve")
+    assert "upgrade" not in runtime

@@ -24,6 +24,7 @@ from tests.deploy.test_workers import ITEMS, publish_aeds
 from tests.support.databases import restart_after_crash, seeded_database, throwaway_cluster
 from tests.support.portal import aed_csv
 from tests.support.server import live_server
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.db
 
@@ -72,8 +73,12 @@ def test_kill_9_of_postgresql_during_publishes_leaves_each_whole_or_absent(test_
 
         publisher = threading.Thread(target=publish_all)
         publisher.start()
-        while len(returned) < 8 and publisher.is_alive():
-            time.sleep(0.01)
+        wait_for(
+            lambda: len(returned) >= 8 or not publisher.is_alive(),
+            timeout=120,
+            interval=0.01,  # the 9th publish starts at once: kill during it, not after
+            what="eight publishes",
+        )
         # The 9th is under way as the server dies: kill -9 of every PostgreSQL process.
         for pid in cluster_pids(cluster):
             os.kill(pid, signal.SIGKILL)
@@ -176,11 +181,10 @@ def test_a_stopped_postgresql_is_answered_with_503_fast_and_recovers(scratch):
         finally:
             for pid in stopped:
                 os.kill(pid, signal.SIGCONT)
-        recovered = None
-        for _ in range(100):
-            recovered = http.get(f"{base}/api/collections/aed/items?limit=77")
-            if recovered.status_code == 200:
-                break
-            time.sleep(0.2)
-        assert recovered is not None and recovered.status_code == 200
+        recovered = wait_for(
+            lambda: http.get(f"{base}/api/collections/aed/items?limit=77"),
+            until=lambda answer: answer.status_code == 200,
+            timeout=20,
+            what="reads to recover",
+        )
         assert recovered.json()["numberMatched"] == 1

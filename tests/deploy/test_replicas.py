@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 import httpx
@@ -11,17 +10,9 @@ import pytest
 from tests.deploy.test_workers import ITEMS, publish_aeds
 from tests.support.replica import streaming_replica
 from tests.support.server import live_server
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.db
-
-
-def until(check: Callable[[], bool], seconds: float = 15) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def serving(base: str) -> bool:
@@ -44,7 +35,9 @@ def replica_answers(replica, database: str, read: Callable[[], object]) -> bool:
     """Whether ``read`` made the replica scan features (statistics arrive within a second)."""
     before = feature_scans(replica, database)
     read()
-    return until(lambda: feature_scans(replica, database) > before, 5)
+    return wait_for(
+        lambda: feature_scans(replica, database) > before, timeout=5, what="the replica's scans"
+    )
 
 
 def test_reads_go_to_a_replica_that_has_replayed_the_latest_publish(scratch):
@@ -54,7 +47,7 @@ def test_reads_go_to_a_replica_that_has_replayed_the_latest_publish(scratch):
     with streaming_replica(settings) as replica:
         url = settings.database.url.get_secret_value()
         with live_server(url, MAPSVC_DATABASE__READ_URL=replica.url(database)) as base:
-            assert until(lambda: serving(base)), httpx.get(f"{base}/readyz").text
+            wait_for(lambda: serving(base), what="the replica to serve")
             assert httpx.get(f"{base}{ITEMS}").json()["numberMatched"] == 1
             assert replica_answers(
                 replica, database, lambda: httpx.get(f"{base}/api/collections/aed/items?limit=5")
@@ -79,7 +72,7 @@ def test_reads_go_to_a_replica_that_has_replayed_the_latest_publish(scratch):
 
             # Caught up again: it takes the reads back.
             replica.sql(database, "SELECT pg_wal_replay_resume()")
-            assert until(lambda: serving(base))
+            wait_for(lambda: serving(base), what="the replica to serve")
             assert replica_answers(
                 replica,
                 database,  # a page not in the cache yet

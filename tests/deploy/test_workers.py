@@ -6,7 +6,6 @@ import json
 import os
 import signal
 import threading
-import time
 from pathlib import Path
 
 import httpx
@@ -20,11 +19,18 @@ from mapsvc.services import uploads
 from mapsvc.services.versions import SourceFile
 from tests.support.portal import aed_csv
 from tests.support.server import mapsvc_serve, worker_pids
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.db
 
 ITEMS = "/api/collections/aed/items?limit=100"
 KISHIWADA = "272027"
+
+
+def json_log(path: Path) -> list[dict]:
+    """The JSON lines the server has written to ``path`` so far (a line being written excluded)."""
+    *complete, _ = path.read_text().split("\n")
+    return [json.loads(line) for line in complete if line.startswith("{")]
 
 
 def publish_aeds(settings, engine, count: int) -> None:
@@ -90,12 +96,9 @@ def test_a_publish_is_seen_by_every_worker_before_it_returns(scratch, tmp_path: 
         assert not publishing.is_alive()
         assert numbers_matched(base) == {4}
 
-    log_lines = [
-        json.loads(line)
-        for line in (tmp_path / "serve.log").read_text().splitlines()
-        if line.startswith("{")
+    access = [
+        entry for entry in json_log(tmp_path / "serve.log") if entry["logger"] == "mapsvc.access"
     ]
-    access = [entry for entry in log_lines if entry["logger"] == "mapsvc.access"]
     assert access and {e["route"] for e in access} >= {"/api/collections/{layer}/items", "cached"}
 
 
@@ -108,8 +111,12 @@ def test_the_request_id_reaches_the_json_access_log(scratch, tmp_path: Path):
         assert answer.headers["x-request-id"] == "proxy-req-42"
         forged = httpx.get(f"{base}/api/layers", headers={"X-Request-ID": 'x", "fake": "1'})
         assert forged.headers["x-request-id"] != 'x", "fake": "1'  # replaced, not logged
-        time.sleep(0.2)
-    entries = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+        wait_for(
+            lambda: [e for e in json_log(log) if e.get("path") == "/api/layers"],
+            until=lambda logged: len(logged) == 2,
+            what="both requests in the access log",
+        )
+    entries = json_log(log)
     ours = [e for e in entries if e.get("request_id") == "proxy-req-42"]
     assert len(ours) == 1
     assert ours[0] | {"duration_s": 0} == ours[0] | {
@@ -136,10 +143,10 @@ def test_a_killed_worker_is_replaced_and_the_others_keep_answering(scratch, tmp_
         os.kill(victim, signal.SIGKILL)
         statuses = [fresh_connection_get(base, ITEMS).status_code for _ in range(20)]
         assert statuses == [200] * 20
-        for _ in range(100):
-            now = worker_pids(server)
-            if len(now) == 2 and victim not in now:
-                break
-            time.sleep(0.1)
-        assert len(now) == 2 and victim not in now and now & before == before - {victim}
+        now = wait_for(
+            lambda: worker_pids(server),
+            until=lambda pids: len(pids) == 2 and victim not in pids,
+            what="a replacement worker",
+        )
+        assert now & before == before - {victim}
         assert numbers_matched(base, 10) == {1}

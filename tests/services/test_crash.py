@@ -4,7 +4,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from mapsvc.services.uploads import UploadRequest, upload
 from mapsvc.services.versions import SourceFile
 from tests.support import variants as v
 from tests.support.databases import restart_after_crash, seeded_database, throwaway_cluster
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.db
 
@@ -68,21 +68,23 @@ def start_import(url: str, csv: Path) -> subprocess.Popen:
     )
 
 
-def wait_for_copy(engine: Engine, process: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+def wait_for_copy(engine: Engine, process: subprocess.Popen) -> None:
+    """Until the import's COPY has loaded rows (and has more to load): the moment to kill."""
+
+    def loading() -> bool:
         assert process.poll() is None, "the import ended before it loaded anything"
         with engine.connect() as conn:
-            copying = conn.execute(
-                text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'COPY feature%' AND state = 'active'"
-                )
-            ).scalar_one()
-        if copying:
-            time.sleep(0.3)  # well inside the load
-            return
-        time.sleep(0.05)
-    raise AssertionError("the import never started loading")
+            return bool(
+                conn.execute(
+                    text(
+                        "SELECT count(*) FROM pg_stat_progress_copy p "
+                        "JOIN pg_stat_activity a USING (pid) "
+                        "WHERE a.query LIKE 'COPY feature%' AND p.tuples_processed > 0"
+                    )
+                ).scalar_one()
+            )
+
+    wait_for(loading, timeout=60, what="the import to load rows")
 
 
 def publish_first_version(engine: Engine, settings) -> int:
@@ -109,17 +111,17 @@ def test_kill_9_of_the_importer_leaves_the_published_version_intact(scratch, tmp
     wait_for_copy(engine, process)
     process.send_signal(signal.SIGKILL)
     process.wait()
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:  # the server ends the dead client's transaction
+
+    def copy_ended() -> bool:  # the server ends the dead client's transaction
         with engine.connect() as conn:
-            if not conn.execute(
+            return not conn.execute(
                 text(
                     "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'COPY feature%'"
                     " AND state <> 'idle'"
                 )
-            ).scalar_one():
-                break
-        time.sleep(0.1)
+            ).scalar_one()
+
+    wait_for(copy_ended, timeout=30, what="the server to end the dead importer's COPY")
     assert state(engine) == before
     with engine.connect() as conn:  # the next upload works as usual
         assert conn.execute(text("SELECT 1")).scalar_one() == 1

@@ -279,6 +279,46 @@ def test_an_editor_uploads_reads_the_report_and_a_publisher_publishes_and_rolls_
     assert "岸和田城" in public.text
 
 
+def test_versions_are_numbered_within_their_dataset_where_people_read_them(
+    portal, session, editor, publisher
+):
+    """岸和田市's first upload is 版 1, whatever the global id (the demo made many versions)."""
+    from mapsvc.services import datasets
+
+    sign_in(portal, editor)
+    before = session.execute(
+        text(
+            "SELECT count(*) FROM version v JOIN dataset d ON d.id = v.dataset_id "
+            "WHERE d.layer_id = 'aed' AND d.municipality_code = :code"
+        ),
+        {"code": KISHIWADA},
+    ).scalar_one()
+    first, second = upload(portal, aed_csv(GOOD)), upload(portal, aed_csv(GOOD[:1]))
+    urls = [answer.headers["location"] for answer in (first, second)]
+    ids = [int(url.rsplit("/", 1)[1]) for url in urls]
+    numbers = [before + 1, before + 2]
+    assert ids[0] > numbers[0]  # the global id is not what people read
+    report = portal.get(urls[0]).text
+    assert f"版 {numbers[0]} <small>" in report and f"版 {ids[0]} " not in report
+    listed = portal.get(f"/staff/datasets/aed/{KISHIWADA}").text
+    assert f'/versions/{ids[1]}">{numbers[1]}</a>' in listed  # linked by id, read by number
+    found = datasets.version(session, "aed", KISHIWADA, version_id=ids[1])
+    assert found.as_json()["id"] == ids[1]  # the API's identifier, as before
+    assert found.as_json()["number"] == numbers[1]  # beside it, for people
+
+    sign_in(portal, publisher)
+    ask = portal.get(f"{urls[0]}/publish")
+    portal.post(f"{urls[0]}/publish", data={"csrf": csrf(ask.text)})
+    assert f"公開中の版 {numbers[0]} との違い" in portal.get(f"{urls[1]}/map").text
+    assert f"版 {numbers[0]}" in portal.get("/staff/").text  # "my datasets"
+    ask = portal.get(f"{urls[1]}/publish")
+    portal.post(f"{urls[1]}/publish", data={"csrf": csrf(ask.text)})
+    ask = portal.get(f"{urls[0]}/rollback")
+    assert f"版 {numbers[0]}（" in ask.text
+    rolled = portal.post(f"{urls[0]}/rollback", data={"csrf": csrf(ask.text)})
+    assert f"版 {numbers[0]} に戻しました" in rolled.text
+
+
 def test_another_municipalitys_dataset_is_403_on_every_route(portal, session, editor):
     sign_in(portal, editor)
     home = portal.get("/staff/")

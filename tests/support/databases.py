@@ -5,7 +5,6 @@ from __future__ import annotations
 import secrets
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +18,7 @@ from mapsvc.embedded import EmbeddedCluster
 from mapsvc.services.setup import upgrade_database
 from mapsvc.settings import Settings
 from tests.support.server import free_port
+from tests.support.waiting import wait_for
 
 
 def seeded_database(settings: Settings, server_url: str) -> tuple[Settings, Engine, str]:
@@ -52,9 +52,7 @@ def throwaway_cluster(settings: Settings) -> Iterator[EmbeddedCluster]:
 
 def restart_after_crash(cluster: EmbeddedCluster) -> bool:
     """Once a killed server's processes are gone, start it again (crash recovery replays the WAL)."""
-    for _ in range(50):  # children notice the postmaster's death and exit
-        if not cluster.is_running():
-            break
-        time.sleep(0.1)
+    # Children notice the postmaster's death and exit.
+    wait_for(lambda: not cluster.is_running(), timeout=5, what="the killed server to exit")
     (cluster.data_dir / "postmaster.pid").unlink(missing_ok=True)
     return cluster.start()

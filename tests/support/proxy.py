@@ -11,7 +11,6 @@ import shutil
 import ssl
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,7 +19,8 @@ from pathlib import Path
 import httpx
 
 from tests.support.paths import PROJECT
-from tests.support.server import free_port
+from tests.support.server import answers, free_port
+from tests.support.waiting import wait_for
 
 DEPLOY = PROJECT / "deploy" / "nginx"
 SHARED_FILES = ("nginx.conf", "mapsvc.conf")
@@ -130,12 +130,7 @@ def nginx_proxy(upstream: str) -> Iterator[Proxy]:
         process = subprocess.Popen(command, stderr=errors)
     proxy = Proxy(f"https://127.0.0.1:{port}", prefix, certificate, process)
     try:
-        for _ in range(100):
-            try:
-                httpx.get(f"{proxy.url}/healthz", verify=proxy.trust(), timeout=2)
-                break
-            except httpx.TransportError:
-                time.sleep(0.05)
+        wait_for(lambda: answers(f"{proxy.url}/healthz", verify=proxy.trust()), what="nginx")
         yield proxy
     finally:
         process.terminate()

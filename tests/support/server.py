@@ -6,13 +6,23 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
+
+from tests.support.waiting import wait_for
+
+
+def answers(url: str, **options: Any) -> int | None:
+    """The status of a GET of ``url``, or None while nothing listens there yet."""
+    try:
+        return httpx.get(url, timeout=2, **options).status_code
+    except httpx.TransportError:
+        return None
 
 
 def free_port() -> int:
@@ -52,14 +62,7 @@ def _serving(
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base}{probe}", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError(f"the server ({' '.join(command)}) did not start")
+        wait_for(lambda: answers(f"{base}{probe}") == 200, timeout=60, what=" ".join(command))
         yield base, process
     finally:
         process.terminate()
@@ -120,3 +123,26 @@ def slow_reader(base: str, path: str) -> socket.socket:
         "Connection: close\r\n\r\n".encode()
     )
     return s
+
+
+@dataclass(frozen=True)
+class ServerEnd:
+    """The server's end of a client's TCP connection, as the kernel shows it (/proc/net/tcp)."""
+
+    established: bool
+    unsent_bytes: int  # written by the server, not yet taken by the client (nor acknowledged)
+
+
+def server_end(client: socket.socket) -> ServerEnd | None:
+    """The server's end of ``client``'s loopback connection; None once the kernel has let it go.
+
+    What a client that reads nothing cannot see for itself: whether the server is sending to it
+    and its bytes pile up.
+    """
+    local = f"{client.getsockname()[1]:04X}"
+    remote = f"{client.getpeername()[1]:04X}"
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[1].endswith(f":{remote}") and fields[2].endswith(f":{local}"):
+            return ServerEnd(fields[3] == "01", int(fields[4].split(":")[0], 16))
+    return None

@@ -215,7 +215,7 @@ def version_page(
     lang = language(request)
     notice = {
         "published": translate("published_now", lang),
-        "rolled_back": translate("rolled_back", lang, id=found.id),
+        "rolled_back": translate("rolled_back", lang, id=found.number),
         "revised": translate("revised", lang),
     }.get(done, "")
     return render(
@@ -271,6 +271,7 @@ def version_map_page(
         **_page_context(request, session, layer, code),
         version=found,
         diff=changes.diff,
+        published_number=changes.current_number,
         flagged=changes.flagged_rows,
         centre=municipalities.inner_point(session, code),
     )
@@ -304,7 +305,7 @@ def _confirm(
     question = (
         translate("publish_confirm", lang, count=f"{found.feature_count:,}")
         if what == "publish"
-        else translate("rollback_confirm", lang, id=found.id, count=f"{found.feature_count:,}")
+        else translate("rollback_confirm", lang, id=found.number, count=f"{found.feature_count:,}")
     )
     return render(
         request,
