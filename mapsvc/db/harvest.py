@@ -114,3 +114,22 @@ def now(session: Session) -> datetime:
     """The database's clock (one clock for every worker and host)."""
     found: datetime = session.execute(text("SELECT now()")).scalar_one()
     return found
+
+
+def sources_by_dataset(session: Session) -> list[tuple[str, str, HarvestSourceRow]]:
+    """(layer, municipality, source) of every dataset that has a source."""
+    return [
+        (dataset.layer_id, dataset.municipality_code, s) for s, dataset in list_sources(session)
+    ]
+
+
+def freshness_state(session: Session) -> str:
+    """A digest of everything the public freshness shows: changes whenever any of it does."""
+    found: str = session.execute(
+        text(
+            "SELECT md5(coalesce(string_agg(concat_ws('|', id, kind, url, paused, failures,"
+            " flagged, needs_person, last_checked_at, last_changed_at, problem_en), ','"
+            " ORDER BY id), '')) FROM harvest_source"
+        )
+    ).scalar_one()
+    return found
