@@ -14,6 +14,7 @@ from sqlalchemy import text
 from tests.services.test_harvest_runs import aed_csv
 from tests.support.cli import run_mapsvc
 from tests.support.file_hosts import file_host
+from tests.support.server import free_port
 from tests.support.staging import KISHIWADA
 
 pytestmark = pytest.mark.db
@@ -73,18 +74,25 @@ def test_a_bad_source_is_refused_in_both_languages(scratch):
     assert "取得の予定" in wrong.stderr and "Cannot read the schedule" in wrong.stderr
 
 
-def test_the_harvest_service_runs_due_sources_until_terminated(scratch):
+@pytest.mark.parametrize(
+    "command",
+    [["harvest"], ["serve", "--workers", "1", "--port", str(free_port())]],
+    ids=["harvest-service", "embedded-in-serve"],
+)
+def test_the_scheduler_runs_due_sources_until_terminated(scratch, command):
     settings, engine = scratch
     with file_host() as host:
         host.file("/aed.csv", aed_csv(3))
-        assert (
-            run_mapsvc(
-                "sources", "add", *DATASET, "--url", f"{host.base}/aed.csv", settings=settings
-            ).returncode
-            == 0
+        added = run_mapsvc(
+            "sources", "add", *DATASET, "--url", f"{host.base}/aed.csv", settings=settings
         )
-        env = dict(os.environ, MAPSVC_DATABASE__URL=settings.database.url.get_secret_value())
-        service = subprocess.Popen([sys.executable, "-m", "mapsvc", "harvest"], env=env)
+        assert added.returncode == 0
+        env = dict(
+            os.environ,
+            MAPSVC_DATABASE__URL=settings.database.url.get_secret_value(),
+            MAPSVC_AUTH__SECRET="cli-test-secret",
+        )
+        service = subprocess.Popen([sys.executable, "-m", "mapsvc", *command], env=env)
         try:
             outcomes: list[str] = []
             for _ in range(300):  # waits for the first run; nothing timed is asserted
@@ -99,4 +107,6 @@ def test_the_harvest_service_runs_due_sources_until_terminated(scratch):
             service.send_signal(signal.SIGTERM)
             code = service.wait(timeout=30)
         assert outcomes == ["published"]
-        assert code == 0
+        # serve may be stopped before uvicorn has taken over the signals: only the service's own
+        # exit is asserted.
+        assert code == 0 or command[0] == "serve"

@@ -35,7 +35,7 @@ def set_source(
 ) -> dict[str, Any]:
     """Give the dataset this source (or change it): due at once."""
     with unit_of_work(session):
-        _check_owner(session, municipality)
+        uploads.owner(session, municipality)
         dataset = writes.get_or_create_dataset(session, layer.id, municipality)
         values = definition.as_values()
         source = harvest.save_source(session, dataset.id, values | {"created_by": actor})
@@ -196,17 +196,6 @@ def _found(session: Session, layer_id: str, code: str) -> tuple[HarvestSourceRow
             "このデータセットには取得元がありません", f"No source is set for {layer_id} of {code}"
         )
     return source, dataset
-
-
-def _check_owner(session: Session, code: str) -> None:
-    municipality = queries.get_municipality(session, code)
-    if municipality is None:
-        raise NotFound("その市区町村はありません", f"No municipality {code}")
-    if municipality.kind == "ward":
-        raise InvalidParameter(
-            f"区のデータは市（{municipality.parent_code}）として登録してください",
-            f"Data of a ward is filed under its city ({municipality.parent_code})",
-        )
 
 
 def _audit(
