@@ -14,7 +14,7 @@ import pytest
 
 from mapsvc.services.harvest.fetcher import FetchFailed, FetchPolicy, address_allowed, fetch
 from mapsvc.settings import HarvestSettings, Settings
-from tests.support.file_hosts import FileHost, Reply, file_host
+from tests.support.file_hosts import FileHost, Reply, file_host, self_signed
 
 LOOPBACK = ipaddress.ip_network("127.0.0.0/8")
 
@@ -183,3 +183,24 @@ def test_a_server_error_is_a_failure_with_its_status(host):
         fetch(f"{host.base}/broken.csv", policy())
     assert failed.value.status == 500
     assert "HTTP 500" in failed.value.message_ja
+
+
+@pytest.fixture
+def tls_host(tmp_path, monkeypatch) -> Iterator[FileHost]:
+    """An https host whose certificate names files.example (and is trusted for the test)."""
+    certificate, key = self_signed(tmp_path, "files.example")
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificate))
+    with FileHost(tls=(certificate, key)).running() as running:
+        running.file("/aed.csv", b"a,b\n1,2\n")
+        yield running
+
+
+def test_https_dials_the_pinned_address_and_checks_the_certificate_against_the_name(tls_host):
+    def loopback(_name: str, _port: int) -> list[str]:
+        return ["127.0.0.1"]
+
+    secure = policy(http_hosts=frozenset())  # https needs no allowance
+    fetched = fetch(f"https://files.example:{tls_host.port}/aed.csv", secure, resolve=loopback)
+    assert fetched.content == b"a,b\n1,2\n"
+    with pytest.raises(FetchFailed, match=r"CERTIFICATE_VERIFY_FAILED|doesn't match"):
+        fetch(f"https://other.example:{tls_host.port}/aed.csv", secure, resolve=loopback)
