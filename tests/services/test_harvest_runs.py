@@ -14,9 +14,11 @@ from sqlalchemy import text
 
 from mapsvc.db import harvest
 from mapsvc.errors import InvalidParameter
+from mapsvc.services import uploads
 from mapsvc.services.harvest import manage
 from mapsvc.services.harvest.fetcher import FetchPolicy
 from mapsvc.services.harvest.sources import source_definition
+from mapsvc.services.versions import SourceFile
 from mapsvc.settings import HarvestSettings, Settings
 from tests.support.file_hosts import FileHost, Reply, file_host
 from tests.support.staging import KISHIWADA
@@ -299,3 +301,23 @@ def test_a_source_is_checked_like_an_upload_before_it_is_saved(settings):
         options={"encoding": "cp932"},
     )
     assert made.options == {"encoding": "cp932"}
+
+
+def test_a_file_already_uploaded_by_a_clerk_makes_no_second_version(
+    session, settings, catalog, host
+):
+    content = aed_csv(4)
+    uploads.upload(
+        session,
+        settings,
+        layer=catalog["aed"],
+        municipality=KISHIWADA,
+        source=SourceFile(content, "aed.csv", "auto"),
+        request=uploads.upload_request(publish=True),
+        actor="clerk",
+    )
+    host.file("/aed.csv", content)
+    add_source(session, settings, catalog, f"{host.base}/aed.csv")
+    first = run(session, settings, catalog)
+    assert (first.outcome, versions(session)) == ("unchanged", 1)
+    assert run(session, settings, catalog).http_status == 304  # its validators were kept

@@ -229,12 +229,15 @@ def _changes(session: Session, source: HarvestSourceRow, result: RunResult) -> d
     }
     if not source.needs_person:
         changes |= {"problem_ja": None, "problem_en": None}  # an earlier failure is over
+    if result.http_status == 200:  # a file came: its validators serve the next conditional GET
+        changes |= {
+            "etag": result.etag,
+            "last_modified": result.last_modified,
+            "last_sha256": result.sha256,
+        }
     if result.outcome == "unchanged":
         return changes
     changes |= {
-        "etag": result.etag,
-        "last_modified": result.last_modified,
-        "last_sha256": result.sha256,
         "needs_person": result.outcome in ("staged", "rejected"),
         "problem_ja": result.message_ja,
         "problem_en": result.message_en,
