@@ -66,6 +66,12 @@ def test_other_schemes_are_refused(host):
             fetch(url, policy())
 
 
+def test_a_host_name_dns_could_not_take_is_refused_in_words_not_a_crash():
+    for url in ("https://a..b/x.csv", f"https://{'a' * 64}.jp/x.csv"):
+        with pytest.raises(FetchFailed, match="host name is invalid"):
+            fetch(url, policy())
+
+
 def test_a_url_with_credentials_is_refused(host):
     with pytest.raises(FetchFailed, match="user name or password"):
         fetch(f"http://user:secret@127.0.0.1:{host.port}/aed.csv", policy())

@@ -180,6 +180,12 @@ def checked_url(url: str, policy: FetchPolicy) -> _Target:
         raise FetchFailed(
             f"https:// で始まるURLを指定してください: {url}", f"Give an https:// URL, not {url!r}"
         )
+    try:  # 市役所.jp → its ASCII (IDNA) form: what DNS and the Host header take
+        host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise FetchFailed(
+            f"URLのホスト名が正しくありません: {url}", f"The URL's host name is invalid: {url!r}"
+        ) from None
     if scheme == "http" and host not in policy.http_hosts:
         raise FetchFailed(
             f"{host} は https でしか取得できません（http は管理者が許可したホストだけです）",
