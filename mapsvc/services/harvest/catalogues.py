@@ -29,6 +29,7 @@ from mapsvc.services.harvest.fetcher import (
     system_resolver,
 )
 from mapsvc.services.harvest.sources import SourceDefinition
+from mapsvc.services.versions import SourceFile
 
 BODIK_PAGE = 1000
 
@@ -39,6 +40,10 @@ class Retrieved:
 
     fetched: Fetched
     filename: str
+
+    def source_file(self, options: dict[str, Any]) -> SourceFile:
+        """The fetched bytes as an upload's file (read as the source's options say)."""
+        return SourceFile(self.fetched.content, self.filename, options.get("format") or "auto")
 
 
 def retrieve(

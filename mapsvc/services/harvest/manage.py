@@ -19,7 +19,6 @@ from mapsvc.services.harvest.fetcher import FetchFailed, FetchPolicy, Resolver, 
 from mapsvc.services.harvest.runs import RunResult, lease, run_source
 from mapsvc.services.harvest.sources import SourceDefinition, upload_request_of
 from mapsvc.services.transactions import unit_of_work
-from mapsvc.services.versions import SourceFile
 from mapsvc.settings import Settings
 
 HISTORY = 20
@@ -114,10 +113,7 @@ def dry_run(
         )
     except FetchFailed as failure:
         raise InvalidParameter(failure.message_ja, failure.message_en) from None
-    fetched = retrieved.fetched
-    file = SourceFile(
-        fetched.content, retrieved.filename, definition.options.get("format") or "auto"
-    )
+    file = retrieved.source_file(definition.options)
     report = uploads.validate(
         session,
         settings,
@@ -126,9 +122,8 @@ def dry_run(
         request=upload_request_of(definition.options),
         municipality=municipality,
     )
-    return {"url": fetched.url, "bytes": len(fetched.content), "sha256": file.sha256} | {
-        "report": report
-    }
+    size = len(file.content)
+    return {"url": retrieved.fetched.url, "bytes": size, "sha256": file.sha256, "report": report}
 
 
 def source_view(

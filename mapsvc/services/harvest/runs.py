@@ -29,7 +29,7 @@ from mapsvc.services.harvest.catalogues import retrieve
 from mapsvc.services.harvest.fetcher import FetchFailed, FetchPolicy, Resolver, system_resolver
 from mapsvc.services.harvest.sources import backoff, definition_of, next_due, upload_request_of
 from mapsvc.services.transactions import unit_of_work
-from mapsvc.services.versions import SourceFile, publish_loaded
+from mapsvc.services.versions import publish_loaded
 from mapsvc.settings import Settings
 
 FLAG_AFTER_FAILURES = 3
@@ -70,7 +70,6 @@ def run_source(
     catalog: Catalog,
     source_id: int,
     *,
-    policy: FetchPolicy | None = None,
     resolve: Resolver = system_resolver,
 ) -> RunResult:
     """Run one source the caller has claimed, record the result and release the claim."""
@@ -80,7 +79,7 @@ def run_source(
         raise LookupError(f"no harvest source {source_id}")
     layer = catalog[dataset.layer_id]
     try:
-        result = _run(session, settings, layer, dataset, source, policy, resolve)
+        result = _run(session, settings, layer, dataset, source, resolve)
     except FetchFailed as failure:
         result = RunResult(
             "failed", failure.status, message_ja=failure.message_ja, message_en=failure.message_en
@@ -103,13 +102,12 @@ def _run(
     layer: LayerDefinition,
     dataset: DatasetRow,
     source: HarvestSourceRow,
-    policy: FetchPolicy | None,
     resolve: Resolver,
 ) -> RunResult:
     retrieved = retrieve(
         definition_of(source),
         dataset.municipality_code,
-        policy or FetchPolicy.from_settings(settings),
+        FetchPolicy.from_settings(settings),
         etag=source.etag,
         last_modified=source.last_modified,
         max_rows=settings.imports.max_rows,
@@ -118,7 +116,7 @@ def _run(
     fetched = retrieved.fetched
     if fetched.status == 304:
         return RunResult("unchanged", 304, 0, source.last_sha256)
-    file = SourceFile(fetched.content, retrieved.filename, source.options.get("format") or "auto")
+    file = retrieved.source_file(source.options)
     seen = RunResult(
         "unchanged",
         fetched.status,
