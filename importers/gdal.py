@@ -58,7 +58,11 @@ def read_layer(
     names = list(meta["fields"])
     count = len(wkb) if wkb is not None else (len(fields[0]) if len(fields) else 0)
     geometries = shapely.from_wkb(wkb) if wkb is not None else [None] * count
-    columns = [list(values) for values in fields]
+    # Numbers as Python numbers: numpy scalars are not JSON (a GeoJSON float property of a
+    # feature with an ID failed in the duplicate check's digest).
+    columns = [
+        values.tolist() if values.dtype.kind in "biuf" else list(values) for values in fields
+    ]
     rows = [
         (geometry, {name: column[i] for name, column in zip(names, columns, strict=True)})
         for i, geometry in enumerate(geometries)

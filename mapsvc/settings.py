@@ -121,6 +121,29 @@ class ImportSettings(BaseModel):
     body_timeout_s: float = Field(default=30.0, gt=0, le=600)
 
 
+class HarvestSettings(BaseModel):
+    """Fetching municipalities' published files (``mapsvc.services.harvest``).
+
+    The fetcher refuses every address that is not global unless its network is listed in
+    ``allow_networks``, and plain http unless the host is listed in ``allow_http_hosts``: a
+    source URL must never reach the service's own network (SSRF).
+    """
+
+    # Run the scheduler inside `mapsvc serve` (the embedded default); a deployment with its
+    # own `mapsvc harvest` service turns this off on the web servers.
+    embedded: bool = True
+    poll_interval_s: float = Field(default=30, gt=0, le=3600)
+    allow_networks: str = ""  # comma-separated, e.g. "10.1.2.0/24" for an intranet catalogue
+    allow_http_hosts: str = ""  # comma-separated host names (or addresses) allowed over http
+    connect_timeout_s: float = Field(default=10, gt=0, le=120)
+    read_timeout_s: float = Field(default=30, gt=0, le=600)
+    # The whole fetch, redirects included: a server dripping a byte a second is cut here.
+    total_timeout_s: float = Field(default=120, gt=0, le=3600)
+    # Named in every request's User-Agent, so that a municipality's web team can reach the
+    # operator: set it to an address or page someone reads.
+    contact: str = Field(default="mapsvc@localhost", min_length=3, max_length=200)
+
+
 class Settings(BaseSettings):
     """The root of all settings."""
 
@@ -133,6 +156,7 @@ class Settings(BaseSettings):
     auth: AuthSettings = AuthSettings()
     staff: StaffSettings = StaffSettings()
     imports: ImportSettings = ImportSettings()
+    harvest: HarvestSettings = HarvestSettings()
     host: str = "127.0.0.1"
     # The reverse proxies whose X-Forwarded-For/-Proto are believed (comma-separated addresses
     # or networks, as uvicorn's FORWARDED_ALLOW_IPS). Empty: none, the peer is the client.

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeAlias
 
-from mapsvc.cli import data, database, keys, users
+from mapsvc.cli import data, database, keys, sources, users
 from mapsvc.db.errors import translate_database_errors
 from mapsvc.embedded import EmbeddedDatabaseError
 from mapsvc.errors import as_domain_error
@@ -118,6 +118,22 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_argument(
         "--replace", action="store_true", help="overwrite a database that already holds data"
     )
+
+    source_group = _group(
+        sub, "sources", "harvest sources: datasets fetched from where they are published"
+    )
+    sources.add_source_options(_dataset_args(_add(source_group, "add", sources.cmd_sources_add)))
+    _add(source_group, "list", sources.cmd_sources_list).add_argument(
+        "--json", action="store_true", help="print as JSON"
+    )
+    actions: tuple[tuple[str, Handler], ...] = (
+        ("run", sources.cmd_sources_run),
+        ("pause", sources.cmd_sources_pause),
+        ("resume", sources.cmd_sources_resume),
+    )
+    for action, act in actions:
+        _dataset_args(_add(source_group, action, act))
+    _add(sub, "harvest", sources.cmd_harvest)
 
     user_group = _group(sub, "users", "staff portal accounts (one per person)")
     user_create = _add(user_group, "create", users.cmd_users_create)

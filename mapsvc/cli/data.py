@@ -211,6 +211,11 @@ def add_file_options(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--layer", required=True, help="catalog layer id (see `mapsvc layers list`)"
     )
+    add_reading_options(command)
+
+
+def add_reading_options(command: argparse.ArgumentParser) -> None:
+    """The options of how to read a file: an upload's, and a harvest source's."""
     command.add_argument(
         "--format",
         help="csv, xlsx, xls, ods, geojson, shapefile, kml, gpkg, gtfs (default: detected)",

@@ -7,6 +7,7 @@ import os
 
 from layers import load_catalog
 from mapsvc.cli.common import session_scope
+from mapsvc.cli.sources import start_harvester
 from mapsvc.db import queries
 from mapsvc.db.engine import create_database, database_url, make_engine, make_sessionmaker
 from mapsvc.db.migrate import current_revision, head_revision
@@ -98,9 +99,12 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     started = _ensure_database(settings)
+    harvester = None
     try:
         if settings.demo:
             cmd_demo_load(settings, args)
+        if settings.harvest.embedded:  # else a `mapsvc harvest` service runs the sources
+            harvester = start_harvester(settings)
         uvicorn.run(
             "mapsvc.app:create_app",
             factory=True,
@@ -117,6 +121,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             timeout_keep_alive=75,
         )
     finally:
+        if harvester is not None:
+            harvester.stop()
         cluster = _embedded(settings)
         if started and cluster:
             cluster.stop()

@@ -333,3 +333,71 @@ class UploadProgressRow(Base):
     rows: Mapped[int] = mapped_column(Integer)
     done: Mapped[bool] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), index=True)
+
+
+SOURCE_KINDS = ("file", "ckan", "bodik")
+FETCH_OUTCOMES = ("unchanged", "published", "staged", "rejected", "failed")
+
+
+class HarvestSourceRow(Base):
+    """Where a dataset's file is published, how to read it, when to fetch it and how it went.
+
+    The row is also the harvest job: ``next_run_at`` says when it is due and ``claimed_until``
+    is the lease of the worker running it (migration 0020).
+    """
+
+    __tablename__ = "harvest_source"
+    __table_args__ = (
+        UniqueConstraint("dataset_id"),
+        CheckConstraint(f"kind IN {SOURCE_KINDS}", name="kind"),
+        CheckConstraint("max_removed_share BETWEEN 0 AND 1", name="max_removed_share"),
+        CheckConstraint("max_move_m >= 0", name="max_move_m"),
+        Index("ix_harvest_source_due", "next_run_at", postgresql_where=text("NOT paused")),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("dataset.id"))
+    kind: Mapped[str] = mapped_column(Text)
+    url: Mapped[str] = mapped_column(Text)  # the file, the CKAN catalogue or the BODIK API
+    reference: Mapped[str | None] = mapped_column(Text)  # CKAN dataset id or BODIK apiname
+    pick: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+    options: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+    schedule: Mapped[str] = mapped_column(Text)
+    max_removed_share: Mapped[float] = mapped_column(server_default=text("0.2"))
+    max_move_m: Mapped[float] = mapped_column(server_default=text("1000"))
+    paused: Mapped[bool] = mapped_column(server_default=text("false"))
+    next_run_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    claimed_until: Mapped[datetime | None]
+    failures: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    flagged: Mapped[bool] = mapped_column(server_default=text("false"))
+    needs_person: Mapped[bool] = mapped_column(server_default=text("false"))
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    last_sha256: Mapped[str | None] = mapped_column(String(64))
+    last_checked_at: Mapped[datetime | None]
+    last_changed_at: Mapped[datetime | None]
+    problem_ja: Mapped[str | None] = mapped_column(Text)
+    problem_en: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class HarvestFetchRow(Base):
+    """One fetch of a source: when, what came back, and the version made or why none."""
+
+    __tablename__ = "harvest_fetch"
+    __table_args__ = (
+        CheckConstraint(f"outcome IN {FETCH_OUTCOMES}", name="outcome"),
+        Index("ix_harvest_fetch_source_at", "source_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("harvest_source.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(server_default=func.now())
+    outcome: Mapped[str] = mapped_column(Text)
+    http_status: Mapped[int | None] = mapped_column(SmallInteger)
+    bytes: Mapped[int | None] = mapped_column(BigInteger)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    version_id: Mapped[int | None] = mapped_column(BigInteger)
+    message_ja: Mapped[str | None] = mapped_column(Text)
+    message_en: Mapped[str | None] = mapped_column(Text)

@@ -20,7 +20,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mapsvc.api.caching import matches_if_none_match
 from mapsvc.edge.compression import preferred_encoding
 
-NOT_CACHED_PREFIXES = ("/api/datasets",)  # staff endpoints: authenticated, never shared
+# Staff endpoints: authenticated, never shared. The coverage matrix shows the harvest's
+# freshness, which changes without a publish (its ETag covers it; this cache could not).
+NOT_CACHED_PREFIXES = ("/api/datasets", "/api/coverage")
 CREDENTIAL_HEADERS = {b"authorization", b"x-api-key", b"cookie"}
 HIT_HEADER = (b"x-cache", b"hit")
 LOCK_WAIT_S = 5.0  # a request waits this long for the same miss's answer, then asks itself

@@ -11,18 +11,33 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from layers import Catalog
-from mapsvc.db import queries
+from mapsvc.db import harvest, queries
 from mapsvc.services.downloads import excel_csv
+from mapsvc.services.harvest.manage import freshness_view
 
 
 def coverage(session: Session, catalog: Catalog) -> dict[str, Any]:
-    """Municipalities (not wards: their city publishes) × layers, each cell its count and date."""
+    """Municipalities (not wards: their city publishes) × layers, each cell its count and date.
+
+    Each cell says where its data comes from (``from``: a clerk's ``upload`` or a harvested
+    ``source``); ``sources`` gives, per layer with a source, where it is fetched from, when it
+    was last checked and last changed, and the last problem in plain words (ja/en) — also for
+    a source whose data is not published yet.
+    """
     municipalities = [m for m in queries.list_municipalities(session) if m.kind != "ward"]
+    sources: dict[str, dict[str, dict[str, Any]]] = {}
+    for layer_id, code, source in harvest.sources_by_dataset(session):
+        sources.setdefault(code, {})[layer_id] = {
+            "kind": source.kind,
+            "url": source.url,
+            "reference": source.reference,
+        } | freshness_view(source)
     cells: dict[str, dict[str, dict[str, Any]]] = {}
     for layer_id, code, count, published_at in queries.coverage_cells(session):
         cells.setdefault(code, {})[layer_id] = {
             "count": count,
             "published": published_at.isoformat(timespec="seconds") if published_at else None,
+            "from": "source" if layer_id in sources.get(code, {}) else "upload",
         }
     return {
         "layers": [
@@ -36,10 +51,16 @@ def coverage(session: Session, catalog: Catalog) -> dict[str, Any]:
                 "name": {"ja": m.name_ja, "en": m.name_en},
                 "kind": m.kind,
                 "layers": cells.get(m.code, {}),
+                "sources": sources.get(m.code, {}),
             }
             for m in municipalities
         ],
     }
+
+
+def coverage_state(session: Session) -> str:
+    """What the matrix depends on besides the published versions: the sources' freshness."""
+    return harvest.freshness_state(session)
 
 
 def coverage_csv(matrix: dict[str, Any]) -> str:

@@ -27,6 +27,8 @@ class VersionDiff:
     counts: dict[str, int] = field(
         default_factory=lambda: {"added": 0, "removed": 0, "changed": 0, "unchanged": 0}
     )
+    # The farthest any feature moved, over all of them (the list stops at LISTED).
+    largest_move_m: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -69,6 +71,8 @@ def diff_versions(
                 k for k in pair.old.keys() | pair.new.keys() if pair.old.get(k) != pair.new.get(k)
             )
             moved = pair.moved_m if pair.moved_m and pair.moved_m >= MOVED_THRESHOLD_M else None
+            if moved:
+                diff.largest_move_m = max(diff.largest_move_m, moved)
             if attributes or moved:
                 changes = {a: {"from": pair.old.get(a), "to": pair.new.get(a)} for a in attributes}
                 _note(

@@ -317,7 +317,7 @@ def upload(
                 session,
                 settings,
                 layer=layer,
-                code=_owner(session, municipality),
+                code=owner(session, municipality),
                 source=source,
                 request=request,
                 actor=actor,
@@ -383,7 +383,8 @@ def _stage_upload(
     return UploadResult(VersionView.of(version), True, version.report)
 
 
-def _owner(session: Session, code: str) -> str:
+def owner(session: Session, code: str) -> str:
+    """The code a dataset of ``code`` is filed under (404 if none, 400 for a ward: its city)."""
     municipality = queries.get_municipality(session, code)
     if municipality is None:
         raise NotFound("その市区町村はありません", f"No municipality {code}")

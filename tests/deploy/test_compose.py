@@ -34,9 +34,11 @@ def setting_exists(variable: str) -> bool:
 
 
 def test_every_mapsvc_variable_the_compose_file_sets_is_a_setting():
-    app = compose()["services"]["app"]["environment"]
-    variables = [name for name in app if name.startswith("MAPSVC_")]
+    services = compose()["services"]
+    app, harvest = services["app"]["environment"], services["harvest"]["environment"]
+    variables = [name for name in (*app, *harvest) if name.startswith("MAPSVC_")]
     assert "MAPSVC_DATABASE__READ_URL" in variables and "MAPSVC_WORKERS" in variables
+    assert "MAPSVC_HARVEST__ALLOW_NETWORKS" in variables
     assert [v for v in variables if not setting_exists(v)] == []
     assert not setting_exists("MAPSVC_DATABASE__NO_SUCH") and not setting_exists("MAPSVC_NOPE")
 
@@ -53,7 +55,10 @@ def test_every_variable_it_reads_from_env_is_in_the_example_and_nothing_else():
 
 def test_production_shape_restart_health_volumes_and_no_demo_by_default():
     services = compose()["services"]
-    assert set(services) == {"db", "replica", "app", "proxy"}
+    assert set(services) == {"db", "replica", "app", "harvest", "proxy"}
+    # The harvest runs as its own service, not also inside every app container.
+    assert services["app"]["environment"]["MAPSVC_HARVEST__EMBEDDED"] == "0"
+    assert services["harvest"]["command"] == ["mapsvc", "harvest"]
     for name, service in services.items():
         restart = service.get("restart") or compose()["x-postgis"]["restart"]
         assert restart == "unless-stopped", name

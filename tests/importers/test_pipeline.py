@@ -16,7 +16,7 @@ from importers.cells import CellError, convert, to_flag, to_integer, to_url
 from importers.columns import match_columns
 from importers.geometry import GeometryError, check_finite, conform
 from importers.tabular import Table, records_from_table
-from layers import GeometryType
+from layers import GeometryType, load_catalog
 
 
 @pytest.mark.parametrize(
@@ -201,3 +201,21 @@ def test_coordinate_cells_are_read_as_numbers_or_named_as_their_problem():
     assert all(
         r.properties == {"名称": name} for r, (_, (name, *_)) in zip(records, rows, strict=True)
     )
+
+
+def test_a_geojson_id_used_twice_with_a_decimal_property_is_a_row_error_not_a_crash():
+    """GDAL hands numbers over as numpy scalars, which the duplicate check could not digest."""
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [135.37, 34.46 + i / 1000]},
+            "properties": {"ID": "A1", "名称": "市役所", "lat": 34.46 + i / 1000},
+        }
+        for i in range(2)
+    ]
+    data = json.dumps({"type": "FeatureCollection", "features": features}).encode()
+    report = ImportReport()
+    read = list(to_features(read_geojson(data), load_catalog()["aed"], report))
+    assert [f.properties["lat"] for f in read] == [34.46]
+    assert type(read[0].properties["lat"]) is float
+    assert [e.code for e in report.errors] == ["duplicate_id"]

@@ -9,6 +9,7 @@ from mapsvc.api.routers import (
     municipalities,
     ogc,
     places,
+    sources,
     tiles,
 )
 
@@ -23,4 +24,5 @@ ROUTERS = (
     municipalities.router,
     coverage.router,
     datasets.router,
+    sources.router,
 )

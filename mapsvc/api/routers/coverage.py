@@ -9,15 +9,15 @@ from fastapi import APIRouter, Request, Response
 from mapsvc.api.caching import cache_headers, etag_for
 from mapsvc.api.deps import CatalogDep, ReadSessionDep
 from mapsvc.api.responses import FastJSONResponse
-from mapsvc.services.coverage import coverage, coverage_csv
+from mapsvc.services.coverage import coverage, coverage_csv, coverage_state
 
 router = APIRouter(prefix="/api", tags=["coverage"])
 
 
 @router.get("/coverage", response_class=FastJSONResponse)
 def get_coverage(request: Request, session: ReadSessionDep, catalog: CatalogDep) -> Any:
-    """Municipalities × layers: each published dataset's feature count and publish time."""
-    etag = etag_for(request, session, list(catalog))
+    """Municipalities × layers: published counts and times, and the harvest's freshness."""
+    etag = etag_for(request, session, list(catalog), variant=coverage_state(session))
     return cache_headers(FastJSONResponse(coverage(session, catalog)), etag)
 
 
