@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 
 from mapsvc.api.caching import cache_headers, etag_for, publication_state
-from mapsvc.api.deps import CatalogDep, ReadSessionDep
+from mapsvc.api.deps import CatalogDep, ReadSessionDep, SettingsDep
 from mapsvc.api.params import attribute_filters, attribute_names, reject_unknown
 from mapsvc.api.responses import COLLECTION_SCHEMA, FastJSONResponse, GeoJSONResponse, geojson_body
 from mapsvc.errors import InvalidParameter
@@ -70,12 +70,16 @@ def search(
     request: Request,
     session: ReadSessionDep,
     catalog: CatalogDep,
+    settings: SettingsDep,
     q: Annotated[str, Query(min_length=1, max_length=100, description="name or address")],
     limit: Annotated[int, Query(ge=1, le=50)] = 20,
 ) -> FastJSONResponse:
-    """Facilities by name or address, and municipalities or wards by name.
+    """Facilities by name or address, municipalities or wards by name, and an address's town.
 
     Full-width and half-width characters match each other (NFKC), as do upper and lower case.
+    ``address`` places the text as an address at its 大字・町丁目 (with or without prefecture and
+    municipality; 丁目 as ``2-11-8``, ``２丁目`` or ``二丁目``): ``found``, ``ambiguous`` (the
+    candidate towns) or ``not_found`` (with the towns spelled most alike); always approximate.
     """
     reject_unknown(request, {"q", "limit"})
     if not q.strip():
@@ -83,5 +87,7 @@ def search(
             "検索する語を入力してください", "Type a name or address to search for"
         )
     etag = etag_for(request, session, list(catalog))
-    body: dict[str, Any] = search_all(session, catalog, text=q, limit=limit)
+    body: dict[str, Any] = search_all(
+        session, catalog, text=q, limit=limit, seed_manifest=settings.seed_manifest
+    )
     return cache_headers(FastJSONResponse(body), etag)  # type: ignore[return-value]
