@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, func, literal_column, select, type_coerce
+from sqlalchemy import Row, Select, false, func, literal_column, or_, select, type_coerce, union_all
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
@@ -20,23 +20,45 @@ def _point(lon: float, lat: float) -> Any:
 
 
 def nearest(
-    session: Session, layer_id: str, *, lon: float, lat: float, limit: int, equals: dict[str, Any]
+    session: Session,
+    layer_id: str,
+    *,
+    lon: float,
+    lat: float,
+    limit: int,
+    equals: dict[str, Any],
+    last: Sequence[str] = (),
 ) -> Sequence[Row[tuple[str, str, str, float]]]:
     """The ``limit`` nearest published features: (id, geometry JSON, properties JSON, metres).
 
-    The GiST index orders by planar distance in degrees; a wider candidate set is re-ranked by
-    the true (geodesic) distance, since a degree of longitude is shorter than one of latitude.
+    Features with any of the ``last`` flags set come after all the others (each group nearest
+    first). The GiST index orders by planar distance in degrees; a wider candidate set is
+    re-ranked by the true (geodesic) distance, since a degree of longitude is shorter than one of
+    latitude.
     """
     point = _point(lon, lat)
-    candidates = (
-        select(public_id().label("id"), f.geom.label("geom"), f.properties.label("properties"))
-        .where(f.layer_id == layer_id)
-        .order_by(f.geom.op("<->")(point))
-        .limit(limit * CANDIDATES)
-    )
-    if equals:
-        candidates = candidates.where(f.properties.op("@>")(type_coerce(equals, JSONB)))
-    c = candidates.subquery()
+    flags = [f.properties.op("@>")(type_coerce({flag: True}, JSONB)) for flag in last]
+    flagged = or_(*flags) if flags else false()
+
+    def candidates(*where: Any) -> Select[Any]:
+        found = (
+            select(
+                public_id().label("id"),
+                f.geom.label("geom"),
+                f.properties.label("properties"),
+                flagged.label("last"),
+            )
+            .where(f.layer_id == layer_id, *where)
+            .order_by(f.geom.op("<->")(point))
+            .limit(limit * CANDIDATES)
+        )
+        if equals:
+            found = found.where(f.properties.op("@>")(type_coerce(equals, JSONB)))
+        return found
+
+    # Each group's own nearest candidates: an index scan per group, so a street of fire-engine
+    # AEDs cannot crowd the ones that are always there out of the candidate set.
+    c = (union_all(candidates(~flagged), candidates(flagged)) if last else candidates()).subquery()
     distance = func.ST_Distance(func.geography(c.c.geom), func.geography(point))
     statement = (
         select(
@@ -45,7 +67,7 @@ def nearest(
             c.c.properties.op("::")(literal_column("text")),
             distance,
         )
-        .order_by(distance)
+        .order_by(c.c.last, distance)
         .limit(limit)
     )
     return session.execute(statement).all()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 from sqlalchemy.orm import Session
@@ -34,12 +34,17 @@ class Spot:
 
 @dataclass(frozen=True, kw_only=True)
 class NearestRequest:
-    """The ``limit`` nearest published features of ``layer`` matching ``equals``, from ``spot``."""
+    """The ``limit`` nearest published features of ``layer`` matching ``equals``, from ``spot``.
+
+    By ``availability`` those the layer says may be absent (``may_be_absent``: an AED on a fire
+    engine) come after the others; by ``distance`` only the distance counts (what a tap is on).
+    """
 
     layer: LayerDefinition
     spot: Spot
     limit: int = 5
     equals: Mapping[str, Any] = field(default_factory=dict)
+    order: Literal["availability", "distance"] = "availability"
 
 
 def nearest_collection(
@@ -51,7 +56,13 @@ def nearest_collection(
     """
     layer, lon, lat = request.layer, request.spot.lon, request.spot.lat
     rows = places.nearest(
-        session, layer.id, lon=lon, lat=lat, limit=request.limit, equals=dict(request.equals)
+        session,
+        layer.id,
+        lon=lon,
+        lat=lat,
+        limit=request.limit,
+        equals=dict(request.equals),
+        last=layer.may_be_absent if request.order == "availability" else (),
     )
     sources = publications.sources(session, layer.id)
     features = []

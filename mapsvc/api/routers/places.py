@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 
@@ -36,15 +36,26 @@ def nearest(
     here: SpotDep,
     layer: Annotated[str, Query(description="layer id, e.g. evacuation_sites")],
     limit: Annotated[int, Query(ge=1, le=50)] = 5,
+    order: Annotated[
+        Literal["availability", "distance"],
+        Query(description="availability: those that may be absent (a fire-engine AED) last"),
+    ] = "availability",
 ) -> GeoJSONResponse:
     """The nearest published features with their geodesic distance.
 
-    ``<attribute>=value`` filters, e.g. ``flood=true`` for flood evacuation sites.
+    ``<attribute>=value`` filters, e.g. ``flood=true`` for flood evacuation sites. Features the
+    layer says may not be there when needed (an AED on a fire engine, or in a building closed at
+    night: the layer's ``may_be_absent`` flags) come after all the others unless ``order=distance``.
     """
     definition = catalog[layer]
-    reject_unknown(request, {"lon", "lat", "layer", "limit"} | attribute_names(definition))
+    known = {"lon", "lat", "layer", "limit", "order"}
+    reject_unknown(request, known | attribute_names(definition))
     wanted = NearestRequest(
-        layer=definition, spot=here, limit=limit, equals=attribute_filters(request, definition)
+        layer=definition,
+        spot=here,
+        limit=limit,
+        equals=attribute_filters(request, definition),
+        order=order,
     )
     etag = etag_for(request, session, [layer])
     body = nearest_collection(session, wanted, publication_state(request.app))
