@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, Select, false, func, literal_column, or_, select, type_coerce, union_all
+from sqlalchemy import Row, func, literal_column, or_, select, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
@@ -27,38 +27,29 @@ def nearest(
     lat: float,
     limit: int,
     equals: dict[str, Any],
-    last: Sequence[str] = (),
+    flags: Sequence[str] = (),
+    flagged: bool = True,
 ) -> Sequence[Row[tuple[str, str, str, float]]]:
     """The ``limit`` nearest published features: (id, geometry JSON, properties JSON, metres).
 
-    Features with any of the ``last`` flags set come after all the others (each group nearest
-    first). The GiST index orders by planar distance in degrees; a wider candidate set is
-    re-ranked by the true (geodesic) distance, since a degree of longitude is shorter than one of
-    latitude.
+    With ``flags``, only the features with any of these flags set (``flagged``) or with none of
+    them (not ``flagged``). The GiST index orders by planar distance in degrees; a wider candidate
+    set is re-ranked by the true (geodesic) distance, since a degree of longitude is shorter than
+    one of latitude.
     """
     point = _point(lon, lat)
-    flags = [f.properties.op("@>")(type_coerce({flag: True}, JSONB)) for flag in last]
-    flagged = or_(*flags) if flags else false()
-
-    def candidates(*where: Any) -> Select[Any]:
-        found = (
-            select(
-                public_id().label("id"),
-                f.geom.label("geom"),
-                f.properties.label("properties"),
-                flagged.label("last"),
-            )
-            .where(f.layer_id == layer_id, *where)
-            .order_by(f.geom.op("<->")(point))
-            .limit(limit * CANDIDATES)
-        )
-        if equals:
-            found = found.where(f.properties.op("@>")(type_coerce(equals, JSONB)))
-        return found
-
-    # Each group's own nearest candidates: an index scan per group, so a street of fire-engine
-    # AEDs cannot crowd the ones that are always there out of the candidate set.
-    c = (union_all(candidates(~flagged), candidates(flagged)) if last else candidates()).subquery()
+    candidates = (
+        select(public_id().label("id"), f.geom.label("geom"), f.properties.label("properties"))
+        .where(f.layer_id == layer_id)
+        .order_by(f.geom.op("<->")(point))
+        .limit(limit * CANDIDATES)
+    )
+    if equals:
+        candidates = candidates.where(f.properties.op("@>")(type_coerce(equals, JSONB)))
+    if flags:
+        set_ = or_(*(f.properties.op("@>")(type_coerce({flag: True}, JSONB)) for flag in flags))
+        candidates = candidates.where(set_ if flagged else ~set_)
+    c = candidates.subquery()
     distance = func.ST_Distance(func.geography(c.c.geom), func.geography(point))
     statement = (
         select(
@@ -67,7 +58,7 @@ def nearest(
             c.c.properties.op("::")(literal_column("text")),
             distance,
         )
-        .order_by(c.c.last, distance)
+        .order_by(distance)
         .limit(limit)
     )
     return session.execute(statement).all()

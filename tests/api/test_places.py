@@ -163,30 +163,34 @@ MAY_BE_ABSENT_SQL = (
 def test_nearest_aeds_that_may_be_absent_come_after_the_ones_always_there(client, session):
     from sqlalchemy import text
 
-    params = UKITA_FIRE_STATION | {"layer": "aed", "limit": 10}
+    params = UKITA_FIRE_STATION | {"layer": "aed", "limit": 5}
     by_distance = client.get("/api/nearest", params=params | {"order": "distance"}).json()
-    nearest = by_distance["features"][0]["properties"]
-    assert nearest["on_fire_engine"] is True and nearest["distance_m"] < 50
-    body = client.get("/api/nearest", params=params).json()
+    own = by_distance["features"][0]
+    assert own["properties"]["on_fire_engine"] is True and own["properties"]["distance_m"] < 50
+    features = client.get("/api/nearest", params=params).json()["features"]
     absent = [
         bool(f["properties"].get("on_fire_engine") or f["properties"].get("limited_hours"))
-        for f in body["features"]
+        for f in features
     ]
-    assert absent[0] is False and absent == sorted(absent)
-    # Exactly the full scan's order: always-there ones nearest first, then the others.
+    # The 5 nearest that are always there (exactly the full scan's), then the nearer others.
     expected = (
         session.execute(
             text(
                 "SELECT municipality_code || '-' || feature_key FROM published_feature "
-                f"WHERE layer_id = 'aed' ORDER BY {MAY_BE_ABSENT_SQL}, "
-                "ST_Distance(geom::geography, ST_Point(:lon, :lat, 4326)::geography) LIMIT 10"
+                f"WHERE layer_id = 'aed' AND NOT {MAY_BE_ABSENT_SQL} "
+                "ORDER BY ST_Distance(geom::geography, ST_Point(:lon, :lat, 4326)::geography) LIMIT 5"
             ),
             UKITA_FIRE_STATION,
         )
         .scalars()
         .all()
     )
-    assert [f["id"] for f in body["features"]] == expected
+    assert [f["id"] for f in features[:5]] == expected and absent[:5] == [False] * 5
+    assert absent[5:] == [True] * len(absent[5:]) and 5 < len(features) <= 10
+    farthest = features[4]["properties"]["distance_m"]
+    later = [f["properties"]["distance_m"] for f in features[5:]]
+    assert later == sorted(later) and later[-1] < farthest
+    assert features[5]["id"] == own["id"]  # the fire station's own, listed, but after
 
 
 def test_aeds_in_buildings_open_by_day_are_flagged_from_their_hours(client):

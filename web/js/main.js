@@ -22,7 +22,8 @@ function createContext(config, collections, lang) {
       lon: config.center[0], lat: config.center[1], zoom: config.zoom, base: config.baseMaps[0]?.id,
       layers: config.defaultLayers, lang,
     },
-    enabled: new Set(), base: null, selected: null, me: null, tapped: null, answer: null, nearestSite: null,
+    // "What is here?": where was asked (`town` when from an address), the answer or why it failed.
+    enabled: new Set(), base: null, selected: null, me: null, tapped: null, town: null, answer: null, nearestSite: null, failed: null,
     sort: "distance", nearestChoice: null,
   };
   const ctx = {

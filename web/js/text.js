@@ -21,6 +21,11 @@ const STRINGS = {
     baseMap: "背景地図", legend: "凡例", offline: "オフラインです。保存済みのデータを表示しています",
     zoomInButton: "拡大", zoomOutButton: "縮小", close: "閉じる",
     dataDate: "データの時点", prefectureWide: "府全域", notPublishedHere: "この市町村はまだ公開していません", coverageLink: "市町村ごとの公開状況", forStaff: "自治体職員の方",
+    checking: "確認しています…", checkFailed_offline: "確認できませんでした（オフライン）", checkFailed_error: "確認できませんでした（サーバーエラー）",
+    checkFailedNote: "この場所が安全かどうかは分かりません。通信できる所で、もう一度確認してください", retry: "もう一度確認する",
+    cachedAnswer: "保存済みの回答です（{time}時点）。最新とは限りません",
+    addressResult: "住所", addressCandidates: "住所の候補（町丁目）", addressNotFound: "この住所の町丁目は見つかりませんでした",
+    addressSuggest: "似た町名", townLevel: "{town}（町丁目の代表地点）の回答です。建物ごとの位置ではなく、おおよその場所です",
   },
   en: {
     title: "Wide-area digital map", layers: "Layers", langButton: "日本語", langLabel: "日本語",
@@ -42,10 +47,17 @@ const STRINGS = {
     baseMap: "Base map", legend: "Legend", offline: "You are offline: showing saved data",
     zoomInButton: "Zoom in", zoomOutButton: "Zoom out", close: "Close",
     dataDate: "Data as of", prefectureWide: "whole prefecture", notPublishedHere: "not yet published by this municipality", coverageLink: "What each municipality publishes", forStaff: "For municipal staff",
+    checking: "Checking…", checkFailed_offline: "Could not check (offline)", checkFailed_error: "Could not check (server error)",
+    checkFailedNote: "This says nothing about whether the place is safe. Check again where you have a connection", retry: "Check again",
+    cachedAnswer: "Saved answer from {time}: it may be out of date",
+    addressResult: "Address", addressCandidates: "Possible towns for this address", addressNotFound: "No town (町丁目) found for this address",
+    addressSuggest: "Similar town names", townLevel: "Answer for {town} (the town's representative point): approximate, not your building",
   },
 };
 
 export const t = (lang, key) => STRINGS[lang][key];
+/** A string with its {placeholders} filled in. */
+export const fill = (lang, key, values) => t(lang, key).replace(/\{(\w+)\}/g, (_, name) => values[name]);
 export const pick = (lang, text) => (text ? text[lang] : "");
 
 /**
@@ -88,4 +100,17 @@ export function safeLink(value) {
   } catch {
     return null;
   }
+}
+
+/** When a cached copy was made (an HTTP Date), in Japan's time: "2026/12/7 20:30". */
+export function cachedTime(lang, httpDate) {
+  const when = new Date(httpDate);
+  if (Number.isNaN(when.getTime())) return lang === "ja" ? "日時不明" : "an unknown time";
+  return when.toLocaleString(lang === "ja" ? "ja-JP" : "en-GB", { timeZone: "Asia/Tokyo", dateStyle: "short", timeStyle: "short" });
+}
+
+/** The labels of the layer's `may_be_absent` flags set on a feature (why it may not be there). */
+export function absenceReasons(lang, layer, properties) {
+  return (layer.may_be_absent || []).filter((name) => properties?.[name] === true)
+    .map((name) => pick(lang, layer.attributes.find((a) => a.name === name)?.label) || name);
 }

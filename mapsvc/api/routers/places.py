@@ -45,7 +45,9 @@ def nearest(
 
     ``<attribute>=value`` filters, e.g. ``flood=true`` for flood evacuation sites. Features the
     layer says may not be there when needed (an AED on a fire engine, or in a building closed at
-    night: the layer's ``may_be_absent`` flags) come after all the others unless ``order=distance``.
+    night: the layer's ``may_be_absent`` flags) come after the ``limit`` nearest that are always
+    there: at most ``limit`` of them, only those nearer than the last of those (so up to twice
+    ``limit`` in all). ``order=distance``: the ``limit`` nearest, whatever they are.
     """
     definition = catalog[layer]
     known = {"lon", "lat", "layer", "limit", "order"}
