@@ -1,7 +1,8 @@
 """The viewer in a real browser (Debian's Chromium driven by Playwright), at phone size.
 
 The viewer's database holds the demo plus two files an Osaka City editor could upload: AEDs whose
-properties are HTML and script (they must stay text), and flood zones (hazard tiles and legend).
+properties are HTML and script (they must stay text), with one on a fire engine and one open on
+weekdays only, and flood zones (hazard tiles and legend).
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ pytestmark = pytest.mark.db
 DATA = TEST_DATA / "viewer"
 OSAKA_CITY = "271004"
 UMEDA = (135.4980, 34.7025)  # the hostile AED
+NAKANOSHIMA = (135.5023, 34.6937)  # beside the test AEDs on a fire engine and open by day
+SUMINOE = (135.4783, 34.6227)  # 北加賀屋二丁目's representative point is beside it
 FLOOD_FILE = "plateau_27100_osaka_city_bldg_river_flood_risk.geojson"
 # Chrome DevTools' "Fast 3G" preset, as Chromium's network emulation takes it.
 FAST_3G = {
@@ -283,6 +286,131 @@ def test_list_view_is_sorted_by_distance_and_works_with_the_keyboard(page: Page,
 def _metres(text: str) -> float:
     value, unit = text.split()
     return float(value) * (1000 if unit == "km" else 1)
+
+
+def test_a_tap_while_offline_says_it_could_not_check_never_outside(page: Page, base_url: str):
+    visit(page, base_url, "map=14/34.62/135.52&layers=flood_hazard&lang=ja")
+    page.context.set_offline(True)
+    tap_map_at(page, 135.52, 34.62)
+    here = page.locator("#here")
+    expect(here.locator(".check-failed-reason")).to_have_text("確認できませんでした（オフライン）")
+    expect(here).to_contain_text("安全かどうかは分かりません")
+    expect(here).not_to_contain_text("対象区域の外")
+    page.screenshot(path=str(ARTEFACTS / "viewer-phone-offline-tap.png"))
+    page.context.set_offline(False)
+    with page.expect_response(lambda r: "/api/point" in r.url):
+        here.locator("button.retry").click()
+    expect(here.locator(".place")).to_contain_text("大阪市")
+    expect(here.locator(".check-failed")).to_have_count(0)
+
+
+def test_a_server_error_or_a_failed_search_is_not_an_answer(browser: Browser, base_url: str):
+    context = phone(browser, service_workers="block")  # so that the page's routes see every request
+    page, errors = open_viewer(context, base_url + "/#map=14/34.62/135.52&lang=en")
+    page.route("**/api/point?*", lambda route: route.fulfill(status=500, body="{}"))
+    tap_map_at(page, 135.52, 34.62)
+    expect(page.locator("#here .check-failed-reason")).to_have_text(
+        "Could not check (server error)"
+    )
+    expect(page.locator("#here")).not_to_contain_text("outside")
+    page.route("**/api/search?*", lambda route: route.abort())
+    page.click("#tab-search")
+    page.fill("#search-input", "新北島8丁目")
+    page.press("#search-input", "Enter")
+    expect(page.locator("#search-results .check-failed-reason")).to_have_text(
+        "Could not check (offline)"
+    )
+    page.unroute("**/api/search?*")
+    page.locator("#search-results button.retry").click()
+    expect(page.locator("#search-results .address .entry")).to_contain_text("新北島八丁目")
+    assert errors == [], errors
+    context.close()
+
+
+def test_an_answer_from_the_offline_cache_says_it_is_saved_and_from_when(
+    browser: Browser, base_url: str
+):
+    context = phone(browser)
+    page, errors = open_viewer(context, base_url + "/")
+    expect(page.locator("html[data-offline-ready=true]")).to_be_attached(timeout=20_000)
+    visit(page, base_url, "map=14/34.62/135.52&layers=flood_hazard&lang=ja")  # under the worker
+    with page.expect_response(lambda r: "/api/point" in r.url):
+        tap_map_at(page, 135.52, 34.62)
+    expect(page.locator("#here .place")).to_contain_text("大阪市")
+    expect(page.locator("#here .cached")).to_have_count(0)  # fresh: no mark
+    context.set_offline(True)
+    tap_map_at(page, 135.52, 34.62)  # the same spot: the worker has its answer
+    expect(page.locator("#here .cached")).to_contain_text(
+        re.compile(r"保存済みの回答です（\d{4}/\d{2}/\d{2} \d{1,2}:\d{2}時点）")
+    )
+    expect(page.locator("#here .hazard.inside")).to_contain_text("3.0〜5.0m")
+    assert errors == [], errors
+    context.close()
+
+
+def test_aeds_that_may_be_absent_are_marked_and_listed_after_the_others(
+    browser: Browser, base_url: str
+):
+    lon, lat = NAKANOSHIMA
+    context = phone(
+        browser, geolocation={"longitude": lon, "latitude": lat}, permissions=["geolocation"]
+    )
+    page, errors = open_viewer(context, base_url + "/")
+    page.click("#locate")
+    with page.expect_response(lambda r: "/api/nearest" in r.url and "layer=aed" in r.url):
+        page.select_option("#nearest-choice", "aed")
+    entries = page.locator("#nearest .entries li")
+    expect(entries.nth(5)).to_be_attached()
+    cautions = [e.locator(".entry-caution").count() > 0 for e in entries.all()]
+    assert cautions[:5] == [False] * 5 and all(cautions[5:]), entries.all_inner_texts()
+    engine = page.locator("#nearest .entry", has_text="中之島消防出張所")
+    expect(engine.locator(".entry-caution")).to_contain_text(
+        "消防車に積載（出動中は使用できません）"
+    )
+    by_day = page.locator("#nearest .entry", has_text="中之島会館")
+    expect(by_day.locator(".entry-caution")).to_contain_text("曜日・時間が限られています")
+    # Both are nearer than any AED that is always there, and still come after them.
+    assert _metres(engine.locator(".entry-distance").inner_text()) < _metres(
+        entries.first.locator(".entry-distance").inner_text()
+    )
+    engine.click()
+    popup = page.locator(".leaflet-popup-content")
+    expect(popup.locator(".may-be-absent")).to_contain_text("消防車に積載")
+    page.screenshot(path=str(ARTEFACTS / "viewer-phone-aed-may-be-absent.png"))
+    assert errors == [], errors
+    context.close()
+
+
+def test_an_address_shows_its_towns_answer_marked_approximate(page: Page):
+    page.click("#tab-search")
+    page.fill("#search-input", "大阪市住之江区北加賀屋２－１１－８")
+    with page.expect_response(lambda r: "/api/point" in r.url):
+        page.press("#search-input", "Enter")
+    here = page.locator("#here")
+    expect(here.locator(".town-level")).to_contain_text("大阪市住之江区 北加賀屋二丁目")
+    expect(here.locator(".town-level")).to_contain_text("おおよその場所")
+    expect(here.locator(".place")).to_contain_text("住之江区")
+    expect(page).to_have_url(re.compile(r"map=1[5-8]/34\.62\d*/135\.47\d*"))
+    page.screenshot(path=str(ARTEFACTS / "viewer-phone-address.png"))
+    # Ambiguous: the candidate towns, each answering when chosen.
+    page.click("#tab-search")
+    page.fill("#search-input", "本町1丁目")
+    page.press("#search-input", "Enter")
+    candidates = page.locator("#search-results .address .entry")
+    expect(candidates.filter(has_text="八尾市 本町一丁目")).to_have_count(1)
+    with page.expect_response(lambda r: "/api/point" in r.url):
+        candidates.filter(has_text="八尾市 本町一丁目").click()
+    expect(here.locator(".place")).to_contain_text("八尾市")
+    expect(here.locator(".town-level")).to_contain_text("八尾市 本町一丁目")
+    # Nothing found: said so, with the nearest spellings to try.
+    page.click("#tab-search")
+    page.fill("#search-input", "北加賀谷2-11-8")
+    page.press("#search-input", "Enter")
+    expect(page.locator("#search-results .not-found")).to_contain_text(
+        "この住所の町丁目は見つかりませんでした"
+    )
+    page.locator("#search-results button.suggestion", has_text="北加賀屋一丁目").click()
+    expect(here.locator(".town-level")).to_contain_text("北加賀屋一丁目")
 
 
 def test_permalink_round_trip_and_back_forward(browser: Browser, base_url: str):

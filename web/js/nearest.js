@@ -9,6 +9,7 @@ const NEAREST_LIMIT = 5;
 export function createNearest(ctx) {
   const { state } = ctx;
   const choices = () => state.config.nearest.filter((n) => ctx.layerOf(n.layer)?.numberPublished);
+  let request = null; // the list being fetched: a newer choice drops it (else both lists would show)
 
   async function show() {
     const box = $("nearest");
@@ -24,8 +25,10 @@ export function createNearest(ctx) {
       state.nearestChoice = id;
       show();
     } });
+    request?.abort();
+    request = new AbortController();
     try {
-      const found = await nearest(choice.layer, from, NEAREST_LIMIT, choice.filter);
+      const found = await nearest(choice.layer, from, NEAREST_LIMIT, choice.filter, request.signal);
       const collection = ctx.layerOf(choice.layer);
       if (found.cachedAt) box.append(cachedNote(state.lang, found.cachedAt));
       // The server lists those that may be absent (a fire-engine AED) last; each says why.
@@ -37,6 +40,7 @@ export function createNearest(ctx) {
         ctx.selection.select(collection, entry.feature, entry.lonLat, from);
       });
     } catch (error) {
+      if (error.name === "AbortError") return;
       const failed = el("div");
       renderCheckFailed(failed, state.lang, failureKind(error), show);
       box.append(failed);
