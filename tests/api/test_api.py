@@ -232,11 +232,14 @@ def test_each_layer_says_how_much_of_the_prefecture_it_covers(client):
         "of": 43,
         "prefectureWide": False,
         "only": {"ja": "大阪市", "en": "Osaka-shi"},
+        "names": [{"ja": "大阪市", "en": "Osaka-shi"}],
     }
     assert (
         layers["aed"]["coverage"]["municipalities"] == 3
         and layers["aed"]["coverage"]["only"] is None
     )
+    # Which ones: the layer list names a few publishers (a hazard map's gap is then visible).
+    assert [m["ja"] for m in layers["aed"]["coverage"]["names"]] == ["大阪市", "貝塚市", "富田林市"]
     assert layers["shelters"]["coverage"]["municipalities"] == 43
     assert layers["parks"]["publishers"] == ["271004"]
 

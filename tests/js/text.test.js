@@ -34,6 +34,11 @@ test("coverage reads as the part of the prefecture a layer covers", () => {
   assert.equal(coverageText("en", { municipalities: 3, of: 43, prefectureWide: false, only: null }), "3 of 43 municipalities");
   assert.equal(coverageText("ja", { municipalities: 43, of: 43, prefectureWide: false, only: null }), "");
   assert.equal(coverageText("ja", { municipalities: 0, of: 43, prefectureWide: true, only: null }), "府全域");
+  const two = [{ ja: "大阪市", en: "Osaka-shi" }, { ja: "堺市", en: "Sakai-shi" }];
+  assert.equal(coverageText("ja", { municipalities: 2, of: 43, prefectureWide: false, names: two }), "大阪市・堺市のみ");
+  assert.equal(coverageText("en", { municipalities: 2, of: 43, prefectureWide: false, names: two }), "Osaka-shi, Sakai-shi only");
+  const five = Array.from({ length: 5 }, (_, i) => ({ ja: `市${i}`, en: `City ${i}` }));
+  assert.equal(coverageText("ja", { municipalities: 5, of: 43, prefectureWide: false, names: five }), "5 / 43 市町村");
 });
 
 test("the data's own date reads as people write it", () => {

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from collections import Counter
 from collections.abc import Iterator
 
@@ -21,9 +22,10 @@ from mapsvc.db.engine import drop_database
 from tests.support.browser import ARTEFACTS, axe_violations, chromium, phone
 from tests.support.cli import run_mapsvc
 from tests.support.databases import seeded_database
-from tests.support.paths import DEMO, TEST_DATA
+from tests.support.paths import DEMO, PROJECT, TEST_DATA
 from tests.support.proxy import nginx_proxy
 from tests.support.server import live_server
+from tests.support.tiles import stand_in_tiles
 
 pytestmark = pytest.mark.db
 
@@ -51,7 +53,8 @@ PAINTED_PIXELS = """() => [...document.querySelectorAll('canvas.leaflet-tile')].
 
 
 @pytest.fixture(scope="module")
-def base_url(test_settings) -> Iterator[str]:
+def viewer_database(test_settings) -> Iterator[str]:
+    """The demo and the test files, published: the database URL."""
     server = test_settings.database.url.get_secret_value()
     settings, engine, name = seeded_database(test_settings, server)
     engine.dispose()
@@ -79,10 +82,15 @@ def base_url(test_settings) -> Iterator[str]:
         ):
             done = run_mapsvc(*args, settings=settings)
             assert done.returncode == 0, done.stdout + done.stderr
-        with live_server(settings.database.url.get_secret_value()) as base:
-            yield base
+        yield settings.database.url.get_secret_value()
     finally:
         drop_database(server, name)
+
+
+@pytest.fixture(scope="module")
+def base_url(viewer_database: str) -> Iterator[str]:
+    with live_server(viewer_database) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +133,8 @@ def visit(page: Page, base_url: str, fragment: str) -> None:
 def test_phone_view_shows_layers_boundaries_and_sites_in_japanese_then_english(page: Page):
     ARTEFACTS.mkdir(exist_ok=True)
     expect(page.locator("#app-title")).to_have_text("広域デジタルマップ")
-    expect(page.locator("#layer-list input[type=checkbox]")).to_have_count(24)
+    expect(page.locator("#layer-list input[id^=layer-]")).to_have_count(24)
+    expect(page.locator("#layer-list input[id^=overlay-]")).to_have_count(4)
     expect(page.locator("label[for=layer-evacuation_sites]")).to_have_text("指定緊急避難場所")
     expect(page.locator("#layer-evacuation_sites")).to_be_checked()
     expect(page.locator("#layer-bus_routes")).to_be_disabled()  # in the catalog, nothing published
@@ -203,7 +212,11 @@ def test_coverage_is_visible_in_the_panel_the_answer_and_its_own_page(page: Page
     expect(page.locator("#here .not-published")).to_have_text(
         "公園: この市町村はまだ公開していません"
     )
+    # Who publishes, by name where they are few; on the coverage page, per hazard.
+    expect(page.locator("#layer-aed ~ .coverage")).to_have_text("大阪市・貝塚市・富田林市のみ")
     page.goto(f"{base_url}/coverage/?lang=en")
+    expect(page.locator("#hazards li", has_text="Flood inundation")).to_contain_text("Osaka-shi")
+    expect(page.locator("#hazards")).to_contain_text("National reference maps")
     expect(page.locator("#matrix tbody tr")).to_have_count(44)
     row = page.locator("#matrix tbody tr", has_text="Osaka-shi").first
     expect(row).to_contain_text("1,141")
@@ -493,7 +506,7 @@ def test_a_reload_without_network_still_shows_the_map_and_its_data(browser: Brow
     )
     page.reload()
     expect(page.locator("html[data-rendered=true]")).to_be_attached(timeout=20_000)
-    expect(page.locator("#layer-list input[type=checkbox]")).to_have_count(24)
+    expect(page.locator("#layer-list input[id^=layer-]")).to_have_count(24)
     expect(page.locator("#layer-evacuation_sites")).to_be_checked()
     assert any("/api/tiles/" in url for url in from_cache), from_cache
     assert any(url.endswith("/api/layers") for url in from_cache), from_cache
@@ -700,4 +713,61 @@ def test_a_tile_refused_under_load_is_asked_again_not_left_blank(browser: Browse
     expect(page.locator("html[data-rendered=true]")).to_be_attached(timeout=20_000)
     assert refused and asked.count(refused[0]) == 2, asked  # refused, then answered
     assert page.evaluate(PAINTED_PIXELS) > 0 and errors == [], errors
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def overlay_server(
+    viewer_database: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, list[str]]]:
+    """The viewer with its national overlays' tiles on a loopback stand-in for GSI's server."""
+    with stand_in_tiles() as (origin, asked):
+        web = tmp_path_factory.mktemp("web") / "web"
+        shutil.copytree(PROJECT / "web", web)
+        config = json.loads((web / "config.json").read_text("utf-8"))
+        for overlay in config["hazardOverlays"]:
+            overlay["urls"] = [
+                url.replace("https://disaportaldata.gsi.go.jp", origin) for url in overlay["urls"]
+            ]
+        (web / "config.json").write_text(json.dumps(config, ensure_ascii=False), "utf-8")
+        with live_server(viewer_database, MAPSVC_WEB_DIR=str(web)) as base:
+            yield base, asked
+
+
+def test_national_hazard_maps_are_offered_as_reference_with_their_source(
+    browser: Browser, overlay_server: tuple[str, list[str]]
+):
+    base, asked = overlay_server
+    context = phone(browser)
+    page, errors = open_viewer(context, base + "/#map=14/34.62/135.47&lang=ja")
+    csp = httpx.get(base + "/").headers["content-security-policy"]
+    national = page.locator("#layer-list .national")
+    expect(national.locator("h2")).to_have_text("国の参考図（重ねるハザードマップ）")
+    expect(national).to_contain_text("「この場所」の回答はこの図を読みません")
+    expect(national.locator(".source a")).to_have_text("出典：ハザードマップポータルサイト")
+    expect(national.locator("label")).to_have_count(4)
+    assert asked == []  # nothing asked for until chosen
+    page.check("#overlay-national_flood")
+    loaded = page.locator("img.leaflet-tile-loaded[src*='01_flood_l2_shinsuishin_data']")
+    expect(loaded.first).to_be_attached()
+    assert any(p.startswith("/raster/01_flood_l2_shinsuishin_data/14/") for p in asked), asked
+    # Admitted by the page's CSP (the stand-in's origin is named there, from config.json).
+    tile_origin = page.evaluate(
+        "() => new URL(document.querySelector('img.leaflet-tile-loaded').src).origin"
+    )
+    assert tile_origin in csp.split("img-src", 1)[1].split(";", 1)[0]
+    expect(page.locator(".leaflet-control-attribution")).to_contain_text(
+        "ハザードマップポータルサイト"
+    )
+    expect(page).to_have_url(re.compile(r"layers=[a-z_,]*national_flood"))
+    page.check("#overlay-national_landslide")  # three maps under one switch
+    for name in ("05_dosekiryukeikaikuiki", "05_kyukeishakeikaikuiki", "05_jisuberikeikaikuiki"):
+        expect(page.locator(f"img.leaflet-tile-loaded[src*='{name}']").first).to_be_attached()
+    page.uncheck("#overlay-national_flood")
+    expect(page.locator("img[src*='01_flood_l2_shinsuishin_data']")).to_have_count(0)
+    page.screenshot(path=str(ARTEFACTS / "viewer-phone-national-overlays.png"))
+    # A shared link restores them.
+    page.reload()
+    expect(page.locator("#overlay-national_landslide")).to_be_checked()
+    assert errors == [], errors
     context.close()

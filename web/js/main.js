@@ -30,6 +30,8 @@ function createContext(config, collections, lang) {
     state,
     map: null,
     layerOf: (id) => state.byId.get(id),
+    /** A national hazard overlay of the configuration (GSI's tiles, for reference only). */
+    overlayOf: (id) => config.hazardOverlays?.find((o) => o.id === id),
     status: (text) => { byId("status").textContent = text; },
     /** The layers switched on (their collections). */
     layersShown: () => [...state.enabled].map(ctx.layerOf).filter(Boolean),

@@ -49,7 +49,7 @@ export function createPanel(ctx) {
     labelPage(lang);
     if (state.tapped) ctx.selection.renderHereNow();
     else renderMessage($("here"), t(lang, "tapHint"));
-    renderPanel($("layer-list"), lang, state.collections, state.enabled, ctx.layers.toggle);
+    renderPanel($("layer-list"), lang, state.collections, state.enabled, ctx.layers.toggle, state.config.hazardOverlays);
     const credits = [...new Set(state.collections.filter((c) => c.numberPublished).map((c) => pick(lang, c.layer.source.attribution)))];
     $("attribution").textContent = credits.join(" / ");
     if (focused) $(focused)?.focus();

@@ -208,8 +208,39 @@ function legend(lang, layer) {
   return list;
 }
 
-/** The layer panel, grouped by category with legends; `onToggle(id, checked)` is called on change. */
-export function renderPanel(container, lang, collections, enabled, onToggle) {
+/** A switch for a layer or an overlay: checkbox, swatch, label, then what `extra` holds. */
+function layerRow(id, title, checked, onToggle, swatch, ...extra) {
+  const row = el("div", { class: "layer" });
+  const box = el("input", { type: "checkbox", id });
+  box.checked = checked;
+  box.addEventListener("change", () => onToggle(box.checked));
+  row.append(box, swatch, el("label", { for: id }, title), ...extra);
+  return row;
+}
+
+/**
+ * GSI's national hazard maps (重ねるハザードマップ), offered where a municipality publishes
+ * nothing: said to be a reference the answer at a point does not read, with their source.
+ */
+function nationalOverlays(lang, overlays, enabled, onToggle) {
+  const section = el("section", { class: "national", "aria-labelledby": "national-title" });
+  section.append(el("h2", { id: "national-title" }, t(lang, "nationalMaps")), el("p", { class: "hint" }, t(lang, "nationalMapsNote")));
+  for (const o of overlays) {
+    const swatch = el("span", { class: "swatch square national-swatch", "aria-hidden": "true" });
+    section.append(layerRow(`overlay-${o.id}`, pick(lang, o.title), enabled.has(o.id), (on) => onToggle(o.id, on), swatch));
+  }
+  const credit = el("p", { class: "source" });
+  const link = safeLink(overlays[0]?.attribution.url);
+  credit.append(link ? el("a", { href: link, target: "_blank", rel: "noopener" }, overlays[0].attribution.text) : "");
+  section.append(credit);
+  return section;
+}
+
+/**
+ * The layer panel, grouped by category with legends, then the national hazard overlays;
+ * `onToggle(id, checked)` is called on change.
+ */
+export function renderPanel(container, lang, collections, enabled, onToggle, overlays = []) {
   container.replaceChildren();
   let category = null;
   for (const c of collections) {
@@ -218,23 +249,20 @@ export function renderPanel(container, lang, collections, enabled, onToggle) {
       container.append(el("h2", {}, pick(lang, c.layer.category_title)));
     }
     const id = `layer-${c.id}`;
-    const row = el("div", { class: c.numberPublished ? "layer" : "layer empty" });
-    const box = el("input", { type: "checkbox", id });
-    box.checked = enabled.has(c.id);
-    box.disabled = !c.numberPublished;
-    box.addEventListener("change", () => onToggle(c.id, box.checked));
     const swatch = el("span", { class: `swatch ${c.layer.geometry_type}`, "aria-hidden": "true" });
     swatch.style.borderColor = c.layer.style.color;
     swatch.style.background = c.layer.style.fill_opacity === 0 ? "transparent" : c.layer.style.fill_color || c.layer.style.color;
-    const label = el("label", { for: id }, pick(lang, c.layer.title));
     const count = el("span", { class: "count" }, c.numberPublished ? c.numberPublished.toLocaleString() : t(lang, "noData"));
-    row.append(box, swatch, label, count);
+    const row = layerRow(id, pick(lang, c.layer.title), enabled.has(c.id), (on) => onToggle(c.id, on), swatch, count);
+    row.classList.toggle("empty", !c.numberPublished);
+    row.querySelector("input").disabled = !c.numberPublished;
     const covers = coverageText(lang, c.coverage);
     if (covers) row.append(el("span", { class: "coverage" }, covers));
     container.append(row);
     const key = enabled.has(c.id) ? legend(lang, c.layer) : null;
     if (key) container.append(key);
   }
+  if (overlays.length) container.append(nationalOverlays(lang, overlays, enabled, onToggle));
   container.append(el("p", {}).appendChild(el("a", { href: `/coverage/?lang=${lang}`, class: "coverage-link" }, t(lang, "coverageLink"))).parentNode);
   container.append(el("p", {}).appendChild(el("a", { href: `/staff/?lang=${lang}`, class: "staff-link" }, t(lang, "forStaff"))).parentNode);
 }
