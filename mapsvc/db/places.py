@@ -47,8 +47,8 @@ def nearest(
     if equals:
         candidates = candidates.where(f.properties.op("@>")(type_coerce(equals, JSONB)))
     if flags:
-        set_ = or_(*(f.properties.op("@>")(type_coerce({flag: True}, JSONB)) for flag in flags))
-        candidates = candidates.where(set_ if flagged else ~set_)
+        any_set = or_(*(f.properties.op("@>")(type_coerce({flag: True}, JSONB)) for flag in flags))
+        candidates = candidates.where(any_set if flagged else ~any_set)
     c = candidates.subquery()
     distance = func.ST_Distance(func.geography(c.c.geom), func.geography(point))
     statement = (

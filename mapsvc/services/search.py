@@ -61,5 +61,8 @@ def search_all(
         )
     ]
     towns = town_index(SeedManifest.read(seed_manifest), None)
-    address = address_answer(towns, text, limit) if towns is not None else None
+    nothing_else = not places and not features
+    address = (
+        address_answer(towns, text, limit, suggest=nothing_else) if towns is not None else None
+    )
     return {"query": text, "places": places, "features": features, "address": address}

@@ -92,7 +92,8 @@ def search(
     Full-width and half-width characters match each other (NFKC), as do upper and lower case.
     ``address`` places the text as an address at its 大字・町丁目 (with or without prefecture and
     municipality; 丁目 as ``2-11-8``, ``２丁目`` or ``二丁目``): ``found``, ``ambiguous`` (the
-    candidate towns) or ``not_found`` (with the towns spelled most alike); always approximate.
+    candidate towns) or ``not_found`` (with the towns spelled most alike when nothing else was
+    found); always approximate.
     """
     reject_unknown(request, {"q", "limit"})
     if not q.strip():
