@@ -109,9 +109,9 @@ def test_viewer_page_and_vendored_leaflet_are_served_with_a_csp(client):
     assert '<script type="module" src="/js/main.js">' in page.text
     assert "default-src 'self'" in page.headers["content-security-policy"]
     assert (
-        "img-src 'self' data: https://cyberjapandata.gsi.go.jp;"
+        "img-src 'self' data: https://cyberjapandata.gsi.go.jp https://disaportaldata.gsi.go.jp;"
         in page.headers["content-security-policy"]
-    )  # the tile servers named in web/config.json, and no others
+    )  # the tile servers named in web/config.json (base maps, hazard overlays), and no others
     scripts = client.get("/vendor/viewer.js")  # Leaflet, then its VectorGrid plugin, in one file
     assert scripts.status_code == 200 and scripts.headers["content-type"].startswith(
         "text/javascript"

@@ -303,6 +303,7 @@ def _metres(text: str) -> float:
 
 def test_a_tap_while_offline_says_it_could_not_check_never_outside(page: Page, base_url: str):
     visit(page, base_url, "map=14/34.62/135.52&layers=flood_hazard&lang=ja")
+    expect(page.locator("#layer-list input").first).to_be_attached()  # the panel has loaded
     page.context.set_offline(True)
     tap_map_at(page, 135.52, 34.62)
     here = page.locator("#here")

@@ -31,7 +31,7 @@ export function createLayers(ctx) {
       // For tests and the render-time budget: the moment the first view's layers were drawn.
       if (!document.documentElement.dataset.rendered) performance.mark("mapsvc:layers-rendered");
       document.documentElement.dataset.rendered = "true";
-      ctx.interactive(); // the first view is drawn: now load what a user's action needs
+      ctx.interactive().catch(() => {}); // the first view is drawn: now load what a user's action needs
     });
     zoomHints();
   }

@@ -80,6 +80,9 @@ function interactions(ctx) {
     release(); // before wiring: the held actions replay through the real handlers
     ctx.panel.wire();
     ctx.panel.render();
+  }).catch((error) => {
+    loading = null; // offline before they loaded: the next action asks again
+    throw error;
   }));
 }
 
@@ -99,8 +102,10 @@ async function start() {
   ctx.history.complete();
   ctx.map.refreshSize();
   // A tap on the map is answered as soon as the controllers are there, however early it came.
-  ctx.map.onTap((lon, lat) => ctx.interactive().then(() => ctx.selection.onTap(lon, lat)));
-  setTimeout(ctx.interactive, INTERACTIVE_AT_LATEST_MS);
+  // A tap that cannot be answered (the code for it did not load) says so, never nothing.
+  ctx.map.onTap((lon, lat) => ctx.interactive().then(() => ctx.selection.onTap(lon, lat),
+    () => ctx.status(t(ctx.state.lang, "checkFailed_offline"))));
+  setTimeout(() => ctx.interactive().catch(() => {}), INTERACTIVE_AT_LATEST_MS);
   let timer = null;
   ctx.map.onMoveEnd(() => {
     clearTimeout(timer);
