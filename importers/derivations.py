@@ -50,6 +50,44 @@ def aed_on_fire_engine(properties: Properties) -> None:
             return
 
 
+_WHOLE_WEEK = frozenset("月火水木金土日")
+_ALL_DAY = {("0:00", "24:00"), ("00:00", "24:00"), ("0:00", "23:59"), ("00:00", "23:59")}
+_CLOSED_WORDS = ("利用不可", "使用不可", "休館")
+
+
+def aed_limited_hours(properties: Properties) -> None:
+    """Flag AEDs the data says are not reachable at all hours (``limited_hours``).
+
+    A building open on some days only (``days`` without all seven), for some hours only
+    (``opens``–``closes`` short of 0:00–24:00), or whose note says when it cannot be used
+    (利用不可, 休館). Without any of these columns the AED is left unflagged: unknown is not
+    "limited", and not "always" either.
+
+    Examples
+    --------
+    >>> [aed_limited_hours(p := dict(row)) or p.get("limited_hours") for row in (
+    ...     {"days": "月火水木金", "opens": "0:00", "closes": "24:00"},
+    ...     {"days": "月火水木金土日", "opens": "08:45", "closes": "17:15"},
+    ...     {"hours_note": "土・日・祝及び年末年始（12月29日～1月3日）は利用不可"},
+    ...     {"days": "月火水木金土日", "opens": "0:00", "closes": "24:00 "},
+    ...     {"hours_note": "24時間利用可能"},
+    ...     {})]
+    [True, True, True, None, None, None]
+    """
+    if properties.get("limited_hours") is not None:
+        return
+    days, opens, closes, note = (
+        unicodedata.normalize("NFKC", str(properties.get(key) or "")).strip()
+        for key in ("days", "opens", "closes", "hours_note")
+    )
+    if (
+        (days and not _WHOLE_WEEK.issubset(days))
+        or (opens and closes and (opens, closes) not in _ALL_DAY)
+        or any(word in note for word in _CLOSED_WORDS)
+    ):
+        properties["limited_hours"] = True  # otherwise left out, as on_fire_engine
+
+
 def _entries(value: JSONValue) -> list[dict[str, JSONValue]]:
     """PLATEAU's per-building risk list (a JSON array, or its text as GDAL hands it over)."""
     if isinstance(value, str):
@@ -168,6 +206,7 @@ def storm_surge_depth_class(properties: Properties) -> None:
 DERIVATIONS: Mapping[str, Callable[[Properties], None]] = {
     "gsi_welfare_shelter": gsi_welfare_shelter,
     "aed_on_fire_engine": aed_on_fire_engine,
+    "aed_limited_hours": aed_limited_hours,
     "plateau_river_flood": plateau_river_flood,
     "plateau_tsunami_storm_surge": plateau_tsunami_storm_surge,
     "tsunami_depth_class": tsunami_depth_class,

@@ -21,6 +21,14 @@ Examples
 '大浜北町'
 >>> index.match("堺区大浜南町1丁") is None, index.closest("堺区大浜南町1丁")
 (True, ['大浜北町', '大浜北町四丁'])
+
+``matches`` says when an address fits more than one town (the same name in two wards, or a
+town named without its chōme), for a resident's search that must not pick one silently:
+
+>>> [(m.city, m.town) for m in index.matches("百舌鳥赤畑町")]
+[('堺市北区', '百舌鳥赤畑町一丁')]
+>>> [m.town for m in index.matches("大浜北町4-77")]
+['大浜北町四丁']
 """
 
 from __future__ import annotations
@@ -70,10 +78,12 @@ class TownMatch:
     town: str
     lon: float
     lat: float
+    city: str  # as the table writes it: 大阪市住之江区, 島本町
 
 
 @dataclass(frozen=True)
 class _Town:
+    city: str
     name: str
     base: str  # the folded name without its chōme
     chome: int | None
@@ -101,6 +111,7 @@ class TownIndex:
             folded = fold(name).removeprefix("大字")
             found = _CHOME.match(folded)
             town = _Town(
+                place,
                 name,
                 found.group(1) if found else folded,
                 kanji_number(found.group(2)) if found else None,
@@ -112,6 +123,8 @@ class TownIndex:
             prefixes = {fold(place), fold(short)}
             if city is not None and short.startswith(city) and short != city:
                 prefixes.add(fold(short.removeprefix(city)))  # 堺区… for 堺市堺区
+            elif city is None and (ward := re.fullmatch(r".+?市(.+区)", short)):
+                prefixes.add(fold(ward.group(1)))  # 住之江区… (and 北区… of both cities)
             for prefix in prefixes:
                 self._by_prefix.setdefault(prefix, []).append(town)
 
@@ -140,8 +153,8 @@ class TownIndex:
                 return address[len(prefix) :], self._by_prefix[prefix]
         return address, self._all
 
-    def match(self, address: str) -> TownMatch | None:
-        """The town ``address`` is in, if it names one that has a point."""
+    def _found(self, address: str) -> tuple[str, list[_Town]]:
+        """What is left after the municipality, and every town the address starts with."""
         rest, towns = self._candidates(fold(address))
         rest = rest.removeprefix("大字")
         rest = re.sub(
@@ -159,11 +172,28 @@ class TownIndex:
                 )
             )
         ]
+        return rest, found
+
+    def match(self, address: str) -> TownMatch | None:
+        """The town ``address`` is in, if it names one that has a point."""
+        _, found = self._found(address)
         # The longest name wins; at equal length the town with the chōme (大浜北町四丁 over 大浜北町).
-        best = max(found, key=lambda t: (len(t.base), t.chome is not None), default=None)
-        if best is None or best.lat is None or best.lon is None:
-            return None
-        return TownMatch(best.name, best.lon, best.lat)
+        best = max(found, key=_rank, default=None)
+        return _placed(best) if best is not None else None
+
+    def matches(self, address: str) -> list[TownMatch]:
+        """Every placed town ``address`` may mean, equally good: one, several, or none.
+
+        Several where the name is in more than one municipality or ward (本町1丁目), or where the
+        address names a town without its chōme (北加賀屋: each of its chōme).
+        """
+        rest, found = self._found(address)
+        if found:
+            best = max(map(_rank, found))
+            found = [t for t in found if _rank(t) == best]
+        else:
+            found = [t for t in self._candidates(fold(address))[1] if t.base == rest]
+        return [m for m in map(_placed, found) if m is not None]
 
     def closest(self, address: str, n: int = 3) -> list[str]:
         """Town names like the address's, for the hint of an address that matched none."""
@@ -172,3 +202,13 @@ class TownIndex:
         guess = re.split(r"\d", rest, maxsplit=1)[0][:12]
         bases = difflib.get_close_matches(guess, names, n=n, cutoff=0.5)
         return sorted({t.name for t in towns if t.base in bases})[:n]
+
+
+def _rank(town: _Town) -> tuple[int, bool]:
+    return len(town.base), town.chome is not None
+
+
+def _placed(town: _Town) -> TownMatch | None:
+    if town.lat is None or town.lon is None:
+        return None
+    return TownMatch(town.name, town.lon, town.lat, town.city)

@@ -180,6 +180,10 @@ class LayerDefinition(Frozen):
     # For hazard layers whose features carry several answers (a building's depth per scenario):
     # the attributes a tap at the point reports, in this order.
     point_answer: tuple[Identifier, ...] = ()
+    # Flags saying a feature may not be there when needed (an AED on a fire engine that is out,
+    # one in a building closed at night): "nearest" lists such features after the others, and
+    # the viewer marks them.
+    may_be_absent: tuple[Identifier, ...] = ()
     # Published data older than this is pointed out to staff as stale (None: the setting's).
     stale_after_days: int | None = Field(default=None, ge=1, le=3650)
     # What to do where the hazard applies (a tap's answer), and whose guidance the texts follow.
@@ -192,7 +196,7 @@ class LayerDefinition(Frozen):
         duplicates = {n for n in names if names.count(n) > 1}
         if duplicates:
             raise ValueError(f"duplicate attributes: {sorted(duplicates)}")
-        referenced = {self.name_attribute, *self.popup, *self.point_answer}
+        referenced = {self.name_attribute, *self.popup, *self.point_answer, *self.may_be_absent}
         referenced |= {a.attribute for a in self.advice if a.attribute}
         if self.id_attribute:
             referenced.add(self.id_attribute)
@@ -201,6 +205,12 @@ class LayerDefinition(Frozen):
         missing = referenced - set(names)
         if missing:
             raise ValueError(f"unknown attributes referenced: {sorted(missing)}")
+        if any(
+            self.attribute(n).type is not AttributeType.FLAG
+            for n in self.may_be_absent
+            if n in names
+        ):
+            raise ValueError("may_be_absent names flag attributes only")
         if self.advice and self.advice_source is None:
             raise ValueError("advice needs its advice_source")
         if self.minzoom > self.maxzoom:

@@ -56,10 +56,15 @@ mimetypes.add_type("application/manifest+json", ".webmanifest")
 
 
 def content_security_policy(web_dir: Path) -> str:
-    """Our own scripts (the page's inline one by its hash) and data; images also from the tiles."""
+    """Our own scripts (the page's inline one by its hash) and data; images also from the tiles.
+
+    The tile servers are exactly those of config.json's base maps and national hazard overlays.
+    """
     config = web_dir / "config.json"
-    base_maps = json.loads(config.read_text("utf-8")).get("baseMaps", []) if config.exists() else []
-    tile_origins = sorted({"{0.scheme}://{0.netloc}".format(urlsplit(b["url"])) for b in base_maps})
+    viewer = json.loads(config.read_text("utf-8")) if config.exists() else {}
+    tiles = [b["url"] for b in viewer.get("baseMaps", [])]
+    tiles += [url for overlay in viewer.get("hazardOverlays", []) for url in overlay["urls"]]
+    tile_origins = sorted({"{0.scheme}://{0.netloc}".format(urlsplit(url)) for url in tiles})
     scripts = " ".join(["'self'", *inline_script_hashes(web_dir)])
     return (
         f"default-src 'self'; img-src 'self' data: {' '.join(tile_origins)}; "

@@ -29,7 +29,21 @@ async function trim(cache) {
   await Promise.all(keys.slice(0, Math.max(0, keys.length - MAX_DATA_ENTRIES)).map((k) => cache.delete(k)));
 }
 
-/** Network first; on failure the last good copy (data must be fresh when it can be). */
+/**
+ * A cached copy as it is served: marked (x-mapsvc-cached-at: the server's Date of the copy) so
+ * that the viewer says "saved answer, from then" instead of passing it off as today's.
+ */
+function markedAsCached(cached) {
+  const headers = new Headers(cached.headers);
+  headers.set("x-mapsvc-cached-at", cached.headers.get("date") || "");
+  return new Response(cached.body, { status: cached.status, statusText: cached.statusText, headers });
+}
+
+/**
+ * Network first; on failure the last good copy, marked as such (data must be fresh when it can
+ * be). Without a copy the failure goes through: the viewer says "could not check", never a
+ * made-up answer.
+ */
 async function networkFirst(request) {
   const cache = await caches.open(DATA);
   try {
@@ -41,7 +55,7 @@ async function networkFirst(request) {
     return response;
   } catch (error) {
     const cached = await cache.match(request);
-    if (cached) return cached;
+    if (cached) return markedAsCached(cached);
     throw error;
   }
 }

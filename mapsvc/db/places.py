@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, func, literal_column, select, type_coerce
+from sqlalchemy import Row, func, literal_column, or_, select, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
@@ -20,12 +20,22 @@ def _point(lon: float, lat: float) -> Any:
 
 
 def nearest(
-    session: Session, layer_id: str, *, lon: float, lat: float, limit: int, equals: dict[str, Any]
+    session: Session,
+    layer_id: str,
+    *,
+    lon: float,
+    lat: float,
+    limit: int,
+    equals: dict[str, Any],
+    flags: Sequence[str] = (),
+    flagged: bool = True,
 ) -> Sequence[Row[tuple[str, str, str, float]]]:
     """The ``limit`` nearest published features: (id, geometry JSON, properties JSON, metres).
 
-    The GiST index orders by planar distance in degrees; a wider candidate set is re-ranked by
-    the true (geodesic) distance, since a degree of longitude is shorter than one of latitude.
+    With ``flags``, only the features with any of these flags set (``flagged``) or with none of
+    them (not ``flagged``). The GiST index orders by planar distance in degrees; a wider candidate
+    set is re-ranked by the true (geodesic) distance, since a degree of longitude is shorter than
+    one of latitude.
     """
     point = _point(lon, lat)
     candidates = (
@@ -36,6 +46,9 @@ def nearest(
     )
     if equals:
         candidates = candidates.where(f.properties.op("@>")(type_coerce(equals, JSONB)))
+    if flags:
+        any_set = or_(*(f.properties.op("@>")(type_coerce({flag: True}, JSONB)) for flag in flags))
+        candidates = candidates.where(any_set if flagged else ~any_set)
     c = candidates.subquery()
     distance = func.ST_Distance(func.geography(c.c.geom), func.geography(point))
     statement = (

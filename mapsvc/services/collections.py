@@ -78,6 +78,8 @@ def coverage_summary(
 ) -> dict[str, Any]:
     """How much of the prefecture a layer covers, for the panel: "大阪市のみ", "3 / 43", "府全域".
 
+    And which municipalities publish it (``names``).
+
     ``publishers`` are dataset owners (never wards: their city publishes); ``of`` is how many
     municipalities the prefecture has.
     """
@@ -89,6 +91,8 @@ def coverage_summary(
         "of": of,
         "prefectureWide": prefecture_wide,
         "only": {"ja": only.name_ja, "en": only.name_en} if only else None,
+        # Which ones, for the layer list ("大阪市・堺市のみ") and the coverage page.
+        "names": [{"ja": m.name_ja, "en": m.name_en} for m in sorted(own, key=lambda m: m.code)],
     }
 
 

@@ -41,7 +41,12 @@ def coverage(session: Session, catalog: Catalog) -> dict[str, Any]:
         }
     return {
         "layers": [
-            {"id": layer.id, "title": layer.title.model_dump(), "category": layer.category.value}
+            {
+                "id": layer.id,
+                "title": layer.title.model_dump(),
+                "category": layer.category.value,
+                "geometry_type": layer.geometry_type.value,
+            }
             for layer in catalog.values()
             if layer.id != "municipal_boundaries"
         ],

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from functools import partial
+from typing import Any, Literal
 
 import orjson
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from layers import Catalog, GeometryType, LayerDefinition
@@ -34,12 +36,46 @@ class Spot:
 
 @dataclass(frozen=True, kw_only=True)
 class NearestRequest:
-    """The ``limit`` nearest published features of ``layer`` matching ``equals``, from ``spot``."""
+    """The ``limit`` nearest published features of ``layer`` matching ``equals``, from ``spot``.
+
+    By ``availability`` those the layer says may be absent (``may_be_absent``: an AED on a fire
+    engine) come after the others (see ``nearest_rows``); by ``distance`` only the distance counts
+    (what a tap is on).
+    """
 
     layer: LayerDefinition
     spot: Spot
     limit: int = 5
     equals: Mapping[str, Any] = field(default_factory=dict)
+    order: Literal["availability", "distance"] = "availability"
+
+
+def nearest_rows(
+    session: Session, request: NearestRequest
+) -> list[Row[tuple[str, str, str, float]]]:
+    """The nearest features' rows; by availability, the ``limit`` nearest always there first.
+
+    Then those that may be absent, at most ``limit`` of them: where ``limit`` always-there ones
+    were found, only those nearer than the last of them (the fire-engine AED in the next street is
+    worth knowing of, not one farther than five that are always there).
+    """
+    layer, spot = request.layer, request.spot
+    ask = partial(
+        places.nearest,
+        session,
+        layer.id,
+        lon=spot.lon,
+        lat=spot.lat,
+        limit=request.limit,
+        equals=dict(request.equals),
+    )
+    if request.order == "distance" or not layer.may_be_absent:
+        return list(ask())
+    always = list(ask(flags=layer.may_be_absent, flagged=False))
+    maybe = list(ask(flags=layer.may_be_absent, flagged=True))
+    if len(always) == request.limit:
+        maybe = [row for row in maybe if row[3] < always[-1][3]]
+    return always + maybe
 
 
 def nearest_collection(
@@ -50,9 +86,7 @@ def nearest_collection(
     Each also carries its own ``municipality`` and ``updated`` members, as items do.
     """
     layer, lon, lat = request.layer, request.spot.lon, request.spot.lat
-    rows = places.nearest(
-        session, layer.id, lon=lon, lat=lat, limit=request.limit, equals=dict(request.equals)
-    )
+    rows = nearest_rows(session, request)
     sources = publications.sources(session, layer.id)
     features = []
     for feature_id, geometry, properties, distance in rows:

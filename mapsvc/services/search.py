@@ -1,13 +1,16 @@
-"""Search for residents: a facility by name or address, a municipality or ward by name."""
+"""Search for residents: a facility, a municipality or ward, an address's 大字・町丁目."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from layers import Catalog, GeometryType
 from mapsvc.db import search
+from mapsvc.services.seed import SeedManifest
+from mapsvc.services.towns import address_answer, town_index
 
 MUNICIPALITY_KINDS = ("municipality", "ward")
 
@@ -19,8 +22,13 @@ def like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def search_all(session: Session, catalog: Catalog, *, text: str, limit: int) -> dict[str, Any]:
-    """Matching places (jump targets) and facilities, each with where to put the map."""
+def search_all(
+    session: Session, catalog: Catalog, *, text: str, limit: int, seed_manifest: Path
+) -> dict[str, Any]:
+    """Matching places (jump targets) and facilities, each with where to put the map.
+
+    And the town the text names as an address (None where the prefecture has no town table).
+    """
     pattern = like_pattern(text)
     places = [
         {
@@ -52,4 +60,9 @@ def search_all(session: Session, catalog: Catalog, *, text: str, limit: int) -> 
             session, searched, pattern=pattern, limit=limit
         )
     ]
-    return {"query": text, "places": places, "features": features}
+    towns = town_index(SeedManifest.read(seed_manifest), None)
+    nothing_else = not places and not features
+    address = (
+        address_answer(towns, text, limit, suggest=nothing_else) if towns is not None else None
+    )
+    return {"query": text, "places": places, "features": features, "address": address}

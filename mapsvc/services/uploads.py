@@ -10,8 +10,6 @@ import dataclasses
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -35,6 +33,7 @@ from mapsvc.db.models import DatasetRow
 from mapsvc.errors import InvalidParameter, NotFound, UploadRejected
 from mapsvc.services.collector import collector_paused
 from mapsvc.services.seed import SeedManifest
+from mapsvc.services.towns import town_index
 from mapsvc.services.transactions import unit_of_work
 from mapsvc.services.versions import SourceFile, publish_loaded, store_version
 from mapsvc.services.views import VersionView
@@ -232,19 +231,15 @@ def read(
 
 def _towns(session: Session | None, seed: SeedManifest, municipality: str | None) -> TownIndex:
     """The town table of the upload's municipality (all wards), or of the whole prefecture."""
-    if seed.towns is None:
+    found = queries.get_municipality(session, municipality) if session and municipality else None
+    city = found.name_ja if found is not None and found.kind != "prefecture" else None
+    index = town_index(seed, city)
+    if index is None:
         raise InvalidParameter(
             "この地域の町名の位置表がないため、住所から位置を求められません",
             "No town table is installed for this prefecture: addresses cannot be placed",
         )
-    found = queries.get_municipality(session, municipality) if session and municipality else None
-    city = found.name_ja if found is not None and found.kind != "prefecture" else None
-    return _town_index(seed.towns, city)
-
-
-@lru_cache(maxsize=64)
-def _town_index(path: Path, city: str | None) -> TownIndex:
-    return TownIndex.from_csv(path, city=city)  # read once per municipality and process
+    return index
 
 
 def _rejecting(

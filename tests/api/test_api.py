@@ -109,9 +109,9 @@ def test_viewer_page_and_vendored_leaflet_are_served_with_a_csp(client):
     assert '<script type="module" src="/js/main.js">' in page.text
     assert "default-src 'self'" in page.headers["content-security-policy"]
     assert (
-        "img-src 'self' data: https://cyberjapandata.gsi.go.jp;"
+        "img-src 'self' data: https://cyberjapandata.gsi.go.jp https://disaportaldata.gsi.go.jp;"
         in page.headers["content-security-policy"]
-    )  # the tile servers named in web/config.json, and no others
+    )  # the tile servers named in web/config.json (base maps, hazard overlays), and no others
     scripts = client.get("/vendor/viewer.js")  # Leaflet, then its VectorGrid plugin, in one file
     assert scripts.status_code == 200 and scripts.headers["content-type"].startswith(
         "text/javascript"
@@ -232,11 +232,14 @@ def test_each_layer_says_how_much_of_the_prefecture_it_covers(client):
         "of": 43,
         "prefectureWide": False,
         "only": {"ja": "大阪市", "en": "Osaka-shi"},
+        "names": [{"ja": "大阪市", "en": "Osaka-shi"}],
     }
     assert (
         layers["aed"]["coverage"]["municipalities"] == 3
         and layers["aed"]["coverage"]["only"] is None
     )
+    # Which ones: the layer list names a few publishers (a hazard map's gap is then visible).
+    assert [m["ja"] for m in layers["aed"]["coverage"]["names"]] == ["大阪市", "貝塚市", "富田林市"]
     assert layers["shelters"]["coverage"]["municipalities"] == 43
     assert layers["parks"]["publishers"] == ["271004"]
 

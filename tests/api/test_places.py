@@ -149,3 +149,60 @@ def test_a_building_in_suminoe_answers_its_depths_per_scenario_and_where_to_go(c
         .all()
     )
     assert "true" in flags and 0 < site["distance_m"] < 3000  # a site designated for floods
+
+
+UKITA_FIRE_STATION = {
+    "lon": 135.507789,
+    "lat": 34.709088,
+}  # 北消防署浮田出張所: an AED on its engine
+MAY_BE_ABSENT_SQL = (
+    "(properties @> '{\"on_fire_engine\": true}' OR properties @> '{\"limited_hours\": true}')"
+)
+
+
+def test_nearest_aeds_that_may_be_absent_come_after_the_ones_always_there(client, session):
+    from sqlalchemy import text
+
+    params = UKITA_FIRE_STATION | {"layer": "aed", "limit": 5}
+    by_distance = client.get("/api/nearest", params=params | {"order": "distance"}).json()
+    own = by_distance["features"][0]
+    assert own["properties"]["on_fire_engine"] is True and own["properties"]["distance_m"] < 50
+    features = client.get("/api/nearest", params=params).json()["features"]
+    absent = [
+        bool(f["properties"].get("on_fire_engine") or f["properties"].get("limited_hours"))
+        for f in features
+    ]
+    # The 5 nearest that are always there (exactly the full scan's), then the nearer others.
+    expected = (
+        session.execute(
+            text(
+                "SELECT municipality_code || '-' || feature_key FROM published_feature "
+                f"WHERE layer_id = 'aed' AND NOT {MAY_BE_ABSENT_SQL} "
+                "ORDER BY ST_Distance(geom::geography, ST_Point(:lon, :lat, 4326)::geography) LIMIT 5"
+            ),
+            UKITA_FIRE_STATION,
+        )
+        .scalars()
+        .all()
+    )
+    assert [f["id"] for f in features[:5]] == expected and absent[:5] == [False] * 5
+    assert absent[5:] == [True] * len(absent[5:]) and 5 < len(features) <= 10
+    farthest = features[4]["properties"]["distance_m"]
+    later = [f["properties"]["distance_m"] for f in features[5:]]
+    assert later == sorted(later) and later[-1] < farthest
+    assert features[5]["id"] == own["id"]  # the fire station's own, listed, but after
+
+
+def test_aeds_in_buildings_open_by_day_are_flagged_from_their_hours(client):
+    def aed(name: str) -> dict:
+        found = client.get("/api/collections/aed/items", params={"name": name}).json()
+        return found["features"][0]["properties"]
+
+    assert aed("貝塚市役所")["limited_hours"] is True  # 月火水木金 08:45–17:15
+    assert "limited_hours" not in aed("消防本部")  # 24時間利用可能
+    assert (
+        client.get(
+            "/api/nearest", params=UKITA_FIRE_STATION | {"layer": "aed", "order": "x"}
+        ).status_code
+        == 400
+    )

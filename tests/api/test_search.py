@@ -115,3 +115,45 @@ def test_the_migrations_frozen_fold_is_the_services_and_the_index_serves_japanes
         ).scalars()
     )
     assert "ix_feature_search" in plan, plan
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        "大阪市住之江区北加賀屋2-11-8",
+        "大阪府大阪市住之江区北加賀屋２丁目１１番８号",
+        "住之江区北加賀屋二丁目11-8",
+        "北加賀屋2丁目",
+    ],
+)
+def test_an_address_is_placed_at_its_town_however_it_is_written(client, q):
+    address = search(client, q)["address"]
+    assert address["status"] == "found" and address["approximate"] is True
+    [town] = address["towns"]
+    assert (town["city"], town["name"]) == ("大阪市住之江区", "北加賀屋二丁目")
+    # The town table's representative point, which /api/point answers about.
+    assert (town["lon"], town["lat"]) == (135.478377, 34.622728)
+    here = client.get("/api/point", params={"lon": town["lon"], "lat": town["lat"]}).json()
+    assert here["municipality"]["name"]["ja"] == "大阪市"
+
+
+def test_a_town_without_prefecture_or_city_is_found_too(client):
+    [town] = search(client, "新北島8丁目")["address"]["towns"]
+    assert (town["city"], town["name"]) == ("大阪市住之江区", "新北島八丁目")
+
+
+def test_an_ambiguous_address_lists_the_candidate_towns(client):
+    address = search(client, "本町1丁目")["address"]
+    assert address["status"] == "ambiguous"
+    cities = {t["city"] for t in address["towns"] if t["name"] == "本町一丁目"}
+    assert {"大阪市中央区", "豊中市", "八尾市"} <= cities
+    # A town named without its chōme: each chōme is a candidate.
+    chome = search(client, "北加賀屋")["address"]
+    assert chome["status"] == "ambiguous"
+    assert [t["name"] for t in chome["towns"]][:2] == ["北加賀屋一丁目", "北加賀屋二丁目"]
+
+
+def test_an_address_that_matches_no_town_says_so_and_suggests_a_spelling(client):
+    address = search(client, "北加賀谷2-11-8")["address"]  # 屋 mistyped as 谷
+    assert address["status"] == "not_found" and address["towns"] == []
+    assert any(s.startswith("北加賀屋") for s in address["suggestions"])

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { coverageText, dataDateText, formatValue, safeLink } from "../../web/js/text.js";
+import { absenceReasons, cachedTime, coverageText, dataDateText, fill, formatValue, safeLink } from "../../web/js/text.js";
 
 const schoolClass = {
   type: "enum",
@@ -34,6 +34,11 @@ test("coverage reads as the part of the prefecture a layer covers", () => {
   assert.equal(coverageText("en", { municipalities: 3, of: 43, prefectureWide: false, only: null }), "3 of 43 municipalities");
   assert.equal(coverageText("ja", { municipalities: 43, of: 43, prefectureWide: false, only: null }), "");
   assert.equal(coverageText("ja", { municipalities: 0, of: 43, prefectureWide: true, only: null }), "府全域");
+  const two = [{ ja: "大阪市", en: "Osaka-shi" }, { ja: "堺市", en: "Sakai-shi" }];
+  assert.equal(coverageText("ja", { municipalities: 2, of: 43, prefectureWide: false, names: two }), "大阪市・堺市のみ");
+  assert.equal(coverageText("en", { municipalities: 2, of: 43, prefectureWide: false, names: two }), "Osaka-shi, Sakai-shi only");
+  const five = Array.from({ length: 5 }, (_, i) => ({ ja: `市${i}`, en: `City ${i}` }));
+  assert.equal(coverageText("ja", { municipalities: 5, of: 43, prefectureWide: false, names: five }), "5 / 43 市町村");
 });
 
 test("the data's own date reads as people write it", () => {
@@ -41,4 +46,24 @@ test("the data's own date reads as people write it", () => {
   assert.equal(dataDateText("ja", "2026-04"), "2026年4月");
   assert.equal(dataDateText("ja", "2026-04-01"), "2026年4月1日");
   assert.equal(dataDateText("en", "2026-04"), "2026-04");
+});
+
+test("a cached answer says when it was made, in Japan's time", () => {
+  assert.equal(cachedTime("ja", "Mon, 07 Dec 2026 11:30:00 GMT"), "2026/12/07 20:30");
+  assert.equal(cachedTime("en", "Mon, 07 Dec 2026 11:30:00 GMT"), "07/12/2026, 20:30");
+  assert.equal(cachedTime("ja", ""), "日時不明");
+  assert.match(fill("ja", "cachedAnswer", { time: "2026/12/07 20:30" }), /^保存済みの回答です（2026\/12\/07 20:30時点）/);
+});
+
+test("a feature that may be absent says why, in words", () => {
+  const layer = {
+    may_be_absent: ["on_fire_engine", "limited_hours"],
+    attributes: [
+      { name: "on_fire_engine", label: { ja: "消防車に積載", en: "On a fire engine" } },
+      { name: "limited_hours", label: { ja: "時間限定", en: "Limited hours" } },
+    ],
+  };
+  assert.deepEqual(absenceReasons("en", layer, { on_fire_engine: true }), ["On a fire engine"]);
+  assert.deepEqual(absenceReasons("ja", layer, { on_fire_engine: false, limited_hours: true }), ["時間限定"]);
+  assert.deepEqual(absenceReasons("ja", { attributes: [] }, { on_fire_engine: true }), []);
 });

@@ -1,13 +1,15 @@
 """The viewer in a real browser (Debian's Chromium driven by Playwright), at phone size.
 
 The viewer's database holds the demo plus two files an Osaka City editor could upload: AEDs whose
-properties are HTML and script (they must stay text), and flood zones (hazard tiles and legend).
+properties are HTML and script (they must stay text), with one on a fire engine and one open on
+weekdays only, and flood zones (hazard tiles and legend).
 """
 
 from __future__ import annotations
 
 import json
 import re
+import shutil
 from collections import Counter
 from collections.abc import Iterator
 
@@ -20,15 +22,18 @@ from mapsvc.db.engine import drop_database
 from tests.support.browser import ARTEFACTS, axe_violations, chromium, phone
 from tests.support.cli import run_mapsvc
 from tests.support.databases import seeded_database
-from tests.support.paths import DEMO, TEST_DATA
+from tests.support.paths import DEMO, PROJECT, TEST_DATA
 from tests.support.proxy import nginx_proxy
 from tests.support.server import live_server
+from tests.support.tiles import stand_in_tiles
 
 pytestmark = pytest.mark.db
 
 DATA = TEST_DATA / "viewer"
 OSAKA_CITY = "271004"
 UMEDA = (135.4980, 34.7025)  # the hostile AED
+NAKANOSHIMA = (135.5023, 34.6937)  # beside the test AEDs on a fire engine and open by day
+SUMINOE = (135.4783, 34.6227)  # 北加賀屋二丁目's representative point is beside it
 FLOOD_FILE = "plateau_27100_osaka_city_bldg_river_flood_risk.geojson"
 # Chrome DevTools' "Fast 3G" preset, as Chromium's network emulation takes it.
 FAST_3G = {
@@ -48,7 +53,8 @@ PAINTED_PIXELS = """() => [...document.querySelectorAll('canvas.leaflet-tile')].
 
 
 @pytest.fixture(scope="module")
-def base_url(test_settings) -> Iterator[str]:
+def viewer_database(test_settings) -> Iterator[str]:
+    """The demo and the test files, published: the database URL."""
     server = test_settings.database.url.get_secret_value()
     settings, engine, name = seeded_database(test_settings, server)
     engine.dispose()
@@ -76,10 +82,15 @@ def base_url(test_settings) -> Iterator[str]:
         ):
             done = run_mapsvc(*args, settings=settings)
             assert done.returncode == 0, done.stdout + done.stderr
-        with live_server(settings.database.url.get_secret_value()) as base:
-            yield base
+        yield settings.database.url.get_secret_value()
     finally:
         drop_database(server, name)
+
+
+@pytest.fixture(scope="module")
+def base_url(viewer_database: str) -> Iterator[str]:
+    with live_server(viewer_database) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
@@ -122,7 +133,8 @@ def visit(page: Page, base_url: str, fragment: str) -> None:
 def test_phone_view_shows_layers_boundaries_and_sites_in_japanese_then_english(page: Page):
     ARTEFACTS.mkdir(exist_ok=True)
     expect(page.locator("#app-title")).to_have_text("広域デジタルマップ")
-    expect(page.locator("#layer-list input[type=checkbox]")).to_have_count(24)
+    expect(page.locator("#layer-list input[id^=layer-]")).to_have_count(24)
+    expect(page.locator("#layer-list input[id^=overlay-]")).to_have_count(4)
     expect(page.locator("label[for=layer-evacuation_sites]")).to_have_text("指定緊急避難場所")
     expect(page.locator("#layer-evacuation_sites")).to_be_checked()
     expect(page.locator("#layer-bus_routes")).to_be_disabled()  # in the catalog, nothing published
@@ -200,7 +212,11 @@ def test_coverage_is_visible_in_the_panel_the_answer_and_its_own_page(page: Page
     expect(page.locator("#here .not-published")).to_have_text(
         "公園: この市町村はまだ公開していません"
     )
+    # Who publishes, by name where they are few; on the coverage page, per hazard.
+    expect(page.locator("#layer-aed ~ .coverage")).to_have_text("大阪市・貝塚市・富田林市のみ")
     page.goto(f"{base_url}/coverage/?lang=en")
+    expect(page.locator("#hazards li", has_text="Flood inundation")).to_contain_text("Osaka-shi")
+    expect(page.locator("#hazards")).to_contain_text("National reference maps")
     expect(page.locator("#matrix tbody tr")).to_have_count(44)
     row = page.locator("#matrix tbody tr", has_text="Osaka-shi").first
     expect(row).to_contain_text("1,141")
@@ -285,6 +301,132 @@ def _metres(text: str) -> float:
     return float(value) * (1000 if unit == "km" else 1)
 
 
+def test_a_tap_while_offline_says_it_could_not_check_never_outside(page: Page, base_url: str):
+    visit(page, base_url, "map=14/34.62/135.52&layers=flood_hazard&lang=ja")
+    expect(page.locator("#layer-list input").first).to_be_attached()  # the panel has loaded
+    page.context.set_offline(True)
+    tap_map_at(page, 135.52, 34.62)
+    here = page.locator("#here")
+    expect(here.locator(".check-failed-reason")).to_have_text("確認できませんでした（オフライン）")
+    expect(here).to_contain_text("安全かどうかは分かりません")
+    expect(here).not_to_contain_text("対象区域の外")
+    page.screenshot(path=str(ARTEFACTS / "viewer-phone-offline-tap.png"))
+    page.context.set_offline(False)
+    with page.expect_response(lambda r: "/api/point" in r.url):
+        here.locator("button.retry").click()
+    expect(here.locator(".place")).to_contain_text("大阪市")
+    expect(here.locator(".check-failed")).to_have_count(0)
+
+
+def test_a_server_error_or_a_failed_search_is_not_an_answer(browser: Browser, base_url: str):
+    context = phone(browser, service_workers="block")  # so that the page's routes see every request
+    page, errors = open_viewer(context, base_url + "/#map=14/34.62/135.52&lang=en")
+    page.route("**/api/point?*", lambda route: route.fulfill(status=500, body="{}"))
+    tap_map_at(page, 135.52, 34.62)
+    expect(page.locator("#here .check-failed-reason")).to_have_text(
+        "Could not check (server error)"
+    )
+    expect(page.locator("#here")).not_to_contain_text("outside")
+    page.route("**/api/search?*", lambda route: route.abort())
+    page.click("#tab-search")
+    page.fill("#search-input", "新北島8丁目")
+    page.press("#search-input", "Enter")
+    expect(page.locator("#search-results .check-failed-reason")).to_have_text(
+        "Could not check (offline)"
+    )
+    page.unroute("**/api/search?*")
+    page.locator("#search-results button.retry").click()
+    expect(page.locator("#search-results .address .entry")).to_contain_text("新北島八丁目")
+    assert errors == [], errors
+    context.close()
+
+
+def test_an_answer_from_the_offline_cache_says_it_is_saved_and_from_when(
+    browser: Browser, base_url: str
+):
+    context = phone(browser)
+    page, errors = open_viewer(context, base_url + "/")
+    expect(page.locator("html[data-offline-ready=true]")).to_be_attached(timeout=20_000)
+    visit(page, base_url, "map=14/34.62/135.52&layers=flood_hazard&lang=ja")  # under the worker
+    with page.expect_response(lambda r: "/api/point" in r.url):
+        tap_map_at(page, 135.52, 34.62)
+    expect(page.locator("#here .place")).to_contain_text("大阪市")
+    expect(page.locator("#here .cached")).to_have_count(0)  # fresh: no mark
+    context.set_offline(True)
+    tap_map_at(page, 135.52, 34.62)  # the same spot: the worker has its answer
+    expect(page.locator("#here .cached")).to_contain_text(
+        re.compile(r"保存済みの回答です（\d{4}/\d{2}/\d{2} \d{1,2}:\d{2}時点）")
+    )
+    expect(page.locator("#here .hazard.inside")).to_contain_text("3.0〜5.0m")
+    assert errors == [], errors
+    context.close()
+
+
+def test_aeds_that_may_be_absent_are_marked_and_listed_after_the_others(
+    browser: Browser, base_url: str
+):
+    lon, lat = NAKANOSHIMA
+    context = phone(
+        browser, geolocation={"longitude": lon, "latitude": lat}, permissions=["geolocation"]
+    )
+    page, errors = open_viewer(context, base_url + "/")
+    page.click("#locate")
+    with page.expect_response(lambda r: "/api/nearest" in r.url and "layer=aed" in r.url):
+        page.select_option("#nearest-choice", "aed")
+    entries = page.locator("#nearest .entries li")
+    expect(entries.nth(5)).to_be_attached()
+    cautions = [e.locator(".entry-caution").count() > 0 for e in entries.all()]
+    assert cautions[:5] == [False] * 5 and all(cautions[5:]), entries.all_inner_texts()
+    engine = page.locator("#nearest .entry", has_text="中之島消防出張所")
+    expect(engine.locator(".entry-caution")).to_contain_text(
+        "消防車に積載（出動中は使用できません）"
+    )
+    by_day = page.locator("#nearest .entry", has_text="中之島会館")
+    expect(by_day.locator(".entry-caution")).to_contain_text("曜日・時間が限られています")
+    # Both are nearer than any AED that is always there, and still come after them.
+    assert _metres(engine.locator(".entry-distance").inner_text()) < _metres(
+        entries.first.locator(".entry-distance").inner_text()
+    )
+    engine.click()
+    popup = page.locator(".leaflet-popup-content")
+    expect(popup.locator(".may-be-absent")).to_contain_text("消防車に積載")
+    page.screenshot(path=str(ARTEFACTS / "viewer-phone-aed-may-be-absent.png"))
+    assert errors == [], errors
+    context.close()
+
+
+def test_an_address_shows_its_towns_answer_marked_approximate(page: Page):
+    page.click("#tab-search")
+    page.fill("#search-input", "大阪市住之江区北加賀屋２－１１－８")
+    with page.expect_response(lambda r: "/api/point" in r.url):
+        page.press("#search-input", "Enter")
+    here = page.locator("#here")
+    expect(here.locator(".town-level")).to_contain_text("大阪市住之江区 北加賀屋二丁目")
+    expect(here.locator(".town-level")).to_contain_text("おおよその場所")
+    expect(here.locator(".place")).to_contain_text("住之江区")
+    expect(page).to_have_url(re.compile(r"map=1[5-8]/34\.62\d*/135\.47\d*"))
+    page.screenshot(path=str(ARTEFACTS / "viewer-phone-address.png"))
+    # Ambiguous: the candidate towns, each answering when chosen.
+    page.click("#tab-search")
+    page.fill("#search-input", "本町1丁目")
+    page.press("#search-input", "Enter")
+    candidates = page.locator("#search-results .address .entry")
+    expect(candidates.filter(has_text="八尾市 本町一丁目")).to_have_count(1)
+    with page.expect_response(lambda r: "/api/point" in r.url):
+        candidates.filter(has_text="八尾市 本町一丁目").click()
+    expect(here.locator(".place")).to_contain_text("八尾市")
+    expect(here.locator(".town-level")).to_contain_text("八尾市 本町一丁目")
+    # Nothing found: said so, with the nearest spellings to try.
+    page.click("#tab-search")
+    page.fill("#search-input", "北加賀谷2-11-8")
+    page.press("#search-input", "Enter")
+    expect(page.locator("#search-results .not-found")).to_contain_text(
+        "この住所の町丁目は見つかりませんでした"
+    )
+    page.locator("#search-results button.suggestion", has_text="北加賀屋一丁目").click()
+    expect(here.locator(".town-level")).to_contain_text("北加賀屋一丁目")
+
+
 def test_permalink_round_trip_and_back_forward(browser: Browser, base_url: str):
     context = phone(browser)
     fragment = "map=14/34.69000/135.50000&base=std&layers=shelters,aed&lang=en"
@@ -365,7 +507,7 @@ def test_a_reload_without_network_still_shows_the_map_and_its_data(browser: Brow
     )
     page.reload()
     expect(page.locator("html[data-rendered=true]")).to_be_attached(timeout=20_000)
-    expect(page.locator("#layer-list input[type=checkbox]")).to_have_count(24)
+    expect(page.locator("#layer-list input[id^=layer-]")).to_have_count(24)
     expect(page.locator("#layer-evacuation_sites")).to_be_checked()
     assert any("/api/tiles/" in url for url in from_cache), from_cache
     assert any(url.endswith("/api/layers") for url in from_cache), from_cache
@@ -572,4 +714,61 @@ def test_a_tile_refused_under_load_is_asked_again_not_left_blank(browser: Browse
     expect(page.locator("html[data-rendered=true]")).to_be_attached(timeout=20_000)
     assert refused and asked.count(refused[0]) == 2, asked  # refused, then answered
     assert page.evaluate(PAINTED_PIXELS) > 0 and errors == [], errors
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def overlay_server(
+    viewer_database: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, list[str]]]:
+    """The viewer with its national overlays' tiles on a loopback stand-in for GSI's server."""
+    with stand_in_tiles() as (origin, asked):
+        web = tmp_path_factory.mktemp("web") / "web"
+        shutil.copytree(PROJECT / "web", web)
+        config = json.loads((web / "config.json").read_text("utf-8"))
+        for overlay in config["hazardOverlays"]:
+            overlay["urls"] = [
+                url.replace("https://disaportaldata.gsi.go.jp", origin) for url in overlay["urls"]
+            ]
+        (web / "config.json").write_text(json.dumps(config, ensure_ascii=False), "utf-8")
+        with live_server(viewer_database, MAPSVC_WEB_DIR=str(web)) as base:
+            yield base, asked
+
+
+def test_national_hazard_maps_are_offered_as_reference_with_their_source(
+    browser: Browser, overlay_server: tuple[str, list[str]]
+):
+    base, asked = overlay_server
+    context = phone(browser)
+    page, errors = open_viewer(context, base + "/#map=14/34.62/135.47&lang=ja")
+    csp = httpx.get(base + "/").headers["content-security-policy"]
+    national = page.locator("#layer-list .national")
+    expect(national.locator("h2")).to_have_text("国の参考図（重ねるハザードマップ）")
+    expect(national).to_contain_text("「この場所」の回答はこの図を読みません")
+    expect(national.locator(".source a")).to_have_text("出典：ハザードマップポータルサイト")
+    expect(national.locator("label")).to_have_count(4)
+    assert asked == []  # nothing asked for until chosen
+    page.check("#overlay-national_flood")
+    loaded = page.locator("img.leaflet-tile-loaded[src*='01_flood_l2_shinsuishin_data']")
+    expect(loaded.first).to_be_attached()
+    assert any(p.startswith("/raster/01_flood_l2_shinsuishin_data/14/") for p in asked), asked
+    # Admitted by the page's CSP (the stand-in's origin is named there, from config.json).
+    tile_origin = page.evaluate(
+        "() => new URL(document.querySelector('img.leaflet-tile-loaded').src).origin"
+    )
+    assert tile_origin in csp.split("img-src", 1)[1].split(";", 1)[0]
+    expect(page.locator(".leaflet-control-attribution")).to_contain_text(
+        "ハザードマップポータルサイト"
+    )
+    expect(page).to_have_url(re.compile(r"layers=[a-z_,]*national_flood"))
+    page.check("#overlay-national_landslide")  # three maps under one switch
+    for name in ("05_dosekiryukeikaikuiki", "05_kyukeishakeikaikuiki", "05_jisuberikeikaikuiki"):
+        expect(page.locator(f"img.leaflet-tile-loaded[src*='{name}']").first).to_be_attached()
+    page.uncheck("#overlay-national_flood")
+    expect(page.locator("img[src*='01_flood_l2_shinsuishin_data']")).to_have_count(0)
+    page.screenshot(path=str(ARTEFACTS / "viewer-phone-national-overlays.png"))
+    # A shared link restores them.
+    page.reload()
+    expect(page.locator("#overlay-national_landslide")).to_be_checked()
+    assert errors == [], errors
     context.close()

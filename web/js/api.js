@@ -6,8 +6,8 @@ export const urls = {
   config: () => "/config.json",
   layers: () => "/api/layers",
   point: (lon, lat) => `/api/point?${q({ lon: lon.toFixed(6), lat: lat.toFixed(6) })}`,
-  nearest: (layerId, lon, lat, limit, filter = {}) =>
-    `/api/nearest?${q({ layer: layerId, lon: lon.toFixed(6), lat: lat.toFixed(6), limit, ...filter })}`,
+  nearest: (layerId, lon, lat, limit, filter = {}, order = "availability") =>
+    `/api/nearest?${q({ layer: layerId, lon: lon.toFixed(6), lat: lat.toFixed(6), limit, ...filter, ...(order === "distance" ? { order } : {}) })}`,
   search: (text) => `/api/search?${q({ q: text, limit: 20 })}`,
   items: (layerId, params) => `/api/collections/${encodeURIComponent(layerId)}/items?${q(params)}`,
   item: (layerId, id) => `/api/collections/${encodeURIComponent(layerId)}/items/${encodeURIComponent(id)}`,
@@ -23,12 +23,24 @@ export class ApiError extends Error {
   }
 }
 
+// A phone on a dying network must hear "could not check" rather than wait for ever.
+const ANSWER_TIMEOUT_MS = 20000;
+// The service worker's mark on an answer it served from its cache (sw.js): when it was made.
+export const CACHED_HEADER = "x-mapsvc-cached-at";
+
+/** Why a request failed, for the words shown: "offline" (no network, timed out) or "error". */
+export const failureKind = (error) => (error instanceof ApiError ? "error" : "offline");
+
 // No custom headers: the page preloads /api/layers and the first tiles, and a preload is only
-// reused by a request that looks exactly like it.
+// reused by a request that looks exactly like it. An object answered from the service worker's
+// cache carries `cachedAt` (the server's Date of the copy), so that it is never shown as fresh.
 async function getJSON(url, signal) {
-  const response = await fetch(url, { signal });
+  const timeout = AbortSignal.timeout(ANSWER_TIMEOUT_MS);
+  const response = await fetch(url, { signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
   const body = await response.json().catch(() => null);
   if (!response.ok) throw new ApiError(response.status, body);
+  const cachedAt = response.headers.get(CACHED_HEADER);
+  if (cachedAt !== null && body && typeof body === "object") body.cachedAt = cachedAt;
   return body;
 }
 
@@ -42,11 +54,15 @@ export const listLayers = () => getJSON(urls.layers()).then((b) => b.layers);
 /** What is at a point: municipality, ward, each hazard layer's answer. */
 export const whatIsHere = (lon, lat) => getJSON(urls.point(lon, lat));
 
-/** The `limit` nearest features of a layer to [lon, lat], each with properties.distance_m. */
-export const nearest = (layerId, [lon, lat], limit, filter, signal) =>
-  getJSON(urls.nearest(layerId, lon, lat, limit, filter), signal).then((b) => b.features);
+/**
+ * The `limit` nearest features of a layer to [lon, lat] (a FeatureCollection, each feature with
+ * properties.distance_m). By "availability" those that may be absent (a fire-engine AED) come
+ * last; "distance" is for finding what a tap is on.
+ */
+export const nearest = (layerId, [lon, lat], limit, filter, signal, order = "availability") =>
+  getJSON(urls.nearest(layerId, lon, lat, limit, filter, order), signal);
 
-/** Places and facilities matching a name or address. */
+/** Places and facilities matching a name, and the town an address is in (`address`). */
 export const search = (text, signal) => getJSON(urls.search(text), signal);
 
 /** Features of a layer in a bbox [minLon, minLat, maxLon, maxLat]. */

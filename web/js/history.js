@@ -23,7 +23,7 @@ export function createHistory(ctx) {
     applying = true;
     state.lang = view.lang;
     state.base = view.base;
-    state.enabled = new Set(view.layers.filter((id) => state.byId.has(id)));
+    state.enabled = new Set(view.layers.filter((id) => state.byId.has(id) || ctx.overlayOf(id)));
     ctx.map.setView(view);
     ctx.layers.renderBaseMaps();
     ctx.layers.draw();

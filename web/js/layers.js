@@ -1,5 +1,6 @@
-// What is drawn on the map: the base map (with the map's controls) and the layers switched on,
-// from the server's vector tiles.
+// What is drawn on the map: the base map (with the map's controls), the national hazard overlays
+// switched on (GSI's raster tiles, for reference), and the layers switched on, from the server's
+// vector tiles.
 import { urls } from "./api.js";
 import { pick, t } from "./text.js";
 
@@ -22,6 +23,7 @@ export function createLayers(ctx) {
   }
 
   function draw() {
+    ctx.map.showOverlays(state.config.hazardOverlays?.filter((o) => state.enabled.has(o.id)) || []);
     const shown = [...state.enabled].map(ctx.layerOf).filter((c) => c?.numberPublished);
     shown.sort((a, b) => GEOMETRY_ORDER[a.layer.geometry_type] - GEOMETRY_ORDER[b.layer.geometry_type]);
     const styles = Object.fromEntries(shown.map((c) => [c.id, styleOf(c.layer)]));
@@ -29,12 +31,12 @@ export function createLayers(ctx) {
       // For tests and the render-time budget: the moment the first view's layers were drawn.
       if (!document.documentElement.dataset.rendered) performance.mark("mapsvc:layers-rendered");
       document.documentElement.dataset.rendered = "true";
-      ctx.interactive(); // the first view is drawn: now load what a user's action needs
+      ctx.interactive().catch(() => {}); // the first view is drawn: now load what a user's action needs
     });
     zoomHints();
   }
 
-  /** Switch a layer on or off, redraw, and record it in the link. */
+  /** Switch a layer (or a national overlay) on or off, redraw, and record it in the link. */
   function toggle(id, on) {
     if (on) state.enabled.add(id);
     else state.enabled.delete(id);

@@ -2,7 +2,7 @@
 // by name; re-sorting needs no request.
 import { getItems } from "./api.js";
 import { distanceM, fold } from "./geo.js";
-import { pick, t } from "./text.js";
+import { absenceReasons, pick, t } from "./text.js";
 import { $, renderList, renderMessage } from "./ui.js";
 
 const LIST_LIMIT = 100;
@@ -43,6 +43,7 @@ export function createList(ctx) {
           listed.entries.push({
             name: f.properties[c.layer.name_attribute],
             detail: [pick(state.lang, c.layer.title), f.properties.address].filter(Boolean).join(" · "),
+            cautions: absenceReasons(state.lang, c.layer, f.properties),
             distanceM: distanceM(from, lonLat), lonLat, from, feature: f, collection: c,
           });
         }

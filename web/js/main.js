@@ -22,13 +22,16 @@ function createContext(config, collections, lang) {
       lon: config.center[0], lat: config.center[1], zoom: config.zoom, base: config.baseMaps[0]?.id,
       layers: config.defaultLayers, lang,
     },
-    enabled: new Set(), base: null, selected: null, me: null, tapped: null, answer: null, nearestSite: null,
+    // "What is here?": where was asked (`town` when from an address), the answer or why it failed.
+    enabled: new Set(), base: null, selected: null, me: null, tapped: null, town: null, answer: null, nearestSite: null, failed: null,
     sort: "distance", nearestChoice: null,
   };
   const ctx = {
     state,
     map: null,
     layerOf: (id) => state.byId.get(id),
+    /** A national hazard overlay of the configuration (GSI's tiles, for reference only). */
+    overlayOf: (id) => config.hazardOverlays?.find((o) => o.id === id),
     status: (text) => { byId("status").textContent = text; },
     /** The layers switched on (their collections). */
     layersShown: () => [...state.enabled].map(ctx.layerOf).filter(Boolean),
@@ -77,6 +80,9 @@ function interactions(ctx) {
     release(); // before wiring: the held actions replay through the real handlers
     ctx.panel.wire();
     ctx.panel.render();
+  }).catch((error) => {
+    loading = null; // offline before they loaded: the next action asks again
+    throw error;
   }));
 }
 
@@ -96,8 +102,10 @@ async function start() {
   ctx.history.complete();
   ctx.map.refreshSize();
   // A tap on the map is answered as soon as the controllers are there, however early it came.
-  ctx.map.onTap((lon, lat) => ctx.interactive().then(() => ctx.selection.onTap(lon, lat)));
-  setTimeout(ctx.interactive, INTERACTIVE_AT_LATEST_MS);
+  // A tap that cannot be answered (the code for it did not load) says so, never nothing.
+  ctx.map.onTap((lon, lat) => ctx.interactive().then(() => ctx.selection.onTap(lon, lat),
+    () => ctx.status(t(ctx.state.lang, "checkFailed_offline"))));
+  setTimeout(() => ctx.interactive().catch(() => {}), INTERACTIVE_AT_LATEST_MS);
   let timer = null;
   ctx.map.onMoveEnd(() => {
     clearTimeout(timer);

@@ -63,6 +63,7 @@ export class MapView {
   #labels = {};
   #marks = new Map();
   #grid = null;
+  #overlays = new Map();
 
   constructor(element, view) {
     this.#map = L.map(element, { zoomControl: false, minZoom: 5, maxZoom: 18 });
@@ -95,6 +96,25 @@ export class MapView {
       const entry = [...this.#baseLayers].find(([, layer]) => layer === event.layer);
       if (entry) onChange(entry[0]);
     });
+  }
+
+  /**
+   * The raster overlays to show (config.json's hazardOverlays: each {id, urls, maxNativeZoom,
+   * attribution}), over the base map and under the data layers; the others are removed.
+   */
+  showOverlays(overlays) {
+    const wanted = new Set(overlays.map((o) => o.id));
+    for (const [id, group] of this.#overlays) {
+      if (!wanted.has(id)) {
+        this.#map.removeLayer(group);
+        this.#overlays.delete(id);
+      }
+    }
+    for (const o of overlays) {
+      if (this.#overlays.has(o.id)) continue;
+      const options = { attribution: creditHtml(o.attribution), maxNativeZoom: o.maxNativeZoom, maxZoom: 18, opacity: 0.6, zIndex: 2 };
+      this.#overlays.set(o.id, L.layerGroup(o.urls.map((url) => L.tileLayer(url, options))).addTo(this.#map));
+    }
   }
 
   /** The current view: centre, zoom. */

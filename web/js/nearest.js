@@ -1,14 +1,15 @@
 // "Near me": the nearest sites of a chosen kind from my position (or the tapped place, or the
 // map centre when location is refused), with distance and a walking-route link.
-import { nearest } from "./api.js";
-import { t } from "./text.js";
-import { $, el, renderEntries, renderNearestHeading } from "./ui.js";
+import { failureKind, nearest } from "./api.js";
+import { absenceReasons, t } from "./text.js";
+import { $, cachedNote, el, renderCheckFailed, renderEntries, renderNearestHeading } from "./ui.js";
 
 const NEAREST_LIMIT = 5;
 
 export function createNearest(ctx) {
   const { state } = ctx;
   const choices = () => state.config.nearest.filter((n) => ctx.layerOf(n.layer)?.numberPublished);
+  let request = null; // the list being fetched: a newer choice drops it (else both lists would show)
 
   async function show() {
     const box = $("nearest");
@@ -24,18 +25,25 @@ export function createNearest(ctx) {
       state.nearestChoice = id;
       show();
     } });
+    request?.abort();
+    request = new AbortController();
     try {
-      const found = await nearest(choice.layer, from, NEAREST_LIMIT, choice.filter);
+      const found = await nearest(choice.layer, from, NEAREST_LIMIT, choice.filter, request.signal);
       const collection = ctx.layerOf(choice.layer);
-      renderEntries(box, state.lang, found.map((f) => ({
+      if (found.cachedAt) box.append(cachedNote(state.lang, found.cachedAt));
+      // The server lists those that may be absent (a fire-engine AED) last; each says why.
+      renderEntries(box, state.lang, found.features.map((f) => ({
         name: f.properties[collection.layer.name_attribute], detail: f.properties.address, distanceM: f.properties.distance_m,
-        lonLat: f.geometry.coordinates, from, feature: f,
+        cautions: absenceReasons(state.lang, collection.layer, f.properties), lonLat: f.geometry.coordinates, from, feature: f,
       })), (entry) => {
         ctx.map.flyTo(entry.lonLat, 16);
         ctx.selection.select(collection, entry.feature, entry.lonLat, from);
       });
-    } catch {
-      box.append(el("p", {}, t(state.lang, "loadFailed")));
+    } catch (error) {
+      if (error.name === "AbortError") return;
+      const failed = el("div");
+      renderCheckFailed(failed, state.lang, failureKind(error), show);
+      box.append(failed);
     }
   }
 

@@ -1,6 +1,6 @@
 // The panel and the page's controls: tabs, language, text size, the layer list, credits.
 import { pick, t } from "./text.js";
-import { $, renderHere, renderMessage, renderPanel } from "./ui.js";
+import { $, renderMessage, renderPanel } from "./ui.js";
 
 const TABS = ["info", "layers", "list", "search"];
 const TAB_LABELS = { info: "info", layers: "layers", list: "list", search: "searchTab" };
@@ -47,9 +47,9 @@ export function createPanel(ctx) {
     const lang = state.lang;
     const focused = document.activeElement?.id;
     labelPage(lang);
-    if (state.answer || state.tapped) renderHere($("here"), lang, state.answer, state.nearestSite, ctx.layersShown());
+    if (state.tapped) ctx.selection.renderHereNow();
     else renderMessage($("here"), t(lang, "tapHint"));
-    renderPanel($("layer-list"), lang, state.collections, state.enabled, ctx.layers.toggle);
+    renderPanel($("layer-list"), lang, state.collections, state.enabled, ctx.layers.toggle, state.config.hazardOverlays);
     const credits = [...new Set(state.collections.filter((c) => c.numberPublished).map((c) => pick(lang, c.layer.source.attribution)))];
     $("attribution").textContent = credits.join(" / ");
     if (focused) $(focused)?.focus();

@@ -1,9 +1,9 @@
 // The selected feature (popup, detail and marker), and what a tap on the map means: the feature
 // under the finger when zoomed in, otherwise "what is here?" for that spot.
-import { getItem, nearest, whatIsHere } from "./api.js";
+import { failureKind, getItem, nearest, whatIsHere } from "./api.js";
 import { metresPerPixel } from "./geo.js";
 import { t } from "./text.js";
-import { $, featureDetails, renderHere } from "./ui.js";
+import { $, featureDetails, renderAnswer } from "./ui.js";
 
 const TAP_TOLERANCE_PX = 18;
 const FEATURE_TAP_MINZOOM = 13; // zoomed out, dots crowd together: a tap asks "what is here?"
@@ -55,31 +55,48 @@ export function createSelection(ctx) {
     if (view.zoom < FEATURE_TAP_MINZOOM) return null;
     const tolerance = TAP_TOLERANCE_PX * metresPerPixel(lat, view.zoom);
     const found = await Promise.all(ctx.pointLayersShown().map((c) =>
-      nearest(c.id, [lon, lat], 1, {}).then((fs) => fs.map((f) => ({ c, f }))).catch(() => [])));
+      nearest(c.id, [lon, lat], 1, {}, undefined, "distance").then((b) => b.features.map((f) => ({ c, f }))).catch(() => [])));
     const hits = found.flat().filter(({ f }) => f.properties.distance_m <= tolerance);
     hits.sort((a, b) => a.f.properties.distance_m - b.f.properties.distance_m);
     return hits[0] || null;
   }
 
-  async function answerHere(lon, lat) {
-    state.tapped = [lon, lat];
+  /** "What is here?" in the panel, from the viewer's state (a failure is never an answer). */
+  function renderHereNow() {
+    const onRetry = () => answerHere(...state.tapped, state.town);
+    renderAnswer($("here"), state.lang, state, ctx.layersShown(), onRetry);
+  }
+
+  /** Ask what is at [lon, lat]; `town` when it is an address's town point (approximate). */
+  async function answerHere(lon, lat, town = null) {
+    Object.assign(state, { tapped: [lon, lat], town, answer: null, nearestSite: null, failed: null });
     ctx.map.mark("tap", state.tapped);
     ctx.panel.showTab("info");
+    renderHereNow();
     try {
       const [answer, sites] = await Promise.all([
         whatIsHere(lon, lat),
-        ctx.layerOf("evacuation_sites")?.numberPublished ? nearest("evacuation_sites", [lon, lat], 1, {}) : [],
+        ctx.layerOf("evacuation_sites")?.numberPublished ? nearest("evacuation_sites", [lon, lat], 1, {}) : { features: [] },
       ]);
+      if (state.tapped[0] !== lon || state.tapped[1] !== lat) return; // asked again meanwhile
       state.answer = answer;
-      const site = sites[0];
+      const site = sites.features[0];
       state.nearestSite = site && {
         name: site.properties.name, distanceM: site.properties.distance_m, lonLat: site.geometry.coordinates, from: [lon, lat],
       };
-    } catch {
-      state.answer = null;
-      state.nearestSite = null;
+    } catch (error) {
+      if (state.tapped[0] !== lon || state.tapped[1] !== lat) return;
+      state.failed = failureKind(error);
     }
-    renderHere($("here"), state.lang, state.answer, state.nearestSite, ctx.layersShown());
+    renderHereNow();
+  }
+
+  /** An address's town: its representative point's answer, marked as town-level. */
+  function showTown(town) {
+    unselect();
+    ctx.map.flyTo([town.lon, town.lat], 15);
+    ctx.history.commit();
+    return answerHere(town.lon, town.lat, town);
   }
 
   async function onTap(lon, lat) {
@@ -93,5 +110,5 @@ export function createSelection(ctx) {
     }
   }
 
-  return { select, unselect, open, onTap };
+  return { select, unselect, open, onTap, showTown, renderHereNow };
 }

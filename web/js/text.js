@@ -21,6 +21,13 @@ const STRINGS = {
     baseMap: "背景地図", legend: "凡例", offline: "オフラインです。保存済みのデータを表示しています",
     zoomInButton: "拡大", zoomOutButton: "縮小", close: "閉じる",
     dataDate: "データの時点", prefectureWide: "府全域", notPublishedHere: "この市町村はまだ公開していません", coverageLink: "市町村ごとの公開状況", forStaff: "自治体職員の方",
+    checking: "確認しています…", checkFailed_offline: "確認できませんでした（オフライン）", checkFailed_error: "確認できませんでした（サーバーエラー）",
+    checkFailedNote: "この場所が安全かどうかは分かりません。通信できる所で、もう一度確認してください", retry: "もう一度確認する",
+    cachedAnswer: "保存済みの回答です（{time}時点）。最新とは限りません",
+    addressResult: "住所", addressCandidates: "住所の候補（町丁目）", addressNotFound: "この住所の町丁目は見つかりませんでした",
+    nationalMaps: "国の参考図（重ねるハザードマップ）",
+    nationalMapsNote: "国土交通省・国土地理院の全国の図です。市町村がデータを公開していない所の参考にしてください。「この場所」の回答はこの図を読みません。色がない所も安全という意味ではありません",
+    addressSuggest: "似た町名", townLevel: "{town}（町丁目の代表地点）の回答です。建物ごとの位置ではなく、おおよその場所です",
   },
   en: {
     title: "Wide-area digital map", layers: "Layers", langButton: "日本語", langLabel: "日本語",
@@ -42,22 +49,37 @@ const STRINGS = {
     baseMap: "Base map", legend: "Legend", offline: "You are offline: showing saved data",
     zoomInButton: "Zoom in", zoomOutButton: "Zoom out", close: "Close",
     dataDate: "Data as of", prefectureWide: "whole prefecture", notPublishedHere: "not yet published by this municipality", coverageLink: "What each municipality publishes", forStaff: "For municipal staff",
+    checking: "Checking…", checkFailed_offline: "Could not check (offline)", checkFailed_error: "Could not check (server error)",
+    checkFailedNote: "This says nothing about whether the place is safe. Check again where you have a connection", retry: "Check again",
+    cachedAnswer: "Saved answer from {time}: it may be out of date",
+    addressResult: "Address", addressCandidates: "Possible towns for this address", addressNotFound: "No town (町丁目) found for this address",
+    nationalMaps: "National reference maps (重ねるハザードマップ)",
+    nationalMapsNote: "Nationwide maps of MLIT and GSI, for reference where a municipality publishes no data. The answer for a tapped place does not read them, and a place without colour is not thereby safe",
+    addressSuggest: "Similar town names", townLevel: "Answer for {town} (the town's representative point): approximate, not your building",
   },
 };
 
 export const t = (lang, key) => STRINGS[lang][key];
+/** A string with its {placeholders} filled in. */
+export const fill = (lang, key, values) => t(lang, key).replace(/\{(\w+)\}/g, (_, name) => values[name]);
 export const pick = (lang, text) => (text ? text[lang] : "");
+
+const NAMED_UP_TO = 4; // more publishers than this are counted, not named
 
 /**
  * How much of the prefecture a layer covers, or "" where it is everywhere (or nowhere):
- * "大阪市のみ" / "Osaka-shi only", "3 / 43 市町村" / "3 of 43 municipalities", "府全域".
+ * "大阪市のみ" / "Osaka-shi only", "大阪市・堺市のみ" (up to four named), "12 / 43 市町村" /
+ * "12 of 43 municipalities", "府全域".
  */
 export function coverageText(lang, coverage) {
   if (!coverage) return "";
   if (coverage.prefectureWide) return t(lang, "prefectureWide");
   const { municipalities: n, of } = coverage;
   if (!n || n >= of) return "";
-  if (coverage.only) return lang === "ja" ? `${coverage.only.ja}のみ` : `${coverage.only.en} only`;
+  const names = coverage.names || (coverage.only ? [coverage.only] : []);
+  if (names.length && names.length <= NAMED_UP_TO) {
+    return lang === "ja" ? `${names.map((m) => m.ja).join("・")}のみ` : `${names.map((m) => m.en).join(", ")} only`;
+  }
   return lang === "ja" ? `${n} / ${of} 市町村` : `${n} of ${of} municipalities`;
 }
 
@@ -88,4 +110,17 @@ export function safeLink(value) {
   } catch {
     return null;
   }
+}
+
+/** When a cached copy was made (an HTTP Date), in Japan's time: "2026/12/7 20:30". */
+export function cachedTime(lang, httpDate) {
+  const when = new Date(httpDate);
+  if (Number.isNaN(when.getTime())) return lang === "ja" ? "日時不明" : "an unknown time";
+  return when.toLocaleString(lang === "ja" ? "ja-JP" : "en-GB", { timeZone: "Asia/Tokyo", dateStyle: "short", timeStyle: "short" });
+}
+
+/** The labels of the layer's `may_be_absent` flags set on a feature (why it may not be there). */
+export function absenceReasons(lang, layer, properties) {
+  return (layer.may_be_absent || []).filter((name) => properties?.[name] === true)
+    .map((name) => pick(lang, layer.attributes.find((a) => a.name === name)?.label) || name);
 }

@@ -1,6 +1,6 @@
 // Panel, list and popup DOM, built with textContent only (data never becomes markup); no Leaflet here.
 import { formatDistance, routeLink } from "./geo.js";
-import { coverageText, dataDateText, formatValue, pick, safeLink, t } from "./text.js";
+import { absenceReasons, cachedTime, coverageText, dataDateText, fill, formatValue, pick, safeLink, t } from "./text.js";
 
 export const $ = (id) => document.getElementById(id);
 
@@ -39,9 +39,10 @@ export function featureDetails(lang, collection, feature, lonLat, from = null) {
   const box = el("div", { class: "popup" });
   box.append(el("h3", {}, String(props[layer.name_attribute] ?? pick(lang, layer.title))));
   box.append(el("p", { class: "layer-name" }, pick(lang, layer.title)));
+  for (const reason of absenceReasons(lang, layer, props)) box.append(el("p", { class: "may-be-absent" }, `⚠ ${reason}`));
   const list = el("dl");
   for (const name of layer.popup) {
-    if (name === layer.name_attribute) continue;
+    if (name === layer.name_attribute || layer.may_be_absent?.includes(name)) continue;
     const value = props[name];
     if (value === null || value === undefined || value === "" || value === false) continue;
     const attribute = layer.attributes.find((a) => a.name === name);
@@ -108,7 +109,39 @@ export function renderHere(container, lang, answer, nearestSite, shown = []) {
 }
 
 /**
- * A list of places: `entries` are {name, detail, distanceM, lonLat, from}; each name is a button
+ * "What is here?" as the viewer holds it: still being checked, not checkable (`failed`: "offline"
+ * or "error", with a retry, never read as an answer), or the answer, marked where it came from a
+ * cache (and when) or from an address's town (approximate). `here` is the viewer's state.
+ */
+export function renderAnswer(container, lang, here, shown, onRetry) {
+  if (here.failed) return renderCheckFailed(container, lang, here.failed, onRetry, t(lang, "here"));
+  if (!here.answer) {
+    container.replaceChildren(el("h2", {}, t(lang, "here")), el("p", { class: "checking" }, t(lang, "checking")));
+    return;
+  }
+  renderHere(container, lang, here.answer, here.nearestSite, shown);
+  const marks = [];
+  if (here.town) marks.push(el("p", { class: "town-level" }, fill(lang, "townLevel", { town: `${here.town.city} ${here.town.name}` })));
+  if (here.answer.cachedAt) marks.push(cachedNote(lang, here.answer.cachedAt));
+  container.querySelector("h2").after(...marks);
+}
+
+/** "Could not check" with the reason (`kind`: offline, error) and a button to ask again. */
+export function renderCheckFailed(container, lang, kind, onRetry, heading = null) {
+  const retry = el("button", { type: "button", class: "retry" }, t(lang, "retry"));
+  retry.addEventListener("click", onRetry);
+  const box = el("div", { class: "check-failed", role: "alert" });
+  box.append(el("p", { class: "check-failed-reason" }, t(lang, `checkFailed_${kind}`)), el("p", {}, t(lang, "checkFailedNote")), retry);
+  container.replaceChildren(...(heading ? [el("h2", {}, heading)] : []), box);
+}
+
+/** The mark on an answer served from the service worker's cache: saved, and when. */
+export function cachedNote(lang, cachedAt) {
+  return el("p", { class: "cached" }, fill(lang, "cachedAnswer", { time: cachedTime(lang, cachedAt) }));
+}
+
+/**
+ * A list of places: `entries` are {name, detail, cautions, distanceM, lonLat, from}; each name is a button
  * (`onSelect(entry)`) followed by a route link, so the list works with a keyboard and a reader.
  */
 export function renderEntries(container, lang, entries, onSelect) {
@@ -118,6 +151,7 @@ export function renderEntries(container, lang, entries, onSelect) {
     const button = el("button", { type: "button", class: "entry" });
     button.append(el("span", { class: "entry-name" }, entry.name || "—"));
     if (entry.detail) button.append(el("span", { class: "entry-detail" }, entry.detail));
+    for (const caution of entry.cautions || []) button.append(el("span", { class: "entry-caution" }, `⚠ ${caution}`));
     if (entry.distanceM !== undefined && entry.distanceM !== null) {
       button.append(el("span", { class: "entry-distance" }, formatDistance(entry.distanceM)));
     }
@@ -174,8 +208,39 @@ function legend(lang, layer) {
   return list;
 }
 
-/** The layer panel, grouped by category with legends; `onToggle(id, checked)` is called on change. */
-export function renderPanel(container, lang, collections, enabled, onToggle) {
+/** A switch for a layer or an overlay: checkbox, swatch, label, then what `extra` holds. */
+function layerRow(id, title, checked, onToggle, swatch, ...extra) {
+  const row = el("div", { class: "layer" });
+  const box = el("input", { type: "checkbox", id });
+  box.checked = checked;
+  box.addEventListener("change", () => onToggle(box.checked));
+  row.append(box, swatch, el("label", { for: id }, title), ...extra);
+  return row;
+}
+
+/**
+ * GSI's national hazard maps (重ねるハザードマップ), offered where a municipality publishes
+ * nothing: said to be a reference the answer at a point does not read, with their source.
+ */
+function nationalOverlays(lang, overlays, enabled, onToggle) {
+  const section = el("section", { class: "national", "aria-labelledby": "national-title" });
+  section.append(el("h2", { id: "national-title" }, t(lang, "nationalMaps")), el("p", { class: "hint" }, t(lang, "nationalMapsNote")));
+  for (const o of overlays) {
+    const swatch = el("span", { class: "swatch square national-swatch", "aria-hidden": "true" });
+    section.append(layerRow(`overlay-${o.id}`, pick(lang, o.title), enabled.has(o.id), (on) => onToggle(o.id, on), swatch));
+  }
+  const credit = el("p", { class: "source" });
+  const link = safeLink(overlays[0]?.attribution.url);
+  credit.append(link ? el("a", { href: link, target: "_blank", rel: "noopener" }, overlays[0].attribution.text) : "");
+  section.append(credit);
+  return section;
+}
+
+/**
+ * The layer panel, grouped by category with legends, then the national hazard overlays;
+ * `onToggle(id, checked)` is called on change.
+ */
+export function renderPanel(container, lang, collections, enabled, onToggle, overlays = []) {
   container.replaceChildren();
   let category = null;
   for (const c of collections) {
@@ -184,30 +249,52 @@ export function renderPanel(container, lang, collections, enabled, onToggle) {
       container.append(el("h2", {}, pick(lang, c.layer.category_title)));
     }
     const id = `layer-${c.id}`;
-    const row = el("div", { class: c.numberPublished ? "layer" : "layer empty" });
-    const box = el("input", { type: "checkbox", id });
-    box.checked = enabled.has(c.id);
-    box.disabled = !c.numberPublished;
-    box.addEventListener("change", () => onToggle(c.id, box.checked));
     const swatch = el("span", { class: `swatch ${c.layer.geometry_type}`, "aria-hidden": "true" });
     swatch.style.borderColor = c.layer.style.color;
     swatch.style.background = c.layer.style.fill_opacity === 0 ? "transparent" : c.layer.style.fill_color || c.layer.style.color;
-    const label = el("label", { for: id }, pick(lang, c.layer.title));
     const count = el("span", { class: "count" }, c.numberPublished ? c.numberPublished.toLocaleString() : t(lang, "noData"));
-    row.append(box, swatch, label, count);
+    const row = layerRow(id, pick(lang, c.layer.title), enabled.has(c.id), (on) => onToggle(c.id, on), swatch, count);
+    row.classList.toggle("empty", !c.numberPublished);
+    row.querySelector("input").disabled = !c.numberPublished;
     const covers = coverageText(lang, c.coverage);
     if (covers) row.append(el("span", { class: "coverage" }, covers));
     container.append(row);
     const key = enabled.has(c.id) ? legend(lang, c.layer) : null;
     if (key) container.append(key);
   }
+  if (overlays.length) container.append(nationalOverlays(lang, overlays, enabled, onToggle));
   container.append(el("p", {}).appendChild(el("a", { href: `/coverage/?lang=${lang}`, class: "coverage-link" }, t(lang, "coverageLink"))).parentNode);
   container.append(el("p", {}).appendChild(el("a", { href: `/staff/?lang=${lang}`, class: "staff-link" }, t(lang, "forStaff"))).parentNode);
 }
 
-/** Search results: municipalities to jump to, then facilities. */
-export function renderSearch(container, lang, result, collections, onPlace, onFeature) {
+/**
+ * Search results: the address's town (or the candidate towns, or similar names when nothing at
+ * all was found; `onTown(town)`), municipalities to jump to, then facilities.
+ */
+export function renderSearch(container, lang, result, collections, { onPlace, onFeature, onTown, onSuggestion }) {
   container.replaceChildren();
+  if (result.cachedAt) container.append(cachedNote(lang, result.cachedAt));
+  const address = result.address;
+  if (address?.towns.length) {
+    const towns = el("section", { class: "address" });
+    towns.append(el("h3", {}, t(lang, address.status === "found" ? "addressResult" : "addressCandidates")));
+    renderEntries(towns, lang, address.towns.map((town) => ({ name: `${town.city} ${town.name}`, town })), (e) => onTown(e.town));
+    container.append(towns);
+  } else if (address && !result.places.length && !result.features.length) {
+    const missing = el("section", { class: "address not-found" });
+    missing.append(el("p", {}, t(lang, "addressNotFound")));
+    if (address.suggestions.length) {
+      const list = el("p", { class: "suggestions" }, `${t(lang, "addressSuggest")}: `);
+      for (const name of address.suggestions) {
+        const button = el("button", { type: "button", class: "suggestion" }, name);
+        button.addEventListener("click", () => onSuggestion(name));
+        list.append(button, " ");
+      }
+      missing.append(list);
+    }
+    container.append(missing);
+    return;
+  }
   if (result.places.length) {
     const places = el("section", { class: "places" });
     places.append(el("h3", {}, t(lang, "places")));

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 
 from mapsvc.api.caching import cache_headers, etag_for, publication_state
-from mapsvc.api.deps import CatalogDep, ReadSessionDep
+from mapsvc.api.deps import CatalogDep, ReadSessionDep, SettingsDep
 from mapsvc.api.params import attribute_filters, attribute_names, reject_unknown
 from mapsvc.api.responses import COLLECTION_SCHEMA, FastJSONResponse, GeoJSONResponse, geojson_body
 from mapsvc.errors import InvalidParameter
@@ -36,15 +36,28 @@ def nearest(
     here: SpotDep,
     layer: Annotated[str, Query(description="layer id, e.g. evacuation_sites")],
     limit: Annotated[int, Query(ge=1, le=50)] = 5,
+    order: Annotated[
+        Literal["availability", "distance"],
+        Query(description="availability: those that may be absent (a fire-engine AED) last"),
+    ] = "availability",
 ) -> GeoJSONResponse:
     """The nearest published features with their geodesic distance.
 
-    ``<attribute>=value`` filters, e.g. ``flood=true`` for flood evacuation sites.
+    ``<attribute>=value`` filters, e.g. ``flood=true`` for flood evacuation sites. Features the
+    layer says may not be there when needed (an AED on a fire engine, or in a building closed at
+    night: the layer's ``may_be_absent`` flags) come after the ``limit`` nearest that are always
+    there: at most ``limit`` of them, only those nearer than the last of those (so up to twice
+    ``limit`` in all). ``order=distance``: the ``limit`` nearest, whatever they are.
     """
     definition = catalog[layer]
-    reject_unknown(request, {"lon", "lat", "layer", "limit"} | attribute_names(definition))
+    known = {"lon", "lat", "layer", "limit", "order"}
+    reject_unknown(request, known | attribute_names(definition))
     wanted = NearestRequest(
-        layer=definition, spot=here, limit=limit, equals=attribute_filters(request, definition)
+        layer=definition,
+        spot=here,
+        limit=limit,
+        equals=attribute_filters(request, definition),
+        order=order,
     )
     etag = etag_for(request, session, [layer])
     body = nearest_collection(session, wanted, publication_state(request.app))
@@ -70,12 +83,17 @@ def search(
     request: Request,
     session: ReadSessionDep,
     catalog: CatalogDep,
+    settings: SettingsDep,
     q: Annotated[str, Query(min_length=1, max_length=100, description="name or address")],
     limit: Annotated[int, Query(ge=1, le=50)] = 20,
 ) -> FastJSONResponse:
-    """Facilities by name or address, and municipalities or wards by name.
+    """Facilities by name or address, municipalities or wards by name, and an address's town.
 
     Full-width and half-width characters match each other (NFKC), as do upper and lower case.
+    ``address`` places the text as an address at its 大字・町丁目 (with or without prefecture and
+    municipality; 丁目 as ``2-11-8``, ``２丁目`` or ``二丁目``): ``found``, ``ambiguous`` (the
+    candidate towns) or ``not_found`` (with the towns spelled most alike when nothing else was
+    found); always approximate.
     """
     reject_unknown(request, {"q", "limit"})
     if not q.strip():
@@ -83,5 +101,7 @@ def search(
             "検索する語を入力してください", "Type a name or address to search for"
         )
     etag = etag_for(request, session, list(catalog))
-    body: dict[str, Any] = search_all(session, catalog, text=q, limit=limit)
+    body: dict[str, Any] = search_all(
+        session, catalog, text=q, limit=limit, seed_manifest=settings.seed_manifest
+    )
     return cache_headers(FastJSONResponse(body), etag)  # type: ignore[return-value]
