@@ -19,7 +19,6 @@ from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
 from mapsvc.db.engine import drop_database
 from tests.support.browser import ARTEFACTS, axe_violations, chromium, phone
 from tests.support.cli import run_mapsvc
-from tests.support.databases import seeded_database
 from tests.support.paths import DEMO, TEST_DATA
 from tests.support.proxy import nginx_proxy
 from tests.support.server import live_server
@@ -48,13 +47,10 @@ PAINTED_PIXELS = """() => [...document.querySelectorAll('canvas.leaflet-tile')].
 
 
 @pytest.fixture(scope="module")
-def base_url(test_settings) -> Iterator[str]:
-    server = test_settings.database.url.get_secret_value()
-    settings, engine, name = seeded_database(test_settings, server)
-    engine.dispose()
+def base_url(templates) -> Iterator[str]:
+    settings, name = templates.copy(templates.demo)
     try:
         for args in (
-            ("demo", "load"),
             (
                 "import",
                 "--layer",
@@ -79,7 +75,7 @@ def base_url(test_settings) -> Iterator[str]:
         with live_server(settings.database.url.get_secret_value()) as base:
             yield base
     finally:
-        drop_database(server, name)
+        drop_database(templates.server_url, name)
 
 
 @pytest.fixture(scope="module")
