@@ -13,25 +13,22 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
-from sqlalchemy import Engine, make_url
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from layers import Catalog, load_catalog
 from mapsvc.api.deps import get_session
 from mapsvc.app import create_app
 from mapsvc.db.engine import (
-    create_database,
     database_url,
     drop_database,
     make_engine,
-    make_sessionmaker,
 )
 from mapsvc.embedded import EmbeddedCluster
-from mapsvc.services.demo import DemoResult, load_demo
+from mapsvc.services.demo import DemoResult
 from mapsvc.services.keys import auth_secret, create_key
-from mapsvc.services.setup import upgrade_database
 from mapsvc.settings import Settings
-from tests.support.databases import seeded_database
+from tests.support.databases import Templates, build_templates
 
 
 @pytest.fixture(scope="session")
@@ -40,18 +37,13 @@ def catalog() -> Catalog:
 
 
 @pytest.fixture(scope="session")
-def test_settings() -> Iterator[Settings]:
-    """Settings pointing at a fresh database, dropped after the run."""
+def templates() -> Iterator[Templates]:
+    """The session's template databases (seeded; seeded + demo), built once, dropped after."""
     base = Settings()
-    name = f"mapsvc_test_{secrets.token_hex(4)}"
     cluster = None if base.database.url else EmbeddedCluster.from_settings(base.database)
     started = cluster.start() if cluster else False
-    server_url = database_url(base.database)
-    create_database(server_url, name)
-    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
     settings = base.model_copy(
         update={
-            "database": base.database.model_copy(update={"url": SecretStr(url), "name": name}),
             "auth": base.auth.model_copy(update={"secret": SecretStr("test-secret")}),
             # In-process tests share one rolled-back transaction per test, unseen by the
             # publication watch: what it remembers would carry one test's data into the next.
@@ -59,24 +51,34 @@ def test_settings() -> Iterator[Settings]:
             "api": base.api.model_copy(update={"publication_watch": False}),
         }
     )
-    yield settings
-    drop_database(server_url, name)
+    made = build_templates(
+        settings, database_url(base.database), prefix=f"mapsvc_test_{secrets.token_hex(4)}"
+    )
+    yield made
+    made.drop()
     if cluster and started:
         cluster.stop()
 
 
 @pytest.fixture(scope="session")
-def engine(test_settings: Settings, catalog: Catalog) -> Iterator[Engine]:
+def test_settings(templates: Templates) -> Iterator[Settings]:
+    """Settings pointing at the session's database (a copy of the demo template), dropped after."""
+    settings, name = templates.copy(templates.demo)
+    yield settings
+    drop_database(templates.server_url, name)
+
+
+@pytest.fixture(scope="session")
+def engine(test_settings: Settings) -> Iterator[Engine]:
     engine = make_engine(database_url(test_settings.database), test_settings.database)
-    upgrade_database(engine, make_sessionmaker(engine), catalog=catalog, settings=test_settings)
     yield engine
     engine.dispose()
 
 
 @pytest.fixture(scope="session")
-def demo(engine: Engine, catalog: Catalog, test_settings: Settings) -> DemoResult:
-    """The demo data set, loaded once (committed) into the test database."""
-    return load_demo(make_sessionmaker(engine), catalog, test_settings.demo_manifest, test_settings)
+def demo(engine: Engine, templates: Templates) -> DemoResult:
+    """The demo data set, loaded once (committed) into the template the test database copies."""
+    return templates.demo_result
 
 
 @pytest.fixture
@@ -123,10 +125,10 @@ def bearer(key: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def scratch(test_settings: Settings, engine: Engine) -> Iterator[tuple[Settings, Engine]]:
+def scratch(templates: Templates) -> Iterator[tuple[Settings, Engine]]:
     """A fresh seeded database (no demo data) whose commits cannot disturb other tests."""
-    server = test_settings.database.url.get_secret_value()
-    settings, scratch_engine, name = seeded_database(test_settings, server)
+    settings, name = templates.copy(templates.seeded)
+    scratch_engine = make_engine(settings.database.url.get_secret_value(), settings.database)
     yield settings, scratch_engine
     scratch_engine.dispose()
-    drop_database(server, name)
+    drop_database(templates.server_url, name)

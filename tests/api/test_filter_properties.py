@@ -8,6 +8,7 @@ reading of the same filter picks from the whole layer.
 
 import datetime as dt
 import json
+import operator
 import re
 from decimal import Decimal
 
@@ -193,7 +194,7 @@ def typed_predicate(draw, seen: dict[str, list]):
         prop = {"property": name}
         if kind == "integer":
             op, number = draw(st.sampled_from(COMPARE)), draw(integers)
-            test = getattr(Decimal, _OPERATORS[op])
+            test = OPERATORS[op]
             return (
                 f"{name} {op} {number}",
                 {"op": op, "args": [prop, number]},
@@ -263,14 +264,9 @@ def typed_predicate(draw, seen: dict[str, list]):
     )
 
 
-_OPERATORS = {
-    "=": "__eq__",
-    "<>": "__ne__",
-    "<": "__lt__",
-    "<=": "__le__",
-    ">": "__gt__",
-    ">=": "__ge__",
-}
+# Python's own comparisons, not the server's table: the reading must not share its mistakes.
+OPERATORS = {"=": operator.eq, "<>": operator.ne, "<": operator.lt, "<=": operator.le}
+OPERATORS |= {">": operator.gt, ">=": operator.ge}
 
 
 def both(left, right, combine):

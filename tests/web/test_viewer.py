@@ -21,7 +21,6 @@ from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
 from mapsvc.db.engine import drop_database
 from tests.support.browser import ARTEFACTS, axe_violations, chromium, phone
 from tests.support.cli import run_mapsvc
-from tests.support.databases import seeded_database
 from tests.support.paths import DEMO, PROJECT, TEST_DATA
 from tests.support.proxy import nginx_proxy
 from tests.support.server import live_server
@@ -53,14 +52,11 @@ PAINTED_PIXELS = """() => [...document.querySelectorAll('canvas.leaflet-tile')].
 
 
 @pytest.fixture(scope="module")
-def viewer_database(test_settings) -> Iterator[str]:
+def viewer_database(templates) -> Iterator[str]:
     """The demo and the test files, published: the database URL."""
-    server = test_settings.database.url.get_secret_value()
-    settings, engine, name = seeded_database(test_settings, server)
-    engine.dispose()
+    settings, name = templates.copy(templates.demo)
     try:
         for args in (
-            ("demo", "load"),
             (
                 "import",
                 "--layer",
@@ -84,7 +80,7 @@ def viewer_database(test_settings) -> Iterator[str]:
             assert done.returncode == 0, done.stdout + done.stderr
         yield settings.database.url.get_secret_value()
     finally:
-        drop_database(server, name)
+        drop_database(templates.server_url, name)
 
 
 @pytest.fixture(scope="module")
