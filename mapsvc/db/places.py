@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Row, func, literal_column, select, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from mapsvc.db.features import f, public_id
 from mapsvc.db.models import DatasetRow, MunicipalityRow
@@ -52,9 +52,13 @@ def nearest(
 
 
 def municipalities_at(session: Session, lon: float, lat: float) -> Sequence[MunicipalityRow]:
-    """The municipality and ward (if any) covering the point, ward first."""
+    """The municipality and ward (if any) covering the point, ward first.
+
+    Without their boundaries: exact ones are thousands of vertices, not worth sending back.
+    """
     statement = (
         select(MunicipalityRow)
+        .options(defer(MunicipalityRow.boundary))
         .where(
             MunicipalityRow.kind != "prefecture",
             func.ST_Covers(MunicipalityRow.boundary, _point(lon, lat)),

@@ -212,24 +212,39 @@ def hazard_at(
     return answer
 
 
+def _area(row: Any) -> dict[str, Any]:
+    return {"code": row.code, "name": {"ja": row.name_ja, "en": row.name_en}, "kind": row.kind}
+
+
+def place_at(session: Session, spot: Spot) -> dict[str, Any]:
+    """The municipality and ward (or None) at the point: one answer, never two that disagree.
+
+    Wards lie inside their city's exact outline (see ``ward_fit``); a point on a border that two
+    rows cover takes the ward's own city, so the two always belong together.
+    """
+    found = places.municipalities_at(session, spot.lon, spot.lat)
+    ward = next((m for m in found if m.kind == "ward"), None)
+    cities = [m for m in found if m.kind != "ward"]
+    city = next((m for m in cities if ward is None or m.code == ward.parent_code), None)
+    return {
+        "municipality": _area(city) if city else None,
+        "ward": _area(ward) if ward and city else None,
+        "owners": [c for c in (city.code if city else None, city.parent_code if city else None) if c],
+    }
+
+
 def what_is_here(session: Session, catalog: Catalog, spot: Spot) -> dict[str, Any]:
     """The municipality (and ward) at the point and each hazard layer's answer there."""
-    lon, lat = spot.lon, spot.lat
-    found = places.municipalities_at(session, lon, lat)
-    areas = [
-        {"code": m.code, "name": {"ja": m.name_ja, "en": m.name_en}, "kind": m.kind} for m in found
-    ]
-    city = next((m for m in found if m.kind != "ward"), None)
-    owners = [c for c in (city.code if city else None, city.parent_code if city else None) if c]
+    place = place_at(session, spot)
     hazards = [
-        hazard_at(session, catalog, layer, owners=owners, spot=spot)
+        hazard_at(session, catalog, layer, owners=place["owners"], spot=spot)
         for layer in catalog.values()
         if layer.category.value == "disaster" and layer.geometry_type is GeometryType.POLYGON
     ]
     return {
-        "point": [lon, lat],
-        "municipality": areas[-1] if areas and city else None,
-        "ward": areas[0] if areas and areas[0]["kind"] == "ward" else None,
+        "point": [spot.lon, spot.lat],
+        "municipality": place["municipality"],
+        "ward": place["ward"],
         "hazards": hazards,
-        "inside_prefecture": bool(found),
+        "inside_prefecture": place["municipality"] is not None,
     }
