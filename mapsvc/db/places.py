@@ -21,15 +21,22 @@ def _point(lon: float, lat: float) -> Any:
 
 def nearest(
     session: Session, layer_id: str, *, lon: float, lat: float, limit: int, equals: dict[str, Any]
-) -> Sequence[Row[tuple[str, str, str, float]]]:
-    """The ``limit`` nearest published features: (id, geometry JSON, properties JSON, metres).
+) -> Sequence[Row[tuple[str, str, str, float, str]]]:
+    """The ``limit`` nearest published features.
+
+    Each as (id, geometry JSON, properties JSON, metres, the publishing municipality's code).
 
     The GiST index orders by planar distance in degrees; a wider candidate set is re-ranked by
     the true (geodesic) distance, since a degree of longitude is shorter than one of latitude.
     """
     point = _point(lon, lat)
     candidates = (
-        select(public_id().label("id"), f.geom.label("geom"), f.properties.label("properties"))
+        select(
+            public_id().label("id"),
+            f.geom.label("geom"),
+            f.properties.label("properties"),
+            f.municipality_code.label("municipality_code"),
+        )
         .where(f.layer_id == layer_id)
         .order_by(f.geom.op("<->")(point))
         .limit(limit * CANDIDATES)
@@ -44,6 +51,7 @@ def nearest(
             func.ST_AsGeoJSON(c.c.geom, 6),
             c.c.properties.op("::")(literal_column("text")),
             distance,
+            c.c.municipality_code,
         )
         .order_by(distance)
         .limit(limit)
@@ -78,13 +86,23 @@ def published_owners(session: Session, layer_id: str, codes: Sequence[str]) -> l
     return list(session.execute(statement).scalars())
 
 
-def features_at(
-    session: Session, layer_id: str, owners: Sequence[str], *, lon: float, lat: float
-) -> list[dict[str, Any]]:
-    """Properties of the layer's published features (of these owners) covering the point."""
+def designates(session: Session, layer_id: str, municipality_code: str, flag: str) -> bool:
+    """Whether the municipality has published any feature of the layer with ``flag`` true."""
+    statement = select(
+        select(f.id)
+        .where(
+            f.layer_id == layer_id,
+            f.municipality_code == municipality_code,
+            f.properties.op("@>")(type_coerce({flag: True}, JSONB)),
+        )
+        .exists()
+    )
+    return bool(session.execute(statement).scalar())
+
+
+def features_at(session: Session, layer_id: str, *, lon: float, lat: float) -> list[dict[str, Any]]:
+    """Properties of the layer's published features covering the point, whoever published them."""
     statement = select(f.properties).where(
-        f.layer_id == layer_id,
-        f.municipality_code.in_(owners),
-        func.ST_Covers(f.geom, _point(lon, lat)),
+        f.layer_id == layer_id, func.ST_Covers(f.geom, _point(lon, lat))
     )
     return list(session.execute(statement).scalars())

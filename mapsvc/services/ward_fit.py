@@ -25,9 +25,7 @@ EDGE_STEP_DEG = 0.0005  # ~50 m between the edge points that share out the gaps
 
 
 def _only_polygons(geometry: BaseGeometry) -> BaseGeometry:
-    parts = [
-        p for p in shapely.get_parts(geometry) if p.geom_type in ("Polygon", "MultiPolygon")
-    ]
+    parts = [p for p in shapely.get_parts(geometry) if p.geom_type in ("Polygon", "MultiPolygon")]
     return shapely.union_all(parts) if parts else shapely.Polygon()
 
 

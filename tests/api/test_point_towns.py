@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from mapsvc.services.places import Spot, place_at
+from mapsvc.services.here import place_at
+from mapsvc.services.places import Spot
 
 pytestmark = pytest.mark.db
 
@@ -32,7 +33,9 @@ def _expected(row: dict[str, str], parents: dict[str, str]) -> tuple[str, str | 
 def test_every_town_point_lies_in_its_own_municipality_and_ward(client, session):
     from sqlalchemy import text
 
-    parents = dict(session.execute(text("SELECT code, parent_code FROM municipality")).tuples().all())
+    parents = dict(
+        session.execute(text("SELECT code, parent_code FROM municipality")).tuples().all()
+    )
     towns = _towns()
     assert len(towns) == 8615
     right_city = right_ward = in_wards = 0
