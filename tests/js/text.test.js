@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { coverageText, dataDateText, formatValue, safeLink } from "../../web/js/text.js";
+import { coverageText, dataDateText, formatValue, safeLink, scenarioHeading } from "../../web/js/text.js";
 
 const schoolClass = {
   type: "enum",
@@ -41,4 +41,16 @@ test("the data's own date reads as people write it", () => {
   assert.equal(dataDateText("ja", "2026-04"), "2026年4月");
   assert.equal(dataDateText("ja", "2026-04-01"), "2026年4月1日");
   assert.equal(dataDateText("en", "2026-04"), "2026-04");
+});
+
+test("a scenario heading shows the exact depth beside the class where the data has it", () => {
+  const surge = {
+    hazard: { ja: "高潮", en: "Storm surge" },
+    class: { ja: "3.0〜5.0m", en: "3 to 5 m" },
+    depth_m: 3.68,
+  };
+  assert.equal(scenarioHeading("ja", surge), "高潮 3.0〜5.0m（3.68m）");
+  assert.equal(scenarioHeading("en", surge), "Storm surge: 3 to 5 m (3.68 m)");
+  assert.equal(scenarioHeading("en", { ...surge, depth_m: null }), "Storm surge: 3 to 5 m");
+  assert.equal(scenarioHeading("ja", { hazard: surge.hazard, class: null }), "高潮");
 });
