@@ -653,3 +653,23 @@ def test_a_database_that_gives_up_during_the_copy_is_a_503(client, keys, session
         response = upload(client, keys["kishiwada"], data=v.aed_standard_csv(), publish=True)
     assert response.status_code == 503, response.text
     assert response.json()["code"] == "unavailable"
+
+
+def test_a_facility_in_the_next_town_is_kept_with_a_warning_naming_it_and_one_far_off_is_not(
+    client, keys
+):
+    # Kishiwada's own AED in its city hall, one at Kaizuka city hall (the next town, ~1 km past
+    # the border: a facility a municipality runs there is real) and one at Osaka Castle (28 km).
+    rows = [
+        "ID,名称,緯度,経度,設置位置",
+        "K1,岸和田市役所,34.4603,135.3716,1階",
+        "K2,貝塚市役所,34.4376,135.3584,1階",
+        "K3,大阪城,34.6873,135.5259,1階",
+    ]
+    response = upload(client, keys["kishiwada"], data="\n".join(rows).encode())
+    report = response.json()["report"]
+    [error] = report["errors"]
+    assert error["row"] == 4 and error["code"] == "outside_municipality"
+    [warning] = [w for w in report["warnings"] if w["code"] == "outside_municipality_nearby"]
+    assert warning["row"] == 3
+    assert "貝塚市内" in warning["message_ja"] and "Kaizuka-shi" in warning["message_en"]
