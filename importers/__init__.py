@@ -2,7 +2,7 @@
 
 from importers.base import Feature, ImportRejected, ImportReport, Issue, RawRecord
 from importers.geojson import read_geojson
-from importers.options import ImportOptions, Limits
+from importers.options import ImportOptions, Limits, Neighbour
 from importers.pipeline import to_features
 from importers.registry import READERS, detect_format, read_records
 
@@ -14,6 +14,7 @@ __all__ = [
     "ImportReport",
     "Issue",
     "Limits",
+    "Neighbour",
     "RawRecord",
     "detect_format",
     "read_geojson",

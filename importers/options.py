@@ -11,6 +11,15 @@ from importers.towns import TownIndex
 
 
 @dataclass(frozen=True)
+class Neighbour:
+    """A municipality around the upload's own, by name, with its boundary (EPSG:4326)."""
+
+    name_ja: str
+    name_en: str
+    boundary: BaseGeometry
+
+
+@dataclass(frozen=True)
 class Limits:
     """Size bounds: a file past any of them is rejected, never half-read."""
 
@@ -45,6 +54,10 @@ class ImportOptions:
     boundary
         The owning municipality's boundary (EPSG:4326) with the tolerance already added: points
         outside it are row errors, and it decides the axis order of plane-rectangular X/Y.
+    exact_boundary, neighbours
+        The same boundary without the tolerance, and the municipalities around it: a feature
+        outside the exact boundary but within the tolerance (a facility the municipality runs
+        in the next town) is kept, with a warning naming the municipality where it lies.
     plane_srid
         The plane-rectangular zone (EPSG code) assumed for X/Y columns when ``srid`` is not given.
     gtfs_table
@@ -66,6 +79,8 @@ class ImportOptions:
     layer: str | None = None
     columns: Mapping[str, str] = field(default_factory=dict)
     boundary: BaseGeometry | None = None
+    exact_boundary: BaseGeometry | None = None
+    neighbours: tuple[Neighbour, ...] = ()
     plane_srid: int | None = None
     gtfs_table: str = "stops"
     where: Mapping[str, tuple[str, ...]] = field(default_factory=dict)

@@ -349,6 +349,18 @@ def _batch(
         if layer.id_attribute  # only features with a stable ID are checked for repeats
         else {}
     )
+    # Points outside the exact boundary but within the tolerance, checked in one call.
+    abroad = (
+        {
+            id(p)
+            for p, inside in zip(
+                built_points, shapely.covers(options.exact_boundary, built_points), strict=True
+            )
+            if not inside
+        }
+        if options.exact_boundary is not None and built_points
+        else set()
+    )
     id_attribute, point_layer = layer.id_attribute, layer.geometry_type is GeometryType.POINT
     for record in batch:
         report.rows += 1
@@ -371,6 +383,10 @@ def _batch(
             continue
         if properties is None:
             continue
+        if (id(record) in points and id(geometry) in abroad) or (
+            id(record) not in points and _abroad(geometry, options)
+        ):
+            report.warnings.append(_lies_in(record.row, geometry, options))
         source_id = properties.get(id_attribute) if id_attribute else None
         key: str | None
         if source_id is None:
@@ -386,6 +402,29 @@ def _batch(
         yield Feature(
             record.row, None if source_id is None else str(source_id), geometry, properties, key
         )
+
+
+def _abroad(geometry: BaseGeometry, options: ImportOptions) -> bool:
+    return options.exact_boundary is not None and not options.exact_boundary.covers(geometry)
+
+
+def _lies_in(row: int, geometry: BaseGeometry, options: ImportOptions) -> Issue:
+    """A warning for a feature kept outside its municipality: where it lies, so staff can judge.
+
+    A municipality runs facilities in the next town (a care home, a cemetery): real, kept. A
+    position far off is an error instead (``boundary``, which has the tolerance).
+    """
+    where = next((n for n in options.neighbours if n.boundary.intersects(geometry)), None)
+    ja = f"{where.name_ja}内" if where else "どの市区町村にも含まれない場所"
+    en = f"in {where.name_en}" if where else "in no municipality"
+    return Issue(
+        "outside_municipality_nearby",
+        f"この位置は登録先の市区町村の区域外（{ja}）です。区域外にある施設なら問題ありません。"
+        "そうでなければ緯度・経度を確認してください",
+        f"This position lies outside the municipality the data is filed under ({en}): fine for "
+        "a facility it runs there; otherwise check the coordinates",
+        row=row,
+    )
 
 
 def _check_crs(

@@ -9,6 +9,7 @@ from layers.catalog import (
 )
 from layers.definition import (
     CATEGORY_TITLES,
+    Advice,
     Attribute,
     AttributeType,
     Category,
@@ -18,6 +19,7 @@ from layers.definition import (
 
 __all__ = [
     "CATEGORY_TITLES",
+    "Advice",
     "Attribute",
     "AttributeType",
     "Catalog",

@@ -70,13 +70,17 @@ def _advice() -> dict[str, Any]:
 
 
 def _resolve_advice(raw: dict[str, Any]) -> dict[str, Any]:
-    """A definition's ``advice = [{set, attribute}]`` expanded from the shared advice sets."""
+    """A definition's ``advice = [{set, attribute, evacuation_flag}]`` expanded from the shared sets.
+
+    ``attribute`` (the class the set's values are of) and ``evacuation_flag`` (where to go, if
+    not the layer's) are optional.
+    """
     refs = raw.get("advice", [])
     if not refs or not all(isinstance(r, dict) and "set" in r for r in refs):
         return raw
     shared = _advice()
     rules = [
-        {"attribute": ref.get("attribute"), **rule}
+        {"attribute": ref.get("attribute"), "evacuation_flag": ref.get("evacuation_flag"), **rule}
         for ref in refs
         for rule in shared["sets"][ref["set"]]
     ]

@@ -95,6 +95,8 @@ class Attribute(Frozen):
     label: Text
     aliases: tuple[str, ...] = ()
     values: tuple[EnumValue, ...] = ()
+    # For a class (a depth rank): the attribute holding the exact value it rounds, shown beside it.
+    exact: Identifier | None = None
 
     @model_validator(mode="after")
     def _enum_has_values(self) -> Attribute:
@@ -140,6 +142,8 @@ class Advice(Frozen):
     attribute: Identifier | None = None  # None: whenever the point is inside the layer
     values: tuple[str, ...] = ()
     text: Text
+    # Where to go for this scenario (an evacuation-site flag); None: the layer's evacuation_flag.
+    evacuation_flag: Identifier | None = None
 
 
 class LayerDefinition(Frozen):
@@ -198,6 +202,7 @@ class LayerDefinition(Frozen):
             raise ValueError(f"duplicate attributes: {sorted(duplicates)}")
         referenced = {self.name_attribute, *self.popup, *self.point_answer, *self.may_be_absent}
         referenced |= {a.attribute for a in self.advice if a.attribute}
+        referenced |= {a.exact for a in self.attributes if a.exact}
         if self.id_attribute:
             referenced.add(self.id_attribute)
         if self.style.class_attribute:

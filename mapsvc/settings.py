@@ -105,8 +105,9 @@ class ImportSettings(BaseModel):
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1024, le=2 * 1024**3)
     max_rows: int = Field(default=500_000, ge=1, le=10_000_000)
     max_vertices: int = Field(default=200_000, ge=4, le=10_000_000)
-    # The bundled boundaries are simplified (and miss landfill by up to 4.1 km), so a point is
-    # refused only when it is farther than this outside the municipality's polygon.
+    # The boundaries are exact, but a municipality runs facilities in the next town (care homes,
+    # cemeteries, water works): a feature outside its boundary is kept with a warning naming
+    # where it lies, and refused only when it is farther than this outside.
     boundary_tolerance_m: float = Field(default=5000, ge=0, le=50_000)
     # One upload (read, check, COPY, publish) may take this long: reading stops with a clear
     # 422 past it, and its transaction gets this statement timeout instead of the one meant

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Row, func, literal_column, or_, select, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from mapsvc.db.features import f, public_id
 from mapsvc.db.models import DatasetRow, MunicipalityRow
@@ -29,8 +29,10 @@ def nearest(
     equals: dict[str, Any],
     flags: Sequence[str] = (),
     flagged: bool = True,
-) -> Sequence[Row[tuple[str, str, str, float]]]:
-    """The ``limit`` nearest published features: (id, geometry JSON, properties JSON, metres).
+) -> Sequence[Row[tuple[str, str, str, float, str]]]:
+    """The ``limit`` nearest published features.
+
+    Each as (id, geometry JSON, properties JSON, metres, the publishing municipality's code).
 
     With ``flags``, only the features with any of these flags set (``flagged``) or with none of
     them (not ``flagged``). The GiST index orders by planar distance in degrees; a wider candidate
@@ -39,7 +41,12 @@ def nearest(
     """
     point = _point(lon, lat)
     candidates = (
-        select(public_id().label("id"), f.geom.label("geom"), f.properties.label("properties"))
+        select(
+            public_id().label("id"),
+            f.geom.label("geom"),
+            f.properties.label("properties"),
+            f.municipality_code.label("municipality_code"),
+        )
         .where(f.layer_id == layer_id)
         .order_by(f.geom.op("<->")(point))
         .limit(limit * CANDIDATES)
@@ -57,6 +64,7 @@ def nearest(
             func.ST_AsGeoJSON(c.c.geom, 6),
             c.c.properties.op("::")(literal_column("text")),
             distance,
+            c.c.municipality_code,
         )
         .order_by(distance)
         .limit(limit)
@@ -65,9 +73,13 @@ def nearest(
 
 
 def municipalities_at(session: Session, lon: float, lat: float) -> Sequence[MunicipalityRow]:
-    """The municipality and ward (if any) covering the point, ward first."""
+    """The municipality and ward (if any) covering the point, ward first.
+
+    Without their boundaries: exact ones are thousands of vertices, not worth sending back.
+    """
     statement = (
         select(MunicipalityRow)
+        .options(defer(MunicipalityRow.boundary))
         .where(
             MunicipalityRow.kind != "prefecture",
             func.ST_Covers(MunicipalityRow.boundary, _point(lon, lat)),
@@ -87,13 +99,23 @@ def published_owners(session: Session, layer_id: str, codes: Sequence[str]) -> l
     return list(session.execute(statement).scalars())
 
 
-def features_at(
-    session: Session, layer_id: str, owners: Sequence[str], *, lon: float, lat: float
-) -> list[dict[str, Any]]:
-    """Properties of the layer's published features (of these owners) covering the point."""
+def designates(session: Session, layer_id: str, municipality_code: str, flag: str) -> bool:
+    """Whether the municipality has published any feature of the layer with ``flag`` true."""
+    statement = select(
+        select(f.id)
+        .where(
+            f.layer_id == layer_id,
+            f.municipality_code == municipality_code,
+            f.properties.op("@>")(type_coerce({flag: True}, JSONB)),
+        )
+        .exists()
+    )
+    return bool(session.execute(statement).scalar())
+
+
+def features_at(session: Session, layer_id: str, *, lon: float, lat: float) -> list[dict[str, Any]]:
+    """Properties of the layer's published features covering the point, whoever published them."""
     statement = select(f.properties).where(
-        f.layer_id == layer_id,
-        f.municipality_code.in_(owners),
-        func.ST_Covers(f.geom, _point(lon, lat)),
+        f.layer_id == layer_id, func.ST_Covers(f.geom, _point(lon, lat))
     )
     return list(session.execute(statement).scalars())

@@ -140,6 +140,33 @@ def buffered_boundary(session: Session, code: str, metres: float) -> BaseGeometr
     return boundary
 
 
+def boundaries_near(
+    session: Session, code: str, metres: float
+) -> list[tuple[str, str, str, BaseGeometry]]:
+    """The municipality and the others around it, within ``metres``, with exact boundaries.
+
+    Each as (code, name ja, name en, boundary); wards and the prefecture are left out.
+    """
+    own = select(MunicipalityRow.boundary).where(MunicipalityRow.code == code).scalar_subquery()
+    rows = session.execute(
+        select(
+            MunicipalityRow.code,
+            MunicipalityRow.name_ja,
+            MunicipalityRow.name_en,
+            func.ST_AsBinary(MunicipalityRow.boundary),
+        ).where(
+            MunicipalityRow.kind.not_in(["ward", "prefecture"]),
+            func.ST_DWithin(func.geography(MunicipalityRow.boundary), func.geography(own), metres),
+        )
+    ).all()
+    found = []
+    for row_code, name_ja, name_en, wkb in rows:
+        boundary = shapely.from_wkb(bytes(wkb))
+        shapely.prepare(boundary)  # many point-in-polygon tests follow
+        found.append((row_code, name_ja, name_en, boundary))
+    return found
+
+
 def get_key(session: Session, prefix: str) -> ApiKeyRow | None:
     """An API key by its visible prefix."""
     return session.execute(select(ApiKeyRow).where(ApiKeyRow.prefix == prefix)).scalar_one_or_none()

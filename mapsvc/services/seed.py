@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import json
 import tomllib
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from importers.codes import check_digit, to_code6
 from layers import Catalog
 from mapsvc.db import queries, writes
 from mapsvc.services.versions import SourceFile, publish, stage
+from mapsvc.services.ward_fit import fit_wards
 
 SEED_ACTOR = "system:seed"
 BOUNDARY_LAYER = "municipal_boundaries"
@@ -89,12 +91,18 @@ def _english_name(
 
 
 def _boundaries(files: tuple[Path, ...]) -> dict[str, BaseGeometry]:
-    """Boundary per 6-digit code; a code's first file wins; pieces of one code are merged."""
+    """Boundary per 6-digit code; a code's first file wins; pieces of one code are merged.
+
+    A file may be gzipped (``.gz``).
+    """
     found: dict[str, list[BaseGeometry]] = {}
     seen_before: set[str] = set()
     for path in files:
         in_this_file: set[str] = set()
-        for record in read_geojson(path.read_bytes()):
+        content = path.read_bytes()
+        if path.suffix == ".gz":
+            content = gzip.decompress(content)
+        for record in read_geojson(content):
             code = to_code6(record.properties["N03_007"])
             if code in seen_before or record.geometry is None:
                 continue
@@ -124,6 +132,10 @@ def seed_municipalities(session: Session, manifest: SeedManifest) -> int:
         if kind == "ward":  # wards follow their city's code: the nearest designated city below
             owner = max(code for code in designated if code < city["code"])
         rows.append((city["code"], city["cityName"], kind, owner))
+    for city_code in designated:  # wards inside their city's (exact) outline, tiling it
+        wards = {r[0]: boundaries[r[0]] for r in rows if r[3] == city_code and r[0] in boundaries}
+        if city_code in boundaries and wards:
+            boundaries.update(fit_wards(boundaries[city_code], wards))
     for code, name_ja, kind, parent in sorted(
         rows, key=lambda r: (r[3] is not None, r[3] or "", r[0])
     ):

@@ -21,6 +21,7 @@ from importers import (
     ImportRejected,
     ImportReport,
     Limits,
+    Neighbour,
     read_records,
     to_features,
 )
@@ -200,14 +201,20 @@ def read(
     errors; without one, the file is read as it is. A file-level fault, found at once or while
     the features stream, raises UploadRejected with the report so far.
     """
-    boundary = None
+    boundary = exact = None
+    neighbours: tuple[Neighbour, ...] = ()
     if municipality is not None and session is not None:
         tolerance = settings.imports.boundary_tolerance_m
         boundary = queries.buffered_boundary(session, municipality, tolerance)
+        near = queries.boundaries_near(session, municipality, tolerance)
+        exact = next((b for code, _, _, b in near if code == municipality), None)
+        neighbours = tuple(Neighbour(ja, en, b) for code, ja, en, b in near if code != municipality)
     seed = SeedManifest.read(settings.seed_manifest)
     options = dataclasses.replace(
         request.reading,
         boundary=boundary,
+        exact_boundary=exact,
+        neighbours=neighbours,
         towns=_towns(session, seed, municipality) if request.reading.town_positions else None,
         plane_srid=seed.plane_srid,
         limits=Limits(

@@ -91,7 +91,7 @@ def test_point_says_no_data_until_something_is_published(client, session, catalo
     flood = next(h for h in inside["hazards"] if h["layer"] == "flood_hazard")
     assert flood["status"] == "inside"
     assert flood["classes"][0]["label"]["en"] == "0.5 to 3 m"
-    assert flood["nearest_evacuation_site"]["name"] == "千亀利公園"
+    assert flood["scenarios"][0]["evacuation"]["site"]["name"] == "千亀利公園"
     outside = client.get("/api/point", params={"lon": 135.40, "lat": 34.43}).json()
     assert (
         next(h for h in outside["hazards"] if h["layer"] == "flood_hazard")["status"] == "outside"
@@ -120,23 +120,24 @@ def test_a_building_in_suminoe_answers_its_depths_per_scenario_and_where_to_go(c
     flood = next(h for h in answer["hazards"] if h["layer"] == "building_flood_depth")
     assert flood["status"] == "inside"
     assert [(d["attribute"], d["text"]["en"]) for d in flood["details"]] == [
-        ("flood_planned_rank", "Under 0.5 m"),
-        ("flood_max_rank", "0.5 to 3 m"),
+        ("flood_planned_rank", "Under 0.5 m (0.36 m)"),
+        ("flood_max_rank", "0.5 to 3 m (0.84 m)"),
         ("flood_duration_h", "36.4 h"),
     ]
     assert flood["summary"]["ja"] == (
-        "建物ごとの想定浸水深（洪水）：この建物は計画規模 0.5m未満、想定最大規模 0.5〜3.0m、"
+        "建物ごとの想定浸水深（洪水）：この建物は計画規模 0.5m未満（0.36m）、想定最大規模 0.5〜3.0m（0.84m）、"
         "浸水継続時間 36.4 時間"
     )
     # The maximum scale's class (0.5 to 3 m) decides what to do, with whose guidance it is.
-    assert flood["advice"]["en"].startswith("Water may rise above the ground floor")
+    assert flood["scenarios"][0]["advice"]["en"].startswith("Water may rise above the ground floor")
     assert (
-        "屋内安全確保" in flood["advice"]["ja"]
-        and "避難情報に関するガイドライン" in (flood["advice"]["source"]["ja"])
+        "屋内安全確保" in flood["scenarios"][0]["advice"]["ja"]
+        and "避難情報に関するガイドライン" in (flood["scenarios"][0]["advice"]["source"]["ja"])
     )
     sea = next(h for h in answer["hazards"] if h["layer"] == "building_tsunami_storm_surge_depth")
-    assert sea["status"] == "inside" and sea["advice"]["en"].startswith("Tsunami risk")
-    site = flood["nearest_evacuation_site"]
+    assert sea["status"] == "inside"
+    assert [s["hazard"]["en"] for s in sea["scenarios"]] == ["Storm surge", "Tsunami"]
+    site = flood["scenarios"][0]["evacuation"]["site"]
     flags = (
         session.execute(
             text(

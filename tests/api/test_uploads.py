@@ -481,8 +481,8 @@ def test_a_ksj_a40_zip_imports_unmodified_and_a_tap_inside_says_to_go_high(clien
     answer = client.get("/api/point", params={"lon": x, "lat": y}).json()
     tsunami = next(h for h in answer["hazards"] if h["layer"] == "tsunami_hazard")
     assert tsunami["status"] == "inside" and tsunami["classes"][0]["label"]["en"] == "2 to 5 m"
-    assert tsunami["advice"]["en"].startswith("Tsunami risk")
-    assert tsunami["nearest_evacuation_site"]["distance_m"] > 0
+    assert tsunami["scenarios"][0]["advice"]["en"].startswith("Tsunami risk")
+    assert tsunami["scenarios"][0]["evacuation"]["site"]["distance_m"] > 0
 
 
 def tap_inside(client, zone, layer):
@@ -515,8 +515,8 @@ def test_a_ksj_house_collapse_folder_imports_and_a_tap_inside_says_leave(client,
     assert len(zones) == 3 and {z["properties"]["river_name"] for z in zones} == {OTORI_RIVER[1]}
     answer = tap_inside(client, zones[0], "flood_house_collapse")
     assert answer["status"] == "inside"
-    assert "屋内安全確保）はできません" in answer["advice"]["ja"]
-    assert designated_for(client, answer["nearest_evacuation_site"], "flood")
+    assert "屋内安全確保）はできません" in answer["scenarios"][0]["advice"]["ja"]
+    assert designated_for(client, answer["scenarios"][0]["evacuation"]["site"], "flood")
 
 
 def test_a_ksj_duration_folder_imports_and_a_long_flood_advises_against_staying(
@@ -539,7 +539,9 @@ def test_a_ksj_duration_folder_imports_and_a_long_flood_advises_against_staying(
     longest = next(z for z in zones if z["properties"]["duration_class"] == "5")
     answer = tap_inside(client, longest, "flood_duration")
     assert answer["classes"][0]["label"]["en"] == "1 to 2 weeks"
-    assert answer["advice"]["en"].startswith("Water may stay for three days or more")
+    assert answer["scenarios"][0]["advice"]["en"].startswith(
+        "Water may stay for three days or more"
+    )
 
 
 def test_a_ksj_a33_zip_imports_unmodified_with_zone_classes_and_phenomena(client, keys):
@@ -557,10 +559,12 @@ def test_a_ksj_a33_zip_imports_unmodified_with_zone_classes_and_phenomena(client
     assert zones[0]["properties"]["designated_on"] == "2019-03-29"  # GDAL reads the date
     before_designation = tap_inside(client, zones[3], "landslide_hazard")
     assert before_designation["classes"][0]["label"]["ja"] == "土砂災害特別警戒区域（指定前）"
-    assert before_designation["advice"]["en"].startswith("Special landslide warning zone")
+    assert before_designation["scenarios"][0]["advice"]["en"].startswith(
+        "Special landslide warning zone"
+    )
     yellow = tap_inside(client, zones[0], "landslide_hazard")
-    assert yellow["advice"]["en"].startswith("Landslide warning zone")
-    assert designated_for(client, yellow["nearest_evacuation_site"], "landslide")
+    assert yellow["scenarios"][0]["advice"]["en"].startswith("Landslide warning zone")
+    assert designated_for(client, yellow["scenarios"][0]["evacuation"]["site"], "landslide")
 
 
 def test_a_ksj_a49_zip_imports_unmodified_and_a_deep_zone_says_leave_before_the_storm(client, keys):
@@ -580,8 +584,8 @@ def test_a_ksj_a49_zip_imports_unmodified_and_a_deep_zone_says_leave_before_the_
     deep = next(z for z in zones if z["properties"]["depth_class"] == "5")
     answer = tap_inside(client, deep, "storm_surge_hazard")
     assert answer["classes"][0]["label"]["en"] == "3 to 5 m"
-    assert "before the typhoon arrives" in answer["advice"]["en"]
-    assert designated_for(client, answer["nearest_evacuation_site"], "storm_surge")
+    assert "before the typhoon arrives" in answer["scenarios"][0]["advice"]["en"]
+    assert designated_for(client, answer["scenarios"][0]["evacuation"]["site"], "storm_surge")
 
 
 def test_uploads_beyond_the_workers_slots_wait_then_get_a_503(session, test_settings, keys):
@@ -649,3 +653,23 @@ def test_a_database_that_gives_up_during_the_copy_is_a_503(client, keys, session
         response = upload(client, keys["kishiwada"], data=v.aed_standard_csv(), publish=True)
     assert response.status_code == 503, response.text
     assert response.json()["code"] == "unavailable"
+
+
+def test_a_facility_in_the_next_town_is_kept_with_a_warning_naming_it_and_one_far_off_is_not(
+    client, keys
+):
+    # Kishiwada's own AED in its city hall, one at Kaizuka city hall (the next town, ~1 km past
+    # the border: a facility a municipality runs there is real) and one at Osaka Castle (28 km).
+    rows = [
+        "ID,名称,緯度,経度,設置位置",
+        "K1,岸和田市役所,34.4603,135.3716,1階",
+        "K2,貝塚市役所,34.4376,135.3584,1階",
+        "K3,大阪城,34.6873,135.5259,1階",
+    ]
+    response = upload(client, keys["kishiwada"], data="\n".join(rows).encode())
+    report = response.json()["report"]
+    [error] = report["errors"]
+    assert error["row"] == 4 and error["code"] == "outside_municipality"
+    [warning] = [w for w in report["warnings"] if w["code"] == "outside_municipality_nearby"]
+    assert warning["row"] == 3
+    assert "貝塚市内" in warning["message_ja"] and "Kaizuka-shi" in warning["message_en"]

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { absenceReasons, cachedTime, coverageText, dataDateText, fill, formatValue, safeLink } from "../../web/js/text.js";
+import { absenceReasons, cachedTime, coverageText, dataDateText, fill, formatValue, safeLink, scenarioHeading } from "../../web/js/text.js";
 
 const schoolClass = {
   type: "enum",
@@ -66,4 +66,16 @@ test("a feature that may be absent says why, in words", () => {
   assert.deepEqual(absenceReasons("en", layer, { on_fire_engine: true }), ["On a fire engine"]);
   assert.deepEqual(absenceReasons("ja", layer, { on_fire_engine: false, limited_hours: true }), ["時間限定"]);
   assert.deepEqual(absenceReasons("ja", { attributes: [] }, { on_fire_engine: true }), []);
+});
+
+test("a scenario heading shows the exact depth beside the class where the data has it", () => {
+  const surge = {
+    hazard: { ja: "高潮", en: "Storm surge" },
+    class: { ja: "3.0〜5.0m", en: "3 to 5 m" },
+    depth_m: 3.68,
+  };
+  assert.equal(scenarioHeading("ja", surge), "高潮 3.0〜5.0m（3.68m）");
+  assert.equal(scenarioHeading("en", surge), "Storm surge: 3 to 5 m (3.68 m)");
+  assert.equal(scenarioHeading("en", { ...surge, depth_m: null }), "Storm surge: 3 to 5 m");
+  assert.equal(scenarioHeading("ja", { hazard: surge.hazard, class: null }), "高潮");
 });

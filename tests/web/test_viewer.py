@@ -199,6 +199,69 @@ def test_tapping_a_building_in_suminoe_says_its_depths_and_where_to_go(page: Pag
         page.screenshot(path=str(ARTEFACTS / f"viewer-phone-building-depth-{lang}.png"))
 
 
+def test_a_tap_on_a_suminoe_street_asks_for_a_building_and_never_reads_outside(
+    page: Page, base_url: str
+):
+    """Off a building the per-building layers say so: beside "no data" lines, "区域外" reads as safe."""
+    lon, lat = 135.47, 34.61
+    visit(page, base_url, f"map=18/{lat}/{lon}&layers=building_tsunami_storm_surge_depth&lang=ja")
+    with page.expect_response(lambda r: "/api/point" in r.url):
+        tap_map_at(page, lon, lat)
+    here = page.locator("#here")
+    expect(here.locator(".place")).to_have_text("大阪市住之江区")
+    expect(here.locator(".hazard.no_building")).to_have_count(2)
+    expect(here.locator(".hazard.no_building").first).to_contain_text(
+        "この地点には建物のデータがありません。建物をタップしてください"
+    )
+    # The one "outside" is the test flood zones' own (published for Osaka City, not here).
+    expect(here.locator(".hazard", has_text="区域外")).to_have_text(
+        ["洪水浸水想定区域の区域外です"]
+    )
+    page.screenshot(path=str(ARTEFACTS / "viewer-phone-suminoe-street.png"), full_page=True)
+
+
+def test_the_storm_surge_building_gets_surge_advice_its_depth_and_no_site_here(
+    page: Page, base_url: str
+):
+    """高潮 3-5 m first, with its exact depth and advice; Osaka City designates no surge site."""
+    lon, lat = 135.46142, 34.60824
+    for lang, words in (
+        (
+            "ja",
+            (
+                "高潮 3.0〜5.0m（3.68m）",
+                "広域避難",
+                "大阪市は高潮の指定緊急避難場所を指定していません",
+                "堺市の三宝小学校",
+            ),
+        ),
+        (
+            "en",
+            (
+                "Storm surge: 3 to 5 m (3.68 m)",
+                "wide-area evacuation",
+                "Osaka-shi designates no evacuation site for storm surge",
+                "Sakai-shi",
+            ),
+        ),
+    ):
+        visit(
+            page,
+            base_url,
+            f"map=18/{lat}/{lon}&layers=building_tsunami_storm_surge_depth&lang={lang}",
+        )
+        with page.expect_response(lambda r: "/api/point" in r.url):
+            tap_map_at(page, lon, lat)
+        surge = page.locator("#here .hazard.inside .scenario").filter(has_text=words[0])
+        for word in words:
+            expect(surge).to_contain_text(word)
+        expect(surge.locator(".no-site-here a.route")).to_be_visible()
+        surge.scroll_into_view_if_needed()
+        page.screenshot(
+            path=str(ARTEFACTS / f"viewer-phone-surge-building-{lang}.png"), full_page=True
+        )
+
+
 def test_coverage_is_visible_in_the_panel_the_answer_and_its_own_page(page: Page, base_url: str):
     expect(page.locator("#layer-parks ~ .coverage")).to_have_text("大阪市のみ")
     # Parks are 大阪市's only: a tap in 岸和田市 says so instead of showing an empty map.

@@ -6,6 +6,7 @@ const STRINGS = {
     map: "地図", noData: "データ未公開", zoomIn: "拡大すると表示されます", loadFailed: "読み込みに失敗しました",
     yes: "○", no: "—", conditional: "△（条件付き）",
     source: "出典", license: "ライセンス", updated: "更新日", publishedBy: "提供",
+    nearestBuilding: "すぐ近くの建物",
     here: "この場所", tapHint: "地図をタップすると、その場所の災害の危険と避難先を表示します",
     nearestSite: "この災害で最寄りの避難場所", nearestAnySite: "最寄りの指定緊急避難場所（災害の種類を問わず）", outsidePrefecture: "この場所は対象区域の外です", metres: "m",
     info: "情報", list: "一覧", searchTab: "検索", panelToggle: "パネルを表示／非表示",
@@ -34,6 +35,7 @@ const STRINGS = {
     map: "Map", noData: "no data published", zoomIn: "zoom in to see", loadFailed: "could not load",
     yes: "yes", no: "—", conditional: "conditional",
     source: "Source", license: "Licence", updated: "Updated", publishedBy: "Published by",
+    nearestBuilding: "The building next to this spot",
     here: "This place", tapHint: "Tap the map to see the hazards there and where to evacuate",
     nearestSite: "Nearest site for this hazard", nearestAnySite: "Nearest evacuation site (any hazard)", outsidePrefecture: "This place is outside the area covered", metres: "m",
     info: "Info", list: "List", searchTab: "Search", panelToggle: "Show or hide the panel",
@@ -65,6 +67,18 @@ export const fill = (lang, key, values) => t(lang, key).replace(/\{(\w+)\}/g, (_
 export const pick = (lang, text) => (text ? text[lang] : "");
 
 const NAMED_UP_TO = 4; // more publishers than this are counted, not named
+
+/**
+ * One scenario of a point answer as a heading: the hazard, its class and the exact depth where
+ * the data has it ("高潮 3.0〜5.0m（3.68m）", "Storm surge: 3 to 5 m (3.68 m)").
+ */
+export function scenarioHeading(lang, scenario) {
+  const hazard = pick(lang, scenario.hazard);
+  if (!scenario.class) return hazard;
+  const depth = typeof scenario.depth_m === "number"
+    ? (lang === "ja" ? `（${scenario.depth_m}m）` : ` (${scenario.depth_m} m)`) : "";
+  return lang === "ja" ? `${hazard} ${pick(lang, scenario.class)}${depth}` : `${hazard}: ${pick(lang, scenario.class)}${depth}`;
+}
 
 /**
  * How much of the prefecture a layer covers, or "" where it is everywhere (or nowhere):

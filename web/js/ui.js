@@ -1,6 +1,6 @@
 // Panel, list and popup DOM, built with textContent only (data never becomes markup); no Leaflet here.
 import { formatDistance, routeLink } from "./geo.js";
-import { absenceReasons, cachedTime, coverageText, dataDateText, fill, formatValue, pick, safeLink, t } from "./text.js";
+import { absenceReasons, cachedTime, coverageText, dataDateText, fill, formatValue, pick, safeLink, scenarioHeading, t } from "./text.js";
 
 export const $ = (id) => document.getElementById(id);
 
@@ -81,16 +81,11 @@ export function renderHere(container, lang, answer, nearestSite, shown = []) {
   const list = el("ul", { class: "hazards" });
   for (const hazard of answer.hazards) {
     const item = el("li", { class: `hazard ${hazard.status}` }, pick(lang, hazard.summary));
-    if (hazard.advice) {
-      // What to do, in words, and whose guidance it follows.
-      item.append(el("p", { class: "advice" }, pick(lang, hazard.advice)));
-      if (hazard.advice.source) item.append(el("small", { class: "advice-source" }, pick(lang, hazard.advice.source)));
+    const near = hazard.nearest_building;
+    if (near) {
+      item.append(el("p", { class: "nearest-building" }, `${t(lang, "nearestBuilding")} (${formatDistance(near.distance_m)}): ${pick(lang, near.summary)}`));
     }
-    const site = hazard.nearest_evacuation_site;
-    if (site && hazard.status === "inside") {
-      item.append(el("br"), document.createTextNode(`${t(lang, "nearestSite")}: ${site.name} (${formatDistance(site.distance_m)}) `));
-      item.append(routeAnchor(lang, site.geometry.coordinates, answer.point));
-    }
+    for (const scenario of hazard.scenarios || []) item.append(scenarioBlock(lang, scenario, answer.point));
     list.append(item);
   }
   container.append(list);
@@ -106,6 +101,27 @@ export function renderHere(container, lang, answer, nearestSite, shown = []) {
     p.append(routeAnchor(lang, nearestSite.lonLat, nearestSite.from));
     container.append(p);
   }
+}
+
+/**
+ * One scenario where a hazard applies: its class and exact depth, what to do and whose guidance
+ * that is, and where to go — a site designated for this very hazard, or, where the municipality
+ * designates none, the sentence that says so and names the nearest one elsewhere.
+ */
+function scenarioBlock(lang, scenario, from) {
+  const box = el("div", { class: "scenario" });
+  box.append(el("strong", { class: "scenario-hazard" }, scenarioHeading(lang, scenario)));
+  box.append(el("p", { class: "advice" }, pick(lang, scenario.advice)));
+  if (scenario.advice.source) box.append(el("small", { class: "advice-source" }, pick(lang, scenario.advice.source)));
+  const evacuation = scenario.evacuation;
+  const site = evacuation?.site;
+  if (evacuation?.note || site) {
+    const text = evacuation.note ? pick(lang, evacuation.note) : `${t(lang, "nearestSite")}: ${site.name} (${formatDistance(site.distance_m)})`;
+    const p = el("p", { class: evacuation.note ? "no-site-here" : "scenario-site" }, `${text} `);
+    if (site) p.append(routeAnchor(lang, site.geometry.coordinates, from));
+    box.append(p);
+  }
+  return box;
 }
 
 /**

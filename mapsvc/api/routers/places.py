@@ -11,7 +11,8 @@ from mapsvc.api.deps import CatalogDep, ReadSessionDep, SettingsDep
 from mapsvc.api.params import attribute_filters, attribute_names, reject_unknown
 from mapsvc.api.responses import COLLECTION_SCHEMA, FastJSONResponse, GeoJSONResponse, geojson_body
 from mapsvc.errors import InvalidParameter
-from mapsvc.services.places import NearestRequest, Spot, nearest_collection, what_is_here
+from mapsvc.services.here import what_is_here
+from mapsvc.services.places import NearestRequest, Spot, nearest_collection
 from mapsvc.services.search import search_all
 
 router = APIRouter(prefix="/api", tags=["places"])
