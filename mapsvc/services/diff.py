@@ -25,7 +25,13 @@ class VersionDiff:
     removed: list[dict[str, Any]] = field(default_factory=list)
     changed: list[dict[str, Any]] = field(default_factory=list)
     counts: dict[str, int] = field(
-        default_factory=lambda: {"added": 0, "removed": 0, "changed": 0, "unchanged": 0}
+        default_factory=lambda: {
+            "added": 0,
+            "removed": 0,
+            "changed": 0,
+            "moved": 0,  # of the changed, those whose position moved
+            "unchanged": 0,
+        }
     )
 
     def as_dict(self) -> dict[str, Any]:
@@ -70,6 +76,7 @@ def diff_versions(
             )
             moved = pair.moved_m if pair.moved_m and pair.moved_m >= MOVED_THRESHOLD_M else None
             if attributes or moved:
+                diff.counts["moved"] += moved is not None
                 changes = {a: {"from": pair.old.get(a), "to": pair.new.get(a)} for a in attributes}
                 _note(
                     diff,
