@@ -273,6 +273,62 @@ TEXT: dict[str, tuple[str, str]] = {
     "coverage": ("公開状況（市町村×レイヤ）", "Coverage (municipality × layer)"),
 }
 
+# The codes the audit log and the fix log store, as people read them (the audit CSV keeps the
+# codes). An unknown code is shown as it is.
+LABELS: dict[str, tuple[str, str]] = {
+    "action_login": ("ログイン", "sign-in"),
+    "action_logout": ("ログアウト", "sign-out"),
+    "action_upload": ("アップロード", "upload"),
+    "action_publish": ("公開", "publish"),
+    "action_rollback": ("前の版に戻す", "roll back"),
+    "action_take_down": ("公開の取り下げ", "take down"),
+    "action_publish_request": ("公開の依頼", "request to publish"),
+    "action_user_create": ("アカウント作成", "account created"),
+    "action_role_change": ("役割の変更", "role changed"),
+    "action_user_disable": ("アカウント停止", "account disabled"),
+    "action_user_enable": ("アカウント再開", "account enabled"),
+    "action_password_reset_link": ("パスワード再設定リンク発行", "password reset link"),
+    "action_password_set": ("パスワード設定", "password set"),
+    "action_key_create": ("APIキー作成", "API key created"),
+    "action_key_revoke": ("APIキー失効", "API key revoked"),
+    "result_ok": ("成功", "done"),
+    "result_failed": ("失敗", "failed"),
+    "result_staged": ("未公開の版として登録", "staged (not published)"),
+    "result_rejected": ("受け付けず", "rejected"),
+    "detail_prefix": ("キーの接頭辞", "key prefix"),
+    "detail_role": ("役割", "role"),
+    "detail_roles": ("役割", "roles"),
+    "detail_old": ("変更前", "before"),
+    "detail_new": ("変更後", "after"),
+    "detail_label": ("用途", "label"),
+    "detail_login": ("ログインID", "login"),
+    "detail_filename": ("ファイル", "file"),
+    "detail_features": ("件数", "features"),
+    "detail_rows": ("行数", "rows"),
+    "detail_errors": ("誤り", "errors"),
+    "detail_reason": ("理由", "reason"),
+    "detail_previous_version_id": ("それまでの版（ID）", "previous version (id)"),
+    "detail_address": ("接続元", "from address"),
+    "detail_everywhere": ("すべての端末", "every device"),
+    "detail_through": ("経由", "through"),
+    "detail_publishers": ("依頼先", "asked"),
+    "through_invite": ("招待リンク", "invitation link"),
+    "through_reset": ("再設定リンク", "reset link"),
+    "change_position": ("位置を指定", "position set"),
+    "change_cell": ("セルの値を修正", "cell corrected"),
+    "change_drop": ("行を除外", "row left out"),
+    "bool_True": ("はい", "yes"),
+    "bool_False": ("いいえ", "no"),
+}
+
+
+def label(kind: str, code: object, lang: str) -> str:
+    """A stored code (``kind``: action, result, detail, change…) in words; unknown: the code."""
+    words = LABELS.get(f"{kind}_{code}") or TEXT.get(f"{kind}_{code}")
+    if words is None:
+        return str(code)
+    return words[1] if lang == "en" else words[0]
+
 
 def translate(key: str, lang: str, **values: object) -> str:
     """The text of ``key`` in ``lang`` (``ja`` or ``en``), with ``{name}`` fields filled."""

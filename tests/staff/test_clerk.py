@@ -187,3 +187,51 @@ def test_a_version_without_its_rows_in_error_is_published_only_when_that_is_acce
     )
     assert done.status_code == 200 and "公開しました" in done.text
     assert published_names(session) == ["岸和田城", "岸和田市役所"]
+
+
+def test_the_audit_log_and_the_fix_log_speak_in_words_and_the_audit_csv_keeps_the_codes(
+    portal, session, test_settings, people
+):
+    sign_in(portal, people["editor"])
+    staged = upload(portal, aed_csv([*GOOD, ("位置なしAED", "", "")]), accept_partial="true")
+    page = portal.get(f"{staged.headers['location']}/rows/4")
+    placed = portal.post(
+        f"{staged.headers['location']}/rows/4",
+        data={"csrf": csrf(page.text), "lat": "34.4612", "lon": "135.3695"},
+    )
+    edits = placed.text.split("手で直した内容")[1]
+    assert "位置を指定" in edits and "position" not in edits
+    english = portal.get(placed.url, params={"lang": "en"}).text.split("Corrections made by hand")
+    assert "position set" in english[1]
+
+    account(session, test_settings, "admin@pref.osaka.lg.jp", PREFECTURE, "admin")
+    sign_in(portal, "admin@pref.osaka.lg.jp")
+    keys_page = portal.get("/staff/admin/keys")
+    portal.post(
+        "/staff/admin/keys",
+        data={
+            "csrf": csrf(keys_page.text),
+            "municipality": KISHIWADA,
+            "role": "editor",
+            "label": "防災課の連携",
+        },
+    )
+    shown = portal.get("/staff/admin/audit", params={"lang": "ja"}).text.split(
+        '<table class="audit cards">'
+    )[1]
+    for words in (
+        "APIキー作成",
+        "キーの接頭辞",
+        "用途: 防災課の連携",
+        "役割: 編集",
+        "アップロード",
+        "未公開の版として登録",
+        "ログイン",
+        "成功",
+    ):
+        assert words in shown, words
+    assert "\\u" not in shown and ">key_create<" not in shown and ">staged<" not in shown
+    english = portal.get("/staff/admin/audit", params={"lang": "en"}).text
+    assert "API key created" in english and "role: editor" in english
+    exported = portal.get("/staff/admin/audit.csv").content.decode("utf-8")
+    assert "key_create" in exported and "staged" in exported  # the CSV keeps the codes

@@ -147,7 +147,7 @@ def test_the_whole_journey_admin_invites_staff_upload_fix_publish_and_roll_back(
     context.close()
 
     admin.goto(f"{base}/staff/admin/audit?actor=staff:{STAFF}")
-    for action in ("login", "upload", "publish", "rollback"):
+    for action in ("ログイン", "アップロード", "公開", "前の版に戻す"):  # in words
         expect(admin.locator("table.audit")).to_contain_text(action)
     found["audit"] = axe_violations(admin)
     summary = {view: [(v["id"], v["impact"]) for v in vs] for view, vs in found.items()}
