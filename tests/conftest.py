@@ -102,14 +102,16 @@ def client(session: Session, test_settings: Settings) -> Iterator[TestClient]:
 
 @pytest.fixture
 def keys(session: Session, test_settings: Settings) -> dict[str, str]:
-    """API keys (rolled back with the test): editors of Kishiwada and Sakai, the prefecture's admin."""
+    """API keys (rolled back with the test): publishers of Kishiwada, Sakai and the prefecture, the
+    prefecture's admin, and an editor of Kishiwada (uploads, may not publish)."""
     secret = auth_secret(test_settings)
     made = {}
     for name, code, role in (
-        ("kishiwada", "272027", "editor"),
-        ("sakai", "271403", "editor"),
+        ("kishiwada", "272027", "publisher"),
+        ("sakai", "271403", "publisher"),
         ("admin", "270008", "admin"),
-        ("prefecture", "270008", "editor"),
+        ("prefecture", "270008", "publisher"),
+        ("kishiwada_editor", "272027", "editor"),
     ):
         made[name], _ = create_key(
             session, secret, municipality_code=code, role=role, label=name, actor="test"

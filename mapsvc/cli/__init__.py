@@ -12,7 +12,14 @@ from mapsvc.cli import data, database, keys, sources, users
 from mapsvc.db.errors import translate_database_errors
 from mapsvc.embedded import EmbeddedDatabaseError
 from mapsvc.errors import as_domain_error
+from mapsvc.services.roles import ROLES
 from mapsvc.settings import Settings
+
+ROLE_HELP = (
+    "the same for people and keys: viewer reads; status also updates the disaster board; "
+    "editor also uploads and asks to publish; publisher also publishes, rolls back and takes "
+    "down; admin (the prefecture's) does everything"
+)
 
 Handler = Callable[[Settings, argparse.Namespace], int]
 SubParsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
@@ -84,8 +91,12 @@ def build_parser() -> argparse.ArgumentParser:
     show = _dataset_args(_add(versions, "show", data.cmd_versions_show))
     show.add_argument("id", type=int, help="version id")
     show.add_argument("--json", action="store_true", help="print as JSON")
-    _dataset_args(_add(sub, "publish", data.cmd_publish)).add_argument(
-        "id", type=int, help="version id"
+    publish = _dataset_args(_add(sub, "publish", data.cmd_publish))
+    publish.add_argument("id", type=int, help="version id")
+    publish.add_argument(
+        "--accept-dropped-rows",
+        action="store_true",
+        help="publish a version whose rows in error are left out",
     )
     _dataset_args(_add(sub, "rollback", data.cmd_rollback)).add_argument(
         "--to", type=int, required=True, help="version id to go back to"
@@ -103,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument(
         "--municipality", required=True, help="6-digit code (the prefecture's for admin)"
     )
-    create.add_argument("--role", choices=("editor", "admin"), default="editor")
+    create.add_argument("--role", choices=ROLES, default="editor", help=ROLE_HELP)
     create.add_argument("--label", help="who holds the key, for the list")
     _add(key_group, "list", keys.cmd_keys_list)
     _add(key_group, "revoke", keys.cmd_keys_revoke).add_argument(
@@ -142,9 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     user_create.add_argument(
         "--municipality", required=True, help="6-digit code (the prefecture's for admin)"
     )
-    user_create.add_argument(
-        "--role", choices=("viewer", "editor", "publisher", "admin"), default="editor"
-    )
+    user_create.add_argument("--role", choices=ROLES, default="editor", help=ROLE_HELP)
     _add(user_group, "list", users.cmd_users_list)
     _add(user_group, "disable", users.cmd_users_disable).add_argument("login")
     user_reset = _add(user_group, "reset", users.cmd_users_reset)

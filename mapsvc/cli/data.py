@@ -144,7 +144,12 @@ def cmd_publish(settings: Settings, args: argparse.Namespace) -> int:
     """Publish a staged version."""
     with session_scope(settings) as session:
         version = datasets.publish_version(
-            session, args.layer, to_code6(args.municipality), version_id=args.id, actor=CLI_ACTOR
+            session,
+            args.layer,
+            to_code6(args.municipality),
+            version_id=args.id,
+            actor=CLI_ACTOR,
+            accept_dropped_rows=args.accept_dropped_rows,
         )
         print(f"公開しました / published: version {version.id}")
     return 0

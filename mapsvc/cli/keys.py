@@ -11,7 +11,7 @@ from mapsvc.settings import Settings
 
 
 def cmd_keys_create(settings: Settings, args: argparse.Namespace) -> int:
-    """Create an API key for a municipality (editor) or the prefecture (admin); shown once."""
+    """Create an API key with a role for a municipality (admin: the prefecture); shown once."""
     with session_scope(settings) as session:
         key, info = create_key(
             session,

@@ -200,11 +200,16 @@ class AuditRow(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
 
 
+# One role set for people and API keys (what each may do: ``mapsvc.services.roles``).
+ROLES = ("viewer", "status", "editor", "publisher", "admin")
+ROLE_CHECK = f"role IN {ROLES}"
+
+
 class ApiKeyRow(Base):
     """An API key: only its visible prefix and an HMAC of the whole key are stored."""
 
     __tablename__ = "api_key"
-    __table_args__ = (CheckConstraint("role IN ('editor', 'admin')", name="role"),)
+    __table_args__ = (CheckConstraint(ROLE_CHECK, name="role"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     prefix: Mapped[str] = mapped_column(Text, unique=True)
@@ -236,9 +241,6 @@ class TileGeomRow(Base):
     )
 
 
-STAFF_ROLES = ("viewer", "editor", "publisher", "admin")
-
-
 class StaffUserRow(Base):
     """A person who signs in to the staff portal (never a shared account).
 
@@ -260,9 +262,7 @@ class StaffRoleRow(Base):
     """What a person may do for one municipality (``admin``: the prefecture's, over all)."""
 
     __tablename__ = "staff_role"
-    __table_args__ = (
-        CheckConstraint("role IN ('viewer', 'editor', 'publisher', 'admin')", name="role"),
-    )
+    __table_args__ = (CheckConstraint(ROLE_CHECK, name="role"),)
 
     user_id: Mapped[int] = mapped_column(
         ForeignKey("staff_user.id", ondelete="CASCADE"), primary_key=True
@@ -401,3 +401,36 @@ class HarvestFetchRow(Base):
     version_id: Mapped[int | None] = mapped_column(BigInteger)
     message_ja: Mapped[str | None] = mapped_column(Text)
     message_en: Mapped[str | None] = mapped_column(Text)
+
+
+NOTICE_KINDS = ("publish_request",)
+
+
+class StaffNoticeRow(Base):
+    """Something the staff of a municipality should act on, at the top of their home page.
+
+    ``publish_request``: an editor asks the municipality's publishers to publish a version; it is
+    done when a version of that dataset is published. (Harvesting and the disaster board add
+    their kinds here.)
+    """
+
+    __tablename__ = "staff_notice"
+    __table_args__ = (
+        CheckConstraint(f"kind IN {NOTICE_KINDS}", name="kind"),
+        Index(
+            "ix_staff_notice_open",
+            "municipality_code",
+            postgresql_where=text("done_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    at: Mapped[datetime] = mapped_column(server_default=func.now())
+    kind: Mapped[str] = mapped_column(Text)
+    municipality_code: Mapped[str] = mapped_column(ForeignKey("municipality.code"))
+    layer_id: Mapped[str | None] = mapped_column(Text)
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("version.id", ondelete="CASCADE"))
+    actor: Mapped[str] = mapped_column(Text)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+    done_at: Mapped[datetime | None] = mapped_column()
+    done_by: Mapped[str | None] = mapped_column(Text)

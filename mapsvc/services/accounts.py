@@ -23,11 +23,11 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
 
 from mapsvc.db import queries, staff, writes
-from mapsvc.db.models import STAFF_ROLES as STAFF_ROLES
 from mapsvc.db.models import StaffTokenRow, StaffUserRow
 from mapsvc.errors import Conflict, InvalidParameter, NotFound
 from mapsvc.services import mail
 from mapsvc.services.passwords import weakness
+from mapsvc.services.roles import check_role
 from mapsvc.services.transactions import unit_of_work
 from mapsvc.settings import Settings
 
@@ -88,11 +88,7 @@ LinkFor = Callable[[str], str]  # the front end's address of the password page o
 
 def _check_roles(session: Session, roles: Mapping[str, str]) -> None:
     for code, role in roles.items():
-        if role not in STAFF_ROLES:
-            raise InvalidParameter(
-                f"役割は {'・'.join(STAFF_ROLES)} のどれかです",
-                f"A role is one of {', '.join(STAFF_ROLES)}, not {role!r}",
-            )
+        check_role(role)
         municipality = queries.get_municipality(session, code)
         if municipality is None or municipality.kind == "ward":
             raise InvalidParameter(

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from layers import LayerDefinition
 from mapsvc.db import queries
 from mapsvc.db.models import DatasetRow, VersionRow
-from mapsvc.errors import NotFound
+from mapsvc.errors import Conflict, NotFound
 from mapsvc.services import versions as versions_service
 from mapsvc.services.diff import diff_versions
 from mapsvc.services.transactions import unit_of_work
@@ -65,12 +65,41 @@ def _version(session: Session, layer_id: str, code: str, version_id: int) -> Ver
     return found
 
 
+def dropped_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows a version leaves out because they have errors (staged with ``accept_partial``)."""
+    return [e for e in report.get("errors", []) if e.get("row") is not None]
+
+
 def publish_version(
-    session: Session, layer_id: str, code: str, *, version_id: int, actor: str
+    session: Session,
+    layer_id: str,
+    code: str,
+    *,
+    version_id: int,
+    actor: str,
+    accept_dropped_rows: bool = False,
 ) -> VersionView:
-    """Publish one of the dataset's versions."""
+    """Publish one of the dataset's versions.
+
+    A version that leaves rows out for their errors is published only when the person says
+    they accept that (``accept_dropped_rows``): whoever publishes sees what residents will miss.
+
+    Raises
+    ------
+    Conflict
+        If rows are dropped and that is not accepted (the message names the rows).
+    """
     with unit_of_work(session):
         found = _version(session, layer_id, code, version_id)
+        dropped = sorted({e["row"] for e in dropped_rows(found.report)})
+        if dropped and not accept_dropped_rows:
+            rows = ", ".join(str(r) for r in dropped[:20]) + ("…" if len(dropped) > 20 else "")
+            raise Conflict(
+                f"この版では誤りのある {len(dropped)} 行（{rows} 行目）が除かれています。"
+                "除いて公開してよいことを確かめてから公開してください",
+                f"{len(dropped)} rows of this version have errors and are left out (rows {rows}):"
+                " publish it only once you accept that (accept_dropped_rows)",
+            )
         return VersionView.of(publish_loaded(session, found, actor))
 
 

@@ -25,7 +25,13 @@ class VersionDiff:
     removed: list[dict[str, Any]] = field(default_factory=list)
     changed: list[dict[str, Any]] = field(default_factory=list)
     counts: dict[str, int] = field(
-        default_factory=lambda: {"added": 0, "removed": 0, "changed": 0, "unchanged": 0}
+        default_factory=lambda: {
+            "added": 0,
+            "removed": 0,
+            "changed": 0,
+            "moved": 0,  # of the changed, those whose position moved
+            "unchanged": 0,
+        }
     )
     # The farthest any feature moved, over all of them (the list stops at LISTED).
     largest_move_m: float = 0.0
@@ -74,6 +80,7 @@ def diff_versions(
             if moved:
                 diff.largest_move_m = max(diff.largest_move_m, moved)
             if attributes or moved:
+                diff.counts["moved"] += moved is not None
                 changes = {a: {"from": pair.old.get(a), "to": pair.new.get(a)} for a in attributes}
                 _note(
                     diff,

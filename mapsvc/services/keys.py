@@ -18,11 +18,11 @@ from mapsvc.db import queries, writes
 from mapsvc.db.models import ApiKeyRow
 from mapsvc.embedded import state_dir_of
 from mapsvc.errors import ConfigurationError, Forbidden, InvalidParameter, NotFound, Unauthorized
+from mapsvc.services.roles import allows, check_role
 from mapsvc.services.transactions import unit_of_work
 from mapsvc.settings import Settings
 
 KEY_PREFIX = "msk"
-ROLES = ("editor", "admin")
 
 
 @dataclass(frozen=True)
@@ -38,9 +38,10 @@ class Principal:
         """How the audit log names this key."""
         return f"key:{self.key_prefix}"
 
-    def may_write(self, municipality_code: str) -> bool:
-        """Admins write every dataset; editors only their own municipality's."""
-        return self.role == "admin" or self.municipality_code == municipality_code
+    def may(self, action: str, municipality_code: str) -> bool:
+        """Whether the key's role gives ``action`` there (an admin's: everywhere; else its own)."""
+        own = self.role == "admin" or self.municipality_code == municipality_code
+        return own and allows(self.role, action)
 
 
 @dataclass(frozen=True)
@@ -108,8 +109,7 @@ def create_key(
 
 
 def _check_owner(session: Session, municipality_code: str, role: str) -> None:
-    if role not in ROLES:
-        raise InvalidParameter("role は editor か admin です", f"role must be one of {ROLES}")
+    check_role(role)
     municipality = queries.get_municipality(session, municipality_code)
     if municipality is None:
         raise NotFound("その市区町村はありません", f"No municipality {municipality_code}")
@@ -175,10 +175,11 @@ def authenticate(session: Session, secret: bytes, key: str | None) -> Principal:
     return Principal(row.prefix, row.municipality_code, row.role)
 
 
-def authorize(principal: Principal, municipality_code: str) -> None:
-    """Refuse a write to another municipality's dataset."""
-    if not principal.may_write(municipality_code):
+def authorize(principal: Principal, action: str, municipality_code: str) -> None:
+    """Refuse what the key's role does not allow for the municipality (403, with the reason)."""
+    if not principal.may(action, municipality_code):
         raise Forbidden(
-            "このキーでは他の市区町村のデータは変更できません",
-            f"This key may not change data of municipality {municipality_code}",
+            f"このキー（役割 {principal.role}）では市区町村 {municipality_code} でこの操作はできません",
+            f"A key with role {principal.role} may not do this for municipality "
+            f"{municipality_code}",
         )

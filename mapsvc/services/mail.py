@@ -20,14 +20,20 @@ once). If you did not expect this message, ignore it: nothing happens without th
 
 def send_link(settings: Settings, *, to: str, name: str, link: str) -> bool:
     """Mail ``link`` to ``to`` if a server is configured and ``to`` is an address (True if sent)."""
+    body = BODY.format(name=name, link=link, hours=settings.staff.link_valid_h)
+    return send(settings, to=to, subject=SUBJECT, body=body)
+
+
+def send(settings: Settings, *, to: str, subject: str, body: str) -> bool:
+    """Mail ``body`` to ``to`` if a server is configured and ``to`` is an address (True if sent)."""
     config = settings.staff
     if not config.smtp_host or "@" not in to:  # unset, or set empty (compose's default)
         return False
     message = EmailMessage()
     message["From"] = config.smtp_from
     message["To"] = to
-    message["Subject"] = SUBJECT
-    message.set_content(BODY.format(name=name, link=link, hours=config.link_valid_h))
+    message["Subject"] = subject
+    message.set_content(body)
     with smtplib.SMTP(config.smtp_host, config.smtp_port, timeout=10) as server:
         if config.smtp_starttls:
             server.starttls()

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from layers import Catalog, LayerDefinition
 from mapsvc.db import queries, staff
+from mapsvc.services.datasets import dropped_rows
 from mapsvc.services.diff import diff_versions
 from mapsvc.services.downloads import excel_csv
 from mapsvc.services.staff_sessions import StaffPrincipal
@@ -183,6 +184,40 @@ def version_changes(
     published = queries.get_version(session, current) if current is not None else None
     number = published.number if published is not None else None
     return VersionChanges(found, current, number, diff, flagged)
+
+
+@dataclass(frozen=True)
+class PublicationPreview:
+    """What publishing a version does to the public map, for the confirmation page."""
+
+    published_number: int | None  # the version it replaces, if one is published
+    added: int
+    removed: int
+    changed: int
+    moved: int  # of the changed, those that moved
+    removed_names: list[str]  # (the first ``diff.LISTED``)
+    dropped: list[dict[str, Any]]  # rows left out for their errors (the report's)
+
+
+def publication_preview(
+    session: Session, layer: LayerDefinition, code: str, found: VersionView
+) -> PublicationPreview:
+    """Counts of what is added, removed, changed and moved, the removed names, the rows dropped."""
+    changes = version_changes(session, layer, code, found)
+    dropped = dropped_rows(found.report)
+    if changes.diff is None:  # nothing published: every feature is new
+        return PublicationPreview(None, found.feature_count, 0, 0, 0, [], dropped)
+    counts = changes.diff["counts"]
+    names = [str(i["name"] or i["key"]) for i in changes.diff["removed"]]
+    return PublicationPreview(
+        changes.current_number,
+        counts["added"],
+        counts["removed"],
+        counts["changed"],
+        counts["moved"],
+        names,
+        dropped,
+    )
 
 
 def version_geojson(

@@ -20,11 +20,9 @@ from mapsvc.db import staff, writes
 from mapsvc.db.models import LoginAttemptRow, StaffSessionRow
 from mapsvc.errors import TooManyRequests, Unauthorized
 from mapsvc.services.accounts import digest, normalise_login, rehash_if_needed, verify_password
+from mapsvc.services.roles import allows
 from mapsvc.services.transactions import unit_of_work
 from mapsvc.settings import Settings
-
-RANK = {"viewer": 1, "editor": 2, "publisher": 3, "admin": 4}
-NEEDS = {"view": "viewer", "upload": "editor", "publish": "publisher", "administer": "admin"}
 
 
 @dataclass(frozen=True)
@@ -52,13 +50,8 @@ class StaffPrincipal:
         return "admin" if self.is_admin else self.roles.get(code)
 
     def may(self, action: str, code: str) -> bool:
-        """Whether this person may ``view``, ``upload``, ``publish`` or ``administer`` there."""
-        role = self.role_for(code)
-        return role is not None and RANK[role] >= RANK[NEEDS[action]]
-
-    def may_write(self, code: str) -> bool:
-        """Whether this person may upload there (the API keys' question, ``keys.authorize``)."""
-        return self.may("upload", code)
+        """Whether this person's role there gives the right to ``action`` (``roles.RIGHTS``)."""
+        return allows(self.role_for(code), action)
 
     def csrf_matches(self, presented: str | None) -> bool:
         """Whether a form carries this session's CSRF token (compared in constant time)."""

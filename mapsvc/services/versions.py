@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from importers import Feature, ImportReport
-from mapsvc.db import queries, tiles, writes
+from mapsvc.db import notices, queries, tiles, writes
 from mapsvc.db.models import DatasetRow, VersionRow
 from mapsvc.errors import Conflict, InvalidParameter, NotFound
 from mapsvc.services.collector import collector_paused
@@ -129,6 +129,7 @@ def _flip(session: Session, version: VersionRow, *, actor: str, action: str) -> 
     writes.set_version_status(session, version.id, "published")
     tiles.build_tile_geometry(session, version.id)
     writes.point_dataset_at(session, dataset.id, version.id)
+    notices.close_requests(session, dataset.layer_id, dataset.municipality_code, by=actor)
     # Same transaction as the flip: there is never a published state without its audit row.
     writes.insert_audit(
         session,

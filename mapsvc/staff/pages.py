@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from mapsvc.errors import MapsvcError
 from mapsvc.services.staff_sessions import StaffPrincipal
 from mapsvc.services.views import Words
-from mapsvc.staff.text import TEXT, translate
+from mapsvc.staff.text import TEXT, label, translate
 
 LANG_COOKIE = "mapsvc_lang"
 LOGIN_CSRF_COOKIE = "mapsvc_login_csrf"
@@ -64,9 +64,13 @@ def render(
     def pick(words: Words) -> str:  # a name the use cases give in both languages
         return words.en if lang == "en" else words.ja
 
+    def word(kind: str, code: object) -> str:  # a stored code (audit, fix log) in words
+        return label(kind, code, lang)
+
     page = environment.get_template(template).render(
         t=t,
         pick=pick,
+        word=word,
         lang=lang,
         principal=principal,
         path=request.url.path,

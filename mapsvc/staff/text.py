@@ -42,9 +42,57 @@ TEXT: dict[str, tuple[str, str]] = {
     "open": ("開く", "Open"),
     "your_role": ("あなたの役割：{role}", "Your role: {role}"),
     "role_viewer": ("閲覧", "viewer"),
+    "role_status": ("災害時の状況更新", "status updates"),
     "role_editor": ("編集", "editor"),
     "role_publisher": ("公開担当", "publisher"),
     "role_admin": ("府の管理者", "prefecture admin"),
+    "roles_title": ("役割でできること", "What each role may do"),
+    "roles_same": (
+        "役割は人のアカウントにもAPIキーにも同じ意味で使います（市区町村ごとに一つ）。",
+        "Roles mean the same for people and for API keys (one per municipality).",
+    ),
+    "role_help_viewer": (
+        "未公開の版、確認結果、公開中のデータを見られます。変更はできません。",
+        "Sees drafts, reports and the published data; changes nothing.",
+    ),
+    "role_help_status": (
+        "閲覧に加えて、災害時の状況（避難所の開設・満員、通行止めなど）を更新できます。データのアップロードや公開はできません。当直の職員向けです。",
+        "Also updates the disaster board (a shelter open or full, a road closed); cannot upload or publish data. For duty officers.",
+    ),
+    "role_help_editor": (
+        "閲覧に加えて、ファイルをアップロードし、誤りを直し、公開担当者に「公開を依頼」できます。自分では公開できません。",
+        "Also uploads files, fixes rows and asks a publisher to publish (“Ask to publish”); cannot publish.",
+    ),
+    "role_help_publisher": (
+        "編集に加えて、版を公開し、前の版に戻し、公開を取り下げられます。災害時の状況も更新できます。",
+        "Also publishes a version, goes back to an earlier one and takes data down; also updates the disaster board.",
+    ),
+    "role_help_admin": (
+        "府の管理者：すべての市区町村ですべての操作ができ、アカウント・APIキー・操作記録を管理します。",
+        "The prefecture's administrator: everything, for every municipality, plus accounts, API keys and the audit log.",
+    ),
+    "request_publish": ("公開を依頼", "Ask to publish"),
+    "request_hint": (
+        "この市区町村の公開担当者に知らせます（ホーム画面の先頭に表示され、メールが設定されていればメールも届きます）。",
+        "Tells this municipality's publishers (at the top of their home page, and by mail when mail is set up).",
+    ),
+    "requested_now": (
+        "公開担当者 {n} 人に公開を依頼しました（メール {mailed} 通）。",
+        "Asked {n} publisher(s) to publish it ({mailed} mailed).",
+    ),
+    "requested_none": (
+        "公開を依頼しました。ただし、この市区町村には公開担当者がいません。府の管理者に役割を頼んでください。",
+        "The request is made, but this municipality has no publisher: ask the prefecture's administrator for one.",
+    ),
+    "requested_already": (
+        "この版はすでに公開を依頼済みです。",
+        "Publishing this version is already requested.",
+    ),
+    "requests": ("公開の依頼", "Requests to publish"),
+    "request_line": (
+        "{who} さんが {at} に依頼",
+        "asked by {who} at {at}",
+    ),
     "upload": ("ファイルをアップロード", "Upload a file"),
     "upload_hint": (
         "お持ちのファイル（Excel・CSV・シェープファイルのZIP・KML・GeoJSON・GeoPackage・GTFS）をそのまま選ぶか、ここにドラッグしてください。上限 {mb} MB。",
@@ -134,6 +182,28 @@ TEXT: dict[str, tuple[str, str]] = {
         "Publish this version ({count} features)? It shows on the public map at once.",
     ),
     "yes_publish": ("はい、公開します", "Yes, publish"),
+    "what_publishing_does": (
+        "公開すると、公開地図はこう変わります",
+        "What publishing changes on the public map",
+    ),
+    "replaces_version": ("公開中の版 {n} と比べて：", "Compared with the published version {n}:"),
+    "first_publication": (
+        "まだ何も公開されていません。すべて新しく表示されます。",
+        "Nothing is published yet: everything is new.",
+    ),
+    "n_added": ("追加 {n} 件", "{n} added"),
+    "n_removed": ("削除 {n} 件", "{n} removed"),
+    "n_changed": ("変更 {n} 件", "{n} changed"),
+    "n_moved": ("うち位置の移動 {n} 件", "of which {n} moved"),
+    "removed_names": ("公開地図から消えるもの", "What disappears from the public map"),
+    "dropped_title": (
+        "誤りのため公開されない行（{n} 行）",
+        "Rows in error that will not be published ({n})",
+    ),
+    "accept_dropped": (
+        "上の {n} 行を除いて公開することを了承します",
+        "I accept publishing without the {n} rows above",
+    ),
     "cancel": ("やめる", "Cancel"),
     "published_now": ("公開しました。", "Published."),
     "rollback": ("この版に戻す", "Go back to this version"),
@@ -202,6 +272,62 @@ TEXT: dict[str, tuple[str, str]] = {
     "skip": ("本文へ移動", "Skip to content"),
     "coverage": ("公開状況（市町村×レイヤ）", "Coverage (municipality × layer)"),
 }
+
+# The codes the audit log and the fix log store, as people read them (the audit CSV keeps the
+# codes). An unknown code is shown as it is.
+LABELS: dict[str, tuple[str, str]] = {
+    "action_login": ("ログイン", "sign-in"),
+    "action_logout": ("ログアウト", "sign-out"),
+    "action_upload": ("アップロード", "upload"),
+    "action_publish": ("公開", "publish"),
+    "action_rollback": ("前の版に戻す", "roll back"),
+    "action_take_down": ("公開の取り下げ", "take down"),
+    "action_publish_request": ("公開の依頼", "request to publish"),
+    "action_user_create": ("アカウント作成", "account created"),
+    "action_role_change": ("役割の変更", "role changed"),
+    "action_user_disable": ("アカウント停止", "account disabled"),
+    "action_user_enable": ("アカウント再開", "account enabled"),
+    "action_password_reset_link": ("パスワード再設定リンク発行", "password reset link"),
+    "action_password_set": ("パスワード設定", "password set"),
+    "action_key_create": ("APIキー作成", "API key created"),
+    "action_key_revoke": ("APIキー失効", "API key revoked"),
+    "result_ok": ("成功", "done"),
+    "result_failed": ("失敗", "failed"),
+    "result_staged": ("未公開の版として登録", "staged (not published)"),
+    "result_rejected": ("受け付けず", "rejected"),
+    "detail_prefix": ("キーの接頭辞", "key prefix"),
+    "detail_role": ("役割", "role"),
+    "detail_roles": ("役割", "roles"),
+    "detail_old": ("変更前", "before"),
+    "detail_new": ("変更後", "after"),
+    "detail_label": ("用途", "label"),
+    "detail_login": ("ログインID", "login"),
+    "detail_filename": ("ファイル", "file"),
+    "detail_features": ("件数", "features"),
+    "detail_rows": ("行数", "rows"),
+    "detail_errors": ("誤り", "errors"),
+    "detail_reason": ("理由", "reason"),
+    "detail_previous_version_id": ("それまでの版（ID）", "previous version (id)"),
+    "detail_address": ("接続元", "from address"),
+    "detail_everywhere": ("すべての端末", "every device"),
+    "detail_through": ("経由", "through"),
+    "detail_publishers": ("依頼先", "asked"),
+    "through_invite": ("招待リンク", "invitation link"),
+    "through_reset": ("再設定リンク", "reset link"),
+    "change_position": ("位置を指定", "position set"),
+    "change_cell": ("セルの値を修正", "cell corrected"),
+    "change_drop": ("行を除外", "row left out"),
+    "bool_True": ("はい", "yes"),
+    "bool_False": ("いいえ", "no"),
+}
+
+
+def label(kind: str, code: object, lang: str) -> str:
+    """A stored code (``kind``: action, result, detail, change…) in words; unknown: the code."""
+    words = LABELS.get(f"{kind}_{code}") or TEXT.get(f"{kind}_{code}")
+    if words is None:
+        return str(code)
+    return words[1] if lang == "en" else words[0]
 
 
 def translate(key: str, lang: str, **values: object) -> str:

@@ -120,9 +120,44 @@ def test_writes_need_a_key_of_the_right_municipality(client, keys):
     forbidden = upload(client, keys["sakai"], data=data)
     assert forbidden.status_code == 403
     assert forbidden.json()["message_ja"] and forbidden.json()["code"] == "forbidden"
-    assert upload(client, keys["prefecture"], data=data).status_code == 403  # editor of 270008 only
+    assert upload(client, keys["prefecture"], data=data).status_code == 403  # 270008's own only
     assert upload(client, keys["admin"], data=data).status_code == 201
     assert client.get(f"{AED}/versions", headers=bearer(keys["sakai"])).status_code == 403
+
+
+def test_an_editor_key_uploads_but_publishes_nothing_as_a_portal_editor(client, keys, session):
+    """One role set: an API key's editor may do what a person's editor may (issue 25 item 12)."""
+    editor = bearer(keys["kishiwada_editor"])
+    staged = upload(client, keys["kishiwada_editor"], data=v.aed_standard_csv())
+    assert staged.status_code == 201, staged.text
+    version = staged.json()["id"]
+    refused = [
+        upload(client, keys["kishiwada_editor"], data=v.aed_standard_csv(), publish=True),
+        client.post(f"{AED}/versions/{version}/publish", headers=editor),
+        client.post(f"{AED}/rollback", json={"version_id": version}, headers=editor),
+        client.post(f"{AED}/take-down", json={"reason": "test"}, headers=editor),
+    ]
+    assert [r.status_code for r in refused] == [403] * 4
+    assert "editor" in refused[1].json()["message_en"] and refused[1].json()["message_ja"]
+    assert client.get(f"{AED}/versions", headers=editor).status_code == 200
+    assert audit(session, "publish") == []
+    published = client.post(f"{AED}/versions/{version}/publish", headers=bearer(keys["kishiwada"]))
+    assert published.status_code == 200  # the municipality's publisher key may
+
+
+def test_a_viewer_key_reads_but_uploads_nothing(client, session, test_settings):
+    from mapsvc.services.keys import auth_secret, create_key
+
+    key, _ = create_key(
+        session,
+        auth_secret(test_settings),
+        municipality_code="272027",
+        role="viewer",
+        label="reader",
+        actor="test",
+    )
+    session.commit()
+    assert upload(client, key, data=v.aed_standard_csv()).status_code == 403
 
 
 def test_a_revoked_key_stops_working(client, keys, session):
@@ -266,6 +301,14 @@ def test_a_bad_file_is_rejected_with_row_column_value_and_changes_nothing(client
         client, keys["kishiwada"], data=v.to_csv(header, rows), name="bad.csv", accept_partial=True
     )
     assert partial.status_code == 201 and partial.json()["features"] == 1
+    publish = f"{AED}/versions/{partial.json()['id']}/publish"
+    refused = client.post(publish, headers=bearer(keys["kishiwada"]))
+    assert refused.status_code == 409 and "accept_dropped_rows" in refused.json()["message_en"]
+    assert len(published(client)) == 20  # the good version is still the published one
+    accepted = client.post(
+        publish, params={"accept_dropped_rows": "true"}, headers=bearer(keys["kishiwada"])
+    )
+    assert accepted.status_code == 200
 
 
 def test_rollback_to_any_earlier_version(client, keys):
@@ -305,7 +348,13 @@ def test_diff_by_the_gsi_common_id(client, keys):
     diff = client.get(
         f"{url}/versions/{old['id']}/diff/{new['id']}", headers=bearer(keys["kishiwada"])
     ).json()
-    assert diff["counts"] == {"added": 1, "removed": 1, "changed": 2, "unchanged": len(rows) - 3}
+    assert diff["counts"] == {
+        "added": 1,
+        "removed": 1,
+        "changed": 2,
+        "moved": 1,
+        "unchanged": len(rows) - 3,
+    }
     assert diff["added"][0]["key"] == "E2720200999201"
     assert diff["removed"][0]["key"] == rows[0][1]
     by_key = {c["key"]: c for c in diff["changed"]}

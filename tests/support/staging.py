@@ -62,12 +62,17 @@ def municipality_count(session: Session) -> int:
 
 
 def committed_key(
-    engine: Engine, label: str, *, secret: bytes = LIVE_SECRET.encode(), code: str = KISHIWADA
+    engine: Engine,
+    label: str,
+    *,
+    secret: bytes = LIVE_SECRET.encode(),
+    code: str = KISHIWADA,
+    role: str = "publisher",
 ) -> str:
-    """A committed editor key of ``code`` (a live server's by default), for clients over HTTP."""
+    """A committed key of ``code`` (a live server's by default), for clients over HTTP."""
     with make_sessionmaker(engine)() as session:
         key, _ = create_key(
-            session, secret, municipality_code=code, role="editor", label=label, actor="test"
+            session, secret, municipality_code=code, role=role, label=label, actor="test"
         )
         session.commit()
     return key

@@ -7,24 +7,18 @@ admin's pages. Screenshots go to ``test-output/``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
-import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
-from mapsvc.db.engine import drop_database
-from tests.support.browser import ARTEFACTS, axe_violations, chromium, phone
-from tests.support.cli import run_mapsvc
+from tests.support.browser import ARTEFACTS, axe_violations, phone
 from tests.support.paths import TEST_DATA
 from tests.support.portal import aed_csv
-from tests.support.server import live_server
+from tests.web.conftest import ADMIN, choose_password_and_sign_in, published_names
 
 pytestmark = pytest.mark.db
 
-ADMIN = "admin@pref.osaka.lg.jp"
 STAFF = "bousai@city.kishiwada.lg.jp"
-PASSWORD = "kishiwada-2026-aed"  # noqa: S105 - a test account's
 FIRST = [
     ("岸和田市役所AED", "34.4603", "135.3716"),
     ("岸和田城AED", "34.4597", "135.3680"),
@@ -32,59 +26,10 @@ FIRST = [
 ]
 
 
-@pytest.fixture(scope="module")
-def server(templates) -> Iterator[tuple[str, str]]:
-    """A live server on a fresh database, and the first admin's invitation link."""
-    settings, name = templates.copy(templates.seeded)
-    try:
-        made = run_mapsvc(
-            "users",
-            "create",
-            ADMIN,
-            "--municipality",
-            "270008",
-            "--role",
-            "admin",
-            "--name",
-            "府 スマートシティ戦略部",
-            settings=settings,
-        )
-        assert made.returncode == 0, made.stderr
-        token = made.stdout.split("/staff/setup/")[1].split()[0]
-        with live_server(settings.database.url.get_secret_value()) as base:
-            yield base, f"{base}/staff/setup/{token}"
-    finally:
-        drop_database(templates.server_url, name)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as launched:
-        yield launched
-
-
-def published_names(base: str, text: str) -> list[str]:
-    """What the public search finds for ``text``."""
-    found = httpx.get(f"{base}/api/search", params={"q": text}).json()["features"]
-    return [f["name"] for f in found]
-
-
-def choose_password_and_sign_in(page: Page, link: str, login: str) -> None:
-    page.goto(link)
-    page.fill("#password", PASSWORD)
-    page.fill("#again", PASSWORD)
-    page.click("button[type=submit]")
-    expect(page.locator(".notice")).to_contain_text("パスワードを設定しました")
-    page.get_by_role("link", name="ログイン", exact=True).click()
-    page.fill("#login", login)
-    page.fill("#password", PASSWORD)
-    page.click("main button[type=submit]")
-
-
 def test_the_whole_journey_admin_invites_staff_upload_fix_publish_and_roll_back(
-    browser: Browser, server: tuple[str, str], tmp_path
+    browser: Browser, server, tmp_path
 ):
-    base, admin_link = server
+    base, admin_link, _ = server
     ARTEFACTS.mkdir(exist_ok=True)
     found: dict[str, list[dict[str, object]]] = {}
 
@@ -160,7 +105,8 @@ def test_the_whole_journey_admin_invites_staff_upload_fix_publish_and_roll_back(
     expect(page.locator(".notice")).to_contain_text("公開地図にすぐ表示されます")
     page.get_by_role("button", name="はい、公開します").click()
     expect(page.locator(".notice")).to_contain_text("公開しました")
-    first_version = page.url.split("/versions/")[1].split("?")[0]
+    first_version = page.url.split("/versions/")[1].split("?")[0]  # the id, in URLs
+    first_number = page.locator("h1").inner_text().split("版 ")[1].split()[0]  # what people read
     assert "岸和田城AED" in published_names(base, "岸和田城AED")
 
     viewer = context.new_page()  # the public map shows it at once
@@ -194,7 +140,7 @@ def test_the_whole_journey_admin_invites_staff_upload_fix_publish_and_roll_back(
     assert number is not None
     page.get_by_role("link", name="この版に戻す").click()
     page.get_by_role("button", name="はい、戻します").click()
-    expect(page.locator(".notice")).to_contain_text(f"版 {number[1]} に戻しました")
+    expect(page.locator(".notice")).to_contain_text(f"版 {first_number} に戻しました")
     assert "岸和田城AED" in published_names(base, "岸和田城AED")
     page.goto(f"{base}/staff/?lang=en")
     expect(page.locator("h1")).to_have_text("My datasets")
@@ -204,7 +150,7 @@ def test_the_whole_journey_admin_invites_staff_upload_fix_publish_and_roll_back(
     context.close()
 
     admin.goto(f"{base}/staff/admin/audit?actor=staff:{STAFF}")
-    for action in ("login", "upload", "publish", "rollback"):
+    for action in ("ログイン", "アップロード", "公開", "前の版に戻す"):  # in words
         expect(admin.locator("table.audit")).to_contain_text(action)
     found["audit"] = axe_violations(admin)
     summary = {view: [(v["id"], v["impact"]) for v in vs] for view, vs in found.items()}
@@ -212,7 +158,7 @@ def test_the_whole_journey_admin_invites_staff_upload_fix_publish_and_roll_back(
 
 
 def test_a_phone_sized_page_has_no_sideways_scrolling_and_no_inline_script(browser, server):
-    base, _ = server
+    base, _, _ = server
     context = phone(browser, viewport={"width": 360, "height": 740})
     page = context.new_page()
     response = page.goto(f"{base}/staff/login")

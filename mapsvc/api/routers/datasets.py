@@ -36,18 +36,28 @@ def parse_code(value: str) -> str:
         ) from None
 
 
-def writable_municipality(
-    principal: PrincipalDep,
-    municipality: Annotated[str, Path(description="6-digit local government code")],
-) -> str:
-    """The path's municipality as a 6-digit code, once the key may act on it (else 403)."""
-    code = parse_code(municipality)
-    authorize(principal, code)
-    return code
+def KeyMunicipality(action: str) -> Any:
+    """The path's municipality as a 6-digit code, once the key's role may ``action`` there.
+
+    The roles mean what they mean in the portal (``services.roles``): a 403 says why not.
+    """
+
+    def allowed(
+        principal: PrincipalDep,
+        municipality: Annotated[str, Path(description="6-digit local government code")],
+    ) -> str:
+        code = parse_code(municipality)
+        authorize(principal, action, code)
+        return code
+
+    return Depends(allowed)
 
 
-# Every dataset route takes the municipality through this: authorisation cannot be forgotten.
-MunicipalityDep = Annotated[str, Depends(writable_municipality)]
+# Every dataset route takes the municipality through one of these: authorisation cannot be
+# forgotten, and each route names the right it needs.
+MunicipalityDep = Annotated[str, KeyMunicipality("view")]
+UploadableDep = Annotated[str, KeyMunicipality("upload")]
+PublishableDep = Annotated[str, KeyMunicipality("publish")]
 
 
 class RollbackBody(BaseModel):
@@ -116,11 +126,16 @@ def upload_version(
     settings: SettingsDep,
     principal: PrincipalDep,
     layer: LayerDep,
-    municipality: MunicipalityDep,
+    municipality: UploadableDep,
     file: Annotated[UploadFile, File(description="the data file")],
     request: Annotated[UploadRequest, Depends(upload_form)],
 ) -> FastJSONResponse:
-    """Upload a file as a new staged version (201), or get the report of why it was rejected (422)."""
+    """Upload a file as a new staged version (201), or get the report of why it was rejected (422).
+
+    With ``publish=true`` the key must be a publisher's (or the prefecture's admin's).
+    """
+    if request.publish:
+        authorize(principal, "publish", municipality)
     content = file.file.read()  # already bounded by the body-size limit
     source = SourceFile(content, file.filename or "upload", request.reading.format or "auto")
     slots: Slots = http.app.state.upload_slots
@@ -193,12 +208,24 @@ def publish_version(
     session: SessionDep,
     principal: PrincipalDep,
     layer: LayerDep,
-    municipality: MunicipalityDep,
+    municipality: PublishableDep,
     version_id: int,
+    accept_dropped_rows: Annotated[
+        bool, Query(description="publish a version whose rows in error are left out")
+    ] = False,
 ) -> dict[str, Any]:
-    """Make this version the one residents see (the previous one is kept for rollback)."""
+    """Make this version the one residents see (the previous one is kept for rollback).
+
+    A version staged without its rows in error is refused (409, naming the rows) unless
+    ``accept_dropped_rows=true``.
+    """
     published = datasets.publish_version(
-        session, layer.id, municipality, version_id=version_id, actor=principal.actor
+        session,
+        layer.id,
+        municipality,
+        version_id=version_id,
+        actor=principal.actor,
+        accept_dropped_rows=accept_dropped_rows,
     )
     return published.as_json()
 
@@ -208,7 +235,7 @@ def rollback(
     session: SessionDep,
     principal: PrincipalDep,
     layer: LayerDep,
-    municipality: MunicipalityDep,
+    municipality: PublishableDep,
     body: RollbackBody,
 ) -> dict[str, Any]:
     """Go back to an earlier published version."""
@@ -223,7 +250,7 @@ def take_down(
     session: SessionDep,
     principal: PrincipalDep,
     layer: LayerDep,
-    municipality: MunicipalityDep,
+    municipality: PublishableDep,
     body: TakeDownBody,
 ) -> dict[str, Any]:
     """Stop publishing the dataset (the versions stay; publishing one again brings it back)."""

@@ -1,7 +1,8 @@
 """A dataset's harvest source: set, show, test, fetch now, pause and resume (key-authorised).
 
 The same use cases as ``mapsvc sources …``; the key is checked on the routed dataset exactly as
-for uploads (``MunicipalityDep``).
+for uploads: a source publishes on its own, so setting, running or resuming one is a publisher's
+right (``PublishableDep``); a dry run or a pause an editor's (``UploadableDep``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from mapsvc.api.deps import CatalogDep, LayerDep, PrincipalDep, SessionDep, SettingsDep
 from mapsvc.api.responses import FastJSONResponse
-from mapsvc.api.routers.datasets import MunicipalityDep
+from mapsvc.api.routers.datasets import MunicipalityDep, PublishableDep, UploadableDep
 from mapsvc.api.slots import Slots
 from mapsvc.services.harvest import manage
 from mapsvc.services.harvest.fetcher import FetchPolicy
@@ -68,7 +69,7 @@ def put_source(
     settings: SettingsDep,
     principal: PrincipalDep,
     layer: LayerDep,
-    municipality: MunicipalityDep,
+    municipality: PublishableDep,
     body: SourceBody,
 ) -> Any:
     """Set (or change) the dataset's source; it is fetched at the next scheduler round."""
@@ -87,7 +88,7 @@ def test_source(
     session: SessionDep,
     settings: SettingsDep,
     layer: LayerDep,
-    municipality: MunicipalityDep,
+    municipality: UploadableDep,
     body: SourceBody,
 ) -> Any:
     """Fetch a source and check its file as an upload would, saving nothing: the report (or 422)."""
@@ -109,7 +110,7 @@ def run_source(
     settings: SettingsDep,
     catalog: CatalogDep,
     layer: LayerDep,
-    municipality: MunicipalityDep,
+    municipality: PublishableDep,
 ) -> dict[str, Any]:
     """Fetch now: the fetch history's new line (409 while a worker is fetching it already)."""
     slots: Slots = http.app.state.upload_slots
@@ -120,7 +121,7 @@ def run_source(
 
 @router.post("/pause", response_class=FastJSONResponse)
 def pause(
-    session: SessionDep, principal: PrincipalDep, layer: LayerDep, municipality: MunicipalityDep
+    session: SessionDep, principal: PrincipalDep, layer: LayerDep, municipality: UploadableDep
 ) -> dict[str, Any]:
     """Stop fetching the source (the published data stays)."""
     return manage.pause_source(session, layer.id, municipality, paused=True, actor=principal.actor)
@@ -128,7 +129,7 @@ def pause(
 
 @router.post("/resume", response_class=FastJSONResponse)
 def resume(
-    session: SessionDep, principal: PrincipalDep, layer: LayerDep, municipality: MunicipalityDep
+    session: SessionDep, principal: PrincipalDep, layer: LayerDep, municipality: PublishableDep
 ) -> dict[str, Any]:
     """Fetch the source again (due at once)."""
     return manage.pause_source(session, layer.id, municipality, paused=False, actor=principal.actor)

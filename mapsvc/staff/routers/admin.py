@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from mapsvc.api.deps import SessionDep, SettingsDep
-from mapsvc.services import accounts, audit, keys
+from mapsvc.services import accounts, audit, keys, roles
 from mapsvc.services.portal import municipalities_for
 from mapsvc.services.session import Session
 from mapsvc.services.staff_sessions import StaffPrincipal
@@ -35,7 +35,7 @@ def _accounts_page(
         principal=principal,
         status_code=status_code,
         accounts=accounts.list_accounts(session),
-        roles=accounts.STAFF_ROLES,
+        roles=roles.ROLES,
         link=issued.link if issued else "",
         mailed=issued.mailed if issued else False,
         municipalities=municipalities_for(session, principal),
@@ -134,7 +134,7 @@ def _keys_page(
         status_code=status_code,
         keys=keys.list_keys(session),
         key=key,
-        roles=keys.ROLES,
+        roles=roles.ROLES,
         municipalities=municipalities_for(session, principal),
     )
 

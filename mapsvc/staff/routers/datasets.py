@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 import orjson
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from importers.edits import RowEdit
@@ -21,7 +21,7 @@ from mapsvc.api.deps import CatalogDep, LayerDep, SessionDep, SettingsDep
 from mapsvc.api.routers.datasets import parse_code, upload_form
 from mapsvc.api.slots import Slots
 from mapsvc.errors import InvalidParameter, UploadRejected
-from mapsvc.services import datasets, municipalities, portal, uploads
+from mapsvc.services import datasets, municipalities, notices, portal, uploads
 from mapsvc.services.session import Session
 from mapsvc.services.staff_sessions import StaffPrincipal
 from mapsvc.services.upload_progress import UploadProgress
@@ -47,6 +47,7 @@ FORMATS = (
 
 Viewable = Annotated[str, StaffMunicipality("view")]
 Uploadable = Annotated[str, StaffMunicipality("upload")]
+Requestable = Annotated[str, StaffMunicipality("request")]
 Publishable = Annotated[str, StaffMunicipality("publish")]
 
 
@@ -95,7 +96,10 @@ def home(
     """My datasets: every layer of each of my municipalities, gaps and stale data pointed out."""
     groups = portal.my_datasets(session, catalog, settings, principal, only=only)
     choices = portal.municipalities_for(session, principal) if principal.is_admin else []
-    return render(request, "home.html", principal=principal, groups=groups, choices=choices)
+    waiting = notices.notices_for(session, catalog, principal)
+    return render(
+        request, "home.html", principal=principal, groups=groups, choices=choices, notices=waiting
+    )
 
 
 @router.get("/progress/{job}", dependencies=[Depends(signed_in)])  # signed-in staff only
@@ -191,6 +195,8 @@ def upload(
             csv_url=None,
             may_publish=False,
             may_fix=False,
+            may_request=False,
+            requested=False,
         )
     target = f"/staff/datasets/{layer.id}/{code}/versions/{result.version.id}"
     return RedirectResponse(target, status_code=303)
@@ -207,6 +213,8 @@ def version_page(
     show: str = "all",
     done: str = "",
     sort: str = "row",
+    asked: Annotated[int, Query(ge=0, le=10_000)] = 0,
+    mailed: Annotated[int, Query(ge=0, le=10_000)] = 0,
 ) -> Response:
     """A version's report: counts, then errors and warnings (filterable), CSV, preview, publish."""
     found = datasets.version(session, layer.id, code, version_id=version_id)
@@ -217,7 +225,11 @@ def version_page(
         "published": translate("published_now", lang),
         "rolled_back": translate("rolled_back", lang, id=found.number),
         "revised": translate("revised", lang),
+        "requested": translate("requested_now", lang, n=asked, mailed=mailed),
+        "requested_none": translate("requested_none", lang),
+        "requested_already": translate("requested_already", lang),
     }.get(done, "")
+    may_request = principal.may("request", code) and not principal.may("publish", code)
     return render(
         request,
         "version.html",
@@ -231,6 +243,8 @@ def version_page(
         csv_url=f"{request.url.path}/report.csv",
         may_publish=principal.may("publish", code),
         may_fix=principal.may("upload", code) and found.status == "staged",
+        may_request=may_request and found.status == "staged",
+        requested=notices.requested(session, found.id),
         notice=notice,
     )
 
@@ -307,12 +321,14 @@ def _confirm(
         if what == "publish"
         else translate("rollback_confirm", lang, id=found.number, count=f"{found.feature_count:,}")
     )
+    preview = portal.publication_preview(session, layer, code, found) if what == "publish" else None
     return render(
         request,
         "confirm.html",
         principal=principal,
         title=translate(what, lang),
         question=question,
+        preview=preview,
         action=f"{base}/{what}",
         back=base,
         yes=translate("yes_publish" if what == "publish" else "yes_rollback", lang),
@@ -442,6 +458,38 @@ def take_down(
     return RedirectResponse(f"/staff/datasets/{layer.id}/{code}?taken_down=1", status_code=303)
 
 
+@router.post("/datasets/{layer}/{municipality}/versions/{version_id}/request")
+def request_publication(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    layer: LayerDep,
+    principal: StaffDep,
+    code: Requestable,
+    version_id: int,
+) -> Response:
+    """Ask the municipality's publishers to publish this version (a notice, and mail when set)."""
+    page = f"/staff/datasets/{layer.id}/{code}/versions/{version_id}"
+    made = notices.request_publication(
+        session,
+        settings,
+        layer=layer,
+        code=code,
+        version_id=version_id,
+        actor=principal.actor,
+        link=str(request.url.replace(path=page, query="")),
+    )
+    done = (
+        "requested_already"
+        if made.already
+        else "requested"
+        if made.publishers
+        else "requested_none"
+    )
+    target = f"{page}?done={done}&asked={len(made.publishers)}&mailed={made.mailed}"
+    return RedirectResponse(target, status_code=303)
+
+
 Step = Literal["publish", "rollback"]
 
 
@@ -467,10 +515,25 @@ def publish_or_roll_back(
     code: Publishable,
     version_id: int,
     step: Step,
+    accept_dropped_rows: Annotated[bool, Form()] = False,
 ) -> Response:
-    """Publish the version, or an earlier one again: the public map shows it at once (audited)."""
-    use_case = datasets.publish_version if step == "publish" else datasets.rollback_to
-    done = use_case(session, layer.id, code, version_id=version_id, actor=principal.actor)
+    """Publish the version, or an earlier one again: the public map shows it at once (audited).
+
+    A version without its rows in error is published only when the box saying so is ticked.
+    """
+    if step == "publish":
+        done = datasets.publish_version(
+            session,
+            layer.id,
+            code,
+            version_id=version_id,
+            actor=principal.actor,
+            accept_dropped_rows=accept_dropped_rows,
+        )
+    else:
+        done = datasets.rollback_to(
+            session, layer.id, code, version_id=version_id, actor=principal.actor
+        )
     outcome = "published" if step == "publish" else "rolled_back"
     target = f"/staff/datasets/{layer.id}/{code}/versions/{done.id}?done={outcome}"
     return RedirectResponse(target, status_code=303)

@@ -1,7 +1,7 @@
 """Harvest sources (one per dataset, also the harvest job) and their fetch history.
 
 Revision ID: 0020 (renumbered at merge)
-Revises: 0012
+Revises: 0014
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
 revision = "0020"
-down_revision = "0012"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
