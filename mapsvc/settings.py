@@ -80,9 +80,14 @@ class StaffSettings(BaseModel):
     idle_timeout_min: int = Field(default=30, ge=1, le=24 * 60)
     absolute_timeout_h: int = Field(default=12, ge=1, le=24 * 30)
     link_valid_h: int = Field(default=72, ge=1, le=24 * 30)  # invitations and reset links
-    # Failed sign-ins allowed in the window, per account and per address, before a pause.
-    failures_per_account: int = Field(default=5, ge=1, le=1000)
+    # Failed sign-ins allowed in the window before a pause (429): for one account from one
+    # address, and from one address whatever the accounts. An account's failures from every
+    # address only slow its sign-ins down (a doubling delay past ``failures_per_account``, at
+    # most ``max_slowdown_s``): a stranger's guesses never lock the owner out (OWASP).
+    failures_per_account_address: int = Field(default=5, ge=1, le=1000)
     failures_per_address: int = Field(default=20, ge=1, le=10_000)
+    failures_per_account: int = Field(default=5, ge=1, le=1000)
+    max_slowdown_s: float = Field(default=5.0, ge=0, le=60)
     failure_window_min: int = Field(default=15, ge=1, le=24 * 60)
     # A published dataset older than this is flagged as stale on "my datasets".
     stale_after_days: int = Field(default=365, ge=1, le=3650)

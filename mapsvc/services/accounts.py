@@ -47,9 +47,13 @@ def normalise_login(login: str) -> str:
     return login.strip().lower()
 
 
-def verify_password(user: StaffUserRow | None, password: str) -> bool:
-    """Whether ``password`` is the account's; as slow for an unknown account as a known one."""
-    stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
+def verify_password(stored_hash: str | None, password: str) -> bool:
+    """Whether ``password`` matches the stored hash; as slow without one (an unknown account).
+
+    Call it outside any transaction: Argon2 takes tens of milliseconds and as much memory,
+    which a pooled connection should not wait through.
+    """
+    stored = stored_hash or _DUMMY_HASH
     try:
         return HASHER.verify(stored, password) and stored is not _DUMMY_HASH
     except (VerificationError, InvalidHashError):
