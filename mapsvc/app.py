@@ -43,6 +43,7 @@ from mapsvc.edge.request_hygiene import RequestHygiene
 from mapsvc.edge.request_metrics import RequestMetrics
 from mapsvc.edge.response_cache import ResponseCache
 from mapsvc.edge.security_headers import SecurityHeaders
+from mapsvc.edge.unexpected_errors import UnexpectedErrors
 from mapsvc.services.publications import PublicationState
 from mapsvc.services.upload_progress import UploadProgress
 from mapsvc.settings import Settings
@@ -148,8 +149,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     for router in (*ROUTERS, *STAFF_ROUTERS):
         app.include_router(router)
-    add_exception_handlers(app, pages={"/staff/": staff_pages.error_page})
+    answer = add_exception_handlers(app, pages={"/staff/": staff_pages.error_page})
     add_openapi_30(app)
+    # Innermost: a bug's 500 then passes every middleware below (logged, counted, headers).
+    app.add_middleware(UnexpectedErrors, answer=answer)
     # Public, read-only data: any origin, no credentials.
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD"])
     app.add_middleware(CredentialsFirst, gates=[ApiKeyGate(), StaffGate()])

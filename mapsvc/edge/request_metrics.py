@@ -50,6 +50,9 @@ class RequestMetrics:
 
         try:
             await self.app(scope, receive, observe)
+        except BaseException:
+            status = status if status != "0" else "500"  # what the client gets, if anything
+            raise
         finally:
             elapsed = time.perf_counter() - start
             route = state.get("route_template") or _unrouted(scope["path"], hit)
