@@ -131,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add(user_group, "list", users.cmd_users_list)
     _add(user_group, "disable", users.cmd_users_disable).add_argument("login")
+    _add(user_group, "enable", users.cmd_users_enable).add_argument("login")
     user_reset = _add(user_group, "reset", users.cmd_users_reset)
     user_reset.add_argument("login")
     for command in (user_create, user_reset):

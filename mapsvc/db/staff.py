@@ -68,6 +68,22 @@ def set_disabled(session: Session, user_id: int, disabled: bool) -> None:
     )
 
 
+def enabled_admins_for_update(session: Session) -> list[int]:
+    """The ids of the enabled administrators, locked.
+
+    Two admins disabling each other at once wait for each other, so one of them stays.
+    """
+    return list(
+        session.scalars(
+            select(StaffUserRow.id)
+            .join(StaffRoleRow, StaffRoleRow.user_id == StaffUserRow.id)
+            .where(StaffRoleRow.role == "admin", StaffUserRow.disabled_at.is_(None))
+            .order_by(StaffUserRow.id)
+            .with_for_update(of=StaffUserRow)
+        ).all()
+    )
+
+
 def token_for_update(session: Session, digest: str) -> StaffTokenRow | None:
     """A one-time link by its digest, locked so that it is used once even when clicked twice."""
     return session.scalars(

@@ -79,12 +79,12 @@ def _account(user: StaffUserRow, roles: Mapping[str, str]) -> Account:
 
 @dataclass(frozen=True)
 class OneTimeLink:
-    """A link to choose a password, to hand over once (and whether it was mailed too)."""
+    """A link to choose a password, to hand over once (and what became of its mail)."""
 
     login: str
     display_name: str
     link: str
-    mailed: bool
+    mail: mail.MailOutcome
 
 
 LinkFor = Callable[[str], str]  # the front end's address of the password page of a token
@@ -173,8 +173,8 @@ def invite(
 
 def _hand_over(settings: Settings, account: Account, link: str) -> OneTimeLink:
     # After the commit: the link works by the time the mail arrives.
-    mailed = mail.send_link(settings, to=account.login, name=account.display_name, link=link)
-    return OneTimeLink(account.login, account.display_name, link, mailed)
+    outcome = mail.send_link(settings, to=account.login, name=account.display_name, link=link)
+    return OneTimeLink(account.login, account.display_name, link, outcome)
 
 
 AccountRef = int | str  # an account's id (the portal's forms) or its login (the CLI)
@@ -197,11 +197,22 @@ def find_account(session: Session, which: AccountRef) -> Account:
     return _account(user, staff.roles_of(session, [user.id])[user.id])
 
 
+def _keep_an_admin(session: Session, user: StaffUserRow) -> None:
+    """Refuse to take the last enabled administrator away: nobody could manage accounts then."""
+    if staff.enabled_admins_for_update(session) == [user.id]:
+        raise Conflict(
+            f"{user.login} は最後の管理者です。先に別の管理者を作ってください",
+            f"{user.login} is the last administrator: make another one first",
+        )
+
+
 def set_roles(session: Session, which: AccountRef, roles: Mapping[str, str], actor: str) -> None:
-    """Replace the account's roles (audited with the old and new)."""
+    """Replace the account's roles (audited with the old and new); the last admin stays one."""
     with unit_of_work(session):
         user = _user(session, which)
         _check_roles(session, roles)
+        if "admin" not in roles.values():
+            _keep_an_admin(session, user)
         old = staff.roles_of(session, [user.id])[user.id]
         staff.replace_roles(session, user.id, roles)
         writes.insert_audit(
@@ -214,9 +225,11 @@ def set_roles(session: Session, which: AccountRef, roles: Mapping[str, str], act
 
 
 def set_disabled(session: Session, which: AccountRef, disabled: bool, actor: str) -> None:
-    """Disable an account (its sessions end at once) or enable it again."""
+    """Disable an account (its sessions end at once; never the last admin) or enable it again."""
     with unit_of_work(session):
         user = _user(session, which)
+        if disabled:
+            _keep_an_admin(session, user)
         staff.set_disabled(session, user.id, disabled)
         if disabled:
             staff.end_sessions(session, user_id=user.id)
@@ -232,9 +245,17 @@ def set_disabled(session: Session, which: AccountRef, disabled: bool, actor: str
 def reset(
     session: Session, settings: Settings, which: AccountRef, *, actor: str, link_for: LinkFor
 ) -> OneTimeLink:
-    """A new one-time link to choose a password (earlier links stop working), mailed if possible."""
+    """A new one-time link to choose a password (earlier links stop working), mailed if possible.
+
+    Refused for a disabled account (its link could not be used): enable it first.
+    """
     with unit_of_work(session):
         user = _user(session, which)
+        if user.disabled_at is not None:
+            raise Conflict(
+                f"{user.login} は停止中です。リンクを作る前に再開してください",
+                f"{user.login} is disabled: enable it before making a link",
+            )
         token = _new_link(session, settings, user.id, "reset", actor)
         writes.insert_audit(
             session,

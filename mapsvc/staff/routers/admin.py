@@ -37,7 +37,7 @@ def _accounts_page(
         accounts=accounts.list_accounts(session),
         roles=accounts.STAFF_ROLES,
         link=issued.link if issued else "",
-        mailed=issued.mailed if issued else False,
+        mail=issued.mail if issued else "not_sent",
         municipalities=municipalities_for(session, principal),
         hours=settings.staff.link_valid_h,
     )
