@@ -143,9 +143,17 @@ class Settings(BaseSettings):
     # or networks, as uvicorn's FORWARDED_ALLOW_IPS). Empty: none, the peer is the client.
     trusted_proxies: str = ""
     port: int = Field(default=8000, ge=1, le=65535)
+    # Where people reach the service (``https://map.pref.example.jp``): the base of the links
+    # the portal and the CLI hand out. Unset: this server's own host and port.
+    public_url: str | None = Field(default=None, pattern=r"^https?://[^/?#\s]+(/[^?#\s]*)?$")
     workers: int | None = Field(default=None, ge=1, le=256)  # None: one per core
     demo: bool = False  # `mapsvc serve` loads the demo data first (what is not loaded yet)
     log_format: Literal["json", "text"] = "json"  # the server's logs (mapsvc.logs)
+
+    def public_base(self) -> str:
+        """The service's public address without a trailing slash (``public_url`` or host:port)."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
     seed_manifest: Path = PROJECT_DIR / "data" / "seed" / "seed.toml"
     demo_manifest: Path = PROJECT_DIR / "data" / "demo" / "demo.toml"
     web_dir: Path = PROJECT_DIR / "web"

@@ -135,7 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
     user_reset = _add(user_group, "reset", users.cmd_users_reset)
     user_reset.add_argument("login")
     for command in (user_create, user_reset):
-        command.add_argument("--url", help="the portal's address in links (default: this server)")
+        command.add_argument(
+            "--url", help="the portal's address in links (default: MAPSVC_PUBLIC_URL)"
+        )
     return parser
 
 

@@ -12,8 +12,7 @@ from mapsvc.settings import Settings
 
 
 def _link_for(settings: Settings, args: argparse.Namespace) -> accounts.LinkFor:
-    base = (args.url or f"http://{settings.host}:{settings.port}").rstrip("/")
-    return lambda token: f"{base}/staff/setup/{token}"
+    return accounts.links_under(args.url or settings.public_base())
 
 
 def _print_link(settings: Settings, issued: accounts.OneTimeLink) -> None:

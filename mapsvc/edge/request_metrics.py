@@ -8,7 +8,7 @@ import uuid
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mapsvc.api.metrics import Metrics
-from mapsvc.logs import REQUEST_ID, VALID_REQUEST_ID, access
+from mapsvc.logs import REQUEST_ID, VALID_REQUEST_ID, access, loggable_path
 
 
 class RequestMetrics:
@@ -64,7 +64,7 @@ class RequestMetrics:
                 route,
                 {
                     "method": scope["method"],
-                    "path": scope["path"],
+                    "path": loggable_path(scope["path"]),
                     "route": route,
                     "status": int(status),
                     "duration_s": round(elapsed, 6),

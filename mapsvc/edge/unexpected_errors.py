@@ -16,6 +16,7 @@ from fastapi.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mapsvc.errors import InternalError
+from mapsvc.logs import loggable_path
 
 log = logging.getLogger(__name__)
 Answer = Callable[[Request, Exception], Awaitable[Response]]
@@ -43,7 +44,9 @@ class UnexpectedErrors:
         try:
             await self.app(scope, receive, noting_send)
         except Exception:
-            log.exception("unexpected error in %s %s", scope["method"], scope["path"])
+            log.exception(
+                "unexpected error in %s %s", scope["method"], loggable_path(scope["path"])
+            )
             if started:  # half an answer is out: only cutting the connection can tell
                 raise
             response = await self.answer(Request(scope, receive), InternalError())

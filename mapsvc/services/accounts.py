@@ -87,7 +87,12 @@ class OneTimeLink:
     mail: mail.MailOutcome
 
 
-LinkFor = Callable[[str], str]  # the front end's address of the password page of a token
+LinkFor = Callable[[str], str]  # the address of the password page of a token
+
+
+def links_under(base_url: str) -> LinkFor:
+    """One-time links under the service's public address: never the Host a request claims."""
+    return lambda token: f"{base_url.rstrip('/')}/staff/setup/{token}"
 
 
 def _check_roles(session: Session, roles: Mapping[str, str]) -> None:

@@ -71,6 +71,22 @@ def test_the_first_admin_is_made_with_the_cli_and_its_link_opens_the_portal(scra
     assert made.returncode == 0, made.stderr
     link = made.stdout.splitlines()[0]
     assert link.startswith("http://127.0.0.1:8000/staff/setup/") and "一回限り" in made.stdout
+    elsewhere = {"MAPSVC_PORT": "8123"}  # the link follows the port the server was given
+    other = run(
+        "users",
+        "create",
+        "p@pref.osaka.lg.jp",
+        "--municipality",
+        "272027",
+        "--role",
+        "viewer",
+        settings=settings,
+        env=elsewhere,
+    )
+    assert other.stdout.startswith("http://127.0.0.1:8123/staff/setup/"), other.stderr
+    public = {"MAPSVC_PUBLIC_URL": "https://map.pref.example.jp"}
+    again = run("users", "reset", "p@pref.osaka.lg.jp", settings=settings, env=public)
+    assert again.stdout.startswith("https://map.pref.example.jp/staff/setup/"), again.stderr
     listed = run("users", "list", settings=settings).stdout
     assert "admin@pref.osaka.lg.jp\tinvited\t270008:admin\t府 デジタル推進課" in listed
     twice = run(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 import html
+import logging
 import socket
 import time
 from collections.abc import Iterator
@@ -763,3 +764,32 @@ def test_the_last_admin_cannot_disable_itself_and_a_disabled_account_is_enabled_
     )
     assert on.status_code == 200 and accounts.find_account(session, editor).state == "active"
     assert sign_in(portal, editor).status_code == 303  # the old password works again
+
+
+def test_one_time_links_use_the_public_url_and_their_token_stays_out_of_the_access_log(
+    session, test_settings, caplog
+):
+    app = create_app(test_settings.model_copy(update={"public_url": "https://map.example.jp/"}))
+    app.dependency_overrides[get_session] = lambda: session
+    account(session, test_settings, "admin@pref.osaka.lg.jp", PREFECTURE, "admin")
+    with TestClient(app, base_url="https://evil.example") as admin:  # the Host a request claims
+        sign_in(admin, "admin@pref.osaka.lg.jp")
+        made = admin.post(
+            "/staff/admin/accounts",
+            data={
+                "csrf": csrf(admin.get("/staff/admin/accounts").text),
+                "login": "kikaku@town.shimamoto.lg.jp",
+                "display_name": "島本町 企画課",
+                "municipality": "273015",
+                "role": "editor",
+            },
+        )
+        link = made.text.split('id="one-time-link"')[0].rsplit('value="', 1)[1].split('"')[0]
+        assert link.startswith("https://map.example.jp/staff/setup/"), link
+        token = link.rsplit("/", 1)[1]
+        with caplog.at_level(logging.INFO):
+            assert admin.get(f"/staff/setup/{token}").status_code == 200
+    logged = [r for r in caplog.records if r.name == "mapsvc.access"]
+    assert [r.fields["path"] for r in logged] == ["/staff/setup/[redacted]"]
+    server = [r for r in caplog.records if r.name.startswith("mapsvc")]  # not the test's client
+    assert not [r.getMessage() for r in server if token in r.getMessage() + str(vars(r))]
