@@ -24,7 +24,6 @@ from mapsvc.api.metrics import GaugeValue, Metrics, note_route
 from mapsvc.api.openapi30 import add_openapi_30
 from mapsvc.api.ratelimit import RateLimiter
 from mapsvc.api.routers import ROUTERS
-from mapsvc.api.slots import Slots
 from mapsvc.db.engine import (
     database_url,
     make_engine,
@@ -45,6 +44,7 @@ from mapsvc.edge.response_cache import ResponseCache
 from mapsvc.edge.security_headers import SecurityHeaders
 from mapsvc.edge.unexpected_errors import UnexpectedErrors
 from mapsvc.services.publications import PublicationState
+from mapsvc.services.slots import Slots
 from mapsvc.services.upload_progress import UploadProgress
 from mapsvc.settings import Settings
 from mapsvc.staff import pages as staff_pages
@@ -115,6 +115,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.read_sessionmaker = make_read_sessionmaker(engine)
         app.state.upload_progress = UploadProgress(app.state.sessionmaker)
         downloads = make_engine(url, settings.database, pool_size=settings.api.concurrent_downloads)
+        # The portal's own small pool: a sign-in flood never takes the residents' connections.
+        staff = make_engine(url, settings.database, pool_size=settings.staff.pool_size)
+        app.state.sessionmakers_by_prefix = {"/staff/": make_sessionmaker(staff)}
         app.state.download_sessions = make_sessionmaker(downloads)
         if settings.api.publication_watch:
             watch = PublicationWatch(psycopg_conninfo(url))
@@ -127,6 +130,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if watch is not None:
             watch.stop()
         downloads.dispose()
+        staff.dispose()
         engine.dispose()
 
     # FastAPI's own /docs and /redoc pages load their scripts from a CDN, which the CSP below

@@ -88,6 +88,13 @@ class StaffSettings(BaseModel):
     failures_per_address: int = Field(default=20, ge=1, le=10_000)
     failures_per_account: int = Field(default=5, ge=1, le=1000)
     max_slowdown_s: float = Field(default=5.0, ge=0, le=60)
+    # Argon2 takes tens of milliseconds of CPU and 64 MiB per hash: at most this many at once
+    # per worker (more wait up to hash_wait_s, then 503), so a sign-in flood cannot take the
+    # residents' CPU and memory.
+    concurrent_hashes: int = Field(default=2, ge=1, le=64)
+    hash_wait_s: float = Field(default=10, gt=0, le=120)
+    # The portal's own connections per worker: staff pages never wait for the residents' pool.
+    pool_size: int = Field(default=3, ge=1, le=50)
     failure_window_min: int = Field(default=15, ge=1, le=24 * 60)
     # A published dataset older than this is flagged as stale on "my datasets".
     stale_after_days: int = Field(default=365, ge=1, le=3650)

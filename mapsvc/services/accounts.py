@@ -28,6 +28,7 @@ from mapsvc.db.models import StaffTokenRow, StaffUserRow
 from mapsvc.errors import Conflict, InvalidParameter, NotFound
 from mapsvc.services import mail
 from mapsvc.services.passwords import weakness
+from mapsvc.services.slots import Slots
 from mapsvc.services.transactions import unit_of_work
 from mapsvc.settings import Settings
 
@@ -47,7 +48,16 @@ def normalise_login(login: str) -> str:
     return login.strip().lower()
 
 
-def verify_password(stored_hash: str | None, password: str) -> bool:
+_hash_slots: dict[tuple[int, float], Slots] = {}
+
+
+def hashing(settings: Settings) -> Slots:
+    """The process's bound on Argon2 (one per setting, so that tests may set their own)."""
+    key = (settings.staff.concurrent_hashes, settings.staff.hash_wait_s)
+    return _hash_slots.setdefault(key, Slots(*key))
+
+
+def verify_password(settings: Settings, stored_hash: str | None, password: str) -> bool:
     """Whether ``password`` matches the stored hash; as slow without one (an unknown account).
 
     Call it outside any transaction: Argon2 takes tens of milliseconds and as much memory,
@@ -55,9 +65,16 @@ def verify_password(stored_hash: str | None, password: str) -> bool:
     """
     stored = stored_hash or _DUMMY_HASH
     try:
-        return HASHER.verify(stored, password) and stored is not _DUMMY_HASH
+        with hashing(settings).held():
+            return HASHER.verify(stored, password) and stored is not _DUMMY_HASH
     except (VerificationError, InvalidHashError):
         return False
+
+
+def hash_password(settings: Settings, password: str) -> str:
+    """A new Argon2id hash, within this process's bound on hashing."""
+    with hashing(settings).held():
+        return HASHER.hash(password)
 
 
 @dataclass(frozen=True)
@@ -309,7 +326,7 @@ def choose_password(session: Session, settings: Settings, token: str, password: 
     with unit_of_work(session):
         row, user = _usable_link(session, token)
         check_password(settings, password, user)
-        staff.set_password_hash(session, user.id, HASHER.hash(password))
+        staff.set_password_hash(session, user.id, hash_password(settings, password))
         staff.retire_tokens(session, user.id)
         staff.end_sessions(session, user_id=user.id)
         writes.insert_audit(
@@ -321,10 +338,12 @@ def choose_password(session: Session, settings: Settings, token: str, password: 
         )
 
 
-def rehash_if_needed(session: Session, user: StaffUserRow, password: str) -> None:
+def rehash_if_needed(
+    session: Session, settings: Settings, user: StaffUserRow, password: str
+) -> None:
     """Upgrade a hash made with older parameters, at a sign-in that proved the password."""
     if user.password_hash and HASHER.check_needs_rehash(user.password_hash):
-        staff.set_password_hash(session, user.id, HASHER.hash(password))
+        staff.set_password_hash(session, user.id, hash_password(settings, password))
 
 
 def list_accounts(session: Session) -> list[Account]:

@@ -141,7 +141,7 @@ def sign_in(
     login = normalise_login(login)
     attempt = _count_attempt(session, settings, login, address)
     time.sleep(attempt.wait_s)
-    ok = verify_password(attempt.stored_hash, password)
+    ok = verify_password(settings, attempt.stored_hash, password)
     with unit_of_work(session):  # a failure is committed too: it counts though the request fails
         user = staff.user_by_login(session, login)
         # The account as it was checked: not disabled nor given a new password meanwhile.
@@ -154,7 +154,7 @@ def sign_in(
         _audit_attempt(session, login, address, ok)
         if ok and user is not None:
             staff.attempt_succeeded(session, attempt.id)
-            rehash_if_needed(session, user, password)
+            rehash_if_needed(session, settings, user, password)
             token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
             writes.insert_row(
                 session,

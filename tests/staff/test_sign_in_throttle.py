@@ -1,4 +1,5 @@
-"""Sign-in throttling holds under a burst, and a stranger's guesses never lock the owner out."""
+"""Sign-in throttling holds under a burst, a stranger's guesses never lock the owner out, and a
+flood of sign-ins takes neither the residents' connections nor more than its share of hashing."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ import threading
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 
+from mapsvc.app import create_app
 from mapsvc.db.engine import make_sessionmaker
 from mapsvc.errors import TooManyRequests, Unauthorized
-from mapsvc.services import staff_sessions
-from tests.support.portal import PASSWORD, account
+from mapsvc.services import accounts, staff_sessions
+from tests.support.portal import PASSWORD, account, sign_in
 from tests.support.server import live_server
 
 pytestmark = pytest.mark.db
@@ -93,3 +96,25 @@ def test_one_address_guessing_many_accounts_is_paused(session, test_settings):
             refused.append(error.code)
     assert refused[-1] == "too_many_requests"
     assert refused.count("unauthorized") == test_settings.staff.failures_per_address
+
+
+def test_a_sign_in_waits_for_a_hashing_slot_and_never_for_the_residents_connections(scratch):
+    settings, engine = scratch
+    one = settings.staff.model_copy(update={"concurrent_hashes": 1, "hash_wait_s": 0.2})
+    settings = settings.model_copy(update={"staff": one})
+    with make_sessionmaker(engine)() as session:
+        account(session, settings, OWNER, KISHIWADA, "editor")
+    app = create_app(settings)  # its own pools, as served
+    with TestClient(app, base_url="https://testserver") as browser:
+        shared = app.state.engine
+        held = [shared.connect() for _ in range(shared.pool.size())]  # residents' reads, all
+        try:
+            assert sign_in(browser, OWNER).status_code == 303  # the portal's own pool
+            browser.cookies.clear()
+            with accounts.hashing(settings).held():  # another sign-in is hashing
+                busy = sign_in(browser, OWNER)
+            assert busy.status_code == 503 and "Retry-After" in busy.headers
+        finally:
+            for connection in held:
+                connection.close()
+        assert sign_in(browser, OWNER).status_code == 303
