@@ -158,6 +158,16 @@ def attacks(key: str) -> list[tuple[str, Callable[[httpx.Client], httpx.Response
     ]
 
 
+def run_for(threads: list[threading.Thread], stop: threading.Event, seconds: float) -> None:
+    """Start the threads, let them run ``seconds``, then stop and join them."""
+    for thread in threads:
+        thread.start()
+    time.sleep(seconds)
+    stop.set()
+    for thread in threads:
+        thread.join()
+
+
 def attack(
     base: str, key: str, seconds: float, results: multiprocessing.Queue[dict[str, int]]
 ) -> None:
@@ -168,12 +178,7 @@ def attack(
     stop, seen = threading.Event(), Counter[str]()
     attackers = [slow_readers, *(repeat(send, label, rate) for label, send, rate in attacks(key))]
     threads = [threading.Thread(target=a, args=(base, stop, seen)) for a in attackers]
-    for thread in threads:
-        thread.start()
-    time.sleep(seconds)
-    stop.set()
-    for thread in threads:
-        thread.join()
+    run_for(threads, stop, seconds)
     results.put(dict(seen))
 
 
@@ -190,31 +195,30 @@ def sign_in_flood(
     """
     stop, seen = threading.Event(), Counter[str]()
 
+    def token(page: httpx.Response) -> str:  # each sign-in page sets a new form token
+        return page.text.split('name="csrf" value="', 1)[-1].split('"', 1)[0]
+
     def client(i: int) -> None:
         with httpx.Client(base_url=base, timeout=60) as http:
             form = http.get("/staff/login")
-            token = form.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
             while not stop.is_set():
                 try:
-                    answer = http.post(
+                    answer = form = http.post(
                         "/staff/login",
                         data={
                             "login": f"flood{i}-{time.monotonic_ns()}",
                             "password": "x" * 12,
-                            "csrf": token,
+                            "csrf": token(form),
                         },
                     )
                     seen[f"sign-in flood: {answer.status_code}"] += 1
                 except httpx.HTTPError as exc:
                     seen[f"sign-in flood: {type(exc).__name__}"] += 1
+                if "csrf" not in form.text:
+                    form = http.get("/staff/login")
 
     threads = [threading.Thread(target=client, args=(i,)) for i in range(SIGN_IN_FLOOD)]
-    for thread in threads:
-        thread.start()
-    time.sleep(seconds)
-    stop.set()
-    for thread in threads:
-        thread.join()
+    run_for(threads, stop, seconds)
     results.put(dict(seen))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import mimetypes
 from collections.abc import AsyncIterator
@@ -118,6 +119,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # The portal's own small pool: a sign-in flood never takes the residents' connections.
         staff = make_engine(url, settings.database, pool_size=settings.staff.pool_size)
         app.state.sessionmakers_by_prefix = {"/staff/": make_sessionmaker(staff)}
+        # Sign-ins checked at once (each an Argon2 hash); the others wait without a thread.
+        app.state.sign_in_places = asyncio.Semaphore(settings.staff.concurrent_hashes)
         app.state.download_sessions = make_sessionmaker(downloads)
         if settings.api.publication_watch:
             watch = PublicationWatch(psycopg_conninfo(url))

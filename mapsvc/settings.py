@@ -91,7 +91,7 @@ class StaffSettings(BaseModel):
     # Argon2 takes tens of milliseconds of CPU and 64 MiB per hash: at most this many at once
     # per worker (more wait up to hash_wait_s, then 503), so a sign-in flood cannot take the
     # residents' CPU and memory.
-    concurrent_hashes: int = Field(default=2, ge=1, le=64)
+    concurrent_hashes: int = Field(default=1, ge=1, le=64)
     hash_wait_s: float = Field(default=10, gt=0, le=120)
     # The portal's own connections per worker: staff pages never wait for the residents' pool.
     pool_size: int = Field(default=3, ge=1, le=50)

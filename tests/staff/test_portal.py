@@ -661,6 +661,22 @@ def test_upload_progress_is_written_at_most_twice_a_second_and_read_by_every_wor
     assert other_worker.get(session, "../../etc") is None
 
 
+def an_admin_makes_an_account(admin: TestClient):
+    """Sign in as the prefecture's admin and make 島本町's clerk through the accounts page."""
+    sign_in(admin, "admin@pref.osaka.lg.jp")
+    page = admin.get("/staff/admin/accounts")
+    return admin.post(
+        "/staff/admin/accounts",
+        data={
+            "csrf": csrf(page.text),
+            "login": "kikaku@town.shimamoto.lg.jp",
+            "display_name": "島本町 企画課",
+            "municipality": "273015",
+            "role": "editor",
+        },
+    )
+
+
 def test_with_a_mail_server_the_invitation_is_also_e_mailed(session, test_settings):
     from aiosmtpd.controller import Controller
 
@@ -689,18 +705,7 @@ def test_with_a_mail_server_the_invitation_is_also_e_mailed(session, test_settin
         app.dependency_overrides[get_session] = lambda: session
         account(session, test_settings, "admin@pref.osaka.lg.jp", PREFECTURE, "admin")
         with TestClient(app, base_url="https://testserver") as admin:
-            sign_in(admin, "admin@pref.osaka.lg.jp")
-            page = admin.get("/staff/admin/accounts")
-            made = admin.post(
-                "/staff/admin/accounts",
-                data={
-                    "csrf": csrf(page.text),
-                    "login": "kikaku@town.shimamoto.lg.jp",
-                    "display_name": "島本町 企画課",
-                    "municipality": "273015",
-                    "role": "editor",
-                },
-            )
+            made = an_admin_makes_an_account(admin)
         assert made.status_code == 201 and "メールアドレスにも送りました" in made.text
     finally:
         controller.stop()
@@ -719,18 +724,7 @@ def test_a_mail_server_that_is_down_shows_the_link_and_says_the_mail_failed(sess
     app.dependency_overrides[get_session] = lambda: session
     account(session, test_settings, "admin@pref.osaka.lg.jp", PREFECTURE, "admin")
     with TestClient(app, base_url="https://testserver") as admin:
-        sign_in(admin, "admin@pref.osaka.lg.jp")
-        page = admin.get("/staff/admin/accounts")
-        made = admin.post(
-            "/staff/admin/accounts",
-            data={
-                "csrf": csrf(page.text),
-                "login": "kikaku@town.shimamoto.lg.jp",
-                "display_name": "島本町 企画課",
-                "municipality": "273015",
-                "role": "editor",
-            },
-        )
+        made = an_admin_makes_an_account(admin)
     assert made.status_code == 201 and "メールは送れませんでした" in made.text
     link = made.text.split('id="one-time-link"')[0].rsplit('value="', 1)[1].split('"')[0]
     assert "/staff/setup/" in link
@@ -773,17 +767,7 @@ def test_one_time_links_use_the_public_url_and_their_token_stays_out_of_the_acce
     app.dependency_overrides[get_session] = lambda: session
     account(session, test_settings, "admin@pref.osaka.lg.jp", PREFECTURE, "admin")
     with TestClient(app, base_url="https://evil.example") as admin:  # the Host a request claims
-        sign_in(admin, "admin@pref.osaka.lg.jp")
-        made = admin.post(
-            "/staff/admin/accounts",
-            data={
-                "csrf": csrf(admin.get("/staff/admin/accounts").text),
-                "login": "kikaku@town.shimamoto.lg.jp",
-                "display_name": "島本町 企画課",
-                "municipality": "273015",
-                "role": "editor",
-            },
-        )
+        made = an_admin_makes_an_account(admin)
         link = made.text.split('id="one-time-link"')[0].rsplit('value="', 1)[1].split('"')[0]
         assert link.startswith("https://map.example.jp/staff/setup/"), link
         token = link.rsplit("/", 1)[1]
