@@ -158,6 +158,16 @@ def attacks(key: str) -> list[tuple[str, Callable[[httpx.Client], httpx.Response
     ]
 
 
+def run_for(threads: list[threading.Thread], stop: threading.Event, seconds: float) -> None:
+    """Start the threads, let them run ``seconds``, then stop and join them."""
+    for thread in threads:
+        thread.start()
+    time.sleep(seconds)
+    stop.set()
+    for thread in threads:
+        thread.join()
+
+
 def attack(
     base: str, key: str, seconds: float, results: multiprocessing.Queue[dict[str, int]]
 ) -> None:
@@ -168,21 +178,59 @@ def attack(
     stop, seen = threading.Event(), Counter[str]()
     attackers = [slow_readers, *(repeat(send, label, rate) for label, send, rate in attacks(key))]
     threads = [threading.Thread(target=a, args=(base, stop, seen)) for a in attackers]
-    for thread in threads:
-        thread.start()
-    time.sleep(seconds)
-    stop.set()
-    for thread in threads:
-        thread.join()
+    run_for(threads, stop, seconds)
     results.put(dict(seen))
 
 
-def run(base: str, key: str | None) -> tuple[list[float], int, Counter[str]]:
-    """Normal reads for SECONDS, alone (no key) or while the attackers run."""
+SIGN_IN_FLOOD = 120  # clients at once, each its own "address" (the server's limits raised)
+
+
+def sign_in_flood(
+    base: str, seconds: float, results: multiprocessing.Queue[dict[str, int]]
+) -> None:
+    """SIGN_IN_FLOOD clients signing in with made-up logins as fast as answered, for ``seconds``.
+
+    Each attempt costs the server an Argon2 hash (an unknown login is hashed as long as a known
+    one), which is what the flood is after.
+    """
+    stop, seen = threading.Event(), Counter[str]()
+
+    def token(page: httpx.Response) -> str:  # each sign-in page sets a new form token
+        return page.text.split('name="csrf" value="', 1)[-1].split('"', 1)[0]
+
+    def client(i: int) -> None:
+        with httpx.Client(base_url=base, timeout=60) as http:
+            form = http.get("/staff/login")
+            while not stop.is_set():
+                try:
+                    answer = form = http.post(
+                        "/staff/login",
+                        data={
+                            "login": f"flood{i}-{time.monotonic_ns()}",
+                            "password": "x" * 12,
+                            "csrf": token(form),
+                        },
+                    )
+                    seen[f"sign-in flood: {answer.status_code}"] += 1
+                except httpx.HTTPError as exc:
+                    seen[f"sign-in flood: {type(exc).__name__}"] += 1
+                if "csrf" not in form.text:
+                    form = http.get("/staff/login")
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(SIGN_IN_FLOOD)]
+    run_for(threads, stop, seconds)
+    results.put(dict(seen))
+
+
+def run(
+    base: str, key: str | None, *, flood: bool = False
+) -> tuple[list[float], int, Counter[str]]:
+    """Normal reads for SECONDS: alone, while the attackers run (a key) or under a sign-in flood."""
     results: multiprocessing.Queue[dict[str, int]] = multiprocessing.Queue()
     attackers = None
-    if key is not None:
-        attackers = multiprocessing.Process(target=attack, args=(base, key, SECONDS + 2, results))
+    if key is not None or flood:
+        target, args = (sign_in_flood, (base,)) if flood else (attack, (base, key))
+        attackers = multiprocessing.Process(target=target, args=(*args, SECONDS + 2, results))
         attackers.start()
         time.sleep(2)  # bombs built and attackers in place before the measurement
     stop = threading.Event()
@@ -209,11 +257,17 @@ def main() -> None:
         # The response cache off: every normal read queries PostGIS, as a cold cache would.
         # A short send timeout, so that slow readers are cut (and come back) during the run.
         with live_server(
-            url, MAPSVC_API__RESPONSE_CACHE_MB="0", MAPSVC_API__DOWNLOAD_SEND_TIMEOUT_S="5"
+            url,
+            MAPSVC_API__RESPONSE_CACHE_MB="0",
+            MAPSVC_API__DOWNLOAD_SEND_TIMEOUT_S="5",
+            # The flood comes from everywhere: no address is paused by the sign-in limits.
+            MAPSVC_STAFF__FAILURES_PER_ADDRESS="10000",
         ) as base:
             quiet, quiet_failures, _ = run(base, None)
             loud, loud_failures, seen = run(base, key)
-    (q50, q99), (l50, l99) = summary(quiet), summary(loud)
+            flooded, flooded_failures, flood_seen = run(base, None, flood=True)
+    seen.update(flood_seen)
+    (q50, q99), (l50, l99), (f50, f99) = summary(quiet), summary(loud), summary(flooded)
     print_table(
         f"Normal reads, {SECONDS:.0f} s each, sequential (one resident), cache off",
         ["run", "requests", "failed", "p50 ms", "p99 ms", "p99 vs quiet"],
@@ -226,6 +280,14 @@ def main() -> None:
                 f"{l50:.1f}",
                 f"{l99:.1f}",
                 f"{l99 / q99:.2f}x",
+            ],
+            [
+                f"under a sign-in flood ({SIGN_IN_FLOOD} at once)",
+                str(len(flooded)),
+                str(flooded_failures),
+                f"{f50:.1f}",
+                f"{f99:.1f}",
+                f"{f99 / q99:.2f}x",
             ],
         ],
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import mimetypes
 from collections.abc import AsyncIterator
@@ -24,7 +25,6 @@ from mapsvc.api.metrics import GaugeValue, Metrics, note_route
 from mapsvc.api.openapi30 import add_openapi_30
 from mapsvc.api.ratelimit import RateLimiter
 from mapsvc.api.routers import ROUTERS
-from mapsvc.api.slots import Slots
 from mapsvc.db.engine import (
     database_url,
     make_engine,
@@ -43,7 +43,9 @@ from mapsvc.edge.request_hygiene import RequestHygiene
 from mapsvc.edge.request_metrics import RequestMetrics
 from mapsvc.edge.response_cache import ResponseCache
 from mapsvc.edge.security_headers import SecurityHeaders
+from mapsvc.edge.unexpected_errors import UnexpectedErrors
 from mapsvc.services.publications import PublicationState
+from mapsvc.services.slots import Slots
 from mapsvc.services.upload_progress import UploadProgress
 from mapsvc.settings import Settings
 from mapsvc.staff import pages as staff_pages
@@ -119,6 +121,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.read_sessionmaker = make_read_sessionmaker(engine)
         app.state.upload_progress = UploadProgress(app.state.sessionmaker)
         downloads = make_engine(url, settings.database, pool_size=settings.api.concurrent_downloads)
+        # The portal's own small pool: a sign-in flood never takes the residents' connections.
+        staff = make_engine(url, settings.database, pool_size=settings.staff.pool_size)
+        app.state.sessionmakers_by_prefix = {"/staff/": make_sessionmaker(staff)}
+        # Sign-ins checked at once (each an Argon2 hash); the others wait without a thread.
+        app.state.sign_in_places = asyncio.Semaphore(settings.staff.concurrent_hashes)
         app.state.download_sessions = make_sessionmaker(downloads)
         if settings.api.publication_watch:
             watch = PublicationWatch(psycopg_conninfo(url))
@@ -131,6 +138,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if watch is not None:
             watch.stop()
         downloads.dispose()
+        staff.dispose()
         engine.dispose()
 
     # FastAPI's own /docs and /redoc pages load their scripts from a CDN, which the CSP below
@@ -153,8 +161,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     for router in (*ROUTERS, *STAFF_ROUTERS):
         app.include_router(router)
-    add_exception_handlers(app, pages={"/staff/": staff_pages.error_page})
+    answer = add_exception_handlers(app, pages={"/staff/": staff_pages.error_page})
     add_openapi_30(app)
+    # Innermost: a bug's 500 then passes every middleware below (logged, counted, headers).
+    app.add_middleware(UnexpectedErrors, answer=answer)
     # Public, read-only data: any origin, no credentials.
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD"])
     app.add_middleware(CredentialsFirst, gates=[ApiKeyGate(), StaffGate()])

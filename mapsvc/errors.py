@@ -182,6 +182,19 @@ class Unavailable(MapsvcError):
         super().__init__(message_ja, message_en, headers={"Retry-After": "5"})
 
 
+class InternalError(MapsvcError):
+    """A bug: the request met something nobody planned for (logged with its request id)."""
+
+    code = "internal_error"
+    status = 500
+
+    def __init__(self) -> None:
+        super().__init__(
+            "サーバーで予期しないエラーが起きました。続くときは管理者にお知らせください",
+            "The server met an unexpected error: if it happens again, tell the administrator",
+        )
+
+
 class ConfigurationError(MapsvcError):
     """The service is missing a setting it needs for this request."""
 

@@ -51,6 +51,26 @@ def json_line(
     return orjson.dumps(entry | fields, default=str)
 
 
+# Paths that carry a secret (a one-time password link's token): logged without it.
+SECRET_PATHS = ("/staff/setup/",)
+
+
+def loggable_path(path: str) -> str:
+    """The path as logs may keep it: a one-time link's token is cut off.
+
+    Examples
+    --------
+    >>> loggable_path("/staff/setup/Xy3-secret")
+    '/staff/setup/[redacted]'
+    >>> loggable_path("/api/layers")
+    '/api/layers'
+    """
+    for prefix in SECRET_PATHS:
+        if path.startswith(prefix):
+            return f"{prefix}[redacted]"
+    return path
+
+
 _access_log = logging.getLogger(ACCESS)
 # JSON access lines bypass the logging machinery: at thousands of requests a second per worker
 # its records and locks cost a fifth of the CPU and stretched the slowest answers past 5 s.

@@ -80,9 +80,21 @@ class StaffSettings(BaseModel):
     idle_timeout_min: int = Field(default=30, ge=1, le=24 * 60)
     absolute_timeout_h: int = Field(default=12, ge=1, le=24 * 30)
     link_valid_h: int = Field(default=72, ge=1, le=24 * 30)  # invitations and reset links
-    # Failed sign-ins allowed in the window, per account and per address, before a pause.
-    failures_per_account: int = Field(default=5, ge=1, le=1000)
+    # Failed sign-ins allowed in the window before a pause (429): for one account from one
+    # address, and from one address whatever the accounts. An account's failures from every
+    # address only slow its sign-ins down (a doubling delay past ``failures_per_account``, at
+    # most ``max_slowdown_s``): a stranger's guesses never lock the owner out (OWASP).
+    failures_per_account_address: int = Field(default=5, ge=1, le=1000)
     failures_per_address: int = Field(default=20, ge=1, le=10_000)
+    failures_per_account: int = Field(default=5, ge=1, le=1000)
+    max_slowdown_s: float = Field(default=5.0, ge=0, le=60)
+    # Argon2 takes tens of milliseconds of CPU and 64 MiB per hash: at most this many at once
+    # per worker (more wait up to hash_wait_s, then 503), so a sign-in flood cannot take the
+    # residents' CPU and memory.
+    concurrent_hashes: int = Field(default=1, ge=1, le=64)
+    hash_wait_s: float = Field(default=10, gt=0, le=120)
+    # The portal's own connections per worker: staff pages never wait for the residents' pool.
+    pool_size: int = Field(default=3, ge=1, le=50)
     failure_window_min: int = Field(default=15, ge=1, le=24 * 60)
     # A published dataset older than this is flagged as stale on "my datasets".
     stale_after_days: int = Field(default=365, ge=1, le=3650)
@@ -163,9 +175,17 @@ class Settings(BaseSettings):
     # or networks, as uvicorn's FORWARDED_ALLOW_IPS). Empty: none, the peer is the client.
     trusted_proxies: str = ""
     port: int = Field(default=8000, ge=1, le=65535)
+    # Where people reach the service (``https://map.pref.example.jp``): the base of the links
+    # the portal and the CLI hand out. Unset: this server's own host and port.
+    public_url: str | None = Field(default=None, pattern=r"^https?://[^/?#\s]+(/[^?#\s]*)?$")
     workers: int | None = Field(default=None, ge=1, le=256)  # None: one per core
     demo: bool = False  # `mapsvc serve` loads the demo data first (what is not loaded yet)
     log_format: Literal["json", "text"] = "json"  # the server's logs (mapsvc.logs)
+
+    def public_base(self) -> str:
+        """The service's public address without a trailing slash (``public_url`` or host:port)."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
     seed_manifest: Path = PROJECT_DIR / "data" / "seed" / "seed.toml"
     demo_manifest: Path = PROJECT_DIR / "data" / "demo" / "demo.toml"
     web_dir: Path = PROJECT_DIR / "web"

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 .venv/bin/mapsvc db upgrade
 .venv/bin/mapsvc demo load
 if ! .venv/bin/mapsvc users list | grep -q ':admin'; then
-  echo "Staff portal: http://127.0.0.1:8000/staff/ — create the first administrator with"
+  echo "Staff portal: ${MAPSVC_PUBLIC_URL:-http://${MAPSVC_HOST:-127.0.0.1}:${MAPSVC_PORT:-8000}}/staff/ — create the first administrator with"
   echo "  .venv/bin/mapsvc users create you@pref.osaka.lg.jp --municipality 270008 --role admin"
   echo "and open the link it prints (職員ポータルの最初の管理者を作り、表示されるリンクを開いてください)."
 fi

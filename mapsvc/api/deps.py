@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Path, Request
 
@@ -14,9 +14,20 @@ from mapsvc.services.session import Session
 from mapsvc.settings import Settings
 
 
+def _sessionmaker_for(app: FastAPI, path: str) -> Any:
+    """The primary's pool for ``path``: a front end's own, or the shared one.
+
+    A front end with its own (``sessionmakers_by_prefix``) never takes the others' connections.
+    """
+    for prefix, maker in getattr(app.state, "sessionmakers_by_prefix", {}).items():
+        if path.startswith(prefix):
+            return maker
+    return app.state.sessionmaker
+
+
 def get_session(request: Request) -> Iterator[Session]:
     """A session per request on the primary, closed after the response."""
-    with request.app.state.sessionmaker() as session:
+    with _sessionmaker_for(request.app, request.url.path)() as session:
         yield session
 
 
@@ -61,13 +72,13 @@ def read_session_outside_routes(app: FastAPI) -> Iterator[Session]:
 
 
 @contextmanager
-def session_outside_routes(app: FastAPI) -> Iterator[Session]:
+def session_outside_routes(app: FastAPI, path: str = "") -> Iterator[Session]:
     """A session for middleware: the one routes get (``get_session``, or its test override)."""
     override = app.dependency_overrides.get(get_session)
     if override is not None:
         yield override()
         return
-    with app.state.sessionmaker() as session:
+    with _sessionmaker_for(app, path)() as session:
         yield session
 
 

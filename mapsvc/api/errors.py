@@ -90,8 +90,14 @@ def handler(pages: Mapping[str, ErrorPage]) -> Callable[[Request, Exception], Aw
     return handle
 
 
-def add_exception_handlers(app: FastAPI, pages: Mapping[str, ErrorPage]) -> None:
-    """Register the handler for the domain errors, the translated ones and parameter errors."""
+def add_exception_handlers(
+    app: FastAPI, pages: Mapping[str, ErrorPage]
+) -> Callable[[Request, Exception], Awaitable[Response]]:
+    """Register the handler for the domain errors, the translated ones and parameter errors.
+
+    Returned too, for the edge's last resort (``UnexpectedErrors``) to answer bugs with.
+    """
     handle = handler(pages)
     for kind in (MapsvcError, RequestValidationError, StarletteHTTPException, *TRANSLATED):
         app.add_exception_handler(kind, handle)
+    return handle

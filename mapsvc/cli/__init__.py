@@ -156,10 +156,13 @@ def build_parser() -> argparse.ArgumentParser:
     user_create.add_argument("--role", choices=ROLES, default="editor", help=ROLE_HELP)
     _add(user_group, "list", users.cmd_users_list)
     _add(user_group, "disable", users.cmd_users_disable).add_argument("login")
+    _add(user_group, "enable", users.cmd_users_enable).add_argument("login")
     user_reset = _add(user_group, "reset", users.cmd_users_reset)
     user_reset.add_argument("login")
     for command in (user_create, user_reset):
-        command.add_argument("--url", help="the portal's address in links (default: this server)")
+        command.add_argument(
+            "--url", help="the portal's address in links (default: MAPSVC_PUBLIC_URL)"
+        )
     return parser
 
 

@@ -1,8 +1,9 @@
-"""Commands for staff accounts: create (the first admin too), list, disable, reset."""
+"""Commands for staff accounts: create (the first admin too), list, disable, enable, reset."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 
 from importers.codes import to_code6
 from mapsvc.cli.common import CLI_ACTOR, session_scope
@@ -11,8 +12,7 @@ from mapsvc.settings import Settings
 
 
 def _link_for(settings: Settings, args: argparse.Namespace) -> accounts.LinkFor:
-    base = (args.url or f"http://{settings.host}:{settings.port}").rstrip("/")
-    return lambda token: f"{base}/staff/setup/{token}"
+    return accounts.links_under(args.url or settings.public_base())
 
 
 def _print_link(settings: Settings, issued: accounts.OneTimeLink) -> None:
@@ -21,8 +21,14 @@ def _print_link(settings: Settings, issued: accounts.OneTimeLink) -> None:
         f"# 本人に渡してください（{settings.staff.link_valid_h}時間有効・一回限り）"
         f" / hand this link over (valid {settings.staff.link_valid_h} h, once)"
     )
-    if issued.mailed:
+    if issued.mail == "sent":
         print(f"# {issued.login} にメールでも送りました / also mailed to {issued.login}")
+    elif issued.mail == "failed":
+        print(
+            f"# {issued.login} へのメールは送れませんでした（メールサーバーにつながりません）"
+            f" / the mail to {issued.login} could not be sent (the mail server did not answer)",
+            file=sys.stderr,
+        )
 
 
 def cmd_users_create(settings: Settings, args: argparse.Namespace) -> int:
@@ -55,6 +61,14 @@ def cmd_users_disable(settings: Settings, args: argparse.Namespace) -> int:
     with session_scope(settings) as session:
         accounts.set_disabled(session, args.login, True, CLI_ACTOR)
     print(f"停止しました / disabled: {args.login}")
+    return 0
+
+
+def cmd_users_enable(settings: Settings, args: argparse.Namespace) -> int:
+    """Enable a disabled account again (its old password works; `users reset` for a new one)."""
+    with session_scope(settings) as session:
+        accounts.set_disabled(session, args.login, False, CLI_ACTOR)
+    print(f"再開しました / enabled: {args.login}")
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -67,6 +68,22 @@ def set_disabled(session: Session, user_id: int, disabled: bool) -> None:
     )
 
 
+def enabled_admins_for_update(session: Session) -> list[int]:
+    """The ids of the enabled administrators, locked.
+
+    Two admins disabling each other at once wait for each other, so one of them stays.
+    """
+    return list(
+        session.scalars(
+            select(StaffUserRow.id)
+            .join(StaffRoleRow, StaffRoleRow.user_id == StaffUserRow.id)
+            .where(StaffRoleRow.role == "admin", StaffUserRow.disabled_at.is_(None))
+            .order_by(StaffUserRow.id)
+            .with_for_update(of=StaffUserRow)
+        ).all()
+    )
+
+
 def token_for_update(session: Session, digest: str) -> StaffTokenRow | None:
     """A one-time link by its digest, locked so that it is used once even when clicked twice."""
     return session.scalars(
@@ -113,20 +130,44 @@ def end_sessions(session: Session, *, digest: str | None = None, user_id: int | 
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-def failures_since(
-    session: Session, since: datetime, *, login: str | None = None, address: str | None = None
-) -> int:
-    """Failed sign-ins since ``since`` for an account or from an address."""
-    statement = (
-        select(func.count())
-        .select_from(LoginAttemptRow)
-        .where(LoginAttemptRow.at >= since, LoginAttemptRow.ok.is_(False))
-    )
-    if login is not None:
-        statement = statement.where(LoginAttemptRow.login == login)
-    if address is not None:
-        statement = statement.where(LoginAttemptRow.address == address)
-    return int(session.execute(statement).scalar_one())
+def note_attempt(session: Session, login: str, address: str) -> int:
+    """Record a sign-in attempt as failed until it proves otherwise; its id."""
+    row = LoginAttemptRow(login=login, address=address, ok=False)
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+def attempt_succeeded(session: Session, attempt_id: int) -> None:
+    """The attempt proved its password: it no longer counts as a failure."""
+    session.execute(update(LoginAttemptRow).where(LoginAttemptRow.id == attempt_id).values(ok=True))
+
+
+@dataclass(frozen=True)
+class Failures:
+    """Failed (or still unproven) sign-ins in a window, counted three ways."""
+
+    account_address: int
+    address: int
+    account: int
+
+
+def failures_since(session: Session, since: datetime, *, login: str, address: str) -> Failures:
+    """Failed sign-ins since ``since``, counted three ways in one statement.
+
+    For the account from the address, from the address, and for the account from everywhere.
+    """
+    failed = LoginAttemptRow.ok.is_(False)
+    mine = LoginAttemptRow.login == login
+    here = LoginAttemptRow.address == address
+    row = session.execute(
+        select(
+            func.count().filter(mine, here),
+            func.count().filter(here),
+            func.count().filter(mine),
+        ).where(LoginAttemptRow.at >= since, failed, mine | here)
+    ).one()
+    return Failures(int(row[0]), int(row[1]), int(row[2]))
 
 
 def now(session: Session) -> datetime:

@@ -10,6 +10,10 @@ from mapsvc.edge.refusal import refuse_with
 from mapsvc.errors import MapsvcError, PayloadTooLarge, RequestTimeout
 
 BODY_METHODS = ("POST", "PUT", "PATCH")
+# A url-encoded form carries typed fields, never a file: python-multipart takes seconds of CPU
+# over tens of megabytes of ``&``, so such a body is bounded far below the upload limit.
+FORM_LIMIT = 256 * 1024
+URLENCODED = b"application/x-www-form-urlencoded"
 MIN_BODY_RATE = 1024  # bytes/s on average once the first timeout has passed: tricklers are cut
 
 
@@ -31,9 +35,12 @@ class BodySizeLimit:
         if scope["type"] != "http" or scope["method"] not in BODY_METHODS:
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await self._refuse(send)
+        headers = dict(scope["headers"])
+        form = headers.get(b"content-type", b"").lower().startswith(URLENCODED)
+        limit = min(self.limit, FORM_LIMIT) if form else self.limit
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await refuse_with(send, self._too_large(limit))
             return
         received = 0
         started = asyncio.get_running_loop().time()
@@ -55,8 +62,8 @@ class BodySizeLimit:
                 raise _BodyCut
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.limit:
-                    cut = self._too_large()
+                if received > limit:
+                    cut = self._too_large(limit)
                     raise _BodyCut
             return message
 
@@ -79,14 +86,17 @@ class BodySizeLimit:
         except _BodyCut:
             await refuse()
 
-    def _too_large(self) -> PayloadTooLarge:
+    @staticmethod
+    def _too_large(limit: int) -> PayloadTooLarge:
+        if limit < 1024 * 1024:
+            return PayloadTooLarge(
+                f"フォームが大きすぎます（上限 {limit // 1024} KB）",
+                f"The form is too large (at most {limit // 1024} KB)",
+            )
         return PayloadTooLarge(
-            f"ファイルが大きすぎます（上限 {self.limit // (1024 * 1024)} MB）",
-            f"The file is too large (at most {self.limit // (1024 * 1024)} MB)",
+            f"ファイルが大きすぎます（上限 {limit // (1024 * 1024)} MB）",
+            f"The file is too large (at most {limit // (1024 * 1024)} MB)",
         )
-
-    async def _refuse(self, send: Send) -> None:
-        await refuse_with(send, self._too_large())
 
 
 class _BodyCut(Exception):

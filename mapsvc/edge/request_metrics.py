@@ -8,7 +8,7 @@ import uuid
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mapsvc.api.metrics import Metrics
-from mapsvc.logs import REQUEST_ID, VALID_REQUEST_ID, access
+from mapsvc.logs import REQUEST_ID, VALID_REQUEST_ID, access, loggable_path
 
 
 class RequestMetrics:
@@ -50,6 +50,9 @@ class RequestMetrics:
 
         try:
             await self.app(scope, receive, observe)
+        except BaseException:
+            status = status if status != "0" else "500"  # what the client gets, if anything
+            raise
         finally:
             elapsed = time.perf_counter() - start
             route = state.get("route_template") or _unrouted(scope["path"], hit)
@@ -61,7 +64,7 @@ class RequestMetrics:
                 route,
                 {
                     "method": scope["method"],
-                    "path": scope["path"],
+                    "path": loggable_path(scope["path"]),
                     "route": route,
                     "status": int(status),
                     "duration_s": round(elapsed, 6),

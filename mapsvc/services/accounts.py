@@ -28,6 +28,7 @@ from mapsvc.errors import Conflict, InvalidParameter, NotFound
 from mapsvc.services import mail
 from mapsvc.services.passwords import weakness
 from mapsvc.services.roles import check_role
+from mapsvc.services.slots import Slots
 from mapsvc.services.transactions import unit_of_work
 from mapsvc.settings import Settings
 
@@ -47,13 +48,33 @@ def normalise_login(login: str) -> str:
     return login.strip().lower()
 
 
-def verify_password(user: StaffUserRow | None, password: str) -> bool:
-    """Whether ``password`` is the account's; as slow for an unknown account as a known one."""
-    stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
+_hash_slots: dict[tuple[int, float], Slots] = {}
+
+
+def hashing(settings: Settings) -> Slots:
+    """The process's bound on Argon2 (one per setting, so that tests may set their own)."""
+    key = (settings.staff.concurrent_hashes, settings.staff.hash_wait_s)
+    return _hash_slots.setdefault(key, Slots(*key))
+
+
+def verify_password(settings: Settings, stored_hash: str | None, password: str) -> bool:
+    """Whether ``password`` matches the stored hash; as slow without one (an unknown account).
+
+    Call it outside any transaction: Argon2 takes tens of milliseconds and as much memory,
+    which a pooled connection should not wait through.
+    """
+    stored = stored_hash or _DUMMY_HASH
     try:
-        return HASHER.verify(stored, password) and stored is not _DUMMY_HASH
+        with hashing(settings).held():
+            return HASHER.verify(stored, password) and stored is not _DUMMY_HASH
     except (VerificationError, InvalidHashError):
         return False
+
+
+def hash_password(settings: Settings, password: str) -> str:
+    """A new Argon2id hash, within this process's bound on hashing."""
+    with hashing(settings).held():
+        return HASHER.hash(password)
 
 
 @dataclass(frozen=True)
@@ -75,15 +96,20 @@ def _account(user: StaffUserRow, roles: Mapping[str, str]) -> Account:
 
 @dataclass(frozen=True)
 class OneTimeLink:
-    """A link to choose a password, to hand over once (and whether it was mailed too)."""
+    """A link to choose a password, to hand over once (and what became of its mail)."""
 
     login: str
     display_name: str
     link: str
-    mailed: bool
+    mail: mail.MailOutcome
 
 
-LinkFor = Callable[[str], str]  # the front end's address of the password page of a token
+LinkFor = Callable[[str], str]  # the address of the password page of a token
+
+
+def links_under(base_url: str) -> LinkFor:
+    """One-time links under the service's public address: never the Host a request claims."""
+    return lambda token: f"{base_url.rstrip('/')}/staff/setup/{token}"
 
 
 def _check_roles(session: Session, roles: Mapping[str, str]) -> None:
@@ -165,8 +191,8 @@ def invite(
 
 def _hand_over(settings: Settings, account: Account, link: str) -> OneTimeLink:
     # After the commit: the link works by the time the mail arrives.
-    mailed = mail.send_link(settings, to=account.login, name=account.display_name, link=link)
-    return OneTimeLink(account.login, account.display_name, link, mailed)
+    outcome = mail.send_link(settings, to=account.login, name=account.display_name, link=link)
+    return OneTimeLink(account.login, account.display_name, link, outcome)
 
 
 AccountRef = int | str  # an account's id (the portal's forms) or its login (the CLI)
@@ -189,11 +215,22 @@ def find_account(session: Session, which: AccountRef) -> Account:
     return _account(user, staff.roles_of(session, [user.id])[user.id])
 
 
+def _keep_an_admin(session: Session, user: StaffUserRow) -> None:
+    """Refuse to take the last enabled administrator away: nobody could manage accounts then."""
+    if staff.enabled_admins_for_update(session) == [user.id]:
+        raise Conflict(
+            f"{user.login} は最後の管理者です。先に別の管理者を作ってください",
+            f"{user.login} is the last administrator: make another one first",
+        )
+
+
 def set_roles(session: Session, which: AccountRef, roles: Mapping[str, str], actor: str) -> None:
-    """Replace the account's roles (audited with the old and new)."""
+    """Replace the account's roles (audited with the old and new); the last admin stays one."""
     with unit_of_work(session):
         user = _user(session, which)
         _check_roles(session, roles)
+        if "admin" not in roles.values():
+            _keep_an_admin(session, user)
         old = staff.roles_of(session, [user.id])[user.id]
         staff.replace_roles(session, user.id, roles)
         writes.insert_audit(
@@ -206,9 +243,11 @@ def set_roles(session: Session, which: AccountRef, roles: Mapping[str, str], act
 
 
 def set_disabled(session: Session, which: AccountRef, disabled: bool, actor: str) -> None:
-    """Disable an account (its sessions end at once) or enable it again."""
+    """Disable an account (its sessions end at once; never the last admin) or enable it again."""
     with unit_of_work(session):
         user = _user(session, which)
+        if disabled:
+            _keep_an_admin(session, user)
         staff.set_disabled(session, user.id, disabled)
         if disabled:
             staff.end_sessions(session, user_id=user.id)
@@ -224,9 +263,17 @@ def set_disabled(session: Session, which: AccountRef, disabled: bool, actor: str
 def reset(
     session: Session, settings: Settings, which: AccountRef, *, actor: str, link_for: LinkFor
 ) -> OneTimeLink:
-    """A new one-time link to choose a password (earlier links stop working), mailed if possible."""
+    """A new one-time link to choose a password (earlier links stop working), mailed if possible.
+
+    Refused for a disabled account (its link could not be used): enable it first.
+    """
     with unit_of_work(session):
         user = _user(session, which)
+        if user.disabled_at is not None:
+            raise Conflict(
+                f"{user.login} は停止中です。リンクを作る前に再開してください",
+                f"{user.login} is disabled: enable it before making a link",
+            )
         token = _new_link(session, settings, user.id, "reset", actor)
         writes.insert_audit(
             session,
@@ -275,7 +322,7 @@ def choose_password(session: Session, settings: Settings, token: str, password: 
     with unit_of_work(session):
         row, user = _usable_link(session, token)
         check_password(settings, password, user)
-        staff.set_password_hash(session, user.id, HASHER.hash(password))
+        staff.set_password_hash(session, user.id, hash_password(settings, password))
         staff.retire_tokens(session, user.id)
         staff.end_sessions(session, user_id=user.id)
         writes.insert_audit(
@@ -287,10 +334,12 @@ def choose_password(session: Session, settings: Settings, token: str, password: 
         )
 
 
-def rehash_if_needed(session: Session, user: StaffUserRow, password: str) -> None:
+def rehash_if_needed(
+    session: Session, settings: Settings, user: StaffUserRow, password: str
+) -> None:
     """Upgrade a hash made with older parameters, at a sign-in that proved the password."""
     if user.password_hash and HASHER.check_needs_rehash(user.password_hash):
-        staff.set_password_hash(session, user.id, HASHER.hash(password))
+        staff.set_password_hash(session, user.id, hash_password(settings, password))
 
 
 def list_accounts(session: Session) -> list[Account]:

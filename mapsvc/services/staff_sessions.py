@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -17,7 +18,7 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from mapsvc.db import staff, writes
-from mapsvc.db.models import LoginAttemptRow, StaffSessionRow
+from mapsvc.db.models import StaffSessionRow
 from mapsvc.errors import TooManyRequests, Unauthorized
 from mapsvc.services.accounts import digest, normalise_login, rehash_if_needed, verify_password
 from mapsvc.services.roles import allows
@@ -58,14 +59,54 @@ class StaffPrincipal:
         return bool(presented) and hmac.compare_digest(self.csrf, presented or "")
 
 
-def _refuse_if_throttled(session: Session, settings: Settings, login: str, address: str) -> None:
+def slowdown_s(settings: Settings, account_failures: int) -> float:
+    """How long an attempt on an account waits, given the account's failures from everywhere.
+
+    Nothing up to ``failures_per_account``; then a quarter second, doubling with each failure,
+    at most ``max_slowdown_s``: guessing gets slow, the owner still gets in.
+
+    Examples
+    --------
+    >>> from mapsvc.settings import Settings
+    >>> [slowdown_s(Settings(), n) for n in (0, 5, 6, 7, 9, 40)]
+    [0.0, 0.0, 0.25, 0.5, 2.0, 5.0]
+    """
+    excess = account_failures - settings.staff.failures_per_account
+    if excess <= 0:
+        return 0.0
+    return float(min(settings.staff.max_slowdown_s, 0.25 * 2 ** min(excess - 1, 16)))
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    """An attempt counted before its password is checked."""
+
+    id: int
+    stored_hash: str | None  # of a usable account; None for an unknown or disabled one
+    wait_s: float
+
+
+def _count_attempt(session: Session, settings: Settings, login: str, address: str) -> _Attempt:
+    """Record the attempt as a failure, then count: atomic without a lock.
+
+    Each attempt is committed before it counts, so of attempts made at once the n-th to commit
+    sees at least n: no burst gets more tries than the limit, whatever their order.
+    """
     config = settings.staff
-    since = staff.now(session) - timedelta(minutes=config.failure_window_min)
+    with unit_of_work(session):
+        attempt_id = staff.note_attempt(session, login, address)
+    with unit_of_work(session):
+        since = staff.now(session) - timedelta(minutes=config.failure_window_min)
+        failures = staff.failures_since(session, since, login=login, address=address)
+        user = staff.user_by_login(session, login)
+        usable = user is not None and user.disabled_at is None
+        stored_hash = user.password_hash if usable and user is not None else None
     if (
-        staff.failures_since(session, since, login=login) >= config.failures_per_account
-        or staff.failures_since(session, since, address=address) >= config.failures_per_address
+        failures.account_address > config.failures_per_account_address
+        or failures.address > config.failures_per_address
     ):
         raise TooManyRequests(config.failure_window_min * 60)
+    return _Attempt(attempt_id, stored_hash, slowdown_s(settings, failures.account - 1))
 
 
 def sign_in(
@@ -79,23 +120,34 @@ def sign_in(
 ) -> tuple[str, StaffPrincipal]:
     """A new session for a correct login and password: its cookie value and its principal.
 
-    The sessions of the cookies in ``ending`` (this browser's earlier ones) end with it.
+    The sessions of the cookies in ``ending`` (this browser's earlier ones) end with it. The
+    password is checked outside any transaction (no connection waits for Argon2).
 
     Raises
     ------
     TooManyRequests
-        After too many failures for the account or from the address within the window.
+        After too many failures for the account from this address, or from this address,
+        within the window (the account's failures from elsewhere only slow it down).
     Unauthorized
         For a wrong login or password, or a disabled account (the same message for each).
     """
     login = normalise_login(login)
+    attempt = _count_attempt(session, settings, login, address)
+    time.sleep(attempt.wait_s)
+    ok = verify_password(settings, attempt.stored_hash, password)
     with unit_of_work(session):  # a failure is committed too: it counts though the request fails
-        _refuse_if_throttled(session, settings, login, address)
         user = staff.user_by_login(session, login)
-        ok = verify_password(user, password) and user is not None and user.disabled_at is None
-        _note_attempt(session, login, address, ok)
+        # The account as it was checked: not disabled nor given a new password meanwhile.
+        ok = (
+            ok
+            and user is not None
+            and user.disabled_at is None
+            and user.password_hash == attempt.stored_hash
+        )
+        _audit_attempt(session, login, address, ok)
         if ok and user is not None:
-            rehash_if_needed(session, user, password)
+            staff.attempt_succeeded(session, attempt.id)
+            rehash_if_needed(session, settings, user, password)
             token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
             writes.insert_row(
                 session,
@@ -108,8 +160,7 @@ def sign_in(
     raise Unauthorized("ログインIDかパスワードが違います", "The login or the password is wrong")
 
 
-def _note_attempt(session: Session, login: str, address: str, ok: bool) -> None:
-    writes.insert_row(session, LoginAttemptRow(login=login, address=address, ok=ok))
+def _audit_attempt(session: Session, login: str, address: str, ok: bool) -> None:
     writes.insert_audit(
         session,
         actor=f"staff:{login}",

@@ -68,7 +68,7 @@ class StaffGate:
 
     def identify(self, app: Any, headers: Headers) -> StaffPrincipal:
         """The signed-in person (SignInRequired when no cookie is a live session)."""
-        with session_outside_routes(app) as session:
+        with session_outside_routes(app, "/staff/") as session:  # the portal's own pool
             principal = staff_of(session, app.state.settings, "; ".join(headers.getlist("cookie")))
         if principal is None:
             raise SignInRequired(

@@ -253,7 +253,14 @@ TEXT: dict[str, tuple[str, str]] = {
         "このリンクを本人に渡してください（{hours}時間有効・一度だけ使えます）。この画面を離れると二度と表示されません。",
         "Hand this link to the person (valid {hours} hours, once). It is not shown again after you leave this page.",
     ),
-    "link_mailed": ("本人のメールアドレスにも送りました。", "It was also e-mailed to the person."),
+    "link_mail_sent": (
+        "本人のメールアドレスにも送りました。",
+        "It was also e-mailed to the person.",
+    ),
+    "link_mail_failed": (
+        "メールは送れませんでした（メールサーバーにつながりません）。このリンクを本人に渡してください。",
+        "The mail could not be sent (the mail server did not answer): hand this link over yourself.",
+    ),
     "audit": ("操作記録", "Audit log"),
     "actor": ("誰が", "Who"),
     "action": ("操作", "Action"),

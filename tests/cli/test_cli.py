@@ -3,6 +3,7 @@
 import pytest
 
 from tests.support.cli import run_mapsvc as run
+from tests.support.server import free_port
 from tests.support.staging import municipality_count
 
 pytestmark = pytest.mark.db
@@ -70,6 +71,22 @@ def test_the_first_admin_is_made_with_the_cli_and_its_link_opens_the_portal(scra
     assert made.returncode == 0, made.stderr
     link = made.stdout.splitlines()[0]
     assert link.startswith("http://127.0.0.1:8000/staff/setup/") and "一回限り" in made.stdout
+    elsewhere = {"MAPSVC_PORT": "8123"}  # the link follows the port the server was given
+    other = run(
+        "users",
+        "create",
+        "p@pref.osaka.lg.jp",
+        "--municipality",
+        "272027",
+        "--role",
+        "viewer",
+        settings=settings,
+        env=elsewhere,
+    )
+    assert other.stdout.startswith("http://127.0.0.1:8123/staff/setup/"), other.stderr
+    public = {"MAPSVC_PUBLIC_URL": "https://map.pref.example.jp"}
+    again = run("users", "reset", "p@pref.osaka.lg.jp", settings=settings, env=public)
+    assert again.stdout.startswith("https://map.pref.example.jp/staff/setup/"), again.stderr
     listed = run("users", "list", settings=settings).stdout
     assert "admin@pref.osaka.lg.jp\tinvited\t270008:admin\t府 デジタル推進課" in listed
     twice = run(
@@ -96,5 +113,32 @@ def test_the_first_admin_is_made_with_the_cli_and_its_link_opens_the_portal(scra
         settings=settings,
     )
     assert reset.stdout.startswith("https://map.example.jp/staff/setup/")
+    last = run("users", "disable", "admin@pref.osaka.lg.jp", settings=settings)
+    assert last.returncode != 0 and "last administrator" in last.stderr
+    second = ("users", "create", "second@pref.osaka.lg.jp", "--municipality", "270008")
+    assert run(*second, "--role", "admin", settings=settings).returncode == 0
     assert run("users", "disable", "admin@pref.osaka.lg.jp", settings=settings).returncode == 0
-    assert "\tdisabled\t" in run("users", "list", settings=settings).stdout
+    assert "admin@pref.osaka.lg.jp\tdisabled\t" in run("users", "list", settings=settings).stdout
+    dead_link = run("users", "reset", "admin@pref.osaka.lg.jp", settings=settings)
+    assert dead_link.returncode != 0 and "enable it" in dead_link.stderr
+    assert run("users", "enable", "admin@pref.osaka.lg.jp", settings=settings).returncode == 0
+    assert "admin@pref.osaka.lg.jp\tinvited\t" in run("users", "list", settings=settings).stdout
+
+
+def test_a_mail_server_that_is_down_leaves_the_link_printed_and_says_so(scratch):
+    settings, _ = scratch
+    made = run(
+        "users",
+        "create",
+        "kikaku@town.shimamoto.lg.jp",
+        "--municipality",
+        "273015",
+        settings=settings,
+        env={
+            "MAPSVC_STAFF__SMTP_HOST": "127.0.0.1",
+            "MAPSVC_STAFF__SMTP_PORT": str(free_port()),  # nothing listens there
+        },
+    )
+    assert made.returncode == 0, made.stderr  # the account and its link exist
+    assert "/staff/setup/" in made.stdout.splitlines()[0]
+    assert "could not be sent" in made.stderr and "メールは送れませんでした" not in made.stdout

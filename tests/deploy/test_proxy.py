@@ -170,3 +170,14 @@ def test_the_proxy_answers_stale_public_data_while_the_app_is_down(scratch):
         assert stale.content == fresh.content
         never_seen = http.get("/api/collections/aed/items?limit=3")
         assert never_seen.status_code == 502
+
+
+def test_a_one_time_links_token_stays_out_of_the_proxys_access_log(scratch):
+    settings, _ = scratch
+    token = "Sv3-one-time-token-that-must-not-be-logged"  # noqa: S105 - a made-up link
+    with serve(settings) as base, nginx_proxy(upstream_of(base)) as proxy, proxy.client() as http:
+        assert http.get(f"/staff/setup/{token}").status_code == 404  # no such link: still logged
+        assert http.get("/staff/login").status_code == 200
+        uris = [e["uri"] for e in log_entries(proxy) if e["uri"].startswith("/staff/")]
+        assert uris == ["/staff/setup/[redacted]", "/staff/login"]
+        assert token not in "\n".join(proxy.access_log())

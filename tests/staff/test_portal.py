@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import html
+import logging
+import socket
 import time
 from collections.abc import Iterator
 
@@ -660,25 +662,94 @@ def test_upload_progress_is_written_at_most_twice_a_second_and_read_by_every_wor
     assert other_worker.get(session, "../../etc") is None
 
 
+def an_admin_makes_an_account(admin: TestClient):
+    """Sign in as the prefecture's admin and make 島本町's clerk through the accounts page."""
+    sign_in(admin, "admin@pref.osaka.lg.jp")
+    page = admin.get("/staff/admin/accounts")
+    return admin.post(
+        "/staff/admin/accounts",
+        data={
+            "csrf": csrf(page.text),
+            "login": "kikaku@town.shimamoto.lg.jp",
+            "display_name": "島本町 企画課",
+            "municipality": "273015",
+            "role": "editor",
+        },
+    )
+
+
 def test_with_a_mail_server_the_invitation_is_also_e_mailed(session, test_settings):
     with inbox(test_settings) as (settings, received):
         app = create_app(settings)
         app.dependency_overrides[get_session] = lambda: session
         account(session, test_settings, "admin@pref.osaka.lg.jp", PREFECTURE, "admin")
         with TestClient(app, base_url="https://testserver") as admin:
-            sign_in(admin, "admin@pref.osaka.lg.jp")
-            page = admin.get("/staff/admin/accounts")
-            made = admin.post(
-                "/staff/admin/accounts",
-                data={
-                    "csrf": csrf(page.text),
-                    "login": "kikaku@town.shimamoto.lg.jp",
-                    "display_name": "島本町 企画課",
-                    "municipality": "273015",
-                    "role": "editor",
-                },
-            )
+            made = an_admin_makes_an_account(admin)
         assert made.status_code == 201 and "メールアドレスにも送りました" in made.text
     [(to, message)] = received
     link = made.text.split('id="one-time-link"')[0].rsplit('value="', 1)[1].split('"')[0]
     assert to == ["kikaku@town.shimamoto.lg.jp"] and link in message.get_content()
+
+
+def test_a_mail_server_that_is_down_shows_the_link_and_says_the_mail_failed(session, test_settings):
+    with socket.socket() as probe:  # a port where nothing listens
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    staff = test_settings.staff.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": port})
+    app = create_app(test_settings.model_copy(update={"staff": staff}))
+    app.dependency_overrides[get_session] = lambda: session
+    account(session, test_settings, "admin@pref.osaka.lg.jp", PREFECTURE, "admin")
+    with TestClient(app, base_url="https://testserver") as admin:
+        made = an_admin_makes_an_account(admin)
+    assert made.status_code == 201 and "メールは送れませんでした" in made.text
+    link = made.text.split('id="one-time-link"')[0].rsplit('value="', 1)[1].split('"')[0]
+    assert "/staff/setup/" in link
+
+
+def test_the_last_admin_cannot_disable_itself_and_a_disabled_account_is_enabled_not_reset(
+    portal, session, test_settings, editor
+):
+    me = account(session, test_settings, "admin@pref.osaka.lg.jp", PREFECTURE, "admin")
+    sign_in(portal, "admin@pref.osaka.lg.jp")
+    token = csrf(portal.get("/staff/admin/accounts").text)
+    alone = portal.post(f"/staff/admin/accounts/{me}/disable", data={"csrf": token})
+    assert alone.status_code == 409 and "最後の管理者" in alone.text
+    demoted = portal.post(
+        f"/staff/admin/accounts/{me}/roles",
+        data={"csrf": token, "municipality": KISHIWADA, "role": "editor"},
+    )
+    assert demoted.status_code == 409 and "最後の管理者" in demoted.text
+    assert portal.get("/staff/admin/accounts").status_code == 200  # still an admin, signed in
+
+    clerk = accounts.find_account(session, editor).id
+    off = portal.post(f"/staff/admin/accounts/{clerk}/disable", data={"csrf": token})
+    assert off.status_code == 200 and accounts.find_account(session, editor).state == "disabled"
+    link = portal.post(f"/staff/admin/accounts/{clerk}/reset", data={"csrf": token})
+    assert link.status_code == 409 and "再開してください" in link.text
+    assert 'id="one-time-link"' not in link.text
+    page = portal.get("/staff/admin/accounts").text
+    assert f'action="/staff/admin/accounts/{clerk}/disable"' in page and "再開" in page
+    on = portal.post(
+        f"/staff/admin/accounts/{clerk}/disable", data={"csrf": token, "disabled": "false"}
+    )
+    assert on.status_code == 200 and accounts.find_account(session, editor).state == "active"
+    assert sign_in(portal, editor).status_code == 303  # the old password works again
+
+
+def test_one_time_links_use_the_public_url_and_their_token_stays_out_of_the_access_log(
+    session, test_settings, caplog
+):
+    app = create_app(test_settings.model_copy(update={"public_url": "https://map.example.jp/"}))
+    app.dependency_overrides[get_session] = lambda: session
+    account(session, test_settings, "admin@pref.osaka.lg.jp", PREFECTURE, "admin")
+    with TestClient(app, base_url="https://evil.example") as admin:  # the Host a request claims
+        made = an_admin_makes_an_account(admin)
+        link = made.text.split('id="one-time-link"')[0].rsplit('value="', 1)[1].split('"')[0]
+        assert link.startswith("https://map.example.jp/staff/setup/"), link
+        token = link.rsplit("/", 1)[1]
+        with caplog.at_level(logging.INFO):
+            assert admin.get(f"/staff/setup/{token}").status_code == 200
+    logged = [r for r in caplog.records if r.name == "mapsvc.access"]
+    assert [r.fields["path"] for r in logged] == ["/staff/setup/[redacted]"]
+    server = [r for r in caplog.records if r.name.startswith("mapsvc")]  # not the test's client
+    assert not [r.getMessage() for r in server if token in r.getMessage() + str(vars(r))]

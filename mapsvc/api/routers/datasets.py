@@ -11,11 +11,11 @@ from pydantic import BaseModel, Field
 from importers.codes import InvalidCode, to_code6
 from mapsvc.api.deps import LayerDep, PrincipalDep, SessionDep, SettingsDep
 from mapsvc.api.responses import FastJSONResponse
-from mapsvc.api.slots import Slots
 from mapsvc.errors import InvalidParameter
 from mapsvc.preview import render_preview
 from mapsvc.services import datasets, uploads
 from mapsvc.services.keys import authorize
+from mapsvc.services.slots import Slots
 from mapsvc.services.uploads import UploadRequest
 from mapsvc.services.versions import SourceFile
 

@@ -15,7 +15,6 @@ from pydantic import BaseModel, Field
 from mapsvc.api.deps import CatalogDep, LayerDep, PrincipalDep, SessionDep, SettingsDep
 from mapsvc.api.responses import FastJSONResponse
 from mapsvc.api.routers.datasets import MunicipalityDep, PublishableDep, UploadableDep
-from mapsvc.api.slots import Slots
 from mapsvc.services.harvest import manage
 from mapsvc.services.harvest.fetcher import FetchPolicy
 from mapsvc.services.harvest.sources import (
@@ -24,6 +23,7 @@ from mapsvc.services.harvest.sources import (
     SourceDefinition,
     source_definition,
 )
+from mapsvc.services.slots import Slots
 from mapsvc.settings import Settings
 
 router = APIRouter(prefix="/api/datasets/{layer}/{municipality}/source", tags=["sources"])

@@ -37,14 +37,14 @@ def _accounts_page(
         accounts=accounts.list_accounts(session),
         roles=roles.ROLES,
         link=issued.link if issued else "",
-        mailed=issued.mailed if issued else False,
+        mail=issued.mail if issued else "not_sent",
         municipalities=municipalities_for(session, principal),
         hours=settings.staff.link_valid_h,
     )
 
 
-def _link_for(request: Request) -> accounts.LinkFor:
-    return lambda token: str(request.url_for("setup_page", token=token))
+def _link_for(settings: SettingsDep) -> accounts.LinkFor:
+    return accounts.links_under(settings.public_base())  # MAPSVC_PUBLIC_URL, not the Host
 
 
 @router.get("/accounts", response_class=HTMLResponse)
@@ -74,7 +74,7 @@ def create_account(
         display_name=display_name,
         roles={municipality: role},
         actor=principal.actor,
-        link_for=_link_for(request),
+        link_for=_link_for(settings),
     )
     return _accounts_page(request, session, settings, principal, issued=issued, status_code=201)
 
@@ -114,7 +114,7 @@ def reset(
 ) -> Response:
     """A new one-time link to choose a password, shown once."""
     issued = accounts.reset(
-        session, settings, user_id, actor=principal.actor, link_for=_link_for(request)
+        session, settings, user_id, actor=principal.actor, link_for=_link_for(settings)
     )
     return _accounts_page(request, session, settings, principal, issued=issued)
 

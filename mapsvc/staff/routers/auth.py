@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import secrets
-from typing import Annotated
+from collections.abc import Callable
+from functools import partial
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Cookie, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from mapsvc.api.deps import SessionDep, SettingsDep
-from mapsvc.errors import InvalidParameter, TooManyRequests, Unauthorized
+from mapsvc.errors import Busy, InvalidParameter, TooManyRequests, Unauthorized
 from mapsvc.services import accounts, staff_sessions
+from mapsvc.settings import Settings
 from mapsvc.staff.access import SESSION_COOKIE, StaffDep, session_cookies
 from mapsvc.staff.pages import LOGIN_CSRF_COOKIE, language, render, secure_cookies
 from mapsvc.staff.text import translate
+
+T = TypeVar("T")
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 
@@ -66,8 +73,26 @@ def login_page(request: Request, next: str = "/staff/") -> Response:
     return _login_page(request, next_page=_safe_next(next))
 
 
+async def _one_of_few(request: Request, work: Callable[[], T]) -> T:
+    """Run ``work`` in a thread once one of the worker's few sign-in places is free.
+
+    The wait holds no thread: a flood of sign-ins queues here, not in the thread pool that the
+    residents' reads need (Busy after ``hash_wait_s``).
+    """
+    settings: Settings = request.app.state.settings
+    places: asyncio.Semaphore = request.app.state.sign_in_places
+    try:
+        await asyncio.wait_for(places.acquire(), settings.staff.hash_wait_s)
+    except TimeoutError:
+        raise Busy() from None
+    try:
+        return await run_in_threadpool(work)
+    finally:
+        places.release()
+
+
 @router.post("/login")
-def sign_in(
+async def sign_in(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
@@ -88,13 +113,17 @@ def sign_in(
             problem=translate("error_title", lang),
         )
     try:
-        token, _ = staff_sessions.sign_in(
-            session,
-            settings,
-            login=login,
-            password=password,
-            address=_client_address(request),
-            ending=session_cookies(request.headers.get("cookie", "")),  # this browser's earlier
+        token, _ = await _one_of_few(
+            request,
+            partial(
+                staff_sessions.sign_in,
+                session,
+                settings,
+                login=login,
+                password=password,
+                address=_client_address(request),
+                ending=session_cookies(request.headers.get("cookie", "")),  # this browser's
+            ),
         )
     except (Unauthorized, TooManyRequests) as refused:
         message = refused.message_en if lang == "en" else refused.message_ja

@@ -19,10 +19,10 @@ from importers.edits import RowEdit
 from layers import LayerDefinition
 from mapsvc.api.deps import CatalogDep, LayerDep, SessionDep, SettingsDep
 from mapsvc.api.routers.datasets import parse_code, upload_form
-from mapsvc.api.slots import Slots
 from mapsvc.errors import InvalidParameter, UploadRejected
 from mapsvc.services import datasets, municipalities, notices, portal, uploads
 from mapsvc.services.session import Session
+from mapsvc.services.slots import Slots
 from mapsvc.services.staff_sessions import StaffPrincipal
 from mapsvc.services.upload_progress import UploadProgress
 from mapsvc.services.uploads import UploadRequest

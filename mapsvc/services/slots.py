@@ -1,4 +1,4 @@
-"""A per-process bound on heavy work (uploads): wait a little for a slot, else Busy."""
+"""A per-process bound on heavy work (uploads, password hashes): wait a little for a slot, else Busy."""
 
 from __future__ import annotations
 

@@ -1,0 +1,120 @@
+"""Sign-in throttling holds under a burst, a stranger's guesses never lock the owner out, and a
+flood of sign-ins takes neither the residents' connections nor more than its share of hashing."""
+
+from __future__ import annotations
+
+import re
+import threading
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from mapsvc.app import create_app
+from mapsvc.db.engine import make_sessionmaker
+from mapsvc.errors import TooManyRequests, Unauthorized
+from mapsvc.services import accounts, staff_sessions
+from tests.support.portal import PASSWORD, account, sign_in
+from tests.support.server import live_server
+
+pytestmark = pytest.mark.db
+
+KISHIWADA = "272027"
+OWNER = "owner@city.kishiwada.lg.jp"
+
+
+def test_a_burst_of_wrong_passwords_gets_no_more_tries_than_the_limit(scratch):
+    settings, engine = scratch
+    with make_sessionmaker(engine)() as session:  # committed: the server sees it
+        account(session, settings, OWNER, KISHIWADA, "editor")
+    with live_server(settings.database.url.get_secret_value()) as base:
+        form = httpx.get(f"{base}/staff/login")
+        token = re.search(r'name="csrf" value="([^"]+)"', form.text)
+        assert token is not None
+        cookie = {"Cookie": f"mapsvc_login_csrf={form.cookies['mapsvc_login_csrf']}"}
+        passwords = ["wrong-password-guess"] * 13 + [PASSWORD]
+        answers: dict[str, int] = {}
+        start = threading.Barrier(len(passwords))
+
+        def attempt(i: int, password: str) -> None:
+            start.wait()
+            answers[f"{i}:{password}"] = httpx.post(
+                f"{base}/staff/login",
+                data={"login": OWNER, "password": password, "csrf": token.group(1)},
+                headers=cookie,
+                timeout=60,
+            ).status_code
+
+        threads = [threading.Thread(target=attempt, args=p) for p in enumerate(passwords)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    limit = settings.staff.failures_per_account_address
+    assert set(answers.values()) <= {303, 401, 429}, answers
+    checked = [key for key, status in answers.items() if status != 429]
+    assert len(checked) <= limit, answers  # at most the limit got their password checked
+    right = answers[f"{len(passwords) - 1}:{PASSWORD}"]
+    assert right == 429 or len([s for s in answers.values() if s == 401]) < limit, answers
+
+
+def test_the_owner_signs_in_from_elsewhere_after_a_strangers_guesses(session, test_settings):
+    quick = test_settings.staff.model_copy(update={"max_slowdown_s": 0.01})
+    settings = test_settings.model_copy(update={"staff": quick})
+    account(session, settings, OWNER, KISHIWADA, "editor")
+
+    def try_from(address: str, password: str) -> str:
+        try:
+            staff_sessions.sign_in(
+                session, settings, login=OWNER, password=password, address=address
+            )
+        except (Unauthorized, TooManyRequests) as refused:
+            return refused.code
+        return "signed in"
+
+    stranger = [try_from("203.0.113.9", f"guess-number-{i}") for i in range(8)]
+    assert stranger == ["unauthorized"] * 5 + ["too_many_requests"] * 3
+    # From another address the account is slowed down, never closed: the owner gets in.
+    assert try_from("198.51.100.7", PASSWORD) == "signed in"
+    assert try_from("203.0.113.9", PASSWORD) == "too_many_requests"  # the guesser's address
+
+
+def test_one_address_guessing_many_accounts_is_paused(session, test_settings):
+    for i in range(5):  # fewer guesses each than the limit per account and address
+        account(session, test_settings, f"clerk{i}@city.kishiwada.lg.jp", KISHIWADA, "viewer")
+    refused = []
+    for attempt in range(test_settings.staff.failures_per_address + 1):
+        try:
+            staff_sessions.sign_in(
+                session,
+                test_settings,
+                login=f"clerk{attempt % 5}@city.kishiwada.lg.jp",
+                password="not-their-password",
+                address="192.0.2.1",
+            )
+        except (Unauthorized, TooManyRequests) as error:
+            refused.append(error.code)
+    assert refused[-1] == "too_many_requests"
+    assert refused.count("unauthorized") == test_settings.staff.failures_per_address
+
+
+def test_a_sign_in_waits_for_a_hashing_slot_and_never_for_the_residents_connections(scratch):
+    settings, engine = scratch
+    one = settings.staff.model_copy(update={"concurrent_hashes": 1, "hash_wait_s": 0.2})
+    settings = settings.model_copy(update={"staff": one})
+    with make_sessionmaker(engine)() as session:
+        account(session, settings, OWNER, KISHIWADA, "editor")
+    app = create_app(settings)  # its own pools, as served
+    with TestClient(app, base_url="https://testserver") as browser:
+        shared = app.state.engine
+        held = [shared.connect() for _ in range(shared.pool.size())]  # residents' reads, all
+        try:
+            assert sign_in(browser, OWNER).status_code == 303  # the portal's own pool
+            browser.cookies.clear()
+            with accounts.hashing(settings).held():  # another sign-in is hashing
+                busy = sign_in(browser, OWNER)
+            assert busy.status_code == 503 and "Retry-After" in busy.headers
+        finally:
+            for connection in held:
+                connection.close()
+        assert sign_in(browser, OWNER).status_code == 303
