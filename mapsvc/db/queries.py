@@ -140,6 +140,9 @@ def buffered_boundary(session: Session, code: str, metres: float) -> BaseGeometr
     return boundary
 
 
+METRES_PER_DEGREE_AT_LEAST = 75_000  # a degree of longitude at 46° N, Japan's northern tip
+
+
 def boundaries_near(
     session: Session, code: str, metres: float
 ) -> list[tuple[str, str, str, BaseGeometry]]:
@@ -148,6 +151,10 @@ def boundaries_near(
     Each as (code, name ja, name en, boundary); wards and the prefecture are left out.
     """
     own = select(MunicipalityRow.boundary).where(MunicipalityRow.code == code).scalar_subquery()
+    # Planar, in degrees, and over-inclusive (a degree is more than 75 km anywhere in Japan): the
+    # geodesic distance between two full-resolution outlines took 20 s for 岸和田市 (thousands of
+    # vertices each), this 0.09 s with the same answer. A neighbour too many only costs a lookup.
+    degrees = metres / METRES_PER_DEGREE_AT_LEAST
     rows = session.execute(
         select(
             MunicipalityRow.code,
@@ -156,7 +163,7 @@ def boundaries_near(
             func.ST_AsBinary(MunicipalityRow.boundary),
         ).where(
             MunicipalityRow.kind.not_in(["ward", "prefecture"]),
-            func.ST_DWithin(func.geography(MunicipalityRow.boundary), func.geography(own), metres),
+            func.ST_DWithin(MunicipalityRow.boundary, own, degrees),
         )
     ).all()
     found = []
