@@ -36,6 +36,9 @@ def free_port() -> int:
 def uvicorn_server(python: str, app: list[str], env: dict[str, str], probe: str) -> Iterator[str]:
     """Run ``python -m uvicorn <app…>`` on a free port until ``probe`` answers 200; yield the URL."""
     port = free_port()
+    # The links the server hands out (one-time links) name where it really is, as `mapsvc serve`'s
+    # default public URL does; a test that wants another one passes MAPSVC_PUBLIC_URL itself.
+    env = {"MAPSVC_PUBLIC_URL": f"http://127.0.0.1:{port}", **env}
     command = [
         python,
         "-m",
