@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,6 +17,7 @@ from mapsvc.db.models import (
     StaffSessionRow,
     StaffTokenRow,
     StaffUserRow,
+    VersionRow,
 )
 
 
@@ -192,3 +193,13 @@ def audit_page(
         statement = statement.where(AuditRow.at < filters["until"])
     statement = statement.order_by(AuditRow.id.desc()).limit(limit).offset(offset)
     return session.scalars(statement).all()
+
+
+def version_numbers(session: Session, version_ids: Collection[int]) -> dict[int, int]:
+    """{version id: its number within its dataset} for the given ids."""
+    if not version_ids:
+        return {}
+    rows = session.execute(
+        select(VersionRow.id, VersionRow.number).where(VersionRow.id.in_(version_ids))
+    )
+    return {row.id: row.number for row in rows}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import orjson
@@ -30,6 +30,11 @@ def entries(
 ) -> list[AuditRow]:
     """A page of entries, newest first, matching the filters (see ``db.staff.audit_page``)."""
     return list(staff.audit_page(session, filters, limit=limit, offset=offset))
+
+
+def version_numbers(session: Session, rows: Iterable[AuditRow]) -> dict[int, int]:
+    """Each row's version as people know it: its number within its dataset ("版 3"), by id."""
+    return staff.version_numbers(session, {row.version_id for row in rows if row.version_id})
 
 
 def entries_csv(session: Session, filters: Mapping[str, Any]) -> str:

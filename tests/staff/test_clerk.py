@@ -235,3 +235,34 @@ def test_the_audit_log_and_the_fix_log_speak_in_words_and_the_audit_csv_keeps_th
     assert "API key created" in english and "role: editor" in english
     exported = portal.get("/staff/admin/audit.csv").content.decode("utf-8")
     assert "key_create" in exported and "staged" in exported  # the CSV keeps the codes
+
+
+def test_the_audit_log_is_filtered_by_an_action_named_in_words_and_shows_version_numbers(
+    portal, session, test_settings, people
+):
+    sign_in(portal, people["editor"])
+    upload(portal, aed_csv(GOOD))
+    upload(portal, aed_csv(GOOD[:1]))
+    versions = session.execute(
+        text(
+            "SELECT v.id, v.number FROM version v JOIN dataset d ON d.id = v.dataset_id "
+            "WHERE d.layer_id = 'aed' AND d.municipality_code = :code ORDER BY v.number"
+        ),
+        {"code": KISHIWADA},
+    ).all()
+    assert [number for _, number in versions] == [1, 2]
+    assert any(version_id != number for version_id, number in versions)  # ids are global
+
+    account(session, test_settings, "admin@pref.osaka.lg.jp", PREFECTURE, "admin")
+    sign_in(portal, "admin@pref.osaka.lg.jp")
+    page = portal.get(
+        "/staff/admin/audit",
+        params={"lang": "ja", "action": "upload", "layer": "aed", "municipality": KISHIWADA},
+    ).text
+    form, table = page.split('<table class="audit cards">')
+    assert '<option value="upload" selected>アップロード</option>' in form
+    assert '<option value="publish">公開</option>' in form
+    body = table.split("<tbody>")[1]
+    assert "ログイン" not in body  # filtered to uploads
+    shown = [cell.split("<")[0] for cell in body.split('data-label="版">')[1:]]
+    assert shown == ["2", "1"]  # newest first, numbered per dataset

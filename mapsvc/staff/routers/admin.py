@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Annotated
 
@@ -15,9 +16,12 @@ from mapsvc.services.session import Session
 from mapsvc.services.staff_sessions import StaffPrincipal
 from mapsvc.staff.access import StaffAdminDep, administrator
 from mapsvc.staff.pages import render
+from mapsvc.staff.text import LABELS
 
 router = APIRouter(prefix="/staff/admin", include_in_schema=False)
 AUDIT_PAGE = 100
+# The audit filter offers every action the log has words for (a new action needs its label).
+AUDIT_ACTIONS = tuple(code.removeprefix("action_") for code in LABELS if code.startswith("action_"))
 
 
 def _accounts_page(
@@ -174,23 +178,37 @@ def revoke_key(session: SessionDep, principal: StaffAdminDep, prefix: str) -> Re
     return RedirectResponse("/staff/admin/keys", status_code=303)
 
 
-def _filters(
-    actor: str, action: str, municipality: str, layer: str, since: str, until: str
-) -> dict[str, object]:
-    def day(text: str) -> datetime | None:
-        try:
-            return datetime.fromisoformat(text) if text else None
-        except ValueError:
-            return None
+@dataclass(frozen=True)
+class AuditFilters:
+    """The audit log's filters as the page's form and the CSV link send them (declared once)."""
 
-    return {
-        "actor": actor.strip(),
-        "action": action.strip(),
-        "municipality_code": municipality.strip(),
-        "layer_id": layer.strip(),
-        "since": day(since),
-        "until": day(until),
-    }
+    actor: str = ""
+    action: str = ""
+    municipality: str = ""
+    layer: str = ""
+    since: str = ""
+    until: str = ""
+
+    def query(self) -> dict[str, object]:
+        """The filters as ``audit.entries`` takes them; a date that does not parse filters nothing."""
+
+        def day(text: str) -> datetime | None:
+            try:
+                return datetime.fromisoformat(text) if text else None
+            except ValueError:
+                return None
+
+        return {
+            "actor": self.actor.strip(),
+            "action": self.action.strip(),
+            "municipality_code": self.municipality.strip(),
+            "layer_id": self.layer.strip(),
+            "since": day(self.since),
+            "until": day(self.until),
+        }
+
+
+AuditFiltersDep = Annotated[AuditFilters, Depends()]
 
 
 @router.get("/audit", response_class=HTMLResponse)
@@ -198,18 +216,12 @@ def audit_page(
     request: Request,
     session: SessionDep,
     principal: StaffAdminDep,
-    actor: str = "",
-    action: str = "",
-    municipality: str = "",
-    layer: str = "",
-    since: str = "",
-    until: str = "",
+    filters: AuditFiltersDep,
     offset: int = 0,
 ) -> Response:
     """The audit log, newest first, filtered by who, what, when, municipality and layer."""
-    filters = _filters(actor, action, municipality, layer, since, until)
     offset = max(0, min(offset, 10_000_000))
-    rows = audit.entries(session, filters, limit=AUDIT_PAGE + 1, offset=offset)
+    rows = audit.entries(session, filters.query(), limit=AUDIT_PAGE + 1, offset=offset)
     query = request.url.include_query_params(offset=offset + AUDIT_PAGE)
     csv_url = request.url.replace(path="/staff/admin/audit.csv").remove_query_params("offset")
     return render(
@@ -217,33 +229,19 @@ def audit_page(
         "admin_audit.html",
         principal=principal,
         rows=rows[:AUDIT_PAGE],
+        numbers=audit.version_numbers(session, rows),
+        actions=AUDIT_ACTIONS,
         next_url=str(query) if len(rows) > AUDIT_PAGE else "",
         csv_url=str(csv_url),
-        form={
-            "actor": actor,
-            "action": action,
-            "municipality": municipality,
-            "layer": layer,
-            "since": since,
-            "until": until,
-        },
+        form=asdict(filters),
     )
 
 
 @router.get("/audit.csv", dependencies=[Depends(administrator)])
-def audit_csv(
-    session: SessionDep,
-    actor: str = "",
-    action: str = "",
-    municipality: str = "",
-    layer: str = "",
-    since: str = "",
-    until: str = "",
-) -> Response:
+def audit_csv(session: SessionDep, filters: AuditFiltersDep) -> Response:
     """The filtered audit log for Excel (UTF-8 with BOM), at most 100,000 entries."""
-    filters = _filters(actor, action, municipality, layer, since, until)
     return Response(
-        audit.entries_csv(session, filters).encode("utf-8"),
+        audit.entries_csv(session, filters.query()).encode("utf-8"),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="audit.csv"'},
     )
