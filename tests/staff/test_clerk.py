@@ -62,7 +62,8 @@ def upload(portal: TestClient, data: bytes, **form: str):
 def test_an_editor_asks_to_publish_and_the_publishers_are_told_at_the_top_of_home_and_by_mail(
     session, test_settings, people
 ):
-    with inbox(test_settings) as (settings, received):
+    public = test_settings.model_copy(update={"public_url": "https://map.example.jp"})
+    with inbox(public) as (settings, received):
         for portal in browser(session, settings):
             sign_in(portal, people["editor"])
             staged = upload(portal, aed_csv(GOOD))
@@ -92,7 +93,8 @@ def test_an_editor_asks_to_publish_and_the_publishers_are_told_at_the_top_of_hom
             assert 'id="requests-h"' not in portal.get("/staff/").text  # done once published
     assert sorted(to for to, _ in received) == [[people["publisher2"]], [people["publisher"]]]
     body = received[0][1].get_content()
-    assert "版 1" in body and report_url in body and people["editor"] in body
+    assert "版 1" in body and people["editor"] in body
+    assert f"https://map.example.jp{report_url}" in body and "testserver" not in body
     actions = session.execute(
         text("SELECT action, actor FROM audit_log WHERE action = 'publish_request'")
     ).all()

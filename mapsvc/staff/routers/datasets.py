@@ -460,7 +460,6 @@ def take_down(
 
 @router.post("/datasets/{layer}/{municipality}/versions/{version_id}/request")
 def request_publication(
-    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     layer: LayerDep,
@@ -477,7 +476,7 @@ def request_publication(
         code=code,
         version_id=version_id,
         actor=principal.actor,
-        link=str(request.url.replace(path=page, query="")),
+        link=settings.public_base() + page,  # MAPSVC_PUBLIC_URL, not the request's Host
     )
     done = (
         "requested_already"
