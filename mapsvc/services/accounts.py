@@ -320,9 +320,13 @@ def check_password(settings: Settings, password: str, user: StaffUserRow) -> Non
 def choose_password(session: Session, settings: Settings, token: str, password: str) -> None:
     """Set the password through a one-time link; the link is spent and old sessions end."""
     with unit_of_work(session):
-        row, user = _usable_link(session, token)
+        _, user = _usable_link(session, token)
         check_password(settings, password, user)
-        staff.set_password_hash(session, user.id, hash_password(settings, password))
+    # Argon2 outside any transaction, as at sign-in: a hash never holds a pooled connection.
+    hashed = hash_password(settings, password)
+    with unit_of_work(session):
+        row, user = _usable_link(session, token)  # a link spent meanwhile is refused here
+        staff.set_password_hash(session, user.id, hashed)
         staff.retire_tokens(session, user.id)
         staff.end_sessions(session, user_id=user.id)
         writes.insert_audit(
