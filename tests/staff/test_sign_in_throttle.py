@@ -3,6 +3,7 @@ flood of sign-ins takes neither the residents' connections nor more than its sha
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 
@@ -120,3 +121,25 @@ def test_a_sign_in_waits_for_a_hashing_slot_and_never_for_the_residents_connecti
             for connection in held:
                 connection.close()
         assert sign_in(browser, OWNER).status_code == 303
+
+
+def test_argon2_runs_at_the_lowest_cpu_priority_outside_the_requests_thread(
+    test_settings, monkeypatch
+):
+    """A flood's hashes yield the cores to public reads: Linux keeps nice per thread."""
+    seen: list[tuple[int, int]] = []
+    real = accounts.HASHER
+
+    class Spy:
+        def hash(self, password: str) -> str:
+            tid = threading.get_native_id()
+            seen.append((tid, os.getpriority(os.PRIO_PROCESS, tid)))
+            return real.hash(password)
+
+    monkeypatch.setattr(accounts, "HASHER", Spy())
+    stored = accounts.hash_password(test_settings, "kishiwada-aed-2026")
+    monkeypatch.undo()
+    assert accounts.verify_password(test_settings, stored, "kishiwada-aed-2026")
+    [(tid, nice)] = seen
+    assert tid != threading.get_native_id() and nice == 19
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) < 19  # callers keep theirs
