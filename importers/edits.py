@@ -38,6 +38,11 @@ class RowEdit:
     drop: bool = False
     by: str = ""  # who made it (the audit log's actor)
 
+    @property
+    def key(self) -> tuple[int, str | None, bool, bool]:
+        """What the edit changes: a later edit with the same key replaces this one."""
+        return self.row, self.column, self.position is not None, self.drop
+
     def as_dict(self) -> dict[str, Any]:
         """How the edit is recorded with the version's options (and read back)."""
         done: dict[str, Any] = {"row": self.row, "by": self.by}
