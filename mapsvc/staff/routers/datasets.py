@@ -28,6 +28,7 @@ from mapsvc.services.staff_sessions import StaffPrincipal
 from mapsvc.services.upload_progress import UploadProgress
 from mapsvc.services.uploads import UploadRequest
 from mapsvc.services.versions import SourceFile
+from mapsvc.settings import Settings
 from mapsvc.staff.access import StaffDep, StaffMunicipality, require, signed_in
 from mapsvc.staff.fix_queue import FixQueue, QueuedFix, keep_queue, read_queue
 from mapsvc.staff.pages import language, render
@@ -362,6 +363,21 @@ def _version_page(layer: LayerDefinition, code: str, version_id: int) -> str:
     return f"/staff/datasets/{layer.id}/{code}/versions/{version_id}"
 
 
+def _row_to_fix(
+    request: Request,
+    session: Session,
+    settings: Settings,
+    layer: LayerDefinition,
+    code: str,
+    version_id: int,
+    row: int,
+) -> row_fixes.RowToFix:
+    with reading_file(request):  # reading the file again is an upload's work: it waits its turn
+        return row_fixes.row_to_fix(
+            session, settings, layer=layer, municipality=code, version_id=version_id, row=row
+        )
+
+
 @router.get("/datasets/{layer}/{municipality}/versions/{version_id}/rows/{row}")
 def fix_row_page(
     request: Request,
@@ -378,10 +394,7 @@ def fix_row_page(
     A fix joins the version's list of fixes; the list is applied together (one new version).
     """
     found = datasets.version(session, layer.id, code, version_id=version_id)
-    with reading_file(request):  # reading the file again is an upload's work: it waits its turn
-        facts = row_fixes.row_to_fix(
-            session, settings, layer=layer, municipality=code, version_id=version_id, row=row
-        )
+    facts = _row_to_fix(request, session, settings, layer, code, version_id, row)
     row_issues = [i for i in portal.issues(found.report, "all") if i.get("row") == row]
     cell_issue = next((i for i in row_issues if i.get("column") in facts.cells), None)
     column = cell_issue["column"] if cell_issue else ""
@@ -436,10 +449,7 @@ def queue_fix(
     town_positions: Annotated[bool, Form()] = False,
 ) -> Response:
     """Add this row's fix to the version's list (nothing is read again yet); back to the report."""
-    with reading_file(request):
-        facts = row_fixes.row_to_fix(
-            session, settings, layer=layer, municipality=code, version_id=version_id, row=row
-        )
+    facts = _row_to_fix(request, session, settings, layer, code, version_id, row)
     fixes = []
     if drop:
         fixes.append(QueuedFix(RowEdit(row, drop=True)))
