@@ -486,9 +486,7 @@ def revise(
             accept_partial=True,
         )
         content = queries.source_content(session, version.source_sha256)
-        fixes: list[dict[str, Any]] = [
-            {k: v for k, v in e.as_dict().items() if k != "by"} for e in edits
-        ]
+        fixes = [e.as_dict(author=False) for e in edits]
         result = _stage_upload(
             session,
             settings,

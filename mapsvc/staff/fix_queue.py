@@ -76,11 +76,7 @@ def keep_queue(request: Request, response: Response, queue: FixQueue, version_pa
     if not len(queue):
         response.delete_cookie(COOKIE, path=version_page)
         return
-    fixes = [
-        {k: v for k, v in f.edit.as_dict().items() if k != "by"}
-        | ({"swap": True} if f.swap else {})
-        for f in queue.fixes
-    ]
+    fixes = [f.edit.as_dict(author=False) | ({"swap": True} if f.swap else {}) for f in queue.fixes]
     value = base64.urlsafe_b64encode(
         orjson.dumps({"fixes": fixes, "town_positions": queue.town_positions})
     ).decode()
