@@ -17,6 +17,17 @@ CRS84 = CRS.from_user_input("OGC:CRS84")  # WGS84 in lon/lat order: no EPSG code
 SAME_AS_WGS84 = {4326, 6668, 4612}
 
 
+def in_japan(lat: float, lon: float) -> bool:
+    """Whether a latitude/longitude pair lies in Japan's ranges (latitude 20-46, longitude 122-154).
+
+    The two ranges do not overlap, so a pair that fits only the other way round was swapped.
+
+    >>> in_japan(34.46, 135.37), in_japan(135.37, 34.46)
+    (True, False)
+    """
+    return 20 <= lat <= 46 and 122 <= lon <= 154
+
+
 @lru_cache(maxsize=32)
 def transformer(srid: int) -> Transformer:
     """A transformer from ``srid`` to EPSG:4326 in x/y (lon/lat) order, cached per code.

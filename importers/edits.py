@@ -38,9 +38,18 @@ class RowEdit:
     drop: bool = False
     by: str = ""  # who made it (the audit log's actor)
 
-    def as_dict(self) -> dict[str, Any]:
-        """How the edit is recorded with the version's options (and read back)."""
-        done: dict[str, Any] = {"row": self.row, "by": self.by}
+    @property
+    def key(self) -> tuple[int, str | None, bool, bool]:
+        """What the edit changes: a later edit with the same key replaces this one."""
+        return self.row, self.column, self.position is not None, self.drop
+
+    def as_dict(self, *, author: bool = True) -> dict[str, Any]:
+        """How the edit is recorded with the version's options (and read back).
+
+        ``author=False`` leaves out who made it, where that is said elsewhere (an audit entry's
+        actor) or not yet known (a fix waiting to be applied).
+        """
+        done: dict[str, Any] = {"row": self.row} | ({"by": self.by} if author else {})
         if self.drop:
             done["drop"] = True
         if self.position is not None:

@@ -112,9 +112,10 @@ def _map(
     return properties if ok else None
 
 
-def _columns(
+def attribute_columns(
     headers: Iterable[str], layer: LayerDefinition, options: ImportOptions
 ) -> dict[str, Attribute]:
+    """Header -> attribute: the catalog's aliases, overruled by the upload's own column choices."""
     matched = match_columns(headers, layer)
     for header, name in options.columns.items():
         try:
@@ -368,7 +369,7 @@ def _batch(
             report.errors.append(record.error)
             continue
         if state.columns is None:
-            state.columns = converters(_columns(record.properties.keys(), layer, options))
+            state.columns = converters(attribute_columns(record.properties.keys(), layer, options))
         properties = _map(record, layer, state.columns, report=report)
         try:
             geometry = points.get(id(record))

@@ -19,7 +19,7 @@ from shapely.geometry.base import BaseGeometry
 
 from importers.base import ImportRejected, ImportReport, Issue, RawRecord
 from importers.columns import header_key
-from importers.crs import to_wgs84
+from importers.crs import in_japan, to_wgs84
 from importers.links import position_in_link
 from importers.options import ImportOptions
 from importers.towns import TownIndex
@@ -164,7 +164,7 @@ def _degrees(row: int, lon: float, lat: float, *, columns: tuple[str, str]) -> I
             ja="緯度・経度が (0, 0) です。正しい位置を入力してください",
             en="Latitude and longitude are (0, 0): enter the real position",
         )
-    if 122 <= lat <= 154 and 20 <= lon <= 46:  # Japan's ranges do not overlap: surely swapped
+    if in_japan(lon, lat):  # Japan's ranges do not overlap: surely swapped
         return _row_issue(
             row,
             "swapped_coordinates",

@@ -50,12 +50,19 @@ def versions_or_none(
     return [VersionView.of(v) for v in queries.list_versions(session, dataset.id, limit=limit)]
 
 
+def newest_version_id(session: Session, layer_id: str, code: str) -> int | None:
+    """The id of the dataset's newest version (what a page that changes versions last saw)."""
+    newest = versions_or_none(session, layer_id, code, limit=1)
+    return newest[0].id if newest else None
+
+
 def version(session: Session, layer_id: str, code: str, *, version_id: int) -> VersionView:
     """One version of the dataset."""
-    return VersionView.of(_version(session, layer_id, code, version_id))
+    return VersionView.of(version_row(session, layer_id, code, version_id))
 
 
-def _version(session: Session, layer_id: str, code: str, version_id: int) -> VersionRow:
+def version_row(session: Session, layer_id: str, code: str, version_id: int) -> VersionRow:
+    """The version of this dataset (404 for another dataset's version)."""
     dataset = _dataset(session, layer_id, code)
     found = queries.get_version(session, version_id)
     if found is None or found.dataset_id != dataset.id:
@@ -90,7 +97,7 @@ def publish_version(
         If rows are dropped and that is not accepted (the message names the rows).
     """
     with unit_of_work(session):
-        found = _version(session, layer_id, code, version_id)
+        found = version_row(session, layer_id, code, version_id)
         dropped = sorted({e["row"] for e in dropped_rows(found.report)})
         if dropped and not accept_dropped_rows:
             rows = ", ".join(str(r) for r in dropped[:20]) + ("…" if len(dropped) > 20 else "")
@@ -108,7 +115,7 @@ def rollback_to(
 ) -> VersionView:
     """Point the dataset back at an earlier published version."""
     with unit_of_work(session):
-        found = _version(session, layer_id, code, version_id)
+        found = version_row(session, layer_id, code, version_id)
         return VersionView.of(rollback_loaded(session, found, actor))
 
 

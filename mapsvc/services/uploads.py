@@ -31,7 +31,8 @@ from importers.towns import TownIndex
 from layers import GeometryType, LayerDefinition
 from mapsvc.db import queries, writes
 from mapsvc.db.models import DatasetRow
-from mapsvc.errors import InvalidParameter, NotFound, UploadRejected
+from mapsvc.errors import Conflict, InvalidParameter, NotFound, UploadRejected
+from mapsvc.services import datasets
 from mapsvc.services.collector import collector_paused
 from mapsvc.services.seed import SeedManifest
 from mapsvc.services.towns import town_index
@@ -201,28 +202,8 @@ def read(
     errors; without one, the file is read as it is. A file-level fault, found at once or while
     the features stream, raises UploadRejected with the report so far.
     """
-    boundary = exact = None
-    neighbours: tuple[Neighbour, ...] = ()
-    if municipality is not None and session is not None:
-        tolerance = settings.imports.boundary_tolerance_m
-        boundary = queries.buffered_boundary(session, municipality, tolerance)
-        near = queries.boundaries_near(session, municipality, tolerance)
-        exact = next((b for code, _, _, b in near if code == municipality), None)
-        neighbours = tuple(Neighbour(ja, en, b) for code, ja, en, b in near if code != municipality)
-    seed = SeedManifest.read(settings.seed_manifest)
-    options = dataclasses.replace(
-        request.reading,
-        boundary=boundary,
-        exact_boundary=exact,
-        neighbours=neighbours,
-        towns=_towns(session, seed, municipality) if request.reading.town_positions else None,
-        plane_srid=seed.plane_srid,
-        limits=Limits(
-            max_rows=settings.imports.max_rows,
-            max_vertices=settings.imports.max_vertices,
-            max_seconds=settings.imports.upload_timeout_s,
-        ),
-        gtfs_table="routes" if layer.geometry_type is GeometryType.LINE else "stops",
+    options = reading_options(
+        session, settings, layer=layer, request=request, municipality=municipality
     )
     report = ImportReport()
     try:
@@ -236,7 +217,41 @@ def read(
     )
 
 
-def _towns(session: Session | None, seed: SeedManifest, municipality: str | None) -> TownIndex:
+def reading_options(
+    session: Session | None,
+    settings: Settings,
+    *,
+    layer: LayerDefinition,
+    request: UploadRequest,
+    municipality: str | None = None,
+) -> ImportOptions:
+    """How ``read`` reads a file: the caller's choices plus the bounds, the boundary and the towns."""
+    boundary = exact = None
+    neighbours: tuple[Neighbour, ...] = ()
+    if municipality is not None and session is not None:
+        tolerance = settings.imports.boundary_tolerance_m
+        boundary = queries.buffered_boundary(session, municipality, tolerance)
+        near = queries.boundaries_near(session, municipality, tolerance)
+        exact = next((b for code, _, _, b in near if code == municipality), None)
+        neighbours = tuple(Neighbour(ja, en, b) for code, ja, en, b in near if code != municipality)
+    seed = SeedManifest.read(settings.seed_manifest)
+    return dataclasses.replace(
+        request.reading,
+        boundary=boundary,
+        exact_boundary=exact,
+        neighbours=neighbours,
+        towns=town_table(session, seed, municipality) if request.reading.town_positions else None,
+        plane_srid=seed.plane_srid,
+        limits=Limits(
+            max_rows=settings.imports.max_rows,
+            max_vertices=settings.imports.max_vertices,
+            max_seconds=settings.imports.upload_timeout_s,
+        ),
+        gtfs_table="routes" if layer.geometry_type is GeometryType.LINE else "stops",
+    )
+
+
+def town_table(session: Session | None, seed: SeedManifest, municipality: str | None) -> TownIndex:
     """The town table of the upload's municipality (all wards), or of the whole prefecture."""
     found = queries.get_municipality(session, municipality) if session and municipality else None
     city = found.name_ja if found is not None and found.kind != "prefecture" else None
@@ -354,6 +369,7 @@ def _stage_upload(
     request: UploadRequest,
     actor: str,
     progress: Progress | None,
+    audit_detail: dict[str, Any] | None = None,
 ) -> UploadResult:
     # The file is parsed while its rows stream into COPY: a file inside the row limit must not
     # run into the timeout meant for one read query.
@@ -378,6 +394,7 @@ def _stage_upload(
         report=reading.report,
         actor=actor,
         extra_report={"format": reading.format},
+        audit_detail=audit_detail,
     )
     _accepted(reading, request)
     if request.publish:
@@ -436,30 +453,81 @@ def revise(
     version_id: int,
     edits: list[RowEdit],
     actor: str,
+    newest_seen: int | None = None,
+    town_positions: bool = False,
+    progress: Progress | None = None,
 ) -> UploadResult:
-    """A new staged version: the version's own file read again with its options and edits.
+    """One new staged version: the version's own file read again with its options and ``edits``.
 
-    ``edits`` join the version's earlier ones (a later edit of the same row and column replaces
-    the earlier). The stored file is not changed; the new version's report lists every edit and who made it.
+    ``edits`` (several rows' fixes, applied together) join the version's earlier ones (a later
+    edit of the same row and column replaces the earlier); ``town_positions`` places the rows
+    without coordinates at their address's town. The stored file is not changed; the new
+    version's report lists every edit and who made it, and one audit entry lists these fixes.
+
+    Raises
+    ------
+    Conflict
+        When a version newer than ``newest_seen`` (the newest one the person saw) was made.
+    InvalidParameter
+        When a row fixed here still has an error. Either way nothing is written.
     """
-    dataset = queries.find_dataset(session, layer.id, municipality)
-    version = queries.get_version(session, version_id)
-    if dataset is None or version is None or version.dataset_id != dataset.id:
-        raise NotFound("このデータセットにその版はありません", f"No version {version_id} here")
-    before = recorded_request(version.options)
-    keyed = {(e.row, e.column, e.position is not None, e.drop): e for e in before.edits}
-    keyed |= {(e.row, e.column, e.position is not None, e.drop): e for e in edits}
-    request = dataclasses.replace(before, edits=tuple(keyed.values()), accept_partial=True)
-    content = queries.source_content(session, version.source_sha256)
-    source = SourceFile(content, version.filename, version.format)
-    return upload(
-        session,
-        settings,
-        layer=layer,
-        municipality=municipality,
-        source=source,
-        request=request,
-        actor=actor,
+    with unit_of_work(session):
+        version = datasets.version_row(session, layer.id, municipality, version_id)
+        # Locked: the newest version stays the newest until this one is committed.
+        writes.lock_dataset(session, version.dataset_id)
+        _refuse_if_stale(session, layer.id, municipality, newest_seen)
+        before = recorded_request(version.options)
+        keyed = {e.key: e for e in before.edits} | {e.key: e for e in edits}
+        by_town = town_positions or before.reading.town_positions
+        request = dataclasses.replace(
+            before,
+            reading=dataclasses.replace(before.reading, town_positions=by_town),
+            edits=tuple(keyed.values()),
+            accept_partial=True,
+        )
+        content = queries.source_content(session, version.source_sha256)
+        fixes = [e.as_dict(author=False) for e in edits]
+        result = _stage_upload(
+            session,
+            settings,
+            layer=layer,
+            code=municipality,
+            source=SourceFile(content, version.filename, version.format),
+            request=request,
+            actor=actor,
+            progress=progress,
+            audit_detail={
+                "revised_from": version.id,
+                "fixes": fixes + ([{"town_positions": True}] if town_positions else []),
+            },
+        )
+        _refuse_if_still_wrong(result.report, edits)
+        return result
+
+
+def _refuse_if_stale(session: Session, layer_id: str, code: str, newest_seen: int | None) -> None:
+    newest = datasets.versions_or_none(session, layer_id, code, limit=1)
+    if newest_seen is None or not newest or newest[0].id == newest_seen:
+        return
+    number = newest[0].number
+    raise Conflict(
+        f"このページを開いた後に新しい版（版 {number}）が作られました。何も変更していません。"
+        "新しい版の確認結果から直してください",
+        f"A newer version (version {number}) was made after this page was opened. Nothing was "
+        "changed: fix the rows from the newer version's report",
+    )
+
+
+def _refuse_if_still_wrong(report: dict[str, Any], edits: list[RowEdit]) -> None:
+    fixed = {e.row for e in edits if not e.drop}
+    wrong = [i for i in report.get("errors", []) if i.get("row") in fixed]
+    if not wrong:
+        return
+    ja = "、".join(f"{i['row']} 行目: {i['message_ja']}" for i in wrong)
+    en = "; ".join(f"row {i['row']}: {i['message_en']}" for i in wrong)
+    raise InvalidParameter(
+        f"直した行にまだ誤りがあります。何も変更していません（{ja}）",
+        f"A fixed row still has an error. Nothing was changed ({en})",
     )
 
 

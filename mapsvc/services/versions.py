@@ -75,8 +75,12 @@ def store_version(
     report: ImportReport,
     actor: str,
     extra_report: dict[str, Any] | None = None,
+    audit_detail: dict[str, Any] | None = None,
 ) -> VersionRow:
-    """Store ``features`` as a new staged version of ``dataset`` (the caller checked it is new)."""
+    """Store ``features`` as a new staged version of ``dataset`` (the caller checked it is new).
+
+    ``audit_detail`` joins the audit entry's detail (a revision: the version and fixes it is from).
+    """
     writes.store_source_file(session, source.sha256, source.content)
     # Features first, then the version row with its final count: a version is written once,
     # complete (that the features' version exists is checked at commit: see migration 0010).
@@ -107,7 +111,7 @@ def store_version(
         dataset_id=dataset.id,
         version_id=version.id,
         sha256=source.sha256,
-        detail={"filename": source.filename, "features": count},
+        detail={"filename": source.filename, "features": count} | (audit_detail or {}),
     )
     return version
 

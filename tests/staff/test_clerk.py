@@ -196,11 +196,14 @@ def test_the_audit_log_and_the_fix_log_speak_in_words_and_the_audit_csv_keeps_th
 ):
     sign_in(portal, people["editor"])
     staged = upload(portal, aed_csv([*GOOD, ("位置なしAED", "", "")]), accept_partial="true")
-    page = portal.get(f"{staged.headers['location']}/rows/4")
-    placed = portal.post(
-        f"{staged.headers['location']}/rows/4",
-        data={"csrf": csrf(page.text), "lat": "34.4612", "lon": "135.3695"},
+    report = staged.headers["location"]
+    page = portal.get(f"{report}/rows/4")
+    portal.post(
+        f"{report}/rows/4", data={"csrf": csrf(page.text), "lat": "34.4612", "lon": "135.3695"}
     )
+    listed = portal.get(report).text
+    seen = listed.split('name="seen" value="')[1].split('"')[0]
+    placed = portal.post(f"{report}/fixes/apply", data={"csrf": csrf(listed), "seen": seen})
     edits = placed.text.split("手で直した内容")[1]
     assert "位置を指定" in edits and "position" not in edits
     english = portal.get(placed.url, params={"lang": "en"}).text.split("Corrections made by hand")
@@ -228,6 +231,7 @@ def test_the_audit_log_and_the_fix_log_speak_in_words_and_the_audit_csv_keeps_th
         "役割: 編集",
         "アップロード",
         "未公開の版として登録",
+        "直した内容: 行 4 位置を指定",
         "ログイン",
         "成功",
     ):
@@ -235,6 +239,7 @@ def test_the_audit_log_and_the_fix_log_speak_in_words_and_the_audit_csv_keeps_th
     assert "\\u" not in shown and ">key_create<" not in shown and ">staged<" not in shown
     english = portal.get("/staff/admin/audit", params={"lang": "en"}).text
     assert "API key created" in english and "role: editor" in english
+    assert "fixes: Row 4 position set" in english
     exported = portal.get("/staff/admin/audit.csv").content.decode("utf-8")
     assert "key_create" in exported and "staged" in exported  # the CSV keeps the codes
 

@@ -344,6 +344,8 @@ def test_another_municipalitys_dataset_is_403_on_every_route(portal, session, ed
         ("GET", f"{sakai_version}/publish"),
         ("GET", f"{sakai_version}/rows/2"),
         ("POST", f"{sakai_version}/rows/2"),
+        ("POST", f"{sakai_version}/fixes/remove"),
+        ("POST", f"{sakai_version}/fixes/apply"),
         ("POST", f"/staff/datasets/evacuation_sites/{SAKAI}/take-down"),
         ("POST", f"{sakai_version}/publish"),
         ("POST", f"{sakai_version}/rollback"),
@@ -402,7 +404,7 @@ def test_html_in_file_names_and_cells_stays_inert_in_every_page(portal, session,
     for url in (version, f"/staff/datasets/aed/{KISHIWADA}", f"{version}/map", f"{version}/rows/5"):
         page = portal.get(url).text
         assert "<script>alert" not in page and "<img src=x" not in page
-        if not url.endswith(("/map", "/rows/5")):  # pages that show the names
+        if not url.endswith("/map"):  # pages that show the names (the fix page: its row's)
             assert html.escape(hostile) in page or "&lt;img src=x" in page
     sign_in(portal, publisher)
     session.execute(
@@ -488,22 +490,7 @@ def test_disabling_an_account_ends_its_sessions_at_once(portal, session, test_se
     assert sign_in(portal, editor).status_code == 401
 
 
-def test_a_row_fix_waits_for_an_upload_slot_like_any_upload(session, test_settings, editor):
-    one = test_settings.imports.model_copy(update={"concurrent_uploads": 1, "upload_wait_s": 0.2})
-    app = create_app(test_settings.model_copy(update={"imports": one}))
-    app.dependency_overrides[get_session] = lambda: session
-    with TestClient(app, base_url="https://testserver") as browser:
-        sign_in(browser, editor)
-        staged = upload(browser, aed_csv([*GOOD, ("位置なしAED", "", "")]), accept_partial="true")
-        fix = f"{staged.headers['location']}/rows/4"
-        form = {"csrf": csrf(browser.get(fix).text), "lat": "34.4612", "lon": "135.3695"}
-        with app.state.upload_slots.held():  # another clerk's large file is being read
-            busy = browser.post(fix, data=form, follow_redirects=False)
-        assert busy.status_code == 503 and "Retry-After" in busy.headers
-        assert browser.post(fix, data=form, follow_redirects=False).status_code == 303
-
-
-def test_a_row_is_placed_on_the_map_a_cell_corrected_and_a_row_dropped_as_new_versions(
+def test_fixes_applied_again_build_on_the_earlier_ones_and_the_upload_is_never_changed(
     portal, session, editor
 ):
     sign_in(portal, editor)
@@ -518,31 +505,33 @@ def test_a_row_is_placed_on_the_map_a_cell_corrected_and_a_row_dropped_as_new_ve
         and 'id="fix-map"' in page.text
         and "緯度・経度がありません" in page.text
     )
-    bad = portal.post(f"{first}/rows/4", data={"csrf": csrf(page.text), "lat": "北緯"})
-    assert bad.status_code == 400 and "緯度" in bad.text
-    placed = portal.post(
-        f"{first}/rows/4",
-        data={"csrf": csrf(page.text), "lat": "34.4612", "lon": "135.3695"},
-        follow_redirects=False,
-    )
-    second = placed.headers["location"].split("?")[0]
-    assert second != first
-    revised = portal.get(placed.headers["location"])
+
+    def fixed(version: str, row: int, **form: str) -> str:
+        """The version made by applying one fix of ``row``."""
+        page = portal.get(f"{version}/rows/{row}")
+        portal.post(f"{version}/rows/{row}", data={"csrf": csrf(page.text), **form})
+        listed = portal.get(version).text
+        seen = listed.split('name="seen" value="')[1].split('"')[0]
+        done = portal.post(
+            f"{version}/fixes/apply",
+            data={"csrf": csrf(listed), "seen": seen},
+            follow_redirects=False,
+        )
+        assert done.status_code == 303, done.text
+        return done.headers["location"].split("?")[0]
+
+    second = fixed(first, 4, lat="34.4612", lon="135.3695")
+    revised = portal.get(f"{second}?done=revised")
     assert "元のファイルはそのまま" in revised.text and "手で直した内容" in revised.text
     assert f"staff:{editor}" in revised.text
-    page = portal.get(f"{second}/rows/5")
-    corrected = portal.post(
-        f"{second}/rows/5",
-        data={"csrf": csrf(page.text), "column": "名称", "value": "岸和田市立図書館AED"},
-    )
-    third = corrected.url.path
-    dropped = portal.post(f"{third}/rows/2", data={"csrf": csrf(corrected.text), "drop": "true"})
+    third = fixed(second, 5, column="名称", value="岸和田市立図書館AED")
+    dropped = fixed(third, 2, drop="true")
     edits = session.execute(
         text(
             "SELECT report -> 'edits', report -> 'accepted', report -> 'left_out' FROM version "
             "WHERE id = :v"
         ),
-        {"v": int(dropped.url.path.rsplit("/", 1)[1])},
+        {"v": int(dropped.rsplit("/", 1)[1])},
     ).one()
     changes = [(e["row"], e["change"], e.get("old"), e.get("new")) for e in edits[0]]
     assert changes == [  # every edit so far, in the file's row order
@@ -553,7 +542,7 @@ def test_a_row_is_placed_on_the_map_a_cell_corrected_and_a_row_dropped_as_new_ve
     assert edits[1] == 3 and edits[2] == 1  # rows 3, 4 and 5; row 2 left out
     original = portal.get(f"{first}/original")
     assert original.content == data  # the upload itself is never changed
-    assert portal.get(f"{dropped.url.path}/original").content == data
+    assert portal.get(f"{dropped}/original").content == data
 
 
 def test_a_publisher_takes_a_dataset_down_with_a_reason_and_publishing_again_brings_it_back(

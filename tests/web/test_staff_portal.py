@@ -96,7 +96,8 @@ def test_the_whole_journey_admin_invites_staff_upload_fix_publish_and_roll_back(
     expect(page.locator("#lat")).not_to_have_value("")
     page.screenshot(path=str(ARTEFACTS / "staff-phone-fix-map-ja.png"), full_page=True)
     found["fix"] = axe_violations(page)
-    page.get_by_role("button", name=re.compile("直して確認し直す")).click()
+    page.get_by_role("button", name="直す内容に加える").click()
+    page.get_by_role("button", name="まとめて直す（1 件）").click()
     expect(page.locator(".notice")).to_contain_text("元のファイルはそのまま残っています")
     expect(page.locator("table.edits")).to_contain_text(f"staff:{STAFF}")
     expect(page.locator("table.issues tr.error")).to_have_count(0)  # nothing left to fix

@@ -7,28 +7,32 @@ action needs (a 403 page says why).
 
 from __future__ import annotations
 
+import dataclasses
 import unicodedata
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 import orjson
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from importers.crs import in_japan
 from importers.edits import RowEdit
 from layers import LayerDefinition
 from mapsvc.api.deps import CatalogDep, LayerDep, SessionDep, SettingsDep
 from mapsvc.api.routers.datasets import parse_code, upload_form
 from mapsvc.errors import InvalidParameter, UploadRejected
-from mapsvc.services import datasets, municipalities, notices, portal, uploads
+from mapsvc.services import datasets, municipalities, notices, portal, row_fixes, uploads
 from mapsvc.services.session import Session
-from mapsvc.services.slots import Slots
 from mapsvc.services.staff_sessions import StaffPrincipal
 from mapsvc.services.upload_progress import UploadProgress
 from mapsvc.services.uploads import UploadRequest
 from mapsvc.services.versions import SourceFile
+from mapsvc.settings import Settings
 from mapsvc.staff.access import StaffDep, StaffMunicipality, require, signed_in
+from mapsvc.staff.fix_queue import FixQueue, QueuedFix, keep_queue, read_queue
 from mapsvc.staff.pages import language, render
+from mapsvc.staff.reading import reading_file
 from mapsvc.staff.text import translate
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
@@ -158,27 +162,27 @@ def upload(
 
     With a ``job`` id the page can poll ``/staff/progress/{job}`` while the rows are checked.
     """
-    tracker: UploadProgress = request.app.state.upload_progress
-    tracker.update(job, 0)
     source = SourceFile(
         file.file.read(), file.filename or "upload", options.reading.format or "auto"
     )
-    slots: Slots = request.app.state.upload_slots
     try:
-        with slots.held():
-            result = uploads.upload(
-                session,
-                settings,
-                layer=layer,
-                municipality=code,
-                source=source,
-                request=options,
-                actor=principal.actor,
-                progress=lambda n: tracker.update(job, n),
-            )
-        tracker.update(job, result.version.feature_count, done=True)
+        with reading_file(request, job) as checked:
+            try:
+                result = uploads.upload(
+                    session,
+                    settings,
+                    layer=layer,
+                    municipality=code,
+                    source=source,
+                    request=options,
+                    actor=principal.actor,
+                    progress=checked,
+                )
+            except UploadRejected as rejected:
+                checked.finish(int(rejected.report.get("rows") or 0))
+                raise
+            checked.finish(result.version.feature_count)
     except UploadRejected as rejected:
-        tracker.update(job, int(rejected.report.get("rows") or 0), done=True)
         show = "all"
         return render(
             request,
@@ -197,6 +201,8 @@ def upload(
             may_fix=False,
             may_request=False,
             requested=False,
+            queue=FixQueue(),
+            newest_version_id=None,
         )
     target = f"/staff/datasets/{layer.id}/{code}/versions/{result.version.id}"
     return RedirectResponse(target, status_code=303)
@@ -228,8 +234,10 @@ def version_page(
         "requested": translate("requested_now", lang, n=asked, mailed=mailed),
         "requested_none": translate("requested_none", lang),
         "requested_already": translate("requested_already", lang),
+        "queued": translate("queued", lang),
     }.get(done, "")
     may_request = principal.may("request", code) and not principal.may("publish", code)
+    may_fix = principal.may("upload", code) and found.status == "staged"
     return render(
         request,
         "version.html",
@@ -242,10 +250,12 @@ def version_page(
         issues=portal.issues(found.report, show, sort),
         csv_url=f"{request.url.path}/report.csv",
         may_publish=principal.may("publish", code),
-        may_fix=principal.may("upload", code) and found.status == "staged",
+        may_fix=may_fix,
         may_request=may_request and found.status == "staged",
         requested=notices.requested(session, found.id),
         notice=notice,
+        queue=read_queue(request) if may_fix else FixQueue(),
+        newest_version_id=datasets.newest_version_id(session, layer.id, code),
     )
 
 
@@ -349,48 +359,27 @@ def original_file(
     )
 
 
-@router.get("/datasets/{layer}/{municipality}/versions/{version_id}/rows/{row}")
-def fix_row_page(
+def _version_page(layer: LayerDefinition, code: str, version_id: int) -> str:
+    return f"/staff/datasets/{layer.id}/{code}/versions/{version_id}"
+
+
+def _row_to_fix(
     request: Request,
-    session: SessionDep,
-    layer: LayerDep,
-    principal: StaffDep,
-    code: Uploadable,
+    session: Session,
+    settings: Settings,
+    layer: LayerDefinition,
+    code: str,
     version_id: int,
     row: int,
-) -> Response:
-    """Correct one row: place it on the map, correct a cell, or leave it out."""
-    found = datasets.version(session, layer.id, code, version_id=version_id)
-    row_issues = [i for i in portal.issues(found.report, "all") if i.get("row") == row]
-    editable = next((i for i in row_issues if i.get("column") and "/" not in i["column"]), None)
-    return render(
-        request,
-        "fix_row.html",
-        principal=principal,
-        **_page_context(request, session, layer, code),
-        version=found,
-        row=row,
-        row_issues=row_issues,
-        centre=municipalities.inner_point(session, code),
-        column=editable["column"] if editable else "",
-        value=editable["value"] if editable and editable.get("value") is not None else "",
-    )
+) -> row_fixes.RowToFix:
+    with reading_file(request):  # reading the file again is an upload's work: it waits its turn
+        return row_fixes.row_to_fix(
+            session, settings, layer=layer, municipality=code, version_id=version_id, row=row
+        )
 
 
-def _coordinate(text: str, low: float, high: float, what: str) -> float | None:
-    if not text.strip():
-        return None
-    try:
-        number = float(unicodedata.normalize("NFKC", text))
-    except ValueError:
-        number = float("nan")
-    if not low <= number <= high:
-        raise InvalidParameter(f"{what}が正しくありません：{text}", f"Not a valid {what}: {text}")
-    return number
-
-
-@router.post("/datasets/{layer}/{municipality}/versions/{version_id}/rows/{row}")
-def fix_row(
+@router.get("/datasets/{layer}/{municipality}/versions/{version_id}/rows/{row}")
+def fix_row_page(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
@@ -398,38 +387,155 @@ def fix_row(
     principal: StaffDep,
     code: Uploadable,
     version_id: int,
-    row: int,
+    row: Annotated[int, Path(ge=1, le=10_000_000)],
+) -> Response:
+    """Fix one row: its name and address, what is wrong, and the fixes it can take.
+
+    A fix joins the version's list of fixes; the list is applied together (one new version).
+    """
+    found = datasets.version(session, layer.id, code, version_id=version_id)
+    facts = _row_to_fix(request, session, settings, layer, code, version_id, row)
+    row_issues = [i for i in portal.issues(found.report, "all") if i.get("row") == row]
+    cell_issue = next((i for i in row_issues if i.get("column") in facts.cells), None)
+    column = cell_issue["column"] if cell_issue else ""
+    return render(
+        request,
+        "fix_row.html",
+        principal=principal,
+        **_page_context(request, session, layer, code),
+        version=found,
+        row=row,
+        facts=facts,
+        row_issues=row_issues,
+        centre=municipalities.inner_point(session, code),
+        column=column,
+        value=facts.cells.get(column, ""),
+        queue=read_queue(request),
+        newest_version_id=datasets.newest_version_id(session, layer.id, code),
+    )
+
+
+def _coordinates(lat: str, lon: str) -> tuple[float, float] | None:
+    """(lon, lat) from the two boxes, both in Japan; None when both are blank."""
+    if not lat.strip() and not lon.strip():
+        return None
+    try:
+        latitude, longitude = (float(unicodedata.normalize("NFKC", t)) for t in (lat, lon))
+    except ValueError:
+        latitude = longitude = float("nan")
+    if not in_japan(latitude, longitude):
+        raise InvalidParameter(
+            f"緯度・経度が正しくありません（緯度 {lat}、経度 {lon}）。緯度は20〜46、経度は122〜154の数値です",
+            f"Not a valid latitude/longitude ({lat}, {lon}): latitude is 20-46, longitude 122-154",
+        )
+    return longitude, latitude
+
+
+@router.post("/datasets/{layer}/{municipality}/versions/{version_id}/rows/{row}")
+def queue_fix(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    layer: LayerDep,
+    code: Uploadable,
+    version_id: int,
+    row: Annotated[int, Path(ge=1, le=10_000_000)],
     lat: Annotated[str, Form(max_length=40)] = "",
     lon: Annotated[str, Form(max_length=40)] = "",
     column: Annotated[str, Form(max_length=200)] = "",
-    value: Annotated[str, Form(max_length=10_000)] = "",
+    value: Annotated[str, Form(max_length=2000)] = "",
     drop: Annotated[bool, Form()] = False,
+    swap: Annotated[bool, Form()] = False,
+    town_positions: Annotated[bool, Form()] = False,
 ) -> Response:
-    """Check the stored file again with this row corrected: a new staged version."""
-    latitude = _coordinate(lat, 20, 46, "緯度 (latitude)")
-    longitude = _coordinate(lon, 122, 154, "経度 (longitude)")
-    edits = []
+    """Add this row's fix to the version's list (nothing is read again yet); back to the report."""
+    facts = _row_to_fix(request, session, settings, layer, code, version_id, row)
+    fixes = []
     if drop:
-        edits.append(RowEdit(row, drop=True, by=principal.actor))
-    if latitude is not None and longitude is not None:
-        edits.append(RowEdit(row, position=(longitude, latitude), by=principal.actor))
-    if column.strip():
-        edits.append(RowEdit(row, column=column.strip(), value=value, by=principal.actor))
-    if not edits:
+        fixes.append(QueuedFix(RowEdit(row, drop=True)))
+    if swap:
+        if facts.swapped is None:
+            raise InvalidParameter(
+                "この行の緯度・経度は入れ替えても日本の範囲に入りません",
+                "This row's latitude and longitude do not fit Japan swapped either",
+            )
+        fixes.append(QueuedFix(RowEdit(row, position=facts.swapped[::-1]), swap=True))
+    elif (position := _coordinates(lat, lon)) is not None:
+        fixes.append(QueuedFix(RowEdit(row, position=position)))
+    if column and value != facts.cells.get(column):  # a column picked but left as it was: no fix
+        if column not in facts.cells:
+            raise InvalidParameter(
+                f"このファイルに「{column}」という列はありません",
+                f"This file has no column {column!r}",
+            )
+        fixes.append(QueuedFix(RowEdit(row, column=column, value=value)))
+    if town_positions and facts.town is None:
+        raise InvalidParameter(
+            "この行の住所に合う町がないため、町の代表点に置けません",
+            "No town matches this row's address: it cannot be placed at a town's centre",
+        )
+    if not fixes and not town_positions:
         raise InvalidParameter("直す内容が入力されていません", "Nothing to correct was entered")
-    slots: Slots = request.app.state.upload_slots
-    with slots.held():  # reading the file again is an upload's work: it waits for a slot too
+    page = _version_page(layer, code, version_id)
+    response = RedirectResponse(f"{page}?done=queued", status_code=303)
+    queue = read_queue(request).adding(fixes, town_positions=town_positions)
+    keep_queue(request, response, queue, page)
+    return response
+
+
+@router.post("/datasets/{layer}/{municipality}/versions/{version_id}/fixes/remove")
+def unqueue_fix(
+    request: Request,
+    layer: LayerDep,
+    code: Uploadable,
+    version_id: int,
+    index: Annotated[int, Form(ge=0, le=1000)],
+) -> Response:
+    """Take one fix off the version's list."""
+    page = _version_page(layer, code, version_id)
+    response = RedirectResponse(page, status_code=303)
+    keep_queue(request, response, read_queue(request).removing(index), page)
+    return response
+
+
+@router.post("/datasets/{layer}/{municipality}/versions/{version_id}/fixes/apply")
+def apply_fixes(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    layer: LayerDep,
+    principal: StaffDep,
+    code: Uploadable,
+    version_id: int,
+    seen: Annotated[int, Form(ge=0, le=2**62)],
+    job: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """Read the stored file again with every listed fix: one new staged version, one audit entry.
+
+    Refused, changing nothing, when another version was made since the page was shown, or when a
+    fixed row still has an error.
+    """
+    queue = read_queue(request)
+    if not len(queue):
+        raise InvalidParameter("直す内容の一覧が空です", "The list of fixes is empty")
+    with reading_file(request, job) as checked:
         result = uploads.revise(
             session,
             settings,
             layer=layer,
             municipality=code,
             version_id=version_id,
-            edits=edits,
+            edits=[dataclasses.replace(f.edit, by=principal.actor) for f in queue.fixes],
             actor=principal.actor,
+            newest_seen=seen,
+            town_positions=queue.town_positions,
+            progress=checked,
         )
-    target = f"/staff/datasets/{layer.id}/{code}/versions/{result.version.id}?done=revised"
-    return RedirectResponse(target, status_code=303)
+        checked.finish(result.version.feature_count)
+    target = f"{_version_page(layer, code, result.version.id)}?done=revised"
+    response = RedirectResponse(target, status_code=303)
+    keep_queue(request, response, FixQueue(), _version_page(layer, code, version_id))
+    return response
 
 
 @router.get("/datasets/{layer}/{municipality}/take-down", response_class=HTMLResponse)

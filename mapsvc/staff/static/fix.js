@@ -1,5 +1,12 @@
 // The fix page's map: a tap places the row's point and fills the latitude/longitude boxes
-// (which also work by typing, without this script).
+// (which also work by typing, without this script). Picking a column puts its value in the box.
+const column = document.getElementById("column");
+const value = document.getElementById("value");
+if (column && value) {
+  column.addEventListener("change", () => {
+    value.value = column.selectedOptions[0]?.dataset.value ?? "";
+  });
+}
 const L = window.L;
 const element = document.getElementById("fix-map");
 if (L && element) {
