@@ -217,11 +217,7 @@ def read(
         neighbours=neighbours,
         towns=_towns(session, seed, municipality) if request.reading.town_positions else None,
         plane_srid=seed.plane_srid,
-        limits=Limits(
-            max_rows=settings.imports.max_rows,
-            max_vertices=settings.imports.max_vertices,
-            max_seconds=settings.imports.upload_timeout_s,
-        ),
+        limits=reading_limits(settings),
         gtfs_table="routes" if layer.geometry_type is GeometryType.LINE else "stops",
     )
     report = ImportReport()
@@ -233,6 +229,15 @@ def read(
         records = apply_edits(records, request.edits, report)
     return Reading(
         fmt, _rejecting(to_features(records, layer, report, options=options), report, fmt), report
+    )
+
+
+def reading_limits(settings: Settings) -> Limits:
+    """The bounds every read of an uploaded file obeys."""
+    return Limits(
+        max_rows=settings.imports.max_rows,
+        max_vertices=settings.imports.max_vertices,
+        max_seconds=settings.imports.upload_timeout_s,
     )
 
 
