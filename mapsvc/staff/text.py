@@ -113,6 +113,10 @@ TEXT: dict[str, tuple[str, str]] = {
         'Column mapping (JSON: {"header": "attribute"}; filled by the "Columns" choices above)',
     ),
     "where": ('使う行（JSON：{"見出し": ["値"]}）', 'Rows to use (JSON: {"header": ["value"]})'),
+    "template": (
+        "記入用のひな形（国の標準の見出しと記入例1行。記入してそのままアップロードできます）",
+        "Blank template (the national standard's headers and one example row; fill it in and upload it as it is)",
+    ),
     "mapping_title": ("列の対応", "Columns"),
     "mapping_hint": (
         "ファイルの見出しごとに、地図の項目のどれにあたるかを選んでください。分かる見出しは選んであります。",

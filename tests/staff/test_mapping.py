@@ -178,3 +178,18 @@ def test_a_viewer_gets_no_mapping_screen(portal, session, test_settings):
         f"{DATASET}/columns", data={"csrf": token}, files={"file": ("a.csv", own_csv())}
     )
     assert page.status_code == 403
+
+
+def test_the_dataset_page_offers_the_templates_and_one_uploaded_as_it_is_needs_no_mapping(
+    portal, session
+):
+    page = portal.get(DATASET).text
+    excel = f"/api/collections/aed/template.xlsx?municipality={KISHIWADA}"
+    assert f'href="{excel}"' in page and "template.csv" in page
+    template = portal.get(excel).content
+    screen = mapping_screen(portal, template, "template-aed.xlsx")
+    assert "" not in choices(screen.text).values()  # every header is an attribute or position
+    done = upload(portal, template, "template-aed.xlsx")
+    assert done.status_code == 303, done.text
+    [stored] = stored_properties(session, done)
+    assert stored["name"] == "（記入例）名称" and stored["location_detail"] == "（記入例）設置位置"

@@ -1,6 +1,6 @@
 """The column-mapping screen in Chromium, at phone size (390 × 844) and on a desktop.
 
-A clerk chooses a CP932 CSV whose coordinate headers no alias knows: the screen lists every
+The layer's Excel template, downloaded from the dataset page, needs no mapping at all. A clerk chooses a CP932 CSV whose coordinate headers no alias knows: the screen lists every
 header with its drop-down (the known one chosen already) and the first rows; the clerk picks
 the coordinates and leaves a column out, and the file imports with nothing typed as JSON. An
 Excel workbook's sheet is chosen on the same screen. Screenshots go to ``test-output/``.
@@ -35,6 +35,15 @@ def test_a_clerk_maps_unknown_headers_with_drop_downs_and_the_file_imports(
     page = context.new_page()
     choose_password_and_sign_in(page, f"{base}{link}", login)
     page.goto(f"{base}/staff/datasets/aed/272027")
+    with page.expect_download() as download:  # the blank template, as a clerk starts one
+        page.locator("p.templates").get_by_role("link", name="Excel").click()
+    template = tmp_path / download.value.suggested_filename
+    download.value.save_as(template)
+    page.set_input_files("#file", str(template))
+    expect(page.locator("section.mapping")).to_contain_text("（記入例）名称")
+    chosen = page.locator("select.mapping-choice").evaluate_all("s => s.map(c => c.value)")
+    assert chosen and "" not in chosen  # every standard header is known: nothing to map
+
     upload = tmp_path / "aed.csv"
     upload.write_bytes(own_csv("cp932"))
     page.set_input_files("#file", str(upload))
