@@ -16,7 +16,7 @@ from importers.csv import read_table
 from importers.excel import excel_table, old_excel_table
 from importers.options import KEEP_COLUMN, ImportOptions
 from importers.registry import detect_format, read_records
-from importers.tabular import Table, coordinate_roles
+from importers.tabular import Table, check_width, coordinate_roles
 from layers import LayerDefinition
 
 PREVIEW_ROWS = 5
@@ -45,13 +45,9 @@ class FilePeek:
         return self.format in _TABLES
 
 
-def _csv_table(data: bytes, options: ImportOptions, report: ImportReport) -> tuple[Table, str]:
-    return read_table(data, options, report)
-
-
 TableReader = Callable[[bytes, ImportOptions, ImportReport], tuple[Table, Sequence[str] | str]]
 _TABLES: Mapping[str, TableReader] = {
-    "csv": _csv_table,
+    "csv": read_table,
     "xlsx": excel_table,
     "xls": old_excel_table,
     "ods": old_excel_table,
@@ -93,6 +89,7 @@ def peek(
         values = tuple(tuple(_text(p.get(h)) for h in headers) for p in first)
         return FilePeek(fmt, headers, values, (), None, tuple(report.warnings))
     table, detail = reader(data, options, report)
+    check_width(table.headers, options)  # a screen per column: bounded as the import is
     width = len(table.headers)
     values = tuple(
         tuple(_text(cells[i] if i < len(cells) else None) for i in range(width))

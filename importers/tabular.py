@@ -212,6 +212,16 @@ def _northing_first(
     return default if as_survey == as_gis else as_survey > as_gis
 
 
+def check_width(headers: Sequence[str], options: ImportOptions) -> None:
+    """Refuse a table wider than the limit (no real layer comes near it)."""
+    if len(headers) > options.limits.max_columns:
+        raise ImportRejected.because(
+            "too_many_columns",
+            f"列が多すぎます（{len(headers):,} 列、上限 {options.limits.max_columns:,}）",
+            f"Too many columns ({len(headers):,}; at most {options.limits.max_columns:,})",
+        )
+
+
 def records_from_table(
     table: Table, options: ImportOptions, report: ImportReport
 ) -> Iterator[RawRecord]:
@@ -229,12 +239,7 @@ def records_from_table(
     [(2, (135.37, 34.46))]
     """
     headers = table.headers
-    if len(headers) > options.limits.max_columns:
-        raise ImportRejected.because(
-            "too_many_columns",
-            f"列が多すぎます（{len(headers):,} 列、上限 {options.limits.max_columns:,}）",
-            f"Too many columns ({len(headers):,}; at most {options.limits.max_columns:,})",
-        )
+    check_width(headers, options)
     rows = iter(table.rows)
     first = next(rows, None)
     if first is None:

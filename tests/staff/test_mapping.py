@@ -4,11 +4,9 @@ drop-down of the layer's attributes, its first rows, and the choice sent as ``co
 from __future__ import annotations
 
 import html
-import io
 import re
 from collections.abc import Iterator
 
-import openpyxl
 import orjson
 import pytest
 from fastapi.testclient import TestClient
@@ -17,6 +15,7 @@ from sqlalchemy import text
 from mapsvc.api.deps import get_session
 from mapsvc.app import create_app
 from tests.support.portal import account, csrf, sign_in
+from tests.support.variants import xlsx_workbook
 
 pytestmark = pytest.mark.db
 
@@ -45,18 +44,6 @@ def portal(session, test_settings) -> Iterator[TestClient]:
 def own_csv(encoding: str = "cp932") -> bytes:
     lines = [",".join(OWN_HEADERS), *(",".join(row) for row in OWN_ROWS)]
     return ("\r\n".join(lines) + "\r\n").encode(encoding)
-
-
-def workbook(sheets: dict[str, list[list[object]]]) -> bytes:
-    book = openpyxl.Workbook()
-    book.remove(book.active)
-    for name, rows in sheets.items():
-        sheet = book.create_sheet(name)
-        for row in rows:
-            sheet.append(row)
-    file = io.BytesIO()
-    book.save(file)
-    return file.getvalue()
 
 
 def mapping_screen(portal: TestClient, data: bytes, name: str, lang: str = "ja", **form: str):
@@ -141,11 +128,11 @@ def test_use_as_is_overrules_an_alias_and_keeps_the_column_under_its_header(port
 
 
 def test_an_excel_files_sheets_are_offered_and_the_chosen_one_is_read(portal):
-    data = workbook(
-        {
-            "表紙": [["AED設置場所一覧"], ["令和8年4月"]],
-            "一覧": [["AED設置場所一覧"], OWN_HEADERS, *OWN_ROWS],
-        }
+    data = xlsx_workbook(
+        [
+            ("表紙", [["AED設置場所一覧"], ["令和8年4月"]]),
+            ("一覧", [["AED設置場所一覧"], OWN_HEADERS, *OWN_ROWS]),
+        ]
     )
     first = mapping_screen(portal, data, "aed.xlsx")
     assert first.status_code == 200, first.text
@@ -165,7 +152,9 @@ def test_an_unreadable_file_gets_the_readers_reason_in_the_persons_language(port
     assert "テキスト（CSV）ファイルではありません" in page.text
     english = mapping_screen(portal, data, "aed.csv", lang="en")
     assert "This is not a text (CSV) file" in english.text
-    missing_sheet = mapping_screen(portal, workbook({"一覧": [OWN_HEADERS]}), "a.xlsx", sheet="x")
+    missing_sheet = mapping_screen(
+        portal, xlsx_workbook([("一覧", [OWN_HEADERS])]), "a.xlsx", sheet="x"
+    )
     assert missing_sheet.status_code == 422 and "シート「x」がありません" in missing_sheet.text
 
 

@@ -12,8 +12,9 @@ import orjson
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.staff.test_mapping import OWN_HEADERS, OWN_ROWS, own_csv, workbook
+from tests.staff.test_mapping import OWN_HEADERS, OWN_ROWS, own_csv
 from tests.support.browser import PHONE, axe_violations, phone
+from tests.support.variants import xlsx_workbook
 from tests.web.conftest import choose_password_and_sign_in, invitation
 from tests.web.test_staff_clerk import DESKTOP, as_cards, fits_the_screen, shot
 
@@ -79,7 +80,9 @@ def test_a_clerk_maps_unknown_headers_with_drop_downs_and_the_file_imports(
 
     page.goto(f"{base}/staff/datasets/aed/272027")
     book = tmp_path / "aed.xlsx"
-    book.write_bytes(workbook({"表紙": [["AED設置場所一覧"]], "一覧": [OWN_HEADERS, *OWN_ROWS]}))
+    book.write_bytes(
+        xlsx_workbook([("表紙", [["AED設置場所一覧"]]), ("一覧", [OWN_HEADERS, *OWN_ROWS])])
+    )
     page.set_input_files("#file", str(book))
     sheet = page.locator("select.mapping-sheet")
     expect(sheet).to_have_value("表紙")
