@@ -152,6 +152,9 @@ def test_an_unreadable_file_gets_the_readers_reason_in_the_persons_language(port
     assert "テキスト（CSV）ファイルではありません" in page.text
     english = mapping_screen(portal, data, "aed.csv", lang="en")
     assert "This is not a text (CSV) file" in english.text
+    wide = (",".join(f"列{i}" for i in range(1001)) + "\r\n" + ",".join("1" * 1001)).encode()
+    too_wide = mapping_screen(portal, wide, "wide.csv")  # a drop-down per column: bounded
+    assert too_wide.status_code == 422 and "列が多すぎます（1,001 列" in too_wide.text
     missing_sheet = mapping_screen(
         portal, xlsx_workbook([("一覧", [OWN_HEADERS])]), "a.xlsx", sheet="x"
     )
