@@ -16,7 +16,7 @@ from python_calamine import CalamineWorkbook
 from importers.archive import SafeZip
 from importers.base import ImportRejected, ImportReport, Issue, RawRecord
 from importers.options import ImportOptions
-from importers.tabular import records_from_table, split_header
+from importers.tabular import Table, records_from_table, split_header
 
 
 def read_excel(data: bytes, options: ImportOptions, report: ImportReport) -> Iterator[RawRecord]:
@@ -45,6 +45,14 @@ def read_excel(data: bytes, options: ImportOptions, report: ImportReport) -> Ite
     >>> [(r.row, r.xy, dict(r.properties)) for r in read_excel(file.getvalue(), ImportOptions(), ImportReport())]
     [(2, (135.37, 34.46), {'施設名称': '市役所'})]
     """
+    table, _ = excel_table(data, options, report)
+    yield from records_from_table(table, options, report)
+
+
+def excel_table(
+    data: bytes, options: ImportOptions, report: ImportReport
+) -> tuple[Table, list[str]]:
+    """The chosen sheet of an .xlsx as a table (title rows skipped), and the workbook's sheets."""
     # An .xlsx is a zip: refuse bombs, and tables too big to build, before openpyxl inflates it.
     _check_workbook_size(SafeZip(data, options.limits), options)
     with warnings.catch_warnings():
@@ -60,7 +68,8 @@ def read_excel(data: bytes, options: ImportOptions, report: ImportReport) -> Ite
                 )
             ) from exc
     sheet = workbook[_sheet_name(workbook.sheetnames, options)]
-    yield from _records(enumerate(sheet.iter_rows(values_only=True), start=1), options, report)
+    rows = enumerate(sheet.iter_rows(values_only=True), start=1)
+    return _table(rows, report), list(workbook.sheetnames)
 
 
 _CELLS = (b"<c ", b"<c>", b":c ", b":c>")  # <x:c …> where the writer uses a prefix
@@ -124,6 +133,14 @@ def read_old_excel(
     >>> [(r.row, r.xy, dict(r.properties)) for r in read_old_excel(file.getvalue(), ImportOptions(), ImportReport())]
     [(4, (135.37, 34.46), {'施設名称': '市役所'})]
     """
+    table, _ = old_excel_table(data, options, report)
+    yield from records_from_table(table, options, report)
+
+
+def old_excel_table(
+    data: bytes, options: ImportOptions, report: ImportReport
+) -> tuple[Table, list[str]]:
+    """The chosen sheet of an .xls or .ods as a table (title rows skipped), and its sheets."""
     if data[:4] == b"PK\x03\x04":
         SafeZip(data, options.limits)  # an .ods is a zip: refuse bombs before it is inflated
     try:
@@ -140,7 +157,7 @@ def read_old_excel(
                 f"Cannot read this .xls or .ods file: {exc}",
             )
         ) from exc
-    yield from _records(enumerate(table, start=1), options, report)
+    return _table(enumerate(table, start=1), report), list(workbook.sheet_names)
 
 
 def _sheet_name(names: Sequence[str], options: ImportOptions) -> str:
@@ -161,8 +178,6 @@ def _sheet_name(names: Sequence[str], options: ImportOptions) -> str:
     return options.sheet
 
 
-def _records(
-    rows: Iterator[tuple[int, Sequence[object]]], options: ImportOptions, report: ImportReport
-) -> Iterator[RawRecord]:
+def _table(rows: Iterator[tuple[int, Sequence[object]]], report: ImportReport) -> Table:
     empty = Issue("empty_file", "シートが空です", "The sheet is empty")
-    yield from records_from_table(split_header(rows, report, empty=empty), options, report)
+    return split_header(rows, report, empty=empty)

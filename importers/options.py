@@ -9,6 +9,11 @@ from shapely.geometry.base import BaseGeometry
 
 from importers.towns import TownIndex
 
+# The column mapping's two choices besides an attribute: the header is no attribute (its
+# cells are kept under the header, as any unmatched column's are), or the column is left out.
+KEEP_COLUMN = ""
+IGNORE_COLUMN = "-"
+
 
 @dataclass(frozen=True)
 class Neighbour:
@@ -50,7 +55,9 @@ class ImportOptions:
     sheet, layer
         The Excel sheet or GeoPackage layer to read; None takes the first.
     columns
-        Header -> attribute name, for headers the catalog's aliases do not cover.
+        Header -> attribute name (or coordinate role: ``latitude``, ``survey_x``…), for headers
+        the catalog's aliases do not cover; a header chosen here is never matched otherwise.
+        ``KEEP_COLUMN`` keeps the column under its own name, ``IGNORE_COLUMN`` leaves it out.
     boundary
         The owning municipality's boundary (EPSG:4326) with the tolerance already added: points
         outside it are row errors, and it decides the axis order of plane-rectangular X/Y.

@@ -19,7 +19,7 @@ from importers.columns import match_columns
 from importers.crs import SAME_AS_WGS84, WGS84, check_area, datum_note, to_wgs84, transformer
 from importers.derivations import DERIVATIONS
 from importers.geometry import GeometryError, check_finite, conform
-from importers.options import ImportOptions
+from importers.options import IGNORE_COLUMN, ImportOptions
 from layers import Attribute, GeometryType, LayerDefinition
 
 
@@ -73,12 +73,16 @@ def map_record(
     return _map(record, layer, converters(columns), report=report)
 
 
-Converters = dict[str, tuple[str, Callable[[object], JSONValue]]]
+Converters = dict[str, tuple[str, Callable[[object], JSONValue] | None]]
 
 
-def converters(columns: dict[str, Attribute]) -> Converters:
-    """Header -> (attribute name, its converter): looked up once per file, not once per cell."""
-    return {header: (attribute.name, converter(attribute)) for header, attribute in columns.items()}
+def converters(columns: dict[str, Attribute], ignored: Iterable[str] = ()) -> Converters:
+    """Header -> (attribute name, its converter): looked up once per file, not once per cell.
+
+    An ``ignored`` header gets no converter: its cells are left out.
+    """
+    found: Converters = {h: (a.name, converter(a)) for h, a in columns.items()}
+    return found | {header: (header, None) for header in ignored}
 
 
 def _map(
@@ -93,6 +97,8 @@ def _map(
                 properties[header] = _keep_unknown(value)
             continue
         name, convert = mapped
+        if convert is None:  # a column the uploader chose to leave out
+            continue
         try:
             properties[name] = convert(value)
         except CellError as exc:
@@ -115,13 +121,14 @@ def _map(
 def attribute_columns(
     headers: Iterable[str], layer: LayerDefinition, options: ImportOptions
 ) -> dict[str, Attribute]:
-    """Header -> attribute: the catalog's aliases, overruled by the upload's own column choices."""
-    matched = match_columns(headers, layer)
-    for header, name in options.columns.items():
+    """Header -> attribute: the aliases' matches, overruled by the caller's column choices."""
+    chosen = options.columns
+    matched = match_columns([h for h in headers if h not in chosen], layer)
+    for header, name in chosen.items():
         try:
             matched[header] = layer.attribute(name)
         except KeyError:
-            continue  # a geometry role (latitude, survey_x…), used by the tabular reader
+            continue  # a geometry role (used by the tabular reader), kept or ignored
     return matched
 
 
@@ -369,7 +376,10 @@ def _batch(
             report.errors.append(record.error)
             continue
         if state.columns is None:
-            state.columns = converters(attribute_columns(record.properties.keys(), layer, options))
+            ignored = [h for h, name in options.columns.items() if name == IGNORE_COLUMN]
+            state.columns = converters(
+                attribute_columns(record.properties.keys(), layer, options), ignored
+            )
         properties = _map(record, layer, state.columns, report=report)
         try:
             geometry = points.get(id(record))

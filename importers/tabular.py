@@ -11,7 +11,7 @@ import itertools
 import math
 import operator
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import shapely
@@ -36,16 +36,24 @@ class Table:
     rows: Iterable[tuple[int, Sequence[object]]]
 
 
-def _roles(headers: Sequence[str], options: ImportOptions) -> dict[str, int]:
-    """Column index per geometry role (``latitude``, ``survey_x``…); explicit choices win."""
+def coordinate_roles(headers: Sequence[str], columns: Mapping[str, str]) -> dict[str, int]:
+    """Column index per geometry role (``latitude``, ``survey_x``…).
+
+    The caller's ``columns`` win: a header named there takes the role it names, or none.
+
+    >>> coordinate_roles(["名称", "緯度", "経度", "lat2"], {"経度": "-", "lat2": "longitude"})
+    {'longitude': 3, 'latitude': 1}
+    """
     aliases = load_geometry_columns()
     keys = {role: {header_key(a) for a in names} for role, names in aliases.items()}
     found: dict[str, int] = {}
     for index, header in enumerate(headers):
-        override = options.columns.get(header)
+        override = columns.get(header)
         if override in keys:
             found[override] = index
     for index, header in enumerate(headers):
+        if header in columns:
+            continue
         folded = header_key(header)
         for role, names in keys.items():
             if role not in found and folded in names and index not in found.values():
@@ -204,6 +212,16 @@ def _northing_first(
     return default if as_survey == as_gis else as_survey > as_gis
 
 
+def check_width(headers: Sequence[str], options: ImportOptions) -> None:
+    """Refuse a table wider than the limit (no real layer comes near it)."""
+    if len(headers) > options.limits.max_columns:
+        raise ImportRejected.because(
+            "too_many_columns",
+            f"列が多すぎます（{len(headers):,} 列、上限 {options.limits.max_columns:,}）",
+            f"Too many columns ({len(headers):,}; at most {options.limits.max_columns:,})",
+        )
+
+
 def records_from_table(
     table: Table, options: ImportOptions, report: ImportReport
 ) -> Iterator[RawRecord]:
@@ -221,12 +239,7 @@ def records_from_table(
     [(2, (135.37, 34.46))]
     """
     headers = table.headers
-    if len(headers) > options.limits.max_columns:
-        raise ImportRejected.because(
-            "too_many_columns",
-            f"列が多すぎます（{len(headers):,} 列、上限 {options.limits.max_columns:,}）",
-            f"Too many columns ({len(headers):,}; at most {options.limits.max_columns:,})",
-        )
+    check_width(headers, options)
     rows = iter(table.rows)
     first = next(rows, None)
     if first is None:
@@ -238,7 +251,7 @@ def records_from_table(
             )
         )
     rows = itertools.chain([first], rows)
-    roles = _roles(headers, options)
+    roles = coordinate_roles(headers, options.columns)
     geometry_columns = set(roles.values()) - {roles.get("address")}
     if "wkt" in roles:
         mode, columns = "wkt", (roles["wkt"], roles["wkt"])

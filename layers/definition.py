@@ -94,6 +94,10 @@ class Attribute(Frozen):
     type: AttributeType = AttributeType.STRING
     label: Text
     aliases: tuple[str, ...] = ()
+    # The header a layer's template gives the attribute: the Digital Agency 自治体標準
+    # オープンデータセット's where it has one (GSI's for shelters, GTFS's for bus stops). One of
+    # the aliases, so a filled-in template imports with no mapping; None: not in the template.
+    standard_header: str | None = None
     values: tuple[EnumValue, ...] = ()
     # For a class (a depth rank): the attribute holding the exact value it rounds, shown beside it.
     exact: Identifier | None = None
@@ -102,6 +106,8 @@ class Attribute(Frozen):
     def _enum_has_values(self) -> Attribute:
         if (self.type is AttributeType.ENUM) != bool(self.values):
             raise ValueError("an enum attribute needs `values`, and only an enum may have them")
+        if self.standard_header is not None and self.standard_header not in self.aliases:
+            raise ValueError(f"standard_header {self.standard_header!r} is not among the aliases")
         return self
 
 

@@ -242,12 +242,17 @@ def reading_options(
         neighbours=neighbours,
         towns=town_table(session, seed, municipality) if request.reading.town_positions else None,
         plane_srid=seed.plane_srid,
-        limits=Limits(
-            max_rows=settings.imports.max_rows,
-            max_vertices=settings.imports.max_vertices,
-            max_seconds=settings.imports.upload_timeout_s,
-        ),
+        limits=reading_limits(settings),
         gtfs_table="routes" if layer.geometry_type is GeometryType.LINE else "stops",
+    )
+
+
+def reading_limits(settings: Settings) -> Limits:
+    """The bounds every read of an uploaded file obeys."""
+    return Limits(
+        max_rows=settings.imports.max_rows,
+        max_vertices=settings.imports.max_vertices,
+        max_seconds=settings.imports.upload_timeout_s,
     )
 
 

@@ -95,6 +95,11 @@ BASE = (DEFINITIONS_DIR / "parks.toml").read_text("utf-8")
         (lambda s: s.replace('type = "number"', 'type = "enum"'), "enum"),
         (lambda s: s.replace('id = "parks"', 'id = "other"'), "does not match"),
         (lambda s: s.replace("[source]", "[source\n"), "parks.toml"),
+        (
+            # A template header no alias matches would need a mapping: refused.
+            lambda s: s.replace('standard_header = "名称"', 'standard_header = "公園の名前"'),
+            "standard_header",
+        ),
     ],
 )
 def test_invalid_definitions_are_refused_with_the_file_named(tmp_path, change, message):

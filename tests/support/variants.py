@@ -165,10 +165,11 @@ def excel_camelcase(kind: str = "xlsx", *, title: str | None = None) -> bytes:
     """
     rows = ([[title], []] if title else []) + _camelcase_rows()
     sheets = [("避難場所", rows), NOTE_SHEET]
-    return {"xlsx": _xlsx, "xls": _xls, "ods": _ods}[kind](sheets)
+    return {"xlsx": xlsx_workbook, "xls": _xls, "ods": _ods}[kind](sheets)
 
 
-def _xlsx(sheets: list[tuple[str, list[list[object]]]]) -> bytes:
+def xlsx_workbook(sheets: list[tuple[str, list[list[object]]]]) -> bytes:
+    """An .xlsx with these sheets (name, rows), in order."""
     workbook = openpyxl.Workbook()
     workbook.remove(workbook.active)
     for name, rows in sheets:

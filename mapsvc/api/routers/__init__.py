@@ -10,6 +10,7 @@ from mapsvc.api.routers import (
     ogc,
     places,
     sources,
+    templates,
     tiles,
 )
 
@@ -20,6 +21,7 @@ ROUTERS = (
     collections.router,
     places.router,
     downloads.router,
+    templates.router,
     tiles.router,
     municipalities.router,
     coverage.router,

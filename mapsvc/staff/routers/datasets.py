@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from importers.crs import in_japan
 from importers.edits import RowEdit
 from layers import LayerDefinition
+from layers.templates import has_template
 from mapsvc.api.deps import CatalogDep, LayerDep, SessionDep, SettingsDep
 from mapsvc.api.routers.datasets import parse_code, upload_form
 from mapsvc.errors import InvalidParameter, UploadRejected
@@ -140,6 +141,7 @@ def dataset_page(
         may_publish=principal.may("publish", code),
         published=any(v.status == "published" for v in versions),
         may_upload=principal.may("upload", code),
+        has_template=has_template(layer),
         max_bytes=limit,
         max_mb=limit // 2**20,
         notice=notice,

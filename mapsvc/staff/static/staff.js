@@ -57,3 +57,51 @@ function enhanceUpload(form) {
 }
 
 for (const form of document.querySelectorAll("form.upload")) enhanceUpload(form);
+
+// The column-mapping screen: once a file is chosen, the server reads its headers and first rows
+// (with the reader the upload uses) and answers with a drop-down per header; the choices are
+// written, as JSON, into the form's "columns" box, the one option the upload reads them from.
+function enhanceMapping(form) {
+  const slot = form.querySelector(".mapping-slot");
+  const input = form.querySelector("input[type=file]");
+  const columns = form.elements.namedItem("columns");
+  const sheet = form.elements.namedItem("sheet");
+  if (!slot || !input || !columns) return;
+  let asked = 0;
+  const writeColumns = () => {
+    const chosen = {};
+    for (const choice of slot.querySelectorAll("select.mapping-choice")) chosen[choice.dataset.header] = choice.value;
+    columns.value = Object.keys(chosen).length ? JSON.stringify(chosen) : "";
+  };
+  const show = async () => {
+    columns.value = "";
+    if (!input.files?.length) { slot.replaceChildren(); return; }
+    const ask = ++asked;
+    slot.textContent = slot.dataset.readingText;
+    const data = new FormData(form);
+    data.delete("columns");
+    let answer;
+    try {
+      answer = await fetch(slot.dataset.url, { method: "POST", body: data, credentials: "same-origin" });
+    } catch {
+      slot.replaceChildren(); // offline: the upload reads the headers itself
+      return;
+    }
+    if (ask !== asked) return; // another file was chosen meanwhile
+    if (answer.redirected || (answer.status !== 200 && answer.status !== 422)) { slot.replaceChildren(); return; }
+    const fragment = new DOMParser().parseFromString(await answer.text(), "text/html");
+    slot.replaceChildren(...fragment.body.childNodes);
+    for (const choice of slot.querySelectorAll("select.mapping-choice")) choice.addEventListener("change", writeColumns);
+    slot.querySelector("select.mapping-sheet")?.addEventListener("change", (event) => {
+      if (sheet) sheet.value = event.target.value;
+      show();
+    });
+    writeColumns();
+  };
+  const fresh = () => { if (sheet) sheet.value = ""; show(); }; // a new file: its first sheet
+  input.addEventListener("change", fresh);
+  form.addEventListener("drop", () => setTimeout(fresh)); // after the drop handler set the files
+  for (const name of ["format", "encoding"]) form.elements.namedItem(name)?.addEventListener("change", show);
+}
+
+for (const form of document.querySelectorAll("form.upload")) enhanceMapping(form);
