@@ -21,7 +21,13 @@ from mapsvc.api.caching import (
 )
 from mapsvc.api.deps import CatalogDep, PrincipalDep, ReadSessionDep, SessionDep
 from mapsvc.api.params import parse_bbox, reject_unknown
-from mapsvc.api.responses import FastJSONResponse, GeoJSONResponse
+from mapsvc.api.responses import (
+    COLLECTION_SCHEMA,
+    FEATURE_SCHEMA,
+    FastJSONResponse,
+    GeoJSONResponse,
+    geojson_body,
+)
 from mapsvc.errors import InvalidParameter
 from mapsvc.services import emergencies, shelter_status, status_open_data
 from mapsvc.services.keys import authorize
@@ -104,7 +110,7 @@ def get_status_collection(request: Request, session: ReadSessionDep) -> Response
     return _status_headers(FastJSONResponse(body), etag)
 
 
-@router.get(ITEMS, response_class=GeoJSONResponse)
+@router.get(ITEMS, response_class=GeoJSONResponse, responses=geojson_body(COLLECTION_SCHEMA))
 def get_status_items(
     request: Request,
     session: ReadSessionDep,
@@ -138,7 +144,7 @@ def get_status_items(
     return _status_headers(GeoJSONResponse(body), etag)
 
 
-@router.get(ITEM, response_class=GeoJSONResponse)
+@router.get(ITEM, response_class=GeoJSONResponse, responses=geojson_body(FEATURE_SCHEMA))
 def get_status_item(
     request: Request,
     session: ReadSessionDep,
@@ -186,7 +192,7 @@ def _change_id(value: str | None) -> uuid.UUID | None:
         ) from None
 
 
-CHANGE_RESPONSES: dict[int | str, dict[str, Any]] = {
+CHANGE_RESPONSES: dict[int | str, dict[str, Any]] = geojson_body(FEATURE_SCHEMA) | {
     412: {"description": "If-Match names a state that is no longer current"},
     428: {"description": "If-Match is missing"},
 }
