@@ -65,6 +65,28 @@ def pause_source(
     return source_view(source, dataset)
 
 
+def discard(session: Session, layer_id: str, municipality: str, *, actor: str) -> dict[str, Any]:
+    """Keep what is published and let the fetched file that waits for a person go.
+
+    A staged version stays in the list (never published); the same file is not read again,
+    and the next changed one is judged afresh.
+
+    Raises
+    ------
+    Conflict
+        If nothing the source fetched waits for a person.
+    """
+    with unit_of_work(session):
+        source, dataset = _found(session, layer_id, municipality)
+        waiting = waiting_version(harvest.history(session, source.id, HISTORY), source)
+        if not harvest.settle(session, dataset.id):
+            raise Conflict(
+                "確認を待っている取得はありません", "Nothing fetched from this source waits"
+            )
+        _audit(session, dataset, actor, "harvest_discard", {"version_id": waiting})
+    return show_source(session, layer_id, municipality)
+
+
 def run_now(
     session: Session,
     settings: Settings,
@@ -146,7 +168,16 @@ def source_view(
     } | freshness_view(source)
     if fetches is not None:
         view["history"] = [fetch_view(f) for f in fetches]
+        view["waiting_version_id"] = waiting_version(fetches, source)
     return view
+
+
+def waiting_version(fetches: list[HarvestFetchRow], source: HarvestSourceRow) -> int | None:
+    """The staged version that waits for a person, if the latest run that needed one made one."""
+    if not source.needs_person:
+        return None
+    asked = next((f for f in fetches if f.outcome in ("staged", "rejected")), None)
+    return asked.version_id if asked is not None else None
 
 
 def freshness_view(source: HarvestSourceRow) -> dict[str, Any]:

@@ -34,6 +34,9 @@ from mapsvc.services.views import VersionView
 from mapsvc.settings import Settings
 
 FLAG_AFTER_FAILURES = 3
+# The fetch history kept per source: at one fetch a day, more than six months of it; an hourly
+# source keeps about eight days (the audit log keeps every version made, whatever goes here).
+KEEP_FETCHES = 200
 log = logging.getLogger(__name__)
 
 
@@ -87,6 +90,7 @@ def run_source(
         )
     with unit_of_work(session):
         harvest.record_fetch(session, source, result.as_dict(), _changes(session, source, result))
+        harvest.forget_fetches(session, source.id, keep=KEEP_FETCHES)
     log.info(
         "harvest %s/%s: %s",
         dataset.layer_id,
