@@ -88,7 +88,10 @@ TEXT: dict[str, tuple[str, str]] = {
         "この版はすでに公開を依頼済みです。",
         "Publishing this version is already requested.",
     ),
-    "requests": ("公開の依頼", "Requests to publish"),
+    "requests": (
+        "対応をお願いします（公開の依頼・取得の確認）",
+        "Waiting for you (requests to publish, fetched files)",
+    ),
     "request_line": (
         "{who} さんが {at} に依頼",
         "asked by {who} at {at}",
@@ -302,6 +305,19 @@ TEXT: dict[str, tuple[str, str]] = {
         "The newly fetched file was not published automatically: please check it.",
     ),
     "check_and_publish": ("確認して公開", "Check and publish"),
+    "harvest_review_title": (
+        "取得した新しいファイルが確認を待っています",
+        "A newly fetched file waits for a check",
+    ),
+    "harvest_review_check": (
+        "確認すること：新しい版の地図で、増えたもの・動いたもの・なくなったものを見て、公開元のファイルが正しければ公開、誤りなら「公開しない」（今のデータはそのまま）。",
+        "What to check: the new version's map shows what was added, moved and removed; publish it if the publisher's file is right, discard it if not (what is published stays).",
+    ),
+    "harvest_failing_title": ("取得が続けて失敗しています", "The source keeps failing"),
+    "harvest_failing_check": (
+        "公開中のデータはそのままです。確認すること：URLやデータセットIDが変わっていないか、公開元のサイトが開けるか。",
+        "What is published stays. What to check: has the URL or the dataset id changed, does the publisher's site open?",
+    ),
     "discard_harvest": ("公開しない（今のデータのまま）", "Discard (keep what is published)"),
     "fetch_now": ("今すぐ取得", "Fetch now"),
     "pause": ("一時停止", "Pause"),

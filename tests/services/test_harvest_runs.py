@@ -17,6 +17,7 @@ from mapsvc.errors import InvalidParameter
 from mapsvc.services import uploads
 from mapsvc.services.harvest import manage
 from mapsvc.services.harvest.fetcher import FetchPolicy
+from mapsvc.services.harvest.runs import KEEP_FETCHES
 from mapsvc.services.harvest.sources import source_definition
 from mapsvc.services.versions import SourceFile
 from mapsvc.settings import HarvestSettings, Settings
@@ -321,3 +322,25 @@ def test_a_file_already_uploaded_by_a_clerk_makes_no_second_version(
     first = run(session, settings, catalog)
     assert (first.outcome, versions(session)) == ("unchanged", 1)
     assert run(session, settings, catalog).http_status == 304  # its validators were kept
+
+
+def test_the_fetch_history_keeps_the_latest_of_each_source(session, settings, catalog, host):
+    host.file("/aed.csv", aed_csv(3))
+    add_source(session, settings, catalog, f"{host.base}/aed.csv")
+    source_id = session.execute(text("SELECT id FROM harvest_source")).scalar_one()
+    session.execute(
+        text(
+            "INSERT INTO harvest_fetch (source_id, at, outcome) SELECT :s, "
+            "now() - make_interval(days => n), 'unchanged' FROM generate_series(1, :n) n"
+        ),
+        {"s": source_id, "n": KEEP_FETCHES + 5},
+    )
+    newest = run(session, settings, catalog)
+    kept = session.execute(
+        text("SELECT outcome, at FROM harvest_fetch WHERE source_id = :s ORDER BY at DESC"),
+        {"s": source_id},
+    ).all()
+    assert len(kept) == KEEP_FETCHES
+    assert kept[0].outcome == newest.outcome == "published"
+    oldest_kept = harvest.now(session) - timedelta(days=KEEP_FETCHES - 1)
+    assert kept[-1].at == oldest_kept  # the five oldest went

@@ -17,7 +17,8 @@ from mapsvc.services.harvest import manage
 from mapsvc.settings import HarvestSettings, Settings
 from tests.services.test_harvest_runs import aed_csv
 from tests.staff.test_clerk import browser
-from tests.support.file_hosts import FileHost, file_host
+from tests.support.file_hosts import FileHost, Reply, file_host
+from tests.support.inbox import inbox
 from tests.support.portal import account, csrf, sign_in
 
 pytestmark = pytest.mark.db
@@ -218,3 +219,87 @@ def test_the_administrator_sees_every_source_the_failing_first(portal, session, 
 
     sign_in(portal, PUBLISHER)
     assert portal.get("/staff/admin/sources").status_code == 403
+
+
+def home_notices(portal: TestClient) -> str:
+    """The notices at the top of the home page ("" when there are none)."""
+    home = portal.get("/staff/").text
+    return home.split('id="requests-h"')[1].split("</section>")[0] if "requests-h" in home else ""
+
+
+def test_a_file_that_waits_tells_the_publishers_in_plain_words_and_publishing_answers_it(
+    session, settings, host
+):
+    account(session, settings, PUBLISHER, KISHIWADA, "publisher")
+    with inbox(settings) as (mailing, received):
+        for portal in browser(session, mailing):
+            sign_in(portal, PUBLISHER)
+            post(portal, PAGE, ckan_form(host))
+            post(portal, f"{PAGE}/run")
+            assert home_notices(portal) == "" and received == []  # published on its own
+
+            host.file("/files/272027_aed.csv", aed_csv(2))
+            post(portal, f"{PAGE}/run")
+            waiting = manage.show_source(session, "aed", KISHIWADA)["waiting_version_id"]
+            top = home_notices(portal)
+            assert "取得した新しいファイルが確認を待っています" in top
+            assert "公開中の 6 件のうち 4 件がなくなります" in top  # what changed
+            assert "確認すること" in top  # what to check
+            assert f'/versions/{waiting}">確認して公開' in top
+            assert 'action="/staff/datasets/aed/272027/source/discard"' in top
+
+            [(to, mail)] = received
+            assert to == [PUBLISHER]
+            assert "A fetched file needs a check" in mail["Subject"]
+            body = mail.get_content()
+            assert "4 of the 6 published features would disappear" in body
+            assert f"{mailing.public_base()}{PAGE}" in body and "What to check" in body
+
+            confirm = portal.get(f"/staff/datasets/aed/{KISHIWADA}/versions/{waiting}/publish")
+            portal.post(
+                f"/staff/datasets/aed/{KISHIWADA}/versions/{waiting}/publish",
+                data={"csrf": csrf(confirm.text)},
+            )
+            assert home_notices(portal) == ""  # a person decided: the notice is done
+            assert manage.show_source(session, "aed", KISHIWADA)["needs_person"] is False
+
+
+def test_discarding_from_the_home_page_ends_the_notice(portal, session, host):
+    sign_in(portal, PUBLISHER)
+    post(portal, PAGE, ckan_form(host))
+    post(portal, f"{PAGE}/run")
+    host.file("/files/272027_aed.csv", aed_csv(1))
+    post(portal, f"{PAGE}/run")
+    assert "取得した新しいファイルが確認を待っています" in home_notices(portal)
+    post(portal, f"{PAGE}/discard")
+    assert home_notices(portal) == ""
+
+
+def test_three_failures_in_a_row_tell_the_publishers_once_until_the_source_works_again(
+    session, settings, host
+):
+    account(session, settings, PUBLISHER, KISHIWADA, "publisher")
+    host.plain("/files/272027_aed.csv", Reply(500, b"down"))
+    with inbox(settings) as (mailing, received):
+        for portal in browser(session, mailing):
+            sign_in(portal, PUBLISHER)
+            post(portal, PAGE, ckan_form(host))
+            for _ in range(2):
+                post(portal, f"{PAGE}/run")
+            assert home_notices(portal) == "" and received == []  # two may be a hiccup
+            post(portal, f"{PAGE}/run")
+            top = home_notices(portal)
+            assert "取得が続けて失敗しています" in top
+            assert "公開元のサーバーがエラー（HTTP 500）を返しました" in top
+            assert "URLやデータセットIDが変わっていないか" in top
+            page = portal.get(PAGE).text
+            assert "3 回続けて取得に失敗しています" in page
+            post(portal, f"{PAGE}/run")  # a fourth failure: no second mail
+            [(to, mail)] = received
+            assert to == [PUBLISHER] and "A source keeps failing" in mail["Subject"]
+            assert "The last 3 fetches" in mail.get_content()
+
+            host.file("/files/272027_aed.csv", aed_csv(3))
+            post(portal, f"{PAGE}/run")
+            assert home_notices(portal) == ""
+            assert manage.show_source(session, "aed", KISHIWADA)["flagged"] is False
