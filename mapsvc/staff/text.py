@@ -305,6 +305,7 @@ TEXT: dict[str, tuple[str, str]] = {
         "The newly fetched file was not published automatically: please check it.",
     ),
     "check_and_publish": ("確認して公開", "Check and publish"),
+    "open_version": ("その版を開く", "Open that version"),
     "harvest_review_title": (
         "取得した新しいファイルが確認を待っています",
         "A newly fetched file waits for a check",
