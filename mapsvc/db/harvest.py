@@ -88,6 +88,18 @@ def record_fetch(
     session.refresh(source)
 
 
+def forget_fetches(session: Session, source_id: int, *, keep: int) -> None:
+    """Delete all but the source's ``keep`` latest fetches."""
+    session.execute(
+        text(
+            "DELETE FROM harvest_fetch WHERE source_id = :source_id AND id NOT IN ("
+            "  SELECT id FROM harvest_fetch WHERE source_id = :source_id"
+            "  ORDER BY at DESC, id DESC LIMIT :keep)"
+        ),
+        {"source_id": source_id, "keep": keep},
+    )
+
+
 def set_paused(session: Session, source_id: int, paused: bool) -> None:
     """Pause or resume a source (a resumed source is due at once)."""
     values: dict[str, Any] = {"paused": paused}
@@ -96,6 +108,24 @@ def set_paused(session: Session, source_id: int, paused: bool) -> None:
     session.execute(
         update(HarvestSourceRow).where(HarvestSourceRow.id == source_id).values(**values)
     )
+
+
+def settle(session: Session, dataset_id: int) -> bool:
+    """A person has decided on what the dataset's source fetched: it no longer needs one.
+
+    The problem shown goes too, unless the source is failing (that problem is still true).
+    Whether the source needed a person.
+    """
+    found = session.execute(
+        text(
+            "UPDATE harvest_source SET needs_person = false,"
+            " problem_ja = CASE WHEN flagged THEN problem_ja END,"
+            " problem_en = CASE WHEN flagged THEN problem_en END"
+            " WHERE dataset_id = :dataset_id AND needs_person RETURNING id"
+        ),
+        {"dataset_id": dataset_id},
+    ).one_or_none()
+    return found is not None
 
 
 def history(session: Session, source_id: int, limit: int) -> list[HarvestFetchRow]:

@@ -406,15 +406,17 @@ class HarvestFetchRow(Base):
     message_en: Mapped[str | None] = mapped_column(Text)
 
 
-NOTICE_KINDS = ("publish_request",)
+NOTICE_KINDS = ("publish_request", "harvest_review", "harvest_failing")
 
 
 class StaffNoticeRow(Base):
     """Something the staff of a municipality should act on, at the top of their home page.
 
     ``publish_request``: an editor asks the municipality's publishers to publish a version; it is
-    done when a version of that dataset is published. (Harvesting and the disaster board add
-    their kinds here.)
+    done when a version of that dataset is published. ``harvest_review``: a version fetched from
+    the dataset's source waits for a person (done when one is published or it is discarded);
+    ``harvest_failing``: the source failed three times in a row (done when it works again, or a
+    person saves or pauses it). Migration 0022. (The disaster board adds its kinds here.)
     """
 
     __tablename__ = "staff_notice"

@@ -33,12 +33,12 @@ def open_request(session: Session, version_id: int) -> StaffNoticeRow | None:
     ).first()
 
 
-def close_requests(session: Session, layer_id: str, code: str, *, by: str) -> None:
-    """Requests to publish a version of the dataset are done once one of its versions is."""
+def close(session: Session, kinds: Sequence[str], layer_id: str, code: str, *, by: str) -> None:
+    """The dataset's open notices of these kinds are done."""
     session.execute(
         update(StaffNoticeRow)
         .where(
-            StaffNoticeRow.kind == "publish_request",
+            StaffNoticeRow.kind.in_(kinds),
             StaffNoticeRow.layer_id == layer_id,
             StaffNoticeRow.municipality_code == code,
             StaffNoticeRow.done_at.is_(None),

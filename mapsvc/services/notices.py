@@ -1,5 +1,7 @@
 """Notices to staff: an editor asks the municipality's publishers to publish a version.
 
+(The harvest tells the same publishers what needs a person the same way: ``harvest.notify``.)
+
 A notice is kept in ``staff_notice`` (audited), shown at the top of the home page of everyone
 who may act on it, and mailed to the publishers whose login is an address when a mail server
 is configured. It is done when a version of its dataset is published (``versions._flip``).
@@ -46,6 +48,7 @@ class Notice:
     layer: Words
     version_id: int | None
     version_number: int | None
+    problem: Words | None = None  # a harvest notice's reason, in plain words
 
 
 @dataclass(frozen=True)
@@ -129,17 +132,19 @@ def request_publication(
         number=number,
         link=link,
     )
-    return RequestMade(publishers, _mail(settings, publishers, subject, body), already)
+    return RequestMade(publishers, mail_publishers(settings, publishers, subject, body), already)
 
 
-def _mail(settings: Settings, publishers: tuple[str, ...], subject: str, body: str) -> int:
+def mail_publishers(
+    settings: Settings, publishers: tuple[str, ...], subject: str, body: str
+) -> int:
     """Mail each publisher (after the commit: the notice stands whether or not mail works)."""
     outcomes = [mail.send(settings, to=login, subject=subject, body=body) for login in publishers]
     return outcomes.count("sent")  # a failed mail is logged; the notice on the home page stands
 
 
 def notices_for(session: Session, catalog: Catalog, principal: StaffPrincipal) -> list[Notice]:
-    """Open notices the person may act on: requests to publish where they may publish."""
+    """Open notices the person may act on: those of the municipalities where they may publish."""
     codes = (
         None if principal.is_admin else [c for c in principal.roles if principal.may(PUBLISH, c)]
     )
@@ -164,6 +169,9 @@ def notices_for(session: Session, catalog: Catalog, principal: StaffPrincipal) -
                 layer=Words(layer.title.ja, layer.title.en) if layer else Words("", ""),
                 version_id=row.version_id,
                 version_number=numbers.get(row.version_id) if row.version_id else None,
+                problem=Words(row.detail["problem_ja"], row.detail["problem_en"])
+                if "problem_ja" in row.detail
+                else None,
             )
         )
     return found

@@ -10,10 +10,12 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from importers import Feature, ImportReport
-from mapsvc.db import notices, queries, tiles, writes
+from mapsvc.db import harvest, notices, queries, tiles, writes
 from mapsvc.db.models import DatasetRow, VersionRow
 from mapsvc.errors import Conflict, InvalidParameter, NotFound
 from mapsvc.services.collector import collector_paused
+
+ANSWERED_BY_PUBLISHING = ("publish_request", "harvest_review")
 
 
 @dataclass(frozen=True)
@@ -133,7 +135,12 @@ def _flip(session: Session, version: VersionRow, *, actor: str, action: str) -> 
     writes.set_version_status(session, version.id, "published")
     tiles.build_tile_geometry(session, version.id)
     writes.point_dataset_at(session, dataset.id, version.id)
-    notices.close_requests(session, dataset.layer_id, dataset.municipality_code, by=actor)
+    # Whoever asked for a version of it to be published, or a fetched one to be checked, is
+    # answered: a person (or the harvest, with a clean file) has decided what is published.
+    notices.close(
+        session, ANSWERED_BY_PUBLISHING, dataset.layer_id, dataset.municipality_code, by=actor
+    )
+    harvest.settle(session, dataset.id)
     # Same transaction as the flip: there is never a published state without its audit row.
     writes.insert_audit(
         session,

@@ -6,6 +6,8 @@ so back-off times are exact).
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -17,10 +19,12 @@ from mapsvc.errors import InvalidParameter
 from mapsvc.services import uploads
 from mapsvc.services.harvest import manage
 from mapsvc.services.harvest.fetcher import FetchPolicy
+from mapsvc.services.harvest.runs import KEEP_FETCHES
 from mapsvc.services.harvest.sources import source_definition
 from mapsvc.services.versions import SourceFile
 from mapsvc.settings import HarvestSettings, Settings
 from tests.support.file_hosts import FileHost, Reply, file_host
+from tests.support.paths import PROJECT
 from tests.support.staging import KISHIWADA
 
 pytestmark = pytest.mark.db
@@ -321,3 +325,99 @@ def test_a_file_already_uploaded_by_a_clerk_makes_no_second_version(
     first = run(session, settings, catalog)
     assert (first.outcome, versions(session)) == ("unchanged", 1)
     assert run(session, settings, catalog).http_status == 304  # its validators were kept
+
+
+def test_the_fetch_history_keeps_the_latest_of_each_source(session, settings, catalog, host):
+    host.file("/aed.csv", aed_csv(3))
+    add_source(session, settings, catalog, f"{host.base}/aed.csv")
+    source_id = session.execute(text("SELECT id FROM harvest_source")).scalar_one()
+    session.execute(
+        text(
+            "INSERT INTO harvest_fetch (source_id, at, outcome) SELECT :s, "
+            "now() - make_interval(days => n), 'unchanged' FROM generate_series(1, :n) n"
+        ),
+        {"s": source_id, "n": KEEP_FETCHES + 5},
+    )
+    newest = run(session, settings, catalog)
+    kept = session.execute(
+        text("SELECT outcome, at FROM harvest_fetch WHERE source_id = :s ORDER BY at DESC"),
+        {"s": source_id},
+    ).all()
+    assert len(kept) == KEEP_FETCHES
+    assert kept[0].outcome == newest.outcome == "published"
+    oldest_kept = harvest.now(session) - timedelta(days=KEEP_FETCHES - 1)
+    assert kept[-1].at == oldest_kept  # the five oldest went
+
+
+def test_a_real_bodik_file_behind_a_ckan_catalogue_month_after_month(
+    session, settings, catalog, host
+):
+    """富田林市's AED list as BODIK publishes it (77 rows, a line break inside a quoted field;
+    ``data/demo/aed``, CC BY 4.0, see its README), already uploaded by hand (the demo): the
+    source takes over without a second version; next month five AEDs are gone (published on
+    its own), the month after half of them (waits for a person)."""
+    tondabayashi = "272141"
+    settings = settings.model_copy(
+        update={"imports": settings.imports.model_copy(update={"max_upload_bytes": 200_000})}
+    )
+    content = (PROJECT / "data/demo/aed/272141_tondabayashi_aed.csv").read_bytes()
+    header, *rows = list(csv.reader(io.StringIO(content.decode("utf-8"), newline="")))
+    assert len(rows) == 77
+
+    def month(kept: list[list[str]]) -> bytes:
+        out = io.StringIO(newline="")
+        csv.writer(out, lineterminator="\r\n").writerows([header, *kept])
+        return out.getvalue().encode("utf-8")
+
+    host.file("/dataset/272141_aed.csv", content)
+    host.ckan_dataset(
+        "272141_aed",
+        [
+            {
+                "name": "AED設置箇所一覧",
+                "format": "CSV",
+                "url": f"{host.base}/dataset/272141_aed.csv",
+            }
+        ],
+        tags=["自治体標準ODS"],
+    )
+    definition = source_definition(
+        FetchPolicy.from_settings(settings),
+        kind="ckan",
+        url=host.base,
+        reference="272141_aed",
+        pick_format="CSV",
+        pick_tag="自治体標準ODS",
+    )
+    manage.set_source(
+        session, layer=catalog["aed"], municipality=tondabayashi, definition=definition, actor="t"
+    )
+
+    def fetch_now():
+        return manage.run_now(session, settings, catalog, "aed", tondabayashi)
+
+    def published_count() -> int:
+        return session.execute(
+            text(
+                "SELECT v.feature_count FROM dataset d JOIN version v ON v.id = d.current_version_id"
+                " WHERE d.layer_id = 'aed' AND d.municipality_code = :m"
+            ),
+            {"m": tondabayashi},
+        ).scalar_one()
+
+    by_hand = published_count()
+    assert by_hand >= 70  # the demo's upload of the very same file
+    same = fetch_now()
+    assert (same.outcome, same.http_status) == ("unchanged", 200)  # no second version of it
+    assert published_count() == by_hand
+
+    host.file("/dataset/272141_aed.csv", month(rows[:-5]))
+    fewer = fetch_now()
+    assert fewer.outcome == "published"
+    assert published_count() == by_hand - 5
+
+    host.file("/dataset/272141_aed.csv", month(rows[:38]))
+    halved = fetch_now()
+    assert halved.outcome == "staged"
+    assert published_count() == by_hand - 5
+    assert f"of the {by_hand - 5} published features would disappear" in (halved.message_en or "")

@@ -89,15 +89,20 @@ def _json(fetched: Fetched, what: str) -> Any:
 def _ckan_resource(source: SourceDefinition, policy: FetchPolicy, resolve: Resolver) -> str:
     base = source.url.rstrip("/")
     query = urlencode({"id": source.reference or ""})
-    answer = _json(
-        fetch(f"{base}/api/3/action/package_show?{query}", policy, resolve=resolve), "CKAN"
+    missing = FetchFailed(
+        f"CKANにデータセット「{source.reference}」がありません",
+        f"The CKAN catalogue has no dataset {source.reference!r}",
     )
+    try:  # CKAN answers an unknown id with 404 (and "success": false)
+        shown = fetch(f"{base}/api/3/action/package_show?{query}", policy, resolve=resolve)
+    except FetchFailed as failed:
+        if failed.status == 404:
+            raise missing from None
+        raise
+    answer = _json(shown, "CKAN")
     result = answer.get("result") if isinstance(answer, dict) else None
     if not isinstance(result, dict) or not answer.get("success"):
-        raise FetchFailed(
-            f"CKANにデータセット「{source.reference}」がありません",
-            f"The CKAN catalogue has no dataset {source.reference!r}",
-        )
+        raise missing
     tags = {str(t.get("name")) for t in result.get("tags", []) if isinstance(t, dict)}
     tag = source.pick.get("tag")
     if tag and tag not in tags:

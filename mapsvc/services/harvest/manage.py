@@ -10,10 +10,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from layers import Catalog, LayerDefinition
-from mapsvc.db import harvest, queries, writes
+from mapsvc.db import harvest, notices, queries, writes
 from mapsvc.db.models import DatasetRow, HarvestFetchRow, HarvestSourceRow
 from mapsvc.errors import Conflict, InvalidParameter, NotFound
 from mapsvc.services import uploads
+from mapsvc.services.harvest import notify
 from mapsvc.services.harvest.catalogues import retrieve
 from mapsvc.services.harvest.fetcher import FetchFailed, FetchPolicy, Resolver, system_resolver
 from mapsvc.services.harvest.runs import RunResult, lease, run_source
@@ -38,6 +39,7 @@ def set_source(
         dataset = writes.get_or_create_dataset(session, layer.id, municipality)
         values = definition.as_values()
         source = harvest.save_source(session, dataset.id, values | {"created_by": actor})
+        notify.recovered(session, dataset, by=actor)  # a new definition starts afresh
         _audit(session, dataset, actor, "source_set", values)
     return source_view(source, dataset, harvest.history(session, source.id, HISTORY))
 
@@ -60,9 +62,34 @@ def pause_source(
     with unit_of_work(session):
         source, dataset = _found(session, layer_id, municipality)
         harvest.set_paused(session, source.id, paused)
+        if paused:  # a person has acted on a failing source: stopping it is an answer
+            notify.recovered(session, dataset, by=actor)
         _audit(session, dataset, actor, "source_pause" if paused else "source_resume", {})
     session.refresh(source)
     return source_view(source, dataset)
+
+
+def discard(session: Session, layer_id: str, municipality: str, *, actor: str) -> dict[str, Any]:
+    """Keep what is published and let the fetched file that waits for a person go.
+
+    A staged version stays in the list (never published); the same file is not read again,
+    and the next changed one is judged afresh.
+
+    Raises
+    ------
+    Conflict
+        If nothing the source fetched waits for a person.
+    """
+    with unit_of_work(session):
+        source, dataset = _found(session, layer_id, municipality)
+        waiting = waiting_version(harvest.history(session, source.id, HISTORY), source)
+        if not harvest.settle(session, dataset.id):
+            raise Conflict(
+                "確認を待っている取得はありません", "Nothing fetched from this source waits"
+            )
+        notices.close(session, ("harvest_review",), layer_id, municipality, by=actor)
+        _audit(session, dataset, actor, "harvest_discard", {"version_id": waiting})
+    return show_source(session, layer_id, municipality)
 
 
 def run_now(
@@ -146,7 +173,16 @@ def source_view(
     } | freshness_view(source)
     if fetches is not None:
         view["history"] = [fetch_view(f) for f in fetches]
+        view["waiting_version_id"] = waiting_version(fetches, source)
     return view
+
+
+def waiting_version(fetches: list[HarvestFetchRow], source: HarvestSourceRow) -> int | None:
+    """The staged version that waits for a person, if the latest run that needed one made one."""
+    if not source.needs_person:
+        return None
+    asked = next((f for f in fetches if f.outcome in ("staged", "rejected")), None)
+    return asked.version_id if asked is not None else None
 
 
 def freshness_view(source: HarvestSourceRow) -> dict[str, Any]:

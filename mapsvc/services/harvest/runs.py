@@ -25,6 +25,7 @@ from mapsvc.db.models import DatasetRow, HarvestSourceRow
 from mapsvc.errors import UploadRejected
 from mapsvc.services import uploads
 from mapsvc.services.diff import diff_versions
+from mapsvc.services.harvest import notify
 from mapsvc.services.harvest.catalogues import retrieve
 from mapsvc.services.harvest.fetcher import FetchFailed, FetchPolicy, Resolver, system_resolver
 from mapsvc.services.harvest.sources import backoff, definition_of, next_due, upload_request_of
@@ -34,6 +35,9 @@ from mapsvc.services.views import VersionView
 from mapsvc.settings import Settings
 
 FLAG_AFTER_FAILURES = 3
+# The fetch history kept per source: at one fetch a day, more than six months of it; an hourly
+# source keeps about eight days (the audit log keeps every version made, whatever goes here).
+KEEP_FETCHES = 200
 log = logging.getLogger(__name__)
 
 
@@ -85,8 +89,13 @@ def run_source(
         result = RunResult(
             "failed", failure.status, message_ja=failure.message_ja, message_en=failure.message_en
         )
+    was_flagged = source.flagged
     with unit_of_work(session):
         harvest.record_fetch(session, source, result.as_dict(), _changes(session, source, result))
+        harvest.forget_fetches(session, source.id, keep=KEEP_FETCHES)
+        message = _tell(session, settings, layer, dataset, source, result, was_flagged)
+    if message is not None:  # after the commit: the notice stands whether or not mail works
+        message.send(settings)
     log.info(
         "harvest %s/%s: %s",
         dataset.layer_id,
@@ -95,6 +104,42 @@ def run_source(
         extra={"source_id": source.id, "outcome": result.outcome},
     )
     return result
+
+
+def _tell(
+    session: Session,
+    settings: Settings,
+    layer: LayerDefinition,
+    dataset: DatasetRow,
+    source: HarvestSourceRow,
+    result: RunResult,
+    was_flagged: bool,
+) -> notify.Message | None:
+    """Tell the municipality what needs a person now (the mail to send), or that it no longer does."""
+    problem = (result.message_ja or "", result.message_en or "")
+    if result.outcome in ("staged", "rejected"):
+        return notify.tell(
+            session,
+            settings,
+            layer,
+            dataset,
+            kind="harvest_review",
+            problem=problem,
+            version_id=result.version_id,
+        )
+    if source.flagged and not was_flagged:
+        return notify.tell(
+            session,
+            settings,
+            layer,
+            dataset,
+            kind="harvest_failing",
+            problem=problem,
+            failures=source.failures,
+        )
+    if was_flagged and not source.flagged:
+        notify.recovered(session, dataset, by=notify.ACTOR)
+    return None
 
 
 def _run(

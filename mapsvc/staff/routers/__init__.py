@@ -1,5 +1,5 @@
 """The staff portal's routers, one per area."""
 
-from mapsvc.staff.routers import admin, auth, columns, datasets
+from mapsvc.staff.routers import admin, auth, columns, datasets, sources
 
-ROUTERS = (auth.router, datasets.router, columns.router, admin.router)
+ROUTERS = (auth.router, datasets.router, columns.router, sources.router, admin.router)
