@@ -230,3 +230,14 @@ def test_a_publisher_starts_and_ends_disaster_mode(portal, session, test_setting
         f"/staff/emergency/{KISHIWADA}/end", data={"csrf": csrf(page.text), "mode": "real"}
     )
     assert "災害モードを終えました" in ended.text and "いまは災害モードではありません" in ended.text
+
+
+def test_the_audit_log_names_who_changed_which_site_in_words(duty, session, test_settings):
+    page = board(duty)
+    key = first_site(page)
+    assert change(duty, page, key, status="open").status_code == 200
+    account(session, test_settings, "admin@pref.osaka.lg.jp", "270008", "admin")
+    sign_in(duty, "admin@pref.osaka.lg.jp")
+    audit = duty.get("/staff/admin/audit")
+    assert audit.status_code == 200
+    assert "避難所の開設状況の変更" in audit.text and f"避難所・避難場所: {key}" in audit.text
