@@ -283,11 +283,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "board_short": ("災害ボード", "Disaster board"),
     "mode": ("モード", "Mode"),
     "mode_banner_drill": (
-        "訓練モードです。ここでの変更は訓練として記録され、住民に本番として表示されることはありません。",
+        "訓練モード：ここでの変更は訓練として記録され、住民に本番として表示されることはありません。",
         "DRILL mode: changes here are recorded as a drill and never shown to residents as real.",
     ),
     "mode_banner_test": (
-        "テストモードです。ここでの変更はテストとして記録され、住民に本番として表示されることはありません。",
+        "テストモード：ここでの変更はテストとして記録され、住民に本番として表示されることはありません。",
         "TEST mode: changes here are recorded as a test and never shown to residents as real.",
     ),
     "nothing_recorded": ("記録なし", "nothing recorded"),

@@ -191,11 +191,19 @@ def test_every_flood_site_of_the_chosen_districts_opens_in_one_confirmed_action(
 
 def test_a_drill_is_marked_and_kept_apart_from_the_real_status(duty, session):
     page = board(duty, "?mode=drill")
-    assert "訓練モードです" in page
+    assert "訓練モード：" in page
     key = first_site(page)
     answer = change(duty, page, key, status="open", mode="drill")
-    assert answer.status_code == 200 and "訓練モードです" not in board(duty)
+    assert answer.status_code == 200 and "訓練モード：" not in board(duty)
     assert events(session, key) == [] and len(events(session, key, "drill")) == 1
+    drill = {"layer": "evacuation_sites", "key": key, "mode": "drill"}
+    for screen in (
+        duty.get(f"/staff/board/{KISHIWADA}/timeline", params=drill),
+        duty.get(
+            f"/staff/board/{KISHIWADA}/open-many", params={"hazard": "flood", "mode": "drill"}
+        ),
+    ):
+        assert screen.status_code == 200 and "訓練モード：" in screen.text
 
 
 def test_a_publisher_starts_and_ends_disaster_mode(portal, session, test_settings):

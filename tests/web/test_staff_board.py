@@ -99,7 +99,7 @@ def test_a_duty_officer_opens_three_sites_one_of_them_offline(browser: Browser, 
     expect(row(keys[0]).locator(".status-badge")).to_have_text("Open")
     shot(page, "board-phone-en")
     page.goto(f"{base}/staff/board/{KISHIWADA}?mode=drill&lang=ja")
-    expect(page.locator(".mode-banner")).to_contain_text("訓練モードです")
+    expect(page.locator(".mode-banner")).to_contain_text("訓練モード：")
     shot(page, "board-phone-drill-ja")
 
 
