@@ -7,18 +7,57 @@ disaster mode and the viewer speak of the same hazards.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Annotated, NamedTuple
+
+from fastapi import Depends, Query, Request
 
 from importers.towns import TownIndex
 from layers import Catalog
 from layers.definition import Text
 from mapsvc.errors import InvalidParameter
+from mapsvc.services import municipalities
 from mapsvc.services.seed import SeedManifest
-from mapsvc.services.shelter_status import HAZARDS, BoardSite, site_etag
+from mapsvc.services.session import Session
+from mapsvc.services.shelter_status import HAZARDS, BoardSite, check_mode, site_etag
 from mapsvc.services.towns import town_index
 from mapsvc.settings import Settings
+from mapsvc.staff.pages import language
 
 DESIGNATIONS = "evacuation_sites"  # the layer whose flags say which hazards a site is for
+
+
+def chosen_mode(mode: Annotated[str, Query(max_length=8)] = "real") -> str:
+    """The page's mode: ``real`` (本番), ``drill`` (訓練) or ``test`` (テスト); else 400."""
+    return check_mode(mode)
+
+
+ModeDep = Annotated[str, Depends(chosen_mode)]
+
+
+class SiteQuery(NamedTuple):
+    """One site of the board, in one mode, as a page's query names it."""
+
+    layer: str
+    key: str
+    mode: str
+
+
+def site_query(
+    layer: Annotated[str, Query(max_length=64)],
+    key: Annotated[str, Query(max_length=200)],
+    mode: ModeDep,
+) -> SiteQuery:
+    """The site a timeline or a row is asked for."""
+    return SiteQuery(layer, key, mode)
+
+
+SiteDep = Annotated[SiteQuery, Depends(site_query)]
+
+
+def municipality_name(request: Request, session: Session, code: str) -> str:
+    """The municipality's name in the page's language."""
+    found = municipalities.get_municipality(session, code)
+    return found.name_en if language(request) == "en" else found.name_ja
 
 
 class Hazard(NamedTuple):

@@ -206,37 +206,33 @@ def test_a_drill_is_marked_and_kept_apart_from_the_real_status(duty, session):
         assert screen.status_code == 200 and "訓練モード：" in screen.text
 
 
+def start_emergency(portal: TestClient, token: str, level: str):
+    return portal.post(
+        f"/staff/emergency/{KISHIWADA}/start",
+        data={
+            "csrf": token,
+            "hazard": "flood",
+            "alert_level": level,
+            "message_ja": "大津川が氾濫危険水位に達しました",
+            "message_en": "The Otsu River has reached the flood danger level",
+        },
+    )
+
+
 def test_a_publisher_starts_and_ends_disaster_mode(portal, session, test_settings):
     account(session, test_settings, PUBLISHER, KISHIWADA, "publisher")
     sign_in(portal, PUBLISHER)
     assert f"/staff/emergency/{KISHIWADA}" in portal.get("/staff/").text
     page = portal.get(f"/staff/emergency/{KISHIWADA}")
     assert page.status_code == 200 and "いまは災害モードではありません" in page.text
-    bad = portal.post(
-        f"/staff/emergency/{KISHIWADA}/start",
-        data={
-            "csrf": csrf(page.text),
-            "hazard": "flood",
-            "alert_level": "9",
-            "message_ja": "あ",
-            "message_en": "a",
-        },
-    )
+    token = csrf(page.text)
+    bad = start_emergency(portal, token, "9")
     assert bad.status_code == 400 and "警戒レベルは 1 から 5" in bad.text
-    started = portal.post(
-        f"/staff/emergency/{KISHIWADA}/start",
-        data={
-            "csrf": csrf(page.text),
-            "hazard": "flood",
-            "alert_level": "4",
-            "message_ja": "大津川が氾濫危険水位に達しました",
-            "message_en": "The Otsu River has reached the flood danger level",
-        },
-    )
+    started = start_emergency(portal, token, "4")
     assert started.status_code == 200 and "災害モード中：洪水・警戒レベル4" in started.text
-    ended = portal.post(
-        f"/staff/emergency/{KISHIWADA}/end", data={"csrf": csrf(page.text), "mode": "real"}
-    )
+    again = start_emergency(portal, token, "5")
+    assert again.status_code == 409 and "もう始まっています" in again.text
+    ended = portal.post(f"/staff/emergency/{KISHIWADA}/end", data={"csrf": token, "mode": "real"})
     assert "災害モードを終えました" in ended.text and "いまは災害モードではありません" in ended.text
 
 

@@ -29,10 +29,14 @@ from mapsvc.settings import Settings
 from mapsvc.staff.access import StaffDep, StaffMunicipality
 from mapsvc.staff.disaster import (
     DESIGNATIONS,
+    ModeDep,
+    SiteDep,
+    SiteQuery,
     district_name,
     etag_of,
     hazard_choices,
     hazard_label,
+    municipality_name,
     towns_of,
 )
 from mapsvc.staff.pages import environment, language, page_context, render
@@ -104,26 +108,14 @@ def _chosen(sites: list[BoardSite], hazard: str, districts: list[str]) -> list[B
 
 
 def _site(
-    session: Session,
-    catalog: Catalog,
-    settings: Settings,
-    code: str,
-    mode: str,
-    layer: str,
-    key: str,
+    session: Session, catalog: Catalog, settings: Settings, code: str, asked: SiteQuery
 ) -> BoardSite:
-    found = next(
-        (
-            s
-            for s in _sites(session, catalog, settings, code, mode)
-            if (s.layer, s.key) == (layer, key)
-        ),
-        None,
-    )
+    every = _sites(session, catalog, settings, code, asked.mode)
+    found = next((s for s in every if (s.layer, s.key) == (asked.layer, asked.key)), None)
     if found is None:
         raise NotFound(
-            f"この避難所・避難場所は公開されていません：{layer} {key}",
-            f"No such published site: {layer} {key}",
+            f"この避難所・避難場所は公開されていません：{asked.layer} {asked.key}",
+            f"No such published site: {asked.layer} {asked.key}",
         )
     return found
 
@@ -166,27 +158,25 @@ def board(
     catalog: CatalogDep,
     principal: StaffDep,
     code: StatusCode,
-    mode: str = "real",
+    mode: ModeDep,
     hazard: str = "",
     district: Annotated[list[str] | None, Query(max_length=200)] = None,
     done: int | None = None,
 ) -> Response:
     """The board: every published site of the municipality, filtered by hazard and district."""
-    check_mode(mode)
     lang = language(request)
     if hazard:
         hazard_label(catalog, hazard, lang)  # one of the hazards (else 400)
     every = _sites(session, catalog, settings, code, mode)
     chosen = sorted(set(district or []))
     sites = _chosen(every, hazard, chosen)
-    name = municipalities.get_municipality(session, code)
     return render(
         request,
         "board.html",
         principal=principal,
         code=code,
         mode=mode,
-        municipality_name=name.name_en if lang == "en" else name.name_ja,
+        municipality_name=municipality_name(request, session, code),
         hazards=hazard_choices(catalog),
         hazard=hazard,
         districts=sorted({district_name(s) for s in every} - {""}),
@@ -236,7 +226,7 @@ def change(
         return RedirectResponse(
             f"/staff/board/{code}?mode={mode}#site-{layer}-{quote(key)}", status_code=303
         )
-    site = _site(session, catalog, settings, code, mode, layer, key)
+    site = _site(session, catalog, settings, code, SiteQuery(layer, key, mode))
     return _json(_row(request, principal, catalog, code, mode, site))
 
 
@@ -248,14 +238,11 @@ def row(
     catalog: CatalogDep,
     principal: StaffDep,
     code: StatusCode,
-    layer: str,
-    key: str,
-    mode: str = "real",
+    asked: SiteDep,
 ) -> Response:
     """One site's row as it is now (the board's script shows it after a 412)."""
-    check_mode(mode)
-    site = _site(session, catalog, settings, code, mode, layer, key)
-    return _json(_row(request, principal, catalog, code, mode, site))
+    site = _site(session, catalog, settings, code, asked)
+    return _json(_row(request, principal, catalog, code, asked.mode, site))
 
 
 @router.get("/board/{municipality}/timeline", response_class=HTMLResponse)
@@ -266,21 +253,18 @@ def timeline(
     catalog: CatalogDep,
     principal: StaffDep,
     code: StatusCode,
-    layer: str,
-    key: str,
-    mode: str = "real",
+    asked: SiteDep,
 ) -> Response:
     """Every change of one site, oldest first: who, when, what."""
-    check_mode(mode)
     return render(
         request,
         "board_timeline.html",
         principal=principal,
         code=code,
-        mode=mode,
-        site=_site(session, catalog, settings, code, mode, layer, key),
-        events=shelter_status.timeline(session, layer, code, key, mode=mode),
-        **_board_words(catalog, mode),
+        mode=asked.mode,
+        site=_site(session, catalog, settings, code, asked),
+        events=shelter_status.timeline(session, asked.layer, code, asked.key, mode=asked.mode),
+        **_board_words(catalog, asked.mode),
     )
 
 
@@ -292,12 +276,11 @@ def open_many_page(
     catalog: CatalogDep,
     principal: StaffDep,
     code: StatusCode,
+    mode: ModeDep,
     hazard: str = "",
-    mode: str = "real",
     district: Annotated[list[str] | None, Query(max_length=200)] = None,
 ) -> Response:
     """Ask before opening every site designated for a hazard in the chosen districts."""
-    check_mode(mode)
     chosen = sorted(set(district or []))
     lang = language(request)
     return render(

@@ -14,10 +14,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from mapsvc.api.deps import CatalogDep, SessionDep
 from mapsvc.errors import InvalidParameter
-from mapsvc.services import emergencies, municipalities
+from mapsvc.services import emergencies
 from mapsvc.services.shelter_status import MODE_LABELS, check_mode
 from mapsvc.staff.access import StaffDep, StaffMunicipality
-from mapsvc.staff.disaster import hazard_choices, hazard_label
+from mapsvc.staff.disaster import ModeDep, hazard_choices, hazard_label, municipality_name
 from mapsvc.staff.pages import language, render
 from mapsvc.staff.text import translate
 
@@ -33,21 +33,19 @@ def emergency_page(
     catalog: CatalogDep,
     principal: StaffDep,
     code: Publishable,
-    mode: str = "real",
+    mode: ModeDep,
     done: str = "",
 ) -> Response:
     """Whether disaster mode is on, with the form to start or end it."""
-    check_mode(mode)
     lang = language(request)
     found = emergencies.active(session, codes=[code], mode=mode)
-    name = municipalities.get_municipality(session, code)
     return render(
         request,
         "emergency.html",
         principal=principal,
         code=code,
         mode=mode,
-        municipality_name=name.name_en if lang == "en" else name.name_ja,
+        municipality_name=municipality_name(request, session, code),
         active=found[0] if found else None,
         hazards=hazard_choices(catalog),
         modes=MODE_LABELS,
