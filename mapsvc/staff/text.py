@@ -290,7 +290,7 @@ TEXT: dict[str, tuple[str, str]] = {
         "テストモード：ここでの変更はテストとして記録され、住民に本番として表示されることはありません。",
         "TEST mode: changes here are recorded as a test and never shown to residents as real.",
     ),
-    "nothing_recorded": ("記録なし", "nothing recorded"),
+    "status_unpublished": ("開設状況は未発表", "No status published"),
     "do_open": ("開設", "Open"),
     "do_close": ("閉鎖", "Close"),
     "not_accepting": ("受け入れ不可", "Not accepting"),

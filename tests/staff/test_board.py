@@ -72,6 +72,9 @@ def events(session, key: str, mode: str = "real"):
 def test_a_duty_officer_opens_a_site_in_one_post_and_it_is_on_its_timeline(duty, session):
     page = board(duty)
     assert "開設" in page and "受け入れ不可" in page and "避難者数" in page
+    assert (
+        "開設状況は未発表" in page and "未開設" not in page
+    )  # nothing recorded: no status guessed
     key = first_site(page)
     answer = change(duty, page, key, status="open")
     assert answer.status_code == 200, answer.text
