@@ -120,6 +120,8 @@ def test_a_post_without_the_script_comes_back_to_the_board(duty, session):
     ("fields", "words"),
     [
         ({"set": "evacuees", "evacuees": "たくさん"}, "避難者数は0以上の整数"),
+        ({"set": "evacuees", "evacuees": "²"}, "避難者数は0以上の整数"),  # a digit to isdigit()
+        ({"set": "capacity", "capacity": "0"}, "capacity は 1 以上"),
         ({"status": "open", "mode": "live"}, "モードは real"),
         ({"status": "open", "change_id": "not-a-uuid"}, "change_id"),
         ({}, "変更する内容がありません"),

@@ -58,7 +58,7 @@ def _count(text: str, what_ja: str, what_en: str) -> int | None:
     cleaned = text.strip().translate(str.maketrans("０１２３４５６７８９", "0123456789"))
     if not cleaned:
         return None
-    if not cleaned.isdigit() or int(cleaned) > MAX_COUNT:
+    if not (cleaned.isascii() and cleaned.isdigit()) or int(cleaned) > MAX_COUNT:
         raise InvalidParameter(
             f"{what_ja}は0以上の整数で入れてください：{text}",
             f"{what_en} must be a whole number, 0 or more: {text}",
