@@ -2,7 +2,8 @@
 
 A duty officer opens three of 岸和田市's evacuation sites, one tap each; one of them is opened
 while the server cannot be reached: its row says 未送信, still does after a reload, and it is
-sent once the server answers again. Each site gets exactly one event. A publisher's
+sent once the server answers again. Each site gets exactly one event; a change made against a
+state someone else has changed meanwhile is refused and the row shows the state now. A publisher's
 disaster-mode page is shot too. Screenshots (ja and en) go to ``test-output/``.
 """
 
@@ -94,6 +95,18 @@ def test_a_duty_officer_opens_three_sites_one_of_them_offline(browser: Browser, 
     expect(row(keys[2]).locator(".status-badge")).to_have_text("開設")
     for key in keys:
         assert [e.status for e in events_of(demo_server, key)] == ["open"], key
+
+    # Someone else closes a site meanwhile: this page's next change of it is refused (412) and
+    # its row shows the state now, saying why.
+    other = page.context.new_page()
+    other.goto(f"{base}/staff/board/{KISHIWADA}")
+    mine = other.locator(f"li.site[data-site='evacuation_sites:{keys[1]}']")
+    mine.get_by_role("button", name="閉鎖", exact=True).click()
+    expect(mine.locator(".status-badge")).to_have_text("閉鎖")
+    row(keys[1]).get_by_role("button", name="受け入れ不可", exact=True).click()
+    expect(row(keys[1]).locator(".stale-note")).to_be_visible()
+    expect(row(keys[1]).locator(".status-badge")).to_have_text("閉鎖")
+    assert [e.status for e in events_of(demo_server, keys[1])] == ["open", "closed"]
 
     page.goto(f"{base}/staff/board/{KISHIWADA}?lang=en")
     expect(row(keys[0]).locator(".status-badge")).to_have_text("Open")

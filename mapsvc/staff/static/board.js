@@ -23,16 +23,18 @@ function showUnsent() {
 }
 
 // The server renders a row (one template for the page and for this): swap it in.
-function replaceRow(site, html, note) {
+function replaceRow(site, html) {
   const old = rowOf(site);
   if (!old || !html) return;
-  const fresh = new DOMParser().parseFromString(`<ul>${html}</ul>`, "text/html").querySelector("li");
-  old.replaceWith(fresh);
-  if (note) {
-    const shown = fresh.querySelector(".stale-note");
-    shown.textContent = note === true ? shown.textContent : note;
-    shown.hidden = false;
-  }
+  old.replaceWith(new DOMParser().parseFromString(`<ul>${html}</ul>`, "text/html").querySelector("li"));
+}
+
+// Say why a change was not made (the row's own words for a 412, else the server's).
+function explain(site, message) {
+  const note = rowOf(site)?.querySelector(".stale-note");
+  if (!note) return;
+  if (message) note.textContent = message;
+  note.hidden = false;
 }
 
 async function answered(url, init) {
@@ -55,13 +57,14 @@ async function flush() {
   flushing = (async () => {
     for (const done of await queue.flush(send)) {
       const site = done.entry.site;
-      if (done.outcome === SENT) replaceRow(site, done.row, false);
+      if (done.outcome === SENT) replaceRow(site, done.row);
       else if (done.outcome === STALE) {
         const [layer, ...key] = site.split(":");
         const mode = new URLSearchParams(done.entry.fields).get("mode");
         const now = await answered(`${board}/row?${new URLSearchParams({ layer, key: key.join(":"), mode })}`);
-        replaceRow(site, now.body?.row, true);
-      } else if (done.outcome === REFUSED) replaceRow(site, rowOf(site)?.outerHTML, done.message ?? true);
+        replaceRow(site, now.body?.row);
+        explain(site);
+      } else if (done.outcome === REFUSED) explain(site, done.message);
     }
     showUnsent();
   })().finally(() => {
