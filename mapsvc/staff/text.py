@@ -302,7 +302,6 @@ TEXT: dict[str, tuple[str, str]] = {
         "混雑度は避難者数と定員から決まります（30%未満：空いています、60%未満：やや混雑、80%未満：混雑、80%以上または受け入れ不可：満）。",
         "Crowding follows from evacuees and capacity (under 30 %: vacant, under 60 %: somewhat crowded, under 80 %: crowded, 80 % or more, or not accepting: full).",
     ),
-    "people": ("{n} 人", "{n} people"),
     "send": ("送る", "Send"),
     "updated_at": ("{at} 更新", "updated {at}"),
     "unsent": ("未送信", "Not sent"),

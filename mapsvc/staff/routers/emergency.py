@@ -16,14 +16,13 @@ from mapsvc.api.deps import CatalogDep, SessionDep
 from mapsvc.errors import InvalidParameter
 from mapsvc.services import emergencies
 from mapsvc.services.shelter_status import MODE_LABELS, check_mode
-from mapsvc.staff.access import StaffDep, StaffMunicipality
+from mapsvc.staff.access import StaffDep
 from mapsvc.staff.disaster import ModeDep, hazard_choices, hazard_label, municipality_name
 from mapsvc.staff.pages import language, render
+from mapsvc.staff.routers.datasets import Publishable
 from mapsvc.staff.text import translate
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
-
-Publishable = Annotated[str, StaffMunicipality("publish")]
 
 
 @router.get("/emergency/{municipality}", response_class=HTMLResponse)
