@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 import jinja2
+import orjson
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -47,15 +48,8 @@ def secure_cookies(request: Request) -> bool:
     return request.url.scheme == "https" or not local
 
 
-def render(
-    request: Request,
-    template: str,
-    *,
-    principal: StaffPrincipal | None = None,
-    status_code: int = 200,
-    **context: Any,
-) -> HTMLResponse:
-    """A page in the request's language (which is remembered when asked for by ``lang``)."""
+def page_context(request: Request, principal: StaffPrincipal | None) -> dict[str, Any]:
+    """What every template may use: the words in the request's language, the person, the path."""
     lang = language(request)
 
     def t(key: str, **values: object) -> str:
@@ -67,16 +61,28 @@ def render(
     def word(kind: str, code: object) -> str:  # a stored code (audit, fix log) in words
         return label(kind, code, lang)
 
-    page = environment.get_template(template).render(
-        t=t,
-        pick=pick,
-        word=word,
-        lang=lang,
-        principal=principal,
-        path=request.url.path,
-        texts=TEXT,
-        **context,
-    )
+    return {
+        "t": t,
+        "pick": pick,
+        "word": word,
+        "lang": lang,
+        "principal": principal,
+        "path": request.url.path,
+        "texts": TEXT,
+    }
+
+
+def render(
+    request: Request,
+    template: str,
+    *,
+    principal: StaffPrincipal | None = None,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """A page in the request's language (which is remembered when asked for by ``lang``)."""
+    lang = language(request)
+    page = environment.get_template(template).render(**page_context(request, principal), **context)
     response = HTMLResponse(page, status_code=status_code)
     if "lang" in request.query_params:
         response.set_cookie(
@@ -95,13 +101,15 @@ def error_page(request: Request, error: MapsvcError) -> Response:
     if error.status == 401 and request.method == "GET":
         return RedirectResponse(f"/staff/login?next={quote(request.url.path)}", status_code=303)
     key = "forbidden_title" if error.status == 403 else "error_title"
-    response = render(
-        request,
-        "error.html",
-        status_code=error.status,
-        title_key=key,
-        message=error.message_en if language(request) == "en" else error.message_ja,
-    )
+    message = error.message_en if language(request) == "en" else error.message_ja
+    response: Response
+    if "application/json" in request.headers.get("accept", ""):  # a page's script asked
+        body = (error.body() or {}) | {"message": message}
+        response = Response(orjson.dumps(body), error.status, media_type="application/json")
+    else:
+        response = render(
+            request, "error.html", status_code=error.status, title_key=key, message=message
+        )
     for name, value in error.headers.items():
         response.headers[name] = value
     return response

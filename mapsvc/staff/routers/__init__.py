@@ -1,5 +1,13 @@
 """The staff portal's routers, one per area."""
 
-from mapsvc.staff.routers import admin, auth, columns, datasets, sources
+from mapsvc.staff.routers import admin, auth, board, columns, datasets, emergency, sources
 
-ROUTERS = (auth.router, datasets.router, columns.router, sources.router, admin.router)
+ROUTERS = (
+    auth.router,
+    datasets.router,
+    columns.router,
+    sources.router,
+    admin.router,
+    board.router,
+    emergency.router,
+)
