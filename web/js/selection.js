@@ -2,8 +2,9 @@
 // under the finger when zoomed in, otherwise "what is here?" for that spot.
 import { failureKind, getItem, nearest, whatIsHere } from "./api.js";
 import { metresPerPixel } from "./geo.js";
+import { qrModules, siteLink } from "./share.js";
 import { t } from "./text.js";
-import { $, featureDetails, renderAnswer } from "./ui.js";
+import { $, featureDetails, renderAnswer, renderShare } from "./ui.js";
 
 const TAP_TOLERANCE_PX = 18;
 const FEATURE_TAP_MINZOOM = 13; // zoomed out, dots crowd together: a tap asks "what is here?"
@@ -13,13 +14,22 @@ const lonLatOf = (feature, fallback) => (feature.geometry?.type === "Point" ? fe
 export function createSelection(ctx) {
   const { state } = ctx;
 
+  /** Fill `box` with the site's link and QR code (the QR code needs its module: it may fail). */
+  async function share(box, layer, id, lonLat) {
+    const link = siteLink(location.origin, { layer, id, lonLat, base: state.base, lang: state.lang });
+    renderShare(box, state.lang, link, await qrModules(link).catch(() => null));
+  }
+
   function select(collection, feature, lonLat, from = null) {
     state.selected = { layer: collection.id, id: String(feature.id) };
     ctx.panel.showTab("info");
     ctx.map.mark("selected", lonLat);
+    const details = () => featureDetails(state.lang, collection, feature, lonLat, from, {
+      onShare: (box) => share(box, collection.id, String(feature.id), lonLat),
+    });
     // Restoring a link or a history entry must show exactly its view: no panning to fit.
-    ctx.map.showPopup(lonLat, featureDetails(state.lang, collection, feature, lonLat, from), !ctx.history.isApplying());
-    $("detail").replaceChildren(featureDetails(state.lang, collection, feature, lonLat, from));
+    ctx.map.showPopup(lonLat, details(), !ctx.history.isApplying());
+    $("detail").replaceChildren(details());
     ctx.history.commit();
   }
 

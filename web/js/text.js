@@ -28,6 +28,8 @@ const STRINGS = {
     addressResult: "住所", addressCandidates: "住所の候補（町丁目）", addressNotFound: "この住所の町丁目は見つかりませんでした",
     nationalMaps: "国の参考図（重ねるハザードマップ）",
     nationalMapsNote: "国土交通省・国土地理院の全国の図です。市町村がデータを公開していない所の参考にしてください。「この場所」の回答はこの図を読みません。色がない所も安全という意味ではありません",
+    share: "家族に知らせる", shareHint: "このリンクを送るか、QRコードを読み取ってもらうと、この場所が地図で開きます",
+    copyLink: "リンクをコピー", copied: "コピーしました", qrLabel: "この場所へのリンクのQRコード", qrFailed: "QRコードを作れませんでした（オフライン）。リンクを送ってください",
     addressSuggest: "似た町名", townLevel: "{town}（町丁目の代表地点）の回答です。建物ごとの位置ではなく、おおよその場所です",
   },
   en: {
@@ -57,6 +59,8 @@ const STRINGS = {
     addressResult: "Address", addressCandidates: "Possible towns for this address", addressNotFound: "No town (町丁目) found for this address",
     nationalMaps: "National reference maps (重ねるハザードマップ)",
     nationalMapsNote: "Nationwide maps of MLIT and GSI, for reference where a municipality publishes no data. The answer for a tapped place does not read them, and a place without colour is not thereby safe",
+    share: "Share with family", shareHint: "Send this link, or let them scan the QR code: it opens this place on the map",
+    copyLink: "Copy link", copied: "Copied", qrLabel: "QR code of the link to this place", qrFailed: "Could not make the QR code (offline): send the link instead",
     addressSuggest: "Similar town names", townLevel: "Answer for {town} (the town's representative point): approximate, not your building",
   },
 };

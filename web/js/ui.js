@@ -32,8 +32,11 @@ function sourceNote(lang, collection, feature) {
   return note;
 }
 
-/** A feature's details: its name, the catalog's popup attributes, a route link, source and licence. */
-export function featureDetails(lang, collection, feature, lonLat, from = null) {
+/**
+ * A feature's details: its name, the catalog's popup attributes, a route link, a share button
+ * where `onShare(box)` is given (it fills the box it is handed), source and licence.
+ */
+export function featureDetails(lang, collection, feature, lonLat, from = null, { onShare = null } = {}) {
   const layer = collection.layer;
   const props = feature.properties || {};
   const box = el("div", { class: "popup" });
@@ -60,6 +63,16 @@ export function featureDetails(lang, collection, feature, lonLat, from = null) {
     if (props.distance_m !== undefined) actions.append(el("span", { class: "distance" }, formatDistance(props.distance_m)), " ");
     actions.append(routeAnchor(lang, lonLat, from));
     box.append(actions);
+    if (onShare) {
+      const share = el("button", { type: "button", class: "share", "aria-expanded": "false" }, t(lang, "share"));
+      const shareBox = el("div", { class: "share-box" });
+      share.addEventListener("click", () => {
+        share.setAttribute("aria-expanded", "true");
+        onShare(shareBox);
+      });
+      actions.append(share);
+      box.append(shareBox);
+    }
   }
   box.append(sourceNote(lang, collection, feature));
   return box;
@@ -140,6 +153,39 @@ export function renderAnswer(container, lang, here, shown, onRetry) {
   if (here.town) marks.push(el("p", { class: "town-level" }, fill(lang, "townLevel", { town: `${here.town.city} ${here.town.name}` })));
   if (here.answer.cachedAt) marks.push(cachedNote(lang, here.answer.cachedAt));
   container.querySelector("h2").after(...marks);
+}
+
+const SVG = "http://www.w3.org/2000/svg";
+const QR_QUIET_ZONE = 4; // modules of light margin, as the QR standard asks
+
+/** A QR code (rows of dark modules) as an SVG picture labelled for a screen reader. */
+function qrPicture(modules, label) {
+  const size = modules.length + 2 * QR_QUIET_ZONE;
+  const svg = document.createElementNS(SVG, "svg");
+  for (const [k, v] of Object.entries({ viewBox: `0 0 ${size} ${size}`, role: "img", "aria-label": label, class: "qr", "shape-rendering": "crispEdges" })) {
+    svg.setAttribute(k, v);
+  }
+  const background = document.createElementNS(SVG, "rect");
+  for (const [k, v] of Object.entries({ width: size, height: size, fill: "#fff" })) background.setAttribute(k, v);
+  const dark = document.createElementNS(SVG, "path");
+  const d = modules.flatMap((row, r) => row.map((on, c) => (on ? `M${c + QR_QUIET_ZONE} ${r + QR_QUIET_ZONE}h1v1h-1z` : ""))).join("");
+  dark.setAttribute("d", d);
+  dark.setAttribute("fill", "#000");
+  svg.append(background, dark);
+  return svg;
+}
+
+/**
+ * "Share with family": the site's link (to open, or copy with a button) and its QR code; a QR
+ * code that could not be made (`modules` null: offline before it loaded) is said to be missing.
+ */
+export function renderShare(container, lang, link, modules) {
+  const copy = el("button", { type: "button", class: "copy-link" }, t(lang, "copyLink"));
+  copy.addEventListener("click", () => navigator.clipboard?.writeText(link).then(() => { copy.textContent = t(lang, "copied"); }, () => {}));
+  const anchor = el("p");
+  anchor.append(el("a", { href: link, class: "share-link" }, link));
+  container.replaceChildren(el("p", { class: "share-hint" }, t(lang, "shareHint")), anchor, copy);
+  container.append(modules ? qrPicture(modules, `${t(lang, "qrLabel")}: ${link}`) : el("p", { class: "hint" }, t(lang, "qrFailed")));
 }
 
 /** "Could not check" with the reason (`kind`: offline, error) and a button to ask again. */
