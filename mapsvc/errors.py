@@ -154,6 +154,37 @@ class NotModified(MapsvcError):
         return None
 
 
+class PreconditionFailed(MapsvcError):
+    """The client's ``If-Match`` names a state that is no longer current (someone changed it).
+
+    The response carries the current ETag, so the client can read the change and decide again.
+    """
+
+    code = "precondition_failed"
+    status = 412
+
+    def __init__(self, current_etag: str) -> None:
+        super().__init__(
+            "ほかの人が先に変更しました。最新の状態を読み込んでから、もう一度変更してください",
+            "Someone else changed this first: read the current state, then change it again",
+            headers={"ETag": current_etag},
+            extra={"etag": current_etag},
+        )
+
+
+class PreconditionRequired(MapsvcError):
+    """A change that must say which state it changes (``If-Match``) came without one."""
+
+    code = "precondition_required"
+    status = 428
+
+    def __init__(self) -> None:
+        super().__init__(
+            "If-Match ヘッダーで、変更する前の状態（ETag）を指定してください",
+            "Say which state you change: send the ETag you read in an If-Match header",
+        )
+
+
 class Busy(MapsvcError):
     """Every database connection is in use: come back shortly (never a 500)."""
 

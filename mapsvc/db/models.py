@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from geoalchemy2 import Geometry, WKBElement
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     DateTime,
     ForeignKey,
@@ -23,6 +25,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING = {
@@ -434,3 +437,116 @@ class StaffNoticeRow(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
     done_at: Mapped[datetime | None] = mapped_column()
     done_by: Mapped[str | None] = mapped_column(Text)
+
+
+# L-Alert's 本番 / 訓練 / テスト; EEI v1.1 item 21 避難所 開設状況: 未開設 / 開設 / 閉鎖 / 不明 / 常設.
+STATUS_MODES = ("real", "drill", "test")
+SITE_STATUSES = ("not_opened", "open", "closed", "unknown", "permanent")
+# The layers whose features are sites with a status.
+STATUS_LAYERS = ("evacuation_sites", "shelters")
+
+
+class ShelterStatusEventRow(Base):
+    """One change of a site's status, as it was made; insert-only (by trigger, migration 0021).
+
+    A site is (layer, municipality, feature key): the key is the 共通ID where the file has it,
+    so a new file version keeps the site's status. ``change_id`` lets a client retry a change
+    without making it twice.
+    """
+
+    __tablename__ = "shelter_status_event"
+    __table_args__ = (
+        UniqueConstraint("change_id"),
+        CheckConstraint(f"mode IN {STATUS_MODES}", name="mode"),
+        CheckConstraint(f"status IN {SITE_STATUSES}", name="status"),
+        CheckConstraint("evacuees >= 0", name="evacuees"),
+        CheckConstraint("capacity > 0", name="capacity"),
+        Index(
+            "ix_shelter_status_event_site",
+            "layer_id",
+            "municipality_code",
+            "feature_key",
+            "mode",
+            "id",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    layer_id: Mapped[str] = mapped_column(ForeignKey("layer.id"))
+    municipality_code: Mapped[str] = mapped_column(ForeignKey("municipality.code"))
+    feature_key: Mapped[str] = mapped_column(Text)
+    mode: Mapped[str] = mapped_column(Text)
+    revision: Mapped[int] = mapped_column(BigInteger)  # the site's revision this event made
+    status: Mapped[str] = mapped_column(Text)
+    accepting: Mapped[bool] = mapped_column(Boolean)
+    evacuees: Mapped[int | None] = mapped_column(Integer)
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(Text, server_default="")
+    recorded_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    actor: Mapped[str] = mapped_column(Text)
+    change_id: Mapped[UUID | None] = mapped_column(PgUUID(as_uuid=True))
+
+
+class ShelterStatusCurrentRow(Base):
+    """A site's latest status per mode, written with its event in one transaction (row lock).
+
+    ``revision`` counts the site's events in that mode: the strong ETag of the status item.
+    """
+
+    __tablename__ = "shelter_status_current"
+    __table_args__ = (
+        CheckConstraint(f"mode IN {STATUS_MODES}", name="mode"),
+        CheckConstraint(f"status IN {SITE_STATUSES}", name="status"),
+        CheckConstraint("evacuees >= 0", name="evacuees"),
+        CheckConstraint("capacity > 0", name="capacity"),
+    )
+
+    layer_id: Mapped[str] = mapped_column(ForeignKey("layer.id"), primary_key=True)
+    municipality_code: Mapped[str] = mapped_column(
+        ForeignKey("municipality.code"), primary_key=True
+    )
+    feature_key: Mapped[str] = mapped_column(Text, primary_key=True)
+    mode: Mapped[str] = mapped_column(Text, primary_key=True)
+    status: Mapped[str] = mapped_column(Text)
+    accepting: Mapped[bool] = mapped_column(Boolean)
+    evacuees: Mapped[int | None] = mapped_column(Integer)
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(Text, server_default="")
+    revision: Mapped[int] = mapped_column(BigInteger)
+    event_id: Mapped[int] = mapped_column(ForeignKey("shelter_status_event.id"))
+    opened_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[str] = mapped_column(Text)
+
+
+class EmergencyRow(Base):
+    """A municipality's disaster mode: a hazard, its 警戒レベル and a message, from start to end.
+
+    At most one is open per municipality and mode (a partial unique index).
+    """
+
+    __tablename__ = "emergency"
+    __table_args__ = (
+        CheckConstraint(f"mode IN {STATUS_MODES}", name="mode"),
+        CheckConstraint("alert_level BETWEEN 1 AND 5", name="alert_level"),
+        Index(
+            "uq_emergency_one_open",
+            "municipality_code",
+            "mode",
+            unique=True,
+            postgresql_where=text("ended_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    municipality_code: Mapped[str] = mapped_column(ForeignKey("municipality.code"))
+    mode: Mapped[str] = mapped_column(Text)
+    hazard: Mapped[str] = mapped_column(Text)
+    alert_level: Mapped[int] = mapped_column(SmallInteger)
+    message_ja: Mapped[str] = mapped_column(Text, server_default="")
+    message_en: Mapped[str] = mapped_column(Text, server_default="")
+    started_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    started_by: Mapped[str] = mapped_column(Text)
+    ended_at: Mapped[datetime | None]
+    ended_by: Mapped[str | None] = mapped_column(Text)

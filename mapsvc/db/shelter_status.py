@@ -1,0 +1,231 @@
+"""SQL of shelter status (events, the current state per site) and of emergencies (migration 0021)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Row, and_, func, insert, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import Session
+
+from mapsvc.db.features import f, published_feature
+from mapsvc.db.models import (
+    EmergencyRow,
+    MunicipalityRow,
+    ShelterStatusCurrentRow,
+    ShelterStatusEventRow,
+)
+
+SITE = ("layer_id", "municipality_code", "feature_key", "mode")
+
+
+def published_site(session: Session, layer_id: str, code: str, key: str) -> dict[str, Any] | None:
+    """The properties of the published feature that is this site, or None if there is none."""
+    return session.execute(
+        select(f.properties).where(
+            f.layer_id == layer_id, f.municipality_code == code, f.feature_key == key
+        )
+    ).scalar_one_or_none()
+
+
+def lock_site(session: Session, layer_id: str, code: str, key: str, mode: str) -> None:
+    """Serialise the changes of one site in one mode until the transaction ends.
+
+    An advisory lock, since the site's current row may not exist yet: two first changes would
+    otherwise both insert it.
+    """
+    session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:site, 28))"),
+        {"site": f"{layer_id}\x1f{code}\x1f{key}\x1f{mode}"},
+    )
+
+
+def current_row(
+    session: Session, layer_id: str, code: str, key: str, mode: str
+) -> ShelterStatusCurrentRow | None:
+    """The site's current status row in this mode (read after ``lock_site``: the latest)."""
+    return session.scalars(
+        select(ShelterStatusCurrentRow)
+        .where(
+            ShelterStatusCurrentRow.layer_id == layer_id,
+            ShelterStatusCurrentRow.municipality_code == code,
+            ShelterStatusCurrentRow.feature_key == key,
+            ShelterStatusCurrentRow.mode == mode,
+        )
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+
+
+def event_by_change_id(session: Session, change_id: UUID) -> ShelterStatusEventRow | None:
+    """The event a client's change id made, if it made one."""
+    return session.scalars(
+        select(ShelterStatusEventRow).where(ShelterStatusEventRow.change_id == change_id)
+    ).one_or_none()
+
+
+def record(
+    session: Session,
+    values: dict[str, Any],
+    *,
+    opened_at: datetime | None,
+    closed_at: datetime | None,
+    opens: bool,
+    closes: bool,
+) -> ShelterStatusCurrentRow:
+    """Append the event and write the site's current row from it, in the caller's transaction.
+
+    ``values``: the event's columns (site, mode, revision, status fields, actor, change id).
+    ``opens``/``closes``: the status turns open/closed now, so that time is the event's;
+    otherwise the site keeps ``opened_at``/``closed_at`` as they were.
+    """
+    new = session.execute(
+        insert(ShelterStatusEventRow)
+        .values(**values)
+        .returning(ShelterStatusEventRow.id, ShelterStatusEventRow.recorded_at)
+    ).one()
+    at: datetime = new.recorded_at
+    row = {k: v for k, v in values.items() if k not in ("actor", "change_id")}
+    row |= {
+        "event_id": new.id,
+        "opened_at": at if opens else opened_at,
+        "closed_at": None if opens else at if closes else closed_at,
+        "updated_at": at,
+        "updated_by": values["actor"],
+    }
+    statement = pg_insert(ShelterStatusCurrentRow).values(**row)
+    upsert = statement.on_conflict_do_update(
+        index_elements=list(SITE), set_={k: statement.excluded[k] for k in row if k not in SITE}
+    )
+    return session.scalars(
+        upsert.returning(ShelterStatusCurrentRow),
+        execution_options={"populate_existing": True},
+    ).one()
+
+
+def current_rows(
+    session: Session, layer_id: str, code: str | None, mode: str
+) -> Sequence[ShelterStatusCurrentRow]:
+    """The current status of every site of the layer (of one municipality) in this mode."""
+    statement = select(ShelterStatusCurrentRow).where(
+        ShelterStatusCurrentRow.layer_id == layer_id, ShelterStatusCurrentRow.mode == mode
+    )
+    if code is not None:
+        statement = statement.where(ShelterStatusCurrentRow.municipality_code == code)
+    return session.scalars(statement).all()
+
+
+def events(
+    session: Session, layer_id: str, code: str, key: str, mode: str
+) -> Sequence[ShelterStatusEventRow]:
+    """The site's events in this mode, oldest first."""
+    return session.scalars(
+        select(ShelterStatusEventRow)
+        .where(
+            ShelterStatusEventRow.layer_id == layer_id,
+            ShelterStatusEventRow.municipality_code == code,
+            ShelterStatusEventRow.feature_key == key,
+            ShelterStatusEventRow.mode == mode,
+        )
+        .order_by(ShelterStatusEventRow.id)
+    ).all()
+
+
+def published_sites(session: Session, layer_ids: Sequence[str], code: str) -> Sequence[Row[Any]]:
+    """The municipality's published features of the layers, with the ward each lies in.
+
+    Each as (layer_id, feature_key, properties, lon, lat, ward code, ward name ja, ward name en).
+    """
+    ward = MunicipalityRow.__table__.alias("ward")
+    return session.execute(
+        select(
+            f.layer_id,
+            f.feature_key,
+            f.properties,
+            func.ST_X(func.ST_PointOnSurface(f.geom)).label("lon"),
+            func.ST_Y(func.ST_PointOnSurface(f.geom)).label("lat"),
+            ward.c.code.label("ward_code"),
+            ward.c.name_ja.label("ward_ja"),
+            ward.c.name_en.label("ward_en"),
+        )
+        .select_from(published_feature)
+        .outerjoin(
+            ward,
+            and_(
+                ward.c.kind == "ward",
+                ward.c.parent_code == f.municipality_code,
+                func.ST_Covers(ward.c.boundary, f.geom),
+            ),
+        )
+        .where(f.layer_id.in_(layer_ids), f.municipality_code == code)
+        .order_by(f.layer_id, f.feature_key)
+    ).all()
+
+
+def open_emergency(session: Session, code: str, mode: str) -> EmergencyRow | None:
+    """The municipality's emergency that has not ended in this mode, locked for the caller."""
+    return session.scalars(
+        select(EmergencyRow)
+        .where(
+            EmergencyRow.municipality_code == code,
+            EmergencyRow.mode == mode,
+            EmergencyRow.ended_at.is_(None),
+        )
+        .with_for_update()
+    ).one_or_none()
+
+
+def end_emergency(session: Session, emergency_id: int, actor: str) -> None:
+    """Mark the emergency ended now."""
+    session.execute(
+        update(EmergencyRow)
+        .where(EmergencyRow.id == emergency_id)
+        .values(ended_at=func.now(), ended_by=actor)
+    )
+
+
+def active_emergencies(
+    session: Session,
+    *,
+    codes: Sequence[str] | None,
+    bbox: tuple[float, float, float, float] | None,
+    mode: str,
+) -> Sequence[EmergencyRow]:
+    """Emergencies not ended in this mode, of these municipalities or touching the box.
+
+    A ward's area is its city's: an emergency is the municipality's, and a box over a ward of
+    Osaka City touches Osaka City's outline.
+    """
+    statement = (
+        select(EmergencyRow)
+        .where(EmergencyRow.mode == mode, EmergencyRow.ended_at.is_(None))
+        .order_by(EmergencyRow.started_at, EmergencyRow.id)
+    )
+    if codes is not None:
+        statement = statement.where(EmergencyRow.municipality_code.in_(codes))
+    if bbox is not None:
+        touching = select(MunicipalityRow.code).where(
+            func.ST_Intersects(MunicipalityRow.boundary, func.ST_MakeEnvelope(*bbox, 4326))
+        )
+        statement = statement.where(EmergencyRow.municipality_code.in_(touching))
+    return session.scalars(statement).all()
+
+
+def status_state(session: Session, layer_ids: Sequence[str]) -> str:
+    """A short text that changes whenever a site's status of these layers or an emergency does.
+
+    Sums only grow with committed changes (each event adds one to one site's revision; an
+    emergency counts once started and again once ended), so a reader never sees it go back.
+    """
+    return str(
+        session.execute(
+            text(
+                "SELECT (SELECT coalesce(sum(revision), 0) FROM shelter_status_current "
+                "WHERE layer_id = ANY(:layers)) || ':' || "
+                "(SELECT count(*) + count(ended_at) FROM emergency)"
+            ),
+            {"layers": list(layer_ids)},
+        ).scalar_one()
+    )
