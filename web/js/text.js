@@ -31,6 +31,8 @@ const STRINGS = {
     statusNotPublished: "開設状況は未発表", evacuees: "避難者", people: "人", updatedAgo: "{ago}に更新（{time}）",
     justNow: "たった今", minutesAgo: "{n}分前", hoursAgo: "{n}時間前", daysAgo: "{n}日前",
     drillMark: "{mode}（実際の開設ではありません）", savedStatus: "保存済みの開設状況です（{time}時点）。今は変わっているかもしれません",
+    openOnly: "開設中の所を探す", noneOpen: "3 km 以内に開設と発表された所はありません（開設状況は未発表）。近い順に指定された所を表示します",
+    alertLevel: "警戒レベル{level}", emergencySince: "{time}から（{ago}）", openSitesFor: "{hazard}：近くの開設中の避難場所", emergencyRegion: "災害の情報",
     share: "家族に知らせる", shareHint: "このリンクを送るか、QRコードを読み取ってもらうと、この場所が地図で開きます",
     copyLink: "リンクをコピー", copied: "コピーしました", qrLabel: "この場所へのリンクのQRコード", qrFailed: "QRコードを作れませんでした（オフライン）。リンクを送ってください",
     addressSuggest: "似た町名", townLevel: "{town}（町丁目の代表地点）の回答です。建物ごとの位置ではなく、おおよその場所です",
@@ -65,6 +67,8 @@ const STRINGS = {
     statusNotPublished: "status not published", evacuees: "evacuees", people: "", updatedAgo: "updated {ago} ({time})",
     justNow: "just now", minutesAgo: "{n} min ago", hoursAgo: "{n} h ago", daysAgo: "{n} days ago",
     drillMark: "{mode}: not a real opening", savedStatus: "Saved status from {time}: it may have changed since",
+    openOnly: "Find open sites", noneOpen: "No site within 3 km is published as open (status not published). The nearest designated sites follow",
+    alertLevel: "alert level {level}", emergencySince: "since {time} ({ago})", openSitesFor: "{hazard}: open sites near me", emergencyRegion: "Disaster information",
     share: "Share with family", shareHint: "Send this link, or let them scan the QR code: it opens this place on the map",
     copyLink: "Copy link", copied: "Copied", qrLabel: "QR code of the link to this place", qrFailed: "Could not make the QR code (offline): send the link instead",
     addressSuggest: "Similar town names", townLevel: "Answer for {town} (the town's representative point): approximate, not your building",
@@ -197,6 +201,9 @@ export function statusParts(lang, props, now = Date.now()) {
 
 /** A site's status on one line: "開設・やや混雑・避難者 45 / 300 人・5分前に更新（20:30）". */
 export const statusLine = (lang, props, now = Date.now()) => statusParts(lang, props, now).join(lang === "ja" ? "・" : " · ");
+
+/** The mark on a status the service worker kept: "保存済みの開設状況です（…時点）…". */
+export const savedNote = (lang, cachedAt) => fill(lang, "savedStatus", { time: cachedTime(lang, cachedAt) });
 
 /** The time of day in Japan: "20:30" (statuses are read on the day they are made). */
 export function clockTime(lang, iso) {
