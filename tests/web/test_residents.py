@@ -276,3 +276,29 @@ def test_a_duty_officer_s_changes_reach_the_resident_through_nginx_within_5_s(
     assert answered.value.json()["emergencies"] == []
     expect(page.locator("#emergency")).to_be_hidden()
     context.close()
+
+
+def test_offline_a_site_s_status_says_it_is_a_saved_copy_and_from_when(
+    browser: Browser, base_url: str, duty_officer: Session, catalog: Catalog
+):
+    site = a_shelter(base_url)
+    shelter_status.change(
+        duty_officer, catalog, OFFICER, "shelters", OSAKA_CITY, key_of(site), {"status": "open"}
+    )
+    context = phone(browser)
+    page = context.new_page()
+    page.goto(base_url + "/")
+    expect(page.locator("html[data-offline-ready=true]")).to_be_attached(timeout=20_000)
+    open_site(page, base_url, site)  # now under the service worker, which keeps what it reads
+    # The popup is redrawn when its status is read from the copy: the old one fades out.
+    status = page.locator(".leaflet-popup").last.locator(".site-status")
+    expect(status.locator(".status-word")).to_have_text("開設")
+    expect(status.locator(".cached")).to_have_count(0)  # fresh: no mark
+    context.set_offline(True)
+    # The next round reads the worker's copy: the status stays, said to be saved, and when.
+    expect(status.locator(".cached")).to_contain_text(
+        re.compile(r"保存済みの開設状況です（\d{4}/\d{2}/\d{2} \d{1,2}:\d{2}時点）")
+    )
+    expect(status.locator(".status-word")).to_have_text("開設")
+    page.screenshot(path=str(ARTEFACTS / "residents-phone-offline-status.png"))
+    context.close()

@@ -20,8 +20,9 @@ export function createSelection(ctx) {
     renderShare(box, state.lang, link, await qrModules(link).catch(() => null));
   }
 
-  // What the popup says of a site's status, to redraw it when that changes.
-  const statusShown = (feature) => `${feature.properties?.status}@${feature.properties?.statusUpdated}`;
+  // What the popup says of a site's status, to redraw it when that changes: a new status, or
+  // the same one now from the service worker's copy (offline: it must say from when it is).
+  const statusShown = (feature) => `${feature.properties?.status}@${feature.properties?.statusUpdated}@${feature.cachedAt ?? "live"}`;
 
   function select(collection, feature, lonLat, from = null, { showTab = true } = {}) {
     state.selected = { layer: collection.id, id: String(feature.id), status: statusShown(feature), from };
