@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, func, literal_column, or_, select, type_coerce
+from sqlalchemy import Row, func, literal_column, or_, select, text, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session, defer
 
 from mapsvc.db.features import f, public_id
-from mapsvc.db.models import DatasetRow, MunicipalityRow
+from mapsvc.db.models import DatasetRow, MunicipalityRow, ShelterStatusCurrentRow
 
 CANDIDATES = 8  # planar nearest-neighbour candidates per result, re-ranked by geodesic distance
 
@@ -29,15 +29,17 @@ def nearest(
     equals: dict[str, Any],
     flags: Sequence[str] = (),
     flagged: bool = True,
+    open_only: bool = False,
 ) -> Sequence[Row[tuple[str, str, str, float, str]]]:
     """The ``limit`` nearest published features.
 
     Each as (id, geometry JSON, properties JSON, metres, the publishing municipality's code).
 
     With ``flags``, only the features with any of these flags set (``flagged``) or with none of
-    them (not ``flagged``). The GiST index orders by planar distance in degrees; a wider candidate
-    set is re-ranked by the true (geodesic) distance, since a degree of longitude is shorter than
-    one of latitude.
+    them (not ``flagged``). ``open_only``: only sites whose current real status is open or
+    permanent and that can take people (not 受け入れ不可). The GiST index orders by planar
+    distance in degrees; a wider candidate set is re-ranked by the true (geodesic) distance,
+    since a degree of longitude is shorter than one of latitude.
     """
     point = _point(lon, lat)
     candidates = (
@@ -56,6 +58,8 @@ def nearest(
     if flags:
         any_set = or_(*(f.properties.op("@>")(type_coerce({flag: True}, JSONB)) for flag in flags))
         candidates = candidates.where(any_set if flagged else ~any_set)
+    if open_only:
+        candidates = candidates.where(_open_now())
     c = candidates.subquery()
     distance = func.ST_Distance(func.geography(c.c.geom), func.geography(point))
     statement = (
@@ -70,6 +74,45 @@ def nearest(
         .limit(limit)
     )
     return session.execute(statement).all()
+
+
+# EEI 開設状況 values in which a site takes people: 開設 and 常設.
+OPEN_STATUSES = ("open", "permanent")
+
+
+def _open_now() -> Any:
+    """The feature's site is open for real now.
+
+    A filter inside the nearest-neighbour scan, so the index walks on until enough open sites
+    are found.
+    """
+    s = ShelterStatusCurrentRow
+    return (
+        select(s.feature_key)
+        .where(
+            s.layer_id == f.layer_id,
+            s.municipality_code == f.municipality_code,
+            s.feature_key == f.feature_key,
+            s.mode == "real",
+            s.status.in_(OPEN_STATUSES),
+            s.accepting.is_not(False),
+        )
+        .exists()
+    )
+
+
+def live_state(session: Session) -> str:
+    """What changes without a publish: the last status event and the emergencies started, ended.
+
+    Three index lookups, part of the ETag of answers that read statuses or emergencies (a
+    status change leaves every dataset's version, and so the layers' state, as it was).
+    """
+    statement = text(
+        "SELECT (SELECT coalesce(max(id), 0) FROM shelter_status_event) || ':' || "
+        "(SELECT coalesce(max(id), 0) FROM emergency) || ':' || "
+        "(SELECT count(*) FROM emergency WHERE ended_at IS NOT NULL)"
+    )
+    return str(session.execute(statement).scalar_one())
 
 
 def municipalities_at(session: Session, lon: float, lat: float) -> Sequence[MunicipalityRow]:

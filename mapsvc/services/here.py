@@ -46,7 +46,8 @@ def place_at(session: Session, spot: Spot) -> dict[str, Any]:
     }
 
 
-def _distance_text(metres: float) -> str:
+def distance_text(metres: float) -> str:
+    """A distance as people read it, 850 m or 1.2 km (the viewer's ``formatDistance``)."""
     return f"{round(metres)} m" if metres < 1000 else f"{metres / 1000:.1f} km"
 
 
@@ -163,7 +164,8 @@ def _scenarios(layer: LayerDefinition, found: list[dict[str, Any]]) -> list[dict
     return sorted(scenarios, key=lambda s: -_severity(layer, s["attribute"], s["value"]))
 
 
-def _site_municipality(session: Session, code: str) -> dict[str, str]:
+def municipality_name(session: Session, code: str) -> dict[str, str]:
+    """A municipality's name in both languages (its code where it is unknown)."""
     row = queries.get_municipality(session, code)
     return {"ja": row.name_ja, "en": row.name_en} if row else {"ja": code, "en": code}
 
@@ -197,7 +199,7 @@ def evacuation_for(
             "id": feature_id,
             "name": props.get("name"),
             "address": props.get("address"),
-            "municipality": {"code": owner, "name": _site_municipality(session, owner)},
+            "municipality": {"code": owner, "name": municipality_name(session, owner)},
             "geometry": orjson.loads(geometry),
             "distance_m": round(float(distance), 1),
         }
@@ -210,7 +212,7 @@ def evacuation_for(
         ja = f"{name['ja']}は{hazard.ja}の指定緊急避難場所を指定していません。"
         en = f"{name['en']} designates no evacuation site for {hazard.en.lower()}."
         if site is not None:
-            where, far = site["municipality"]["name"], _distance_text(site["distance_m"])
+            where, far = site["municipality"]["name"], distance_text(site["distance_m"])
             ja += f"最寄りの{hazard.ja}の指定緊急避難場所は{where['ja']}の{site['name']}（{far}）です。"
             en += f" The nearest site designated for it is {site['name']} in {where['en']} ({far})."
         ja += f"{name['ja']}のハザードマップで避難先を確認してください"

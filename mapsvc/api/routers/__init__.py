@@ -1,6 +1,7 @@
 """One router per resource of the JSON API (and its OGC and health pages)."""
 
 from mapsvc.api.routers import (
+    answer,
     collections,
     coverage,
     datasets,
@@ -19,6 +20,7 @@ ROUTERS = (
     ogc.docs_router,
     collections.router,
     places.router,
+    answer.router,
     downloads.router,
     tiles.router,
     municipalities.router,
