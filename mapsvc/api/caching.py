@@ -17,6 +17,9 @@ from mapsvc.services.session import Session
 # publish takes to show through them. Every worker's own memory drops at once (the watch).
 SHARED_MAX_AGE_S = 5
 CACHE_CONTROL = f"public, max-age=60, s-maxage={SHARED_MAX_AGE_S}, stale-while-revalidate=30"
+# Shelter status changes by the minute on a disaster day, and a resident must see it within
+# seconds: browsers revalidate every time (a 304 is cheap), shared caches after a second.
+STATUS_CACHE_CONTROL = "public, max-age=0, s-maxage=1, must-revalidate"
 
 
 def etag_for(

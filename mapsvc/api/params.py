@@ -15,6 +15,7 @@ from mapsvc.errors import InvalidParameter
 from mapsvc.geo.crs import DEFAULT, SUPPORTED, OutputCrs, parse_crs
 from mapsvc.services.cql2_types import MAX_MAGNITUDE
 from mapsvc.services.features import ItemsRequest
+from mapsvc.services.shelter_status import STATUS_LAYERS, check_mode
 
 MAX_OFFSET = 10_000_000  # deeper pages are refused: a client walks them by bbox, not offset
 COMMON = {
@@ -180,7 +181,7 @@ async def items_request(
     threadpool hop per request.
     """
     names = attribute_names(layer)
-    reject_unknown(request, COMMON | names)
+    reject_unknown(request, COMMON | names | status_params(layer))
     box_crs = crs_param(bbox_crs, "bbox-crs")
     return ItemsRequest(
         layer=layer,
@@ -196,4 +197,15 @@ async def items_request(
         filter=filter,
         filter_lang=filter_lang,
         filter_crs=crs_param(filter_crs, "filter-crs") if filter is not None else DEFAULT,
+        status_mode=status_mode(request),
     )
+
+
+def status_params(layer: LayerDefinition) -> set[str]:
+    """``mode``: which status the items of the sites' layers carry (real unless asked)."""
+    return {"mode"} if layer.id in STATUS_LAYERS else set()
+
+
+def status_mode(request: Request) -> str:
+    """The status mode a request asks for: real unless it says drill or test."""
+    return check_mode(request.query_params.get("mode", "real"))

@@ -482,6 +482,9 @@ class ShelterStatusEventRow(Base):
     evacuees: Mapped[int | None] = mapped_column(Integer)
     capacity: Mapped[int | None] = mapped_column(Integer)
     note: Mapped[str] = mapped_column(Text, server_default="")
+    # The state after the change, whole: a site's status at any time is its latest event then.
+    opened_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
     recorded_at: Mapped[datetime] = mapped_column(server_default=func.now())
     actor: Mapped[str] = mapped_column(Text)
     change_id: Mapped[UUID | None] = mapped_column(PgUUID(as_uuid=True))

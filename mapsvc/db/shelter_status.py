@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -78,23 +79,19 @@ def record(
     """Append the event and write the site's current row from it, in the caller's transaction.
 
     ``values``: the event's columns (site, mode, revision, status fields, actor, change id).
-    ``opens``/``closes``: the status turns open/closed now, so that time is the event's;
-    otherwise the site keeps ``opened_at``/``closed_at`` as they were.
+    ``opens``/``closes``: the status turns open/closed now, so that time is the event's (the
+    transaction's, ``now()``); otherwise the site keeps ``opened_at``/``closed_at``. Reopening
+    clears the closing time.
     """
-    new = session.execute(
-        insert(ShelterStatusEventRow)
-        .values(**values)
-        .returning(ShelterStatusEventRow.id, ShelterStatusEventRow.recorded_at)
-    ).one()
-    at: datetime = new.recorded_at
-    row = {k: v for k, v in values.items() if k not in ("actor", "change_id")}
-    row |= {
-        "event_id": new.id,
-        "opened_at": at if opens else opened_at,
-        "closed_at": None if opens else at if closes else closed_at,
-        "updated_at": at,
-        "updated_by": values["actor"],
+    values = values | {
+        "opened_at": func.now() if opens else opened_at,
+        "closed_at": None if opens else func.now() if closes else closed_at,
     }
+    new = session.execute(
+        insert(ShelterStatusEventRow).values(**values).returning(ShelterStatusEventRow)
+    ).scalar_one()
+    row = {k: getattr(new, k) for k in values if k not in ("actor", "change_id")}
+    row |= {"event_id": new.id, "updated_at": new.recorded_at, "updated_by": new.actor}
     statement = pg_insert(ShelterStatusCurrentRow).values(**row)
     upsert = statement.on_conflict_do_update(
         index_elements=list(SITE), set_={k: statement.excluded[k] for k in row if k not in SITE}
@@ -229,3 +226,119 @@ def status_state(session: Session, layer_ids: Sequence[str]) -> str:
             {"layers": list(layer_ids)},
         ).scalar_one()
     )
+
+
+@dataclass(frozen=True, kw_only=True)
+class StatusQuery:
+    """Which sites' states a client asked for: the layers, an owner, a box, a time, a page.
+
+    ``at``: the state as it was then (each site's latest event at or before it; None: now).
+    ``since``: only the sites whose state changed at or after it (and by ``at``).
+    """
+
+    layer_ids: Sequence[str]
+    mode: str
+    code: str | None = None
+    key: str | None = None
+    bbox: tuple[float, float, float, float] | None = None
+    at: datetime | None = None
+    since: datetime | None = None
+    limit: int = 100
+    offset: int = 0
+
+
+STATE_COLUMNS = (
+    "layer_id",
+    "municipality_code",
+    "feature_key",
+    "mode",
+    "revision",
+    "status",
+    "accepting",
+    "evacuees",
+    "capacity",
+    "note",
+    "opened_at",
+    "closed_at",
+)
+
+
+def _states(query: StatusQuery) -> Any:
+    """Each site's state (now, or as at ``query.at``) as one subquery with the same columns."""
+    if query.at is None:
+        now = ShelterStatusCurrentRow.__table__.c
+        columns = [now[name] for name in STATE_COLUMNS]
+        return select(*columns, now.updated_at.label("updated_at")).where(
+            now.mode == query.mode, now.layer_id.in_(query.layer_ids)
+        )
+    e = ShelterStatusEventRow.__table__.c
+    columns = [e[name] for name in STATE_COLUMNS]
+    return (
+        select(*columns, e.recorded_at.label("updated_at"))
+        .distinct(e.layer_id, e.municipality_code, e.feature_key)
+        .where(e.mode == query.mode, e.layer_id.in_(query.layer_ids), e.recorded_at <= query.at)
+        .order_by(e.layer_id, e.municipality_code, e.feature_key, e.id.desc())
+    )
+
+
+def site_states(session: Session, query: StatusQuery) -> Sequence[Row[Any]]:
+    """A page of published sites' states with each site's properties and point (lon, lat)."""
+    s = _states(query).subquery()
+    statement = (
+        select(
+            s,
+            f.properties.label("properties"),
+            func.ST_X(func.ST_PointOnSurface(f.geom)).label("lon"),
+            func.ST_Y(func.ST_PointOnSurface(f.geom)).label("lat"),
+        )
+        .join(
+            published_feature,
+            and_(
+                f.layer_id == s.c.layer_id,
+                f.municipality_code == s.c.municipality_code,
+                f.feature_key == s.c.feature_key,
+            ),
+        )
+        .order_by(s.c.layer_id, s.c.municipality_code, s.c.feature_key)
+        .limit(query.limit)
+        .offset(query.offset)
+    )
+    if query.code is not None:
+        statement = statement.where(s.c.municipality_code == query.code)
+    if query.key is not None:
+        statement = statement.where(s.c.feature_key == query.key)
+    if query.bbox is not None:
+        statement = statement.where(
+            func.ST_Intersects(f.geom, func.ST_MakeEnvelope(*query.bbox, 4326))
+        )
+    if query.since is not None:
+        statement = statement.where(s.c.updated_at >= query.since)
+    return session.execute(statement).all()
+
+
+def sites_with_names(
+    session: Session, layer_ids: Sequence[str], code: str | None
+) -> Sequence[Row[Any]]:
+    """Every published site of the layers (of one owner): layer, code, key and properties."""
+    statement = (
+        select(f.layer_id, f.municipality_code, f.feature_key, f.properties)
+        .where(f.layer_id.in_(layer_ids))
+        .order_by(f.municipality_code, f.layer_id, f.feature_key)
+    )
+    if code is not None:
+        statement = statement.where(f.municipality_code == code)
+    return session.execute(statement).all()
+
+
+def site_point(
+    session: Session, layer_id: str, code: str, key: str
+) -> tuple[float, float, dict[str, Any]] | None:
+    """The published site's point (lon, lat) and properties, or None."""
+    row = session.execute(
+        select(
+            func.ST_X(func.ST_PointOnSurface(f.geom)),
+            func.ST_Y(func.ST_PointOnSurface(f.geom)),
+            f.properties,
+        ).where(f.layer_id == layer_id, f.municipality_code == code, f.feature_key == key)
+    ).first()
+    return None if row is None else (float(row[0]), float(row[1]), row[2])

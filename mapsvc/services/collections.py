@@ -11,6 +11,8 @@ from mapsvc.db import queries
 from mapsvc.db.features import layer_extent
 from mapsvc.db.models import MunicipalityRow
 from mapsvc.geo.crs import CRS84, SUPPORTED
+from mapsvc.services import status_open_data
+from mapsvc.services.shelter_status import STATUS_LAYERS
 
 
 def collection(
@@ -64,13 +66,19 @@ def collection(
 
 
 def published_collections(session: Session, catalog: Catalog, base: str) -> list[dict[str, Any]]:
-    """Every layer with published data, with its extent (OGC ``/collections``)."""
+    """Every layer with published data, with its extent (OGC ``/collections``).
+
+    With the sites' layers comes the collection of their status (``status_open_data``).
+    """
     publications = queries.published(session)
-    return [
+    found = [
         collection(layer, publications[layer.id], extent=layer_extent(session, layer.id), base=base)
         for layer in catalog.values()
         if layer.id in publications
     ]
+    if set(publications) & set(STATUS_LAYERS):
+        found.append(status_open_data.collection(session, base))
+    return found
 
 
 def coverage_summary(

@@ -15,10 +15,12 @@ from mapsvc.db.features import FeatureQuery
 from mapsvc.db.filters import to_condition
 from mapsvc.errors import InvalidParameter, NotFound
 from mapsvc.geo.crs import DEFAULT, OutputCrs, clip_box
+from mapsvc.services import shelter_status
 from mapsvc.services.cql2 import parse_filter
 from mapsvc.services.cql2_types import check_types
 from mapsvc.services.municipalities import resolve_scope
 from mapsvc.services.publications import PublicationState, source_of
+from mapsvc.services.shelter_status import STATUS_LAYERS
 
 MAX_FEATURE_ID = 200  # characters: longer ids exist nowhere, so they are not even looked up
 
@@ -45,6 +47,7 @@ class ItemsRequest:
     filter: str | None = None
     filter_lang: str | None = None
     filter_crs: OutputCrs = DEFAULT
+    status_mode: str = "real"  # the sites' layers: whose status the items carry
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,7 @@ def page_of_items(
     """
     query = feature_query(session, request, default_limit=default_limit, max_limit=max_limit)
     rows = features.select_page(session, query)
+    with_status = status_merger(session, request.layer.id, request.status_mode)
     sources = publications.sources(session, request.layer.id)
     # No timeStamp: OGC API Features makes it optional, and a stamp stops being true the moment
     # a cache (ours, a proxy's, a browser's) serves the response again.
@@ -122,7 +126,7 @@ def page_of_items(
                 "type": "Feature",
                 "id": feature_id,
                 "geometry": orjson.Fragment(geometry),
-                "properties": orjson.Fragment(properties),
+                "properties": orjson.Fragment(with_status(feature_id, properties)),
                 **source_of(sources, feature_id),
             }
             for feature_id, geometry, properties in rows
@@ -138,6 +142,26 @@ def page_of_items(
         links, query, more=full and (matched is None or query.offset + len(rows) < matched)
     )
     return orjson.dumps(body)
+
+
+def status_merger(session: Session, layer_id: str, mode: str) -> Callable[[str, str], str]:
+    """What adds a site's status to its properties (JSON text), by feature id.
+
+    Only the sites' layers, and only sites with a status recorded in ``mode``: elsewhere the
+    properties pass through untouched (no status is claimed where none was published).
+    """
+    if layer_id not in STATUS_LAYERS:
+        return lambda _, properties: properties
+    statuses = shelter_status.current(session, layer_id, mode=mode)
+
+    def merge(feature_id: str, properties: str) -> str:
+        code, _, key = feature_id.partition("-")
+        status = statuses.get((code, key))
+        if status is None:
+            return properties
+        return orjson.dumps(orjson.loads(properties) | status.as_properties()).decode()
+
+    return merge
 
 
 def _page_links(links: PageLinks, query: FeatureQuery, *, more: bool) -> list[dict[str, str]]:
@@ -163,6 +187,7 @@ def one_item(
     crs: OutputCrs,
     links: PageLinks,
     publications: PublicationState,
+    status_mode: str = "real",
 ) -> bytes:
     """One feature by its stable id (``<municipality>-<source ID>``) as GeoJSON, or NotFound."""
     row = None
@@ -178,7 +203,9 @@ def one_item(
             "type": "Feature",
             "id": row[0],
             "geometry": orjson.Fragment(row[1]),
-            "properties": orjson.Fragment(row[2]),
+            "properties": orjson.Fragment(
+                status_merger(session, layer.id, status_mode)(row[0], row[2])
+            ),
             **source_of(publications.sources(session, layer.id), row[0]),
             "links": [
                 {"rel": "self", "type": "application/geo+json", "href": links.self_href},

@@ -12,8 +12,10 @@ from typing import Any, TypeVar
 from sqlalchemy.orm import Session
 
 from mapsvc.db.features import layer_state
+from mapsvc.db.models import STATUS_LAYERS
 from mapsvc.db.publication_watch import PublicationWatch
 from mapsvc.db.queries import dataset_sources
+from mapsvc.db.shelter_status import status_state
 
 T = TypeVar("T")
 Sources = dict[str, dict[str, Any]]  # municipality code -> {"municipality": …, "updated": …}
@@ -52,8 +54,12 @@ class PublicationState:
         return value
 
     def layer_state(self, session: Session, layer_ids: Sequence[str]) -> str:
-        """A short hash that changes exactly when the layers' published versions do."""
-        return self._remember(("state", *layer_ids), lambda: layer_state(session, layer_ids))
+        """A short text that changes exactly when the layers' published versions do.
+
+        For the sites' layers also when a status or an emergency changes: their items carry
+        the status, so their ETags must move with it.
+        """
+        return self._remember(("state", *layer_ids), lambda: _state(session, layer_ids))
 
     def sources(self, session: Session, layer_id: str) -> Sources:
         """Who published each municipality's part of the layer, and when.
@@ -61,6 +67,13 @@ class PublicationState:
         Every feature of that municipality carries it as its ``municipality`` and ``updated``.
         """
         return self._remember(("sources", layer_id), lambda: _sources(session, layer_id))
+
+
+def _state(session: Session, layer_ids: Sequence[str]) -> str:
+    state = layer_state(session, layer_ids)
+    if set(layer_ids) & set(STATUS_LAYERS):
+        state += ":" + status_state(session, layer_ids)
+    return state
 
 
 def _sources(session: Session, layer_id: str) -> Sources:

@@ -191,6 +191,26 @@ class SiteStatus:
             closed_at=row.closed_at,
         )
 
+    @classmethod
+    def of_event(cls, row: ShelterStatusEventRow) -> SiteStatus:
+        """The state an event left (each event carries the whole state after it)."""
+        return cls(
+            layer=row.layer_id,
+            code=row.municipality_code,
+            key=row.feature_key,
+            mode=row.mode,
+            revision=row.revision,
+            status=row.status,
+            accepting=row.accepting,
+            evacuees=row.evacuees,
+            capacity=row.capacity,
+            note=row.note,
+            updated_at=row.recorded_at,
+            updated_by=row.actor,
+            opened_at=row.opened_at,
+            closed_at=row.closed_at,
+        )
+
     def as_properties(self) -> dict[str, Any]:
         """The open-data properties a site's item carries (``mode`` marks drill and test)."""
         return {
@@ -344,34 +364,14 @@ def _no_site(layer: str, code: str, key: str) -> NotFound:
     )
 
 
-def _replayed(
-    session: Session, earlier: ShelterStatusEventRow, site: tuple[str, str, str, str]
-) -> SiteStatus:
-    """The answer to a retried change: its first result, with no second event."""
+def _replayed(earlier: ShelterStatusEventRow, site: tuple[str, str, str, str]) -> SiteStatus:
+    """The answer to a retried change: its first result (the event's state), no second event."""
     if (earlier.layer_id, earlier.municipality_code, earlier.feature_key, earlier.mode) != site:
         raise Conflict(
             "この変更IDは別の避難所の変更に使われています",
             "This change id was used for a change of another site",
         )
-    now = db.current_row(session, *site)
-    if now is not None and now.event_id == earlier.id:
-        return SiteStatus.of(now)
-    return SiteStatus(
-        layer=earlier.layer_id,
-        code=earlier.municipality_code,
-        key=earlier.feature_key,
-        mode=earlier.mode,
-        revision=earlier.revision,
-        status=earlier.status,
-        accepting=earlier.accepting,
-        evacuees=earlier.evacuees,
-        capacity=earlier.capacity,
-        note=earlier.note,
-        updated_at=earlier.recorded_at,
-        updated_by=earlier.actor,
-        opened_at=now.opened_at if now is not None else None,
-        closed_at=now.closed_at if now is not None else None,
-    )
+    return SiteStatus.of_event(earlier)
 
 
 def _apply(
@@ -391,7 +391,7 @@ def _apply(
         raise _no_site(layer, code, key)
     db.lock_site(session, *site)
     if change_id is not None and (earlier := db.event_by_change_id(session, change_id)):
-        return _replayed(session, earlier, site)
+        return _replayed(earlier, site)
     before = db.current_row(session, *site)
     revision = before.revision if before is not None else 0
     etag = site_etag(layer, code, key, mode, revision)

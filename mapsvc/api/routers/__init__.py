@@ -10,6 +10,7 @@ from mapsvc.api.routers import (
     municipalities,
     ogc,
     places,
+    shelter_status,
     sources,
     tiles,
 )
@@ -18,6 +19,7 @@ ROUTERS = (
     health.router,
     ogc.router,
     ogc.docs_router,
+    shelter_status.router,  # before collections: its collection is not a catalog layer
     collections.router,
     places.router,
     answer.router,

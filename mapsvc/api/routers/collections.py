@@ -14,7 +14,13 @@ from mapsvc.api.deps import (
     SettingsDep,
     read_session_outside_routes,
 )
-from mapsvc.api.params import crs_param, items_request, reject_unknown
+from mapsvc.api.params import (
+    crs_param,
+    items_request,
+    reject_unknown,
+    status_mode,
+    status_params,
+)
 from mapsvc.api.responses import (
     COLLECTION_SCHEMA,
     FEATURE_SCHEMA,
@@ -133,7 +139,7 @@ def get_item(
     crs: Annotated[str | None, Query(description="output CRS URI (default CRS84)")] = None,
 ) -> GeoJSONResponse:
     """One feature by its stable id (``<municipality>-<source ID>``)."""
-    reject_unknown(request, {"f", "crs"})
+    reject_unknown(request, {"f", "crs"} | status_params(layer))
     output = crs_param(crs)
     etag = etag_for(request, session, [layer.id])
     body = one_item(
@@ -143,5 +149,6 @@ def get_item(
         crs=output,
         links=_links(request, layer.id),
         publications=publication_state(request.app),
+        status_mode=status_mode(request),
     )
     return cache_headers(GeoJSONResponse(body, headers={"Content-Crs": f"<{output.uri}>"}), etag)  # type: ignore[return-value]

@@ -35,6 +35,11 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/tms/2.0/conf/tilematrixset",
     "http://www.opengis.net/spec/tms/2.0/conf/json-tilematrixset",
+    # Part 4 (1.0.0-draft.1), for the shelter_status collection: PATCH of an item, and strong
+    # ETags with If-Match (412/428). Not create-replace-delete: sites come from their files,
+    # so nothing is created or deleted through the API (PUT replaces a site's status only).
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/optimistic-locking-etags",
 ]
 
 

@@ -41,6 +41,8 @@ def _site_columns() -> list[sa.Column[Any]]:
         sa.Column("evacuees", sa.Integer()),
         sa.Column("capacity", sa.Integer()),
         sa.Column("note", sa.Text(), server_default="", nullable=False),
+        sa.Column("opened_at", sa.DateTime(timezone=True)),
+        sa.Column("closed_at", sa.DateTime(timezone=True)),
     ]
 
 
@@ -79,8 +81,6 @@ def upgrade() -> None:
         "shelter_status_current",
         *_site_columns(),
         sa.Column("event_id", sa.BigInteger(), nullable=False),
-        sa.Column("opened_at", sa.DateTime(timezone=True)),
-        sa.Column("closed_at", sa.DateTime(timezone=True)),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_by", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint(*SITE, name=op.f("pk_shelter_status_current")),
