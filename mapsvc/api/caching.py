@@ -51,8 +51,8 @@ def publication_state(app: Starlette) -> PublicationState:
     return state
 
 
-def cache_headers(response: Response, etag: str) -> Response:
-    """Set the validator and the caching policy on a response."""
+def cache_headers(response: Response, etag: str, policy: str = CACHE_CONTROL) -> Response:
+    """Set the validator and the caching policy (``STATUS_CACHE_CONTROL``: reads of status)."""
     response.headers["ETag"] = etag
-    response.headers["Cache-Control"] = CACHE_CONTROL
+    response.headers["Cache-Control"] = policy
     return response

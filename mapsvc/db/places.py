@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, func, literal_column, or_, select, text, type_coerce
+from sqlalchemy import Row, func, literal_column, or_, select, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session, defer
 
@@ -99,20 +99,6 @@ def _open_now() -> Any:
         )
         .exists()
     )
-
-
-def live_state(session: Session) -> str:
-    """What changes without a publish: the last status event and the emergencies started, ended.
-
-    Three index lookups, part of the ETag of answers that read statuses or emergencies (a
-    status change leaves every dataset's version, and so the layers' state, as it was).
-    """
-    statement = text(
-        "SELECT (SELECT coalesce(max(id), 0) FROM shelter_status_event) || ':' || "
-        "(SELECT coalesce(max(id), 0) FROM emergency) || ':' || "
-        "(SELECT count(*) FROM emergency WHERE ended_at IS NOT NULL)"
-    )
-    return str(session.execute(statement).scalar_one())
 
 
 def municipalities_at(session: Session, lon: float, lat: float) -> Sequence[MunicipalityRow]:

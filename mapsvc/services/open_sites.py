@@ -190,11 +190,6 @@ def site_text(search: OpenSearch, hazard: dict[str, str]) -> dict[str, str]:
     }
 
 
-def live_state(session: Session) -> str:
-    """A token that changes with every status change and emergency (for ETags)."""
-    return places.live_state(session)
-
-
 def open_collection(
     session: Session, request: NearestRequest, publications: PublicationState
 ) -> bytes:

@@ -5,6 +5,7 @@ answer as a LINE Flex Message."""
 import pytest
 from sqlalchemy import text
 
+from mapsvc.api.caching import STATUS_CACHE_CONTROL
 from mapsvc.services import emergencies, shelter_status
 
 pytestmark = pytest.mark.db
@@ -132,6 +133,7 @@ def test_a_status_change_changes_the_answers_etag(client, session, catalog):
             headers={"If-None-Match": first.headers["etag"]},
         )
         assert again.status_code == 200 and again.headers["etag"] != first.headers["etag"]
+        assert again.headers["cache-control"] == STATUS_CACHE_CONTROL
         assert again.json() != first.json()
 
 

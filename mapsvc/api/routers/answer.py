@@ -7,14 +7,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 
-from mapsvc.api.caching import cache_headers, etag_for
+from mapsvc.api.caching import STATUS_CACHE_CONTROL, cache_headers, etag_for
 from mapsvc.api.deps import CatalogDep, ReadSessionDep
 from mapsvc.api.line_flex import flex_message
 from mapsvc.api.params import reject_unknown
 from mapsvc.api.responses import FastJSONResponse
 from mapsvc.api.routers.places import SpotDep
 from mapsvc.services.answer import answer_at
-from mapsvc.services.open_sites import live_state
 
 router = APIRouter(prefix="/api", tags=["places"])
 
@@ -50,8 +49,7 @@ def answer(
     open; a drill's or a test's status is never taken for real.
     """
     reject_unknown(request, {"lon", "lat", "hazard", "lang", "format"})
-    # Statuses and emergencies change without a publish: they are part of the ETag.
-    etag = etag_for(request, session, list(catalog), variant=live_state(session))
+    etag = etag_for(request, session, list(catalog))
     body: dict[str, Any] = answer_at(session, catalog, here, hazard)
     text = "\n".join(body["lines"][lang])
     if format == "text":
@@ -60,4 +58,4 @@ def answer(
         response = FastJSONResponse(flex_message(body, lang))
     else:
         response = FastJSONResponse(body | {"lang": lang, "text": text})
-    return cache_headers(response, etag)
+    return cache_headers(response, etag, STATUS_CACHE_CONTROL)
