@@ -11,6 +11,7 @@ from starlette.applications import Starlette
 from mapsvc.errors import NotModified
 from mapsvc.services.publications import PublicationState
 from mapsvc.services.session import Session
+from mapsvc.services.shelter_status import STATUS_LAYERS
 
 # Browsers may reuse a response for a minute, then must revalidate (cheap: a 304). Shared
 # caches (the nginx of deploy/, a CDN) revalidate after SHARED_MAX_AGE_S: that is how long a
@@ -33,8 +34,13 @@ def etag_for(
     digest = hashlib.sha256(f"{state}|{request.url.path}?{request.url.query}|{variant}".encode())
     etag = f'"{digest.hexdigest()[:32]}"'
     if matches_if_none_match(request.headers.get("if-none-match", ""), etag):
-        raise NotModified(etag, CACHE_CONTROL)
+        raise NotModified(etag, cache_control_for(layer_ids))
     return etag
+
+
+def cache_control_for(layer_ids: Sequence[str]) -> str:
+    """How long caches may keep a response about these layers: seconds where it has a status."""
+    return STATUS_CACHE_CONTROL if set(layer_ids) & set(STATUS_LAYERS) else CACHE_CONTROL
 
 
 def matches_if_none_match(header: str, etag: str) -> bool:
@@ -51,8 +57,8 @@ def publication_state(app: Starlette) -> PublicationState:
     return state
 
 
-def cache_headers(response: Response, etag: str, policy: str = CACHE_CONTROL) -> Response:
-    """Set the validator and the caching policy (``STATUS_CACHE_CONTROL``: reads of status)."""
+def cache_headers(response: Response, etag: str, layer_ids: Sequence[str] = ()) -> Response:
+    """Set the validator and the caching policy (of a response about ``layer_ids``)."""
     response.headers["ETag"] = etag
-    response.headers["Cache-Control"] = policy
+    response.headers["Cache-Control"] = cache_control_for(layer_ids)
     return response

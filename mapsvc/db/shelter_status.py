@@ -282,51 +282,46 @@ def _states(query: StatusQuery) -> Any:
 
 
 def site_states(session: Session, query: StatusQuery) -> Sequence[Row[Any]]:
-    """A page of published sites' states with each site's properties and point (lon, lat)."""
+    """A page of published sites with their state, properties and point (lon, lat).
+
+    The state's columns are null where none is recorded.
+    """
     s = _states(query).subquery()
     statement = (
         select(
-            s,
+            f.layer_id,
+            f.municipality_code,
+            f.feature_key,
+            *(s.c[name] for name in STATE_COLUMNS[4:]),
+            s.c.updated_at,
             f.properties.label("properties"),
             func.ST_X(func.ST_PointOnSurface(f.geom)).label("lon"),
             func.ST_Y(func.ST_PointOnSurface(f.geom)).label("lat"),
         )
-        .join(
-            published_feature,
+        .select_from(published_feature)
+        .outerjoin(
+            s,
             and_(
-                f.layer_id == s.c.layer_id,
-                f.municipality_code == s.c.municipality_code,
-                f.feature_key == s.c.feature_key,
+                s.c.layer_id == f.layer_id,
+                s.c.municipality_code == f.municipality_code,
+                s.c.feature_key == f.feature_key,
             ),
         )
-        .order_by(s.c.layer_id, s.c.municipality_code, s.c.feature_key)
+        .where(f.layer_id.in_(query.layer_ids))
+        .order_by(f.layer_id, f.municipality_code, f.feature_key)
         .limit(query.limit)
         .offset(query.offset)
     )
     if query.code is not None:
-        statement = statement.where(s.c.municipality_code == query.code)
+        statement = statement.where(f.municipality_code == query.code)
     if query.key is not None:
-        statement = statement.where(s.c.feature_key == query.key)
+        statement = statement.where(f.feature_key == query.key)
     if query.bbox is not None:
         statement = statement.where(
             func.ST_Intersects(f.geom, func.ST_MakeEnvelope(*query.bbox, 4326))
         )
     if query.since is not None:
         statement = statement.where(s.c.updated_at >= query.since)
-    return session.execute(statement).all()
-
-
-def sites_with_names(
-    session: Session, layer_ids: Sequence[str], code: str | None
-) -> Sequence[Row[Any]]:
-    """Every published site of the layers (of one owner): layer, code, key and properties."""
-    statement = (
-        select(f.layer_id, f.municipality_code, f.feature_key, f.properties)
-        .where(f.layer_id.in_(layer_ids))
-        .order_by(f.municipality_code, f.layer_id, f.feature_key)
-    )
-    if code is not None:
-        statement = statement.where(f.municipality_code == code)
     return session.execute(statement).all()
 
 

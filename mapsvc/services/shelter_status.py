@@ -527,36 +527,19 @@ def current(
     }
 
 
-def status_of(
+def recorded_status(
     session: Session, layer: str, code: str, key: str, *, mode: str = "real"
-) -> SiteStatus:
-    """One published site's status; a site with nothing recorded is ``not_opened`` at revision 0.
+) -> SiteStatus | None:
+    """One published site's status; None where nothing is recorded in the mode.
 
-    Revision 0's ETag lets the first change name the state it changes, like any other.
+    No status is claimed for such a site: its item says ``status: null``. NotFound for a site
+    that is not published.
     """
     check_mode(mode)
-    properties = db.published_site(session, layer, code, key)
-    if properties is None:
+    if db.published_site(session, layer, code, key) is None:
         raise _no_site(layer, code, key)
     row = db.current_row(session, layer, code, key, mode)
-    if row is not None:
-        return SiteStatus.of(row)
-    return SiteStatus(
-        layer=layer,
-        code=code,
-        key=key,
-        mode=mode,
-        revision=0,
-        status="not_opened",
-        accepting=True,
-        evacuees=None,
-        capacity=_data_capacity(properties),
-        note="",
-        updated_at=None,
-        updated_by=None,
-        opened_at=None,
-        closed_at=None,
-    )
+    return SiteStatus.of(row) if row is not None else None
 
 
 def timeline(

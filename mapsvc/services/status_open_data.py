@@ -29,7 +29,8 @@ from mapsvc.services.shelter_status import (
     SiteStatus,
     check_mode,
     item_id,
-    status_of,
+    recorded_status,
+    site_etag,
 )
 
 COLLECTION = "shelter_status"
@@ -112,12 +113,15 @@ def _iso(at: datetime | None) -> str | None:
     return at.isoformat(timespec="seconds") if at is not None else None
 
 
-def _state(row: Any) -> SiteStatus:
+def _state(row: Any, mode: str) -> SiteStatus | None:
+    """A site's state from a row of ``site_states`` (None: nothing recorded)."""
+    if row.revision is None:
+        return None
     return SiteStatus(
         layer=row.layer_id,
         code=row.municipality_code,
         key=row.feature_key,
-        mode=row.mode,
+        mode=mode,
         revision=row.revision,
         status=row.status,
         accepting=row.accepting,
@@ -131,40 +135,63 @@ def _state(row: Any) -> SiteStatus:
     )
 
 
-def status_properties(state: SiteStatus, name: str | None) -> dict[str, Any]:
-    """An item's properties: the site, its status in EEI's codes and in words, and crowding."""
-    return {
-        "layer": state.layer,
-        "municipality": state.code,
-        "site": state.key,
-        "name": name,
-        **state.as_properties(),
-        "statusLabel": STATUS_LABELS[state.status],
-        "crowdingLabel": CROWDING_LABELS[state.crowding],
-        "accepting": state.accepting,
-        "note": state.note,
-        "opened": _iso(state.opened_at),
-        "closed": _iso(state.closed_at),
-        "revision": state.revision,
+NOT_PUBLISHED = {"ja": "未発表", "en": "Not published"}
+
+
+def status_properties(
+    site: tuple[str, str, str], name: Any, state: SiteStatus | None, mode: str
+) -> dict[str, Any]:
+    """An item's properties: the site, its status in EEI's codes and in words, and crowding.
+
+    Where nothing is recorded every status member is null ("未発表"): never a guessed status.
+    """
+    layer, code, key = site
+    known: dict[str, Any] = {
+        "status": None,
+        "crowding": None,
+        "evacuees": None,
+        "capacity": None,
+        "statusUpdated": None,
+        "mode": mode,
+        "statusLabel": NOT_PUBLISHED,
+        "crowdingLabel": None,
+        "accepting": None,
+        "note": None,
+        "opened": None,
+        "closed": None,
+        "revision": 0,
     }
+    if state is not None:
+        known = state.as_properties() | {
+            "statusLabel": STATUS_LABELS[state.status],
+            "crowdingLabel": CROWDING_LABELS[state.crowding],
+            "accepting": state.accepting,
+            "note": state.note,
+            "opened": _iso(state.opened_at),
+            "closed": _iso(state.closed_at),
+            "revision": state.revision,
+        }
+    return {"layer": layer, "municipality": code, "site": key, "name": name} | known
 
 
-def _feature(row: Any, catalog: Catalog, href: Callable[[str], str]) -> dict[str, Any]:
-    state = _state(row)
+def _feature(row: Any, catalog: Catalog, mode: str, href: Callable[[str], str]) -> dict[str, Any]:
+    site = (row.layer_id, row.municipality_code, row.feature_key)
     name = row.properties.get(catalog[row.layer_id].name_attribute)
-    identifier = item_id(state.layer, state.code, state.key)
+    identifier = item_id(*site)
     return {
         "type": "Feature",
         "id": identifier,
         "geometry": {"type": "Point", "coordinates": [round(row.lon, 7), round(row.lat, 7)]},
-        "properties": status_properties(state, name),
+        "properties": status_properties(site, name, _state(row, mode), mode),
         "links": [
             {"rel": "self", "type": "application/geo+json", "href": href(identifier)},
             {
                 "rel": "related",
                 "type": "application/geo+json",
                 "title": "site",
-                "href": href(f"../../{state.layer}/items/{state.code}-{state.key}"),
+                "href": href(
+                    f"../../{row.layer_id}/items/{row.municipality_code}-{row.feature_key}"
+                ),
             },
         ],
     }
@@ -208,7 +235,7 @@ def items(
     body: dict[str, Any] = {
         "type": "FeatureCollection",
         "numberReturned": len(rows),
-        "features": [_feature(row, catalog, links.item_href) for row in rows],
+        "features": [_feature(row, catalog, query.mode, links.item_href) for row in rows],
         "links": [{"rel": "self", "type": "application/geo+json", "href": links.self_href}],
     }
     if len(rows) == query.limit:
@@ -231,27 +258,26 @@ def item(
 ) -> tuple[bytes, str]:
     """One published site's item and its strong ETag (404 for a site not published).
 
-    A site with nothing recorded is ``not_opened`` at revision 0, so that its first change can
-    name that state in ``If-Match`` like any other. ``state``: show this one (a change's answer)
-    rather than the current one.
+    A site with nothing recorded is at revision 0, so that its first change can name that
+    state in ``If-Match`` like any other. ``state``: show this one (a change's answer) rather
+    than the current one.
     """
     layer, code, key = site
+    state = state or recorded_status(session, layer, code, key, mode=mode)
     point = db.site_point(session, layer, code, key)
-    if point is None:
-        raise NotFound(
-            "その避難所・避難場所は公開されていません",
-            f"No published site {item_id(layer, code, key)}",
-        )
-    state = state or status_of(session, layer, code, key, mode=mode)
+    if point is None:  # taken down since the line above: as if it never was
+        raise NotFound("その避難所・避難場所はありません", "No such site")
     lon, lat, properties = point
+    name = properties.get(catalog[layer].name_attribute)
     body = {
         "type": "Feature",
         "id": item_id(layer, code, key),
         "geometry": {"type": "Point", "coordinates": [round(lon, 7), round(lat, 7)]},
-        "properties": status_properties(state, properties.get(catalog[layer].name_attribute)),
+        "properties": status_properties(site, name, state, mode),
         "links": [{"rel": "self", "type": "application/geo+json", "href": links.self_href}],
     }
-    return orjson.dumps(body), state.etag
+    etag = state.etag if state is not None else site_etag(layer, code, key, mode, 0)
+    return orjson.dumps(body), etag
 
 
 def collection(session: Session, base: str) -> dict[str, Any]:
@@ -297,35 +323,27 @@ def eei_csv(session: Session, catalog: Catalog, *, code: str | None, mode: str) 
     A site with nothing recorded has an empty 開設状況: no status is claimed for it.
     """
     check_mode(mode)
-    states = {
-        (row.layer_id, row.municipality_code, row.feature_key): _state(row)
-        for row in db.site_states(
-            session,
-            db.StatusQuery(layer_ids=STATUS_LAYERS, mode=mode, code=code, limit=1_000_000),
-        )
-    }
+    query = db.StatusQuery(layer_ids=STATUS_LAYERS, mode=mode, code=code, limit=1_000_000)
 
     def line(row: Any) -> list[Any]:
-        state = states.get((row.layer_id, row.municipality_code, row.feature_key))
+        state = _state(row, mode)
         name = row.properties.get(catalog[row.layer_id].name_attribute)
+        known = [row.feature_key, row.municipality_code]
         if state is None:
-            return [row.feature_key, row.municipality_code, "", "", "", "", "", name]
+            return [*known, "", "", "", "", "", name, KINDS[row.layer_id], "", "", "", ""]
         return [
-            row.feature_key,
-            row.municipality_code,
+            *known,
             STATUS_LABELS[state.status]["ja"],
             state.evacuees,
             _iso(state.opened_at),
             _iso(state.closed_at),
             CROWDING_LABELS[state.crowding]["ja"],
             name,
-            KINDS[state.layer],
+            KINDS[row.layer_id],
             state.capacity,
             "可" if state.accepting else "不可",
             _iso(state.updated_at),
-            state.mode,
+            mode,
         ]
 
-    return excel_csv(
-        CSV_HEADER, (line(r) for r in db.sites_with_names(session, STATUS_LAYERS, code))
-    )
+    return excel_csv(CSV_HEADER, (line(row) for row in db.site_states(session, query)))

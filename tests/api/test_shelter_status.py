@@ -36,7 +36,8 @@ def test_a_change_needs_if_match_with_the_current_strong_etag(client, keys):
     assert read.status_code == 200
     etag = read.headers["ETag"]
     assert etag == f'"evacuation_sites:{KISHIWADA}-{OSHIBA}:real:0"'
-    assert read.json()["properties"]["status"] == "not_opened"
+    assert read.json()["properties"]["status"] is None  # nothing recorded: nothing claimed
+    assert read.json()["properties"]["statusLabel"] == {"ja": "未発表", "en": "Not published"}
 
     missing = _patch(client, keys["kishiwada"], {"status": "open"})
     assert missing.status_code == 428
@@ -160,10 +161,16 @@ def test_drill_and_test_are_never_shown_as_real(client, keys):
     site = f"/api/collections/evacuation_sites/items/{KISHIWADA}-{OSHIBA}"
     assert "status" not in client.get(site).json()["properties"]
     assert client.get(site, params={"mode": "drill"}).json()["properties"]["mode"] == "drill"
-    assert client.get(ITEMS).json()["features"] == []
-    marked = client.get(ITEMS, params={"mode": "drill"}).json()["features"]
-    assert [f["properties"]["mode"] for f in marked] == ["drill"]
-    assert client.get(OSHIBA_ITEM).json()["properties"]["status"] == "not_opened"
+    real = client.get(ITEMS, params={"municipality": KISHIWADA, "limit": 1000}).json()
+    assert {f["properties"]["status"] for f in real["features"]} == {None}
+    drill_items = client.get(
+        ITEMS, params={"mode": "drill", "municipality": KISHIWADA, "limit": 1000}
+    ).json()["features"]
+    marked = [f for f in drill_items if f["properties"]["status"] is not None]
+    assert [(f["properties"]["mode"], f["properties"]["site"]) for f in marked] == [
+        ("drill", OSHIBA)
+    ]
+    assert client.get(OSHIBA_ITEM).json()["properties"]["status"] is None
     assert client.get("/api/emergencies").json() == {"emergencies": []}
 
 
@@ -174,8 +181,12 @@ def test_the_collection_reads_the_timeline_with_datetime(client, keys, session):
     assert closed.status_code == 200
     # Both changes share the transaction's clock in this rolled-back test session, so read
     # the timeline at instants before and after them.
-    assert client.get(ITEMS, params={"datetime": "2000-01-01T00:00:00Z"}).json()["features"] == []
-    now = client.get(ITEMS).json()["features"]
+    mine = {"municipality": KISHIWADA, "limit": 1000}
+    then = client.get(ITEMS, params=mine | {"datetime": "2000-01-01T00:00:00Z"}).json()
+    assert {f["properties"]["status"] for f in then["features"]} == {None}
+    now = [
+        f for f in client.get(ITEMS, params=mine).json()["features"] if f["properties"]["status"]
+    ]
     assert [f["properties"]["status"] for f in now] == ["closed"]
     assert now[0]["geometry"]["type"] == "Point"
     assert now[0]["properties"]["name"].startswith("大芝小学校")

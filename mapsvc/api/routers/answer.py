@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 
-from mapsvc.api.caching import STATUS_CACHE_CONTROL, cache_headers, etag_for
+from mapsvc.api.caching import cache_headers, etag_for
 from mapsvc.api.deps import CatalogDep, ReadSessionDep
 from mapsvc.api.line_flex import flex_message
 from mapsvc.api.params import reject_unknown
@@ -49,7 +49,8 @@ def answer(
     open; a drill's or a test's status is never taken for real.
     """
     reject_unknown(request, {"lon", "lat", "hazard", "lang", "format"})
-    etag = etag_for(request, session, list(catalog))
+    layers = list(catalog)
+    etag = etag_for(request, session, layers)
     body: dict[str, Any] = answer_at(session, catalog, here, hazard)
     text = "\n".join(body["lines"][lang])
     if format == "text":
@@ -58,4 +59,4 @@ def answer(
         response = FastJSONResponse(flex_message(body, lang))
     else:
         response = FastJSONResponse(body | {"lang": lang, "text": text})
-    return cache_headers(response, etag, STATUS_CACHE_CONTROL)
+    return cache_headers(response, etag, layers)

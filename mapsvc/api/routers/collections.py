@@ -107,7 +107,7 @@ def get_items(request: Request, settings: SettingsDep, query: ItemsRequestDep) -
             publications=publications,
         )
     response = GeoJSONResponse(body, headers={"Content-Crs": f"<{query.crs.uri}>"})
-    return cache_headers(response, etag)  # type: ignore[return-value]
+    return cache_headers(response, etag, [query.layer.id])  # type: ignore[return-value]
 
 
 @router.get(
@@ -151,4 +151,5 @@ def get_item(
         publications=publication_state(request.app),
         status_mode=status_mode(request),
     )
-    return cache_headers(GeoJSONResponse(body, headers={"Content-Crs": f"<{output.uri}>"}), etag)  # type: ignore[return-value]
+    response = GeoJSONResponse(body, headers={"Content-Crs": f"<{output.uri}>"})
+    return cache_headers(response, etag, [layer.id])  # type: ignore[return-value]

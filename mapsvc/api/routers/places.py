@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from mapsvc.api.caching import STATUS_CACHE_CONTROL, cache_headers, etag_for, publication_state
+from mapsvc.api.caching import cache_headers, etag_for, publication_state
 from mapsvc.api.deps import CatalogDep, ReadSessionDep, SettingsDep
 from mapsvc.api.params import attribute_filters, attribute_names, reject_unknown
 from mapsvc.api.responses import COLLECTION_SCHEMA, FastJSONResponse, GeoJSONResponse, geojson_body
@@ -76,11 +76,9 @@ def nearest(
         open_only=open,
     )
     etag = etag_for(request, session, [layer])
-    if not open:
-        body = nearest_collection(session, wanted, publication_state(request.app))
-        return cache_headers(GeoJSONResponse(body), etag)  # type: ignore[return-value]
-    body = open_collection(session, wanted, publication_state(request.app))
-    return cache_headers(GeoJSONResponse(body), etag, STATUS_CACHE_CONTROL)  # type: ignore[return-value]
+    collect = open_collection if open else nearest_collection
+    body = collect(session, wanted, publication_state(request.app))
+    return cache_headers(GeoJSONResponse(body), etag, [layer])  # type: ignore[return-value]
 
 
 @router.get("/point", response_class=FastJSONResponse)

@@ -13,7 +13,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response
 
-from mapsvc.api.caching import STATUS_CACHE_CONTROL, cache_headers, etag_for
+from mapsvc.api.caching import (
+    STATUS_CACHE_CONTROL,
+    cache_headers,
+    etag_for,
+    matches_if_none_match,
+)
 from mapsvc.api.deps import CatalogDep, PrincipalDep, ReadSessionDep, SessionDep
 from mapsvc.api.params import parse_bbox, reject_unknown
 from mapsvc.api.responses import FastJSONResponse, GeoJSONResponse
@@ -85,9 +90,7 @@ def _links(request: Request) -> StatusLinks:
 
 
 def _status_headers(response: Response, etag: str) -> Response:
-    cache_headers(response, etag)
-    response.headers["Cache-Control"] = STATUS_CACHE_CONTROL
-    return response
+    return cache_headers(response, etag, STATUS_LAYERS)
 
 
 @router.get(f"/collections/{COLLECTION}", response_class=FastJSONResponse)
@@ -147,7 +150,7 @@ def get_status_item(
     body, etag = status_open_data.item(
         session, catalog, shelter_status.parse_item_id(item), mode=mode, links=_links(request)
     )
-    if request.headers.get("if-none-match", "") == etag:
+    if matches_if_none_match(request.headers.get("if-none-match", ""), etag):
         return Response(
             status_code=304, headers={"ETag": etag, "Cache-Control": STATUS_CACHE_CONTROL}
         )
