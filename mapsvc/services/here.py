@@ -164,10 +164,23 @@ def _scenarios(layer: LayerDefinition, found: list[dict[str, Any]]) -> list[dict
     return sorted(scenarios, key=lambda s: -_severity(layer, s["attribute"], s["value"]))
 
 
-def municipality_name(session: Session, code: str) -> dict[str, str]:
-    """A municipality's name in both languages (its code where it is unknown)."""
+def _site_municipality(session: Session, code: str) -> dict[str, str]:
     row = queries.get_municipality(session, code)
     return {"ja": row.name_ja, "en": row.name_en} if row else {"ja": code, "en": code}
+
+
+def site_of(session: Session, row: Any) -> dict[str, Any]:
+    """A nearest evacuation site as answers name it: who runs it, where, how far."""
+    feature_id, geometry, properties, distance, owner = row
+    props = orjson.loads(properties)
+    return {
+        "id": feature_id,
+        "name": props.get("name"),
+        "address": props.get("address"),
+        "municipality": {"code": owner, "name": _site_municipality(session, owner)},
+        "geometry": orjson.loads(geometry),
+        "distance_m": round(float(distance), 1),
+    }
 
 
 def evacuation_for(
@@ -191,18 +204,7 @@ def evacuation_for(
     nearest = places.nearest(
         session, sites.id, lon=spot.lon, lat=spot.lat, limit=1, equals={flag: True}
     )
-    site = None
-    if nearest:
-        feature_id, geometry, properties, distance, owner = nearest[0]
-        props = orjson.loads(properties)
-        site = {
-            "id": feature_id,
-            "name": props.get("name"),
-            "address": props.get("address"),
-            "municipality": {"code": owner, "name": municipality_name(session, owner)},
-            "geometry": orjson.loads(geometry),
-            "distance_m": round(float(distance), 1),
-        }
+    site = site_of(session, nearest[0]) if nearest else None
     here = municipality["code"] if municipality else None
     designated_here = here is not None and places.designates(session, sites.id, here, flag)
     answer: dict[str, Any] = {"flag": flag, "hazard": hazard.model_dump(), "site": site}

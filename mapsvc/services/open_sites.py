@@ -12,13 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
 
-import orjson
 from sqlalchemy.orm import Session
 
 from layers import AttributeType, LayerDefinition
 from mapsvc.db import places
 from mapsvc.errors import InvalidParameter
-from mapsvc.services.here import distance_text, municipality_name
+from mapsvc.services.here import distance_text, site_of
 from mapsvc.services.places import NearestRequest, Spot, collection_json, nearest_rows
 from mapsvc.services.publications import PublicationState
 from mapsvc.services.shelter_status import (
@@ -101,17 +100,7 @@ def statuses(session: Session, layer_id: str, rows: list[Any]) -> list[SiteStatu
 
 
 def _site(session: Session, row: Any, status: SiteStatus | None) -> dict[str, Any]:
-    feature_id, geometry, properties, distance, owner = row
-    props = orjson.loads(properties)
-    return {
-        "id": feature_id,
-        "name": props.get("name"),
-        "address": props.get("address"),
-        "municipality": {"code": owner, "name": municipality_name(session, owner)},
-        "geometry": orjson.loads(geometry),
-        "distance_m": round(float(distance), 1),
-        "status": status.as_properties() if status else None,
-    }
+    return site_of(session, row) | {"status": status.as_properties() if status else None}
 
 
 def none_open(
