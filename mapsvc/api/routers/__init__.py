@@ -1,6 +1,7 @@
 """One router per resource of the JSON API (and its OGC and health pages)."""
 
 from mapsvc.api.routers import (
+    answer,
     collections,
     coverage,
     datasets,
@@ -21,6 +22,7 @@ ROUTERS = (
     shelter_status.router,  # before collections: its collection is not a catalog layer
     collections.router,
     places.router,
+    answer.router,
     downloads.router,
     tiles.router,
     municipalities.router,
