@@ -177,6 +177,12 @@ def test_a_duty_officer_s_changes_reach_the_resident_through_nginx_within_5_s(
     lon, lat = RESIDENT
     sites = flood_sites_near(base_url, lon, lat, 4)
     nearest, *to_open = sites  # the nearest stays unopened: "nearest open" must not name it
+    # The viewer asks only for the sites with a status recorded ("changed since 1970"): none yet.
+    around = {"bbox": f"{lon - 0.01},{lat - 0.01},{lon + 0.01},{lat + 0.01}"}
+    items = f"{base_url}/api/collections/shelter_status/items"
+    assert httpx.get(items, params=around).json()["features"], "every published site is listed"
+    recorded = httpx.get(items, params=around | {"datetime": "1970-01-01T00:00:00Z/.."})
+    assert recorded.json()["features"] == []
     emergencies.start(
         duty_officer,
         OFFICER,

@@ -97,8 +97,13 @@ export function siteOf(itemId) {
   return { layer: String(itemId).slice(0, at), id: String(itemId).slice(at + 1) };
 }
 
+// The collection lists every published site (status null where none is recorded): only those
+// with a status recorded at all are asked for, as "changed since 1970" (a URL that never changes,
+// so nginx and the browser revalidate one answer).
+const RECORDED = { datetime: "1970-01-01T00:00:00Z/.." };
+
 /** The sites with a status recorded (real mode) in a bbox: their points and status properties. */
-export const siteStatuses = (bbox, limit, signal) => getItems(STATUS_COLLECTION, bbox, limit, signal);
+export const siteStatuses = (bbox, limit, signal) => getItems(STATUS_COLLECTION, bbox, limit, signal, RECORDED);
 
 // The status properties a site's item carries (SiteStatus.as_properties in the service).
 const STATUS_PROPERTIES = ["status", "crowding", "evacuees", "capacity", "statusUpdated", "mode"];

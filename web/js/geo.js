@@ -19,13 +19,6 @@ export function routeLink([lon, lat], from = null) {
   return `https://www.google.com/maps/dir/?${params}`;
 }
 
-/** [minLon, minLat, maxLon, maxLat] reaching `metres` around [lon, lat] each way. */
-export function boxAround([lon, lat], metres) {
-  const dLat = (metres / EARTH_RADIUS_M) * (180 / Math.PI);
-  const dLon = dLat / Math.cos(rad(lat));
-  return [lon - dLon, lat - dLat, lon + dLon, lat + dLat];
-}
-
 /** Metres covered by one screen pixel at a latitude and Web Mercator zoom. */
 export const metresPerPixel = (lat, zoom) => (40075016.686 * Math.cos(rad(lat))) / 2 ** (zoom + 8);
 

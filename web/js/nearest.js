@@ -2,32 +2,20 @@
 // map centre when location is refused), with distance and a walking-route link; sites with a
 // live status say it, and "open sites only" (on by itself during a municipality's disaster
 // mode) lists the open ones first, or says that none is published as open.
-import { carriesStatus, failureKind, getItem, nearest, siteOf, siteStatuses, withSiteStatus } from "./api.js";
-import { boxAround, distanceM } from "./geo.js";
-import { absenceReasons, isOpen, t } from "./text.js";
+import { carriesStatus, failureKind, nearest, withSiteStatus } from "./api.js";
+import { absenceReasons, isOpen, pick, t } from "./text.js";
 import { $, cachedNote, el, renderCheckFailed, renderEntries, renderNearestHeading } from "./ui.js";
 
 const NEAREST_LIMIT = 5;
-const OPEN_WITHIN_M = 3000; // "open sites near me": the open ones this close, nearest first
-const OPEN_SEARCH_LIMIT = 1000; // statuses recorded in that box
-const OPEN_CANDIDATES = 20; // open sites looked at for the chosen designation, nearest first
-
 /**
- * The open sites of a kind (its layer and designation) within OPEN_WITHIN_M of `from`, nearest
- * first, shaped as /api/nearest answers. The statuses recorded around (a small answer) say which
- * are open (a drill's never counts); the nearest of them are read as sites, for the designation.
+ * The nearest open sites of a kind (its layer and designation): the server's nearest-open
+ * (`open=true`), each site's own status checked again (a drill's never counts). When none is
+ * open, `note` is the server's reason in ja/en (none open near here, or status not published).
  */
 async function openNear(choice, from, signal) {
-  const page = await siteStatuses(boxAround(from, OPEN_WITHIN_M), OPEN_SEARCH_LIMIT, signal);
-  const near = page.features.filter((f) => f.properties.layer === choice.layer && isOpen(f.properties))
-    .map((f) => ({ f, distance: distanceM(from, f.geometry.coordinates) }))
-    .filter(({ distance }) => distance <= OPEN_WITHIN_M)
-    .sort((a, b) => a.distance - b.distance).slice(0, OPEN_CANDIDATES);
-  const sites = await Promise.all(near.map(({ f, distance }) => getItem(choice.layer, siteOf(f.id).id, signal)
-    .then((site) => ({ ...site, properties: { ...site.properties, distance_m: distance } }))));
-  const designated = sites.filter((site) => isOpen(site.properties)
-    && Object.entries(choice.filter).every(([name, value]) => String(site.properties[name]) === value));
-  return { features: designated.slice(0, NEAREST_LIMIT), cachedAt: page.cachedAt };
+  const found = await nearest(choice.layer, from, NEAREST_LIMIT, { ...choice.filter, open: "true" }, signal);
+  const features = found.features.filter((f) => isOpen(f.properties));
+  return { ...found, features, note: features.length ? null : found.note };
 }
 
 export function createNearest(ctx) {
@@ -69,7 +57,7 @@ export function createNearest(ctx) {
     try {
       const { signal } = mine;
       let found = openOnly ? await openNear(choice, from, signal) : null;
-      const noneOpen = openOnly && !found.features.length;
+      const noneOpen = openOnly && !found.features.length ? pick(state.lang, found.note) || t(state.lang, "noneOpen") : null;
       if (!found?.features.length) found = await nearest(choice.layer, from, NEAREST_LIMIT, choice.filter, signal);
       if (withStatus) found = await withSiteStatus(choice.layer, found, signal);
       const features = withStatus ? [...found.features].sort((a, b) => isOpen(b.properties) - isOpen(a.properties)) : found.features;
@@ -80,7 +68,7 @@ export function createNearest(ctx) {
       if (quiet && said === lastSaid) return;
       lastSaid = said;
       if (quiet) heading();
-      if (noneOpen) box.append(el("p", { class: "none-open" }, t(state.lang, "noneOpen")));
+      if (noneOpen) box.append(el("p", { class: "none-open" }, `${noneOpen}${t(state.lang, "nearestDesignated")}`));
       const collection = ctx.layerOf(choice.layer);
       if (found.cachedAt) box.append(cachedNote(state.lang, found.cachedAt));
       // The server lists those that may be absent (a fire-engine AED) last; each says why.
