@@ -150,7 +150,19 @@ def key_of(site: dict[str, Any]) -> str:
     return str(site["id"]).split("-", 1)[1]
 
 
-def resident(browser: Browser, url: str, where: tuple[float, float]) -> BrowserContext:
+def officer_sets(
+    session: Session,
+    catalog: Catalog,
+    site: dict[str, Any],
+    fields: dict[str, Any],
+    layer: str = "evacuation_sites",
+) -> None:
+    """A duty officer's change of an Osaka City site (capacity 100), as the board makes it."""
+    fields = {"capacity": 100} | fields
+    shelter_status.change(session, catalog, OFFICER, layer, OSAKA_CITY, key_of(site), fields)
+
+
+def resident(browser: Browser, where: tuple[float, float]) -> BrowserContext:
     lon, lat = where
     return phone(
         browser,
@@ -193,7 +205,7 @@ def test_a_duty_officer_s_changes_reach_the_resident_through_nginx_within_5_s(
         "The Yodo may flood: evacuate now",
         mode="real",
     )
-    context = resident(browser, proxied, RESIDENT)
+    context = resident(browser, RESIDENT)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -202,6 +214,15 @@ def test_a_duty_officer_s_changes_reach_the_resident_through_nginx_within_5_s(
     expect(banner).to_contain_text("警戒レベル4", timeout=VISIBLE_WITHIN_S * 1000)
     expect(banner).to_contain_text("洪水")
     expect(banner).to_contain_text("淀川が氾濫するおそれがあります")
+    # A live region: asked again every second, redrawn (and read out) only when it changes.
+    page.evaluate(
+        """() => { window.bannerRedraws = 0; new MutationObserver(() => window.bannerRedraws++)
+          .observe(document.getElementById("emergency"), {childList: true, subtree: true}); }"""
+    )
+    for _ in range(2):
+        with page.expect_response(re.compile(r"/api/emergencies\?")):
+            pass
+    assert page.evaluate("window.bannerRedraws") == 0
     # It opens on "open sites near me for this hazard": none is open yet, and it says so.
     expect(page.locator("#nearest .none-open")).to_contain_text("開設状況は未発表")
     expect(page.locator("#nearest-choice")).to_have_value("flood_sites")
@@ -211,15 +232,7 @@ def test_a_duty_officer_s_changes_reach_the_resident_through_nginx_within_5_s(
 
     times = []
     for count, site in enumerate(to_open, start=1):
-        shelter_status.change(
-            duty_officer,
-            catalog,
-            OFFICER,
-            "evacuation_sites",
-            OSAKA_CITY,
-            key_of(site),
-            {"status": "open", "evacuees": 10 * count, "capacity": 100},
-        )
+        officer_sets(duty_officer, catalog, site, {"status": "open", "evacuees": 10 * count})
         shown = f"{OPEN_MARKS} === {count} && {OPEN_LISTED} === {count}"
         times.append(seconds_until(page, shown, f"site {count} marked and listed open"))
     first = page.locator("#nearest .entries li").first
@@ -237,15 +250,7 @@ def test_a_duty_officer_s_changes_reach_the_resident_through_nginx_within_5_s(
     expect(popup.locator(".site-status")).to_contain_text("避難者 10 / 100 人")
     page.screenshot(path=str(ARTEFACTS / "residents-phone-open-site-ja.png"))
 
-    shelter_status.change(
-        duty_officer,
-        catalog,
-        OFFICER,
-        "evacuation_sites",
-        OSAKA_CITY,
-        key_of(to_open[0]),
-        {"status": "closed"},
-    )
+    officer_sets(duty_officer, catalog, to_open[0], {"status": "closed"})
     # The map is on that site now (zoom 16): its mark goes, its popup says so, the list moves up.
     closed = (
         f"{OPEN_MARKS} === 0 && {OPEN_LISTED} === 2"
@@ -273,7 +278,7 @@ def test_a_duty_officer_s_changes_reach_the_resident_through_nginx_within_5_s(
 
     # Someone looking at another municipality sees no banner (and no drill ever: real only).
     lon, lat = ELSEWHERE
-    context = resident(browser, proxied, ELSEWHERE)
+    context = resident(browser, ELSEWHERE)
     page = context.new_page()
     page.goto(f"{proxied}/#map=15/{lat}/{lon}&layers=evacuation_sites&lang=ja")
     expect(page.locator("html[data-rendered=true]")).to_be_attached(timeout=20_000)
@@ -288,13 +293,12 @@ def test_offline_a_site_s_status_says_it_is_a_saved_copy_and_from_when(
     browser: Browser, base_url: str, duty_officer: Session, catalog: Catalog
 ):
     site = a_shelter(base_url)
-    shelter_status.change(
-        duty_officer, catalog, OFFICER, "shelters", OSAKA_CITY, key_of(site), {"status": "open"}
-    )
+    officer_sets(duty_officer, catalog, site, {"status": "open"}, layer="shelters")
     context = phone(browser)
     page = context.new_page()
     page.goto(base_url + "/")
     expect(page.locator("html[data-offline-ready=true]")).to_be_attached(timeout=20_000)
+    page.wait_for_function("navigator.serviceWorker.controller !== null")  # it has claimed us
     open_site(page, base_url, site)  # now under the service worker, which keeps what it reads
     # The popup is redrawn when its status is read from the copy: the old one fades out.
     status = page.locator(".leaflet-popup").last.locator(".site-status")

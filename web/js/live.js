@@ -19,6 +19,7 @@ export function createLive(ctx) {
   const { state } = ctx;
   let timer = null;
   let shown = { emergencies: [], sites: [], cachedAt: null };
+  let drawn = null; // what the banner and the marks say: redrawn only when that changes
   let openedFor = null; // the emergency whose "open sites near me" was opened: once per emergency
   let names = null; // municipality code -> {ja, en}, asked for with the first emergency
 
@@ -31,7 +32,14 @@ export function createLive(ctx) {
   /** The hazard's words, from the catalog (the evacuation sites' designation flags). */
   const hazardTitle = (hazard) => pick(state.lang, ctx.layerOf("evacuation_sites")?.layer.attributes.find((a) => a.name === hazard)?.label) || hazard;
 
-  function render() {
+  /**
+   * The banner and the marks, redrawn only when what they say changed (or `always`, for a new
+   * language): the banner is a live region, and a reader must not hear it again every second.
+   */
+  function render({ always = true } = {}) {
+    const says = JSON.stringify([state.lang, shown.emergencies, shown.emergenciesCachedAt, shown.names?.size, signature(shown.sites), shown.cachedAt]);
+    if (!always && says === drawn) return;
+    drawn = says;
     renderEmergencies($("emergency"), state.lang, shown.emergencies, {
       hazardTitle, placeOf: (code) => shown.names?.get(code), cachedAt: shown.emergenciesCachedAt,
       onOpenSites: (e) => ctx.nearest.showOpenFor(e.hazard),
@@ -71,7 +79,7 @@ export function createLive(ctx) {
         names: active.emergencies.length ? await municipalityNames() : shown.names,
         sites, cachedAt: items.cachedAt ?? null,
       };
-      render();
+      render({ always: false });
       if (changed) ctx.list.refresh();
       ctx.nearest.refreshStatus(); // its sites may lie outside the view: asked every round, redrawn on a change
       const first = shown.emergencies[0];

@@ -32,7 +32,7 @@ const STRINGS = {
     justNow: "たった今", minutesAgo: "{n}分前", hoursAgo: "{n}時間前", daysAgo: "{n}日前",
     drillMark: "{mode}（実際の開設ではありません）", savedStatus: "保存済みの開設状況です（{time}時点）。今は変わっているかもしれません",
     openOnly: "開設中の所を探す", noneOpen: "開設中と発表された場所はありません", nearestDesignated: "。近い順に指定された所を表示します",
-    alertLevel: "警戒レベル{level}", emergencySince: "{time}から（{ago}）", openSitesFor: "{hazard}：近くの開設中の避難場所", emergencyRegion: "災害の情報",
+    alertLevel: "警戒レベル{level}", emergencySince: "{time}から", openSitesFor: "{hazard}：近くの開設中の避難場所", emergencyRegion: "災害の情報",
     share: "家族に知らせる", shareHint: "このリンクを送るか、QRコードを読み取ってもらうと、この場所が地図で開きます",
     copyLink: "リンクをコピー", copied: "コピーしました", qrLabel: "この場所へのリンクのQRコード", qrFailed: "QRコードを作れませんでした（オフライン）。リンクを送ってください",
     addressSuggest: "似た町名", townLevel: "{town}（町丁目の代表地点）の回答です。建物ごとの位置ではなく、おおよその場所です",
@@ -68,7 +68,7 @@ const STRINGS = {
     justNow: "just now", minutesAgo: "{n} min ago", hoursAgo: "{n} h ago", daysAgo: "{n} days ago",
     drillMark: "{mode}: not a real opening", savedStatus: "Saved status from {time}: it may have changed since",
     openOnly: "Find open sites", noneOpen: "None is reported open", nearestDesignated: ". The nearest designated sites follow",
-    alertLevel: "alert level {level}", emergencySince: "since {time} ({ago})", openSitesFor: "{hazard}: open sites near me", emergencyRegion: "Disaster information",
+    alertLevel: "alert level {level}", emergencySince: "since {time}", openSitesFor: "{hazard}: open sites near me", emergencyRegion: "Disaster information",
     share: "Share with family", shareHint: "Send this link, or let them scan the QR code: it opens this place on the map",
     copyLink: "Copy link", copied: "Copied", qrLabel: "QR code of the link to this place", qrFailed: "Could not make the QR code (offline): send the link instead",
     addressSuggest: "Similar town names", townLevel: "Answer for {town} (the town's representative point): approximate, not your building",
@@ -157,7 +157,7 @@ export function safeLink(value) {
   }
 }
 
-/** When a cached copy was made (an HTTP Date), in Japan's time: "2026/12/7 20:30". */
+/** When a cached copy was made (an HTTP Date) or a disaster mode began (ISO), in Japan's time: "2026/12/7 20:30". */
 export function cachedTime(lang, httpDate) {
   const when = new Date(httpDate);
   if (Number.isNaN(when.getTime())) return lang === "ja" ? "日時不明" : "an unknown time";

@@ -1,7 +1,7 @@
 // Panel, list and popup DOM, built with textContent only (data never becomes markup); no Leaflet here.
 import { formatDistance, routeLink } from "./geo.js";
 import {
-  absenceReasons, ago, cachedTime, clockTime, coverageText, dataDateText, fill, formatValue, isOpen, pick, safeLink, savedNote,
+  absenceReasons, cachedTime, coverageText, dataDateText, fill, formatValue, isOpen, pick, safeLink, savedNote,
   scenarioHeading, STATUS_WORDS, statusLine, statusParts, t,
 } from "./text.js";
 
@@ -77,7 +77,7 @@ export function renderEmergencies(container, lang, emergencies, { hazardTitle, p
     const place = pick(lang, placeOf(e.municipality)) || e.municipality;
     item.append(el("p", { class: "emergency-title" }, `${place}: ${hazardTitle(e.hazard)} ${fill(lang, "alertLevel", { level: e.alertLevel })}`));
     item.append(el("p", { class: "emergency-message" }, pick(lang, e.message) || e.message.ja));
-    item.append(el("p", { class: "emergency-since" }, fill(lang, "emergencySince", { time: clockTime(lang, e.started), ago: ago(lang, e.started) })));
+    item.append(el("p", { class: "emergency-since" }, fill(lang, "emergencySince", { time: cachedTime(lang, e.started) })));
     const button = el("button", { type: "button", class: "emergency-open" }, fill(lang, "openSitesFor", { hazard: hazardTitle(e.hazard) }));
     button.addEventListener("click", () => onOpenSites(e));
     item.append(button);
