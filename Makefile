@@ -26,3 +26,4 @@ bench:  ## measure against peers on this machine (ogr2ogr, tipg); prints tables 
 	# The load test's client (Debian's wrk); the proxy itself comes with setup.sh (nginx).
 	command -v wrk >/dev/null || { [ "$$(id -u)" -eq 0 ] && apt-get install -y -qq wrk || sudo apt-get install -y -qq wrk; }
 	.venv/bin/python -m bench.load
+	.venv/bin/python -m bench.disaster

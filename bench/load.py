@@ -44,6 +44,13 @@ POINT_LAYERS = "evacuation_sites,shelters,aed,schools"
 AS_WRK = {"Accept-Encoding": "gzip"}
 
 
+def require_tools(bench: str) -> None:
+    """Stop with a clear word when the load client or the proxy is missing."""
+    for tool in ("wrk", "nginx"):
+        if shutil.which(tool) is None:
+            raise SystemExit(f"{bench} needs {tool} (Debian: apt-get install {tool})")
+
+
 def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
     n = 2**z
     x = int((lon + 180) / 360 * n)
@@ -155,9 +162,7 @@ def kill_a_worker_under_load(base: str, server, urls: Path) -> tuple[dict, float
 
 def main() -> None:
     """Print the load table and the fault results."""
-    for tool in ("wrk", "nginx"):
-        if shutil.which(tool) is None:
-            raise SystemExit(f"bench.load needs {tool} (Debian: apt-get install {tool})")
+    require_tools("bench.load")
     results: list[list[str]] = []
     faults: list[list[str]] = []
     with scratch_database() as (settings, engine):

@@ -23,7 +23,12 @@ from mapsvc.api.caching import matches_if_none_match
 from mapsvc.edge.compression import preferred_encoding
 
 # npm package -> the folder of its browser files
-PACKAGES = {"leaflet": "dist", "leaflet.vectorgrid": "dist", "swagger-ui-dist": "."}
+PACKAGES = {
+    "leaflet": "dist",
+    "leaflet.vectorgrid": "dist",
+    "swagger-ui-dist": ".",
+    "qrcode-generator": "dist",  # the viewer's "share with family" QR code (web/js/share.js)
+}
 
 
 def _first_view_files(vendor_dir: Path, web_dir: Path) -> dict[str, tuple[str, list[Path]]]:

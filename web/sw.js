@@ -1,15 +1,15 @@
 // Service worker: the app shell from cache (refreshed in the background), data from the network
 // with the last copy kept, so a reload during an outage still shows the map and its layers.
 // Base-map tiles (another origin) are left to the browser.
-const SHELL = "mapsvc-shell-v4"; // bump when SHELL_FILES changes (tests/js/shell.test.js checks the list)
+const SHELL = "mapsvc-shell-v6"; // bump when SHELL_FILES changes (tests/js/shell.test.js checks the list)
 const DATA = "mapsvc-data-v1";
 const MAX_DATA_ENTRIES = 600; // a few hours of panning; the oldest go first
 const SHELL_FILES = [
   "/", "/config.json", "/manifest.webmanifest", "/icons/icon.svg",
   "/js/main.js", "/js/api.js", "/js/geo.js", "/js/text.js", "/js/map.js",
   "/js/permalink.js", "/js/ui.js", "/js/layers.js", "/js/history.js", "/js/selection.js",
-  "/js/nearest.js", "/js/list.js", "/js/search.js", "/js/panel.js",
-  "/vendor/viewer.js", "/vendor/leaflet/viewer.css",
+  "/js/nearest.js", "/js/list.js", "/js/search.js", "/js/panel.js", "/js/share.js", "/js/live.js",
+  "/vendor/viewer.js", "/vendor/leaflet/viewer.css", "/vendor/qrcode-generator/qrcode.mjs",
 ];
 
 self.addEventListener("install", (event) => {

@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session, defer
 
 from mapsvc.db.features import f, public_id
-from mapsvc.db.models import DatasetRow, MunicipalityRow
+from mapsvc.db.models import DatasetRow, MunicipalityRow, ShelterStatusCurrentRow
 
 CANDIDATES = 8  # planar nearest-neighbour candidates per result, re-ranked by geodesic distance
 
@@ -29,15 +29,17 @@ def nearest(
     equals: dict[str, Any],
     flags: Sequence[str] = (),
     flagged: bool = True,
+    open_only: bool = False,
 ) -> Sequence[Row[tuple[str, str, str, float, str]]]:
     """The ``limit`` nearest published features.
 
     Each as (id, geometry JSON, properties JSON, metres, the publishing municipality's code).
 
     With ``flags``, only the features with any of these flags set (``flagged``) or with none of
-    them (not ``flagged``). The GiST index orders by planar distance in degrees; a wider candidate
-    set is re-ranked by the true (geodesic) distance, since a degree of longitude is shorter than
-    one of latitude.
+    them (not ``flagged``). ``open_only``: only sites whose current real status is open or
+    permanent and that can take people (not 受け入れ不可). The GiST index orders by planar
+    distance in degrees; a wider candidate set is re-ranked by the true (geodesic) distance,
+    since a degree of longitude is shorter than one of latitude.
     """
     point = _point(lon, lat)
     candidates = (
@@ -56,6 +58,8 @@ def nearest(
     if flags:
         any_set = or_(*(f.properties.op("@>")(type_coerce({flag: True}, JSONB)) for flag in flags))
         candidates = candidates.where(any_set if flagged else ~any_set)
+    if open_only:
+        candidates = candidates.where(_open_now())
     c = candidates.subquery()
     distance = func.ST_Distance(func.geography(c.c.geom), func.geography(point))
     statement = (
@@ -70,6 +74,31 @@ def nearest(
         .limit(limit)
     )
     return session.execute(statement).all()
+
+
+# EEI 開設状況 values in which a site takes people: 開設 and 常設.
+OPEN_STATUSES = ("open", "permanent")
+
+
+def _open_now() -> Any:
+    """The feature's site is open for real now.
+
+    A filter inside the nearest-neighbour scan, so the index walks on until enough open sites
+    are found.
+    """
+    s = ShelterStatusCurrentRow
+    return (
+        select(s.feature_key)
+        .where(
+            s.layer_id == f.layer_id,
+            s.municipality_code == f.municipality_code,
+            s.feature_key == f.feature_key,
+            s.mode == "real",
+            s.status.in_(OPEN_STATUSES),
+            s.accepting.is_not(False),
+        )
+        .exists()
+    )
 
 
 def municipalities_at(session: Session, lon: float, lat: float) -> Sequence[MunicipalityRow]:

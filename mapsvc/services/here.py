@@ -46,7 +46,8 @@ def place_at(session: Session, spot: Spot) -> dict[str, Any]:
     }
 
 
-def _distance_text(metres: float) -> str:
+def distance_text(metres: float) -> str:
+    """A distance as people read it, 850 m or 1.2 km (the viewer's ``formatDistance``)."""
     return f"{round(metres)} m" if metres < 1000 else f"{metres / 1000:.1f} km"
 
 
@@ -168,6 +169,20 @@ def _site_municipality(session: Session, code: str) -> dict[str, str]:
     return {"ja": row.name_ja, "en": row.name_en} if row else {"ja": code, "en": code}
 
 
+def site_of(session: Session, row: Any) -> dict[str, Any]:
+    """A nearest evacuation site as answers name it: who runs it, where, how far."""
+    feature_id, geometry, properties, distance, owner = row
+    props = orjson.loads(properties)
+    return {
+        "id": feature_id,
+        "name": props.get("name"),
+        "address": props.get("address"),
+        "municipality": {"code": owner, "name": _site_municipality(session, owner)},
+        "geometry": orjson.loads(geometry),
+        "distance_m": round(float(distance), 1),
+    }
+
+
 def evacuation_for(
     session: Session,
     catalog: Catalog,
@@ -189,18 +204,7 @@ def evacuation_for(
     nearest = places.nearest(
         session, sites.id, lon=spot.lon, lat=spot.lat, limit=1, equals={flag: True}
     )
-    site = None
-    if nearest:
-        feature_id, geometry, properties, distance, owner = nearest[0]
-        props = orjson.loads(properties)
-        site = {
-            "id": feature_id,
-            "name": props.get("name"),
-            "address": props.get("address"),
-            "municipality": {"code": owner, "name": _site_municipality(session, owner)},
-            "geometry": orjson.loads(geometry),
-            "distance_m": round(float(distance), 1),
-        }
+    site = site_of(session, nearest[0]) if nearest else None
     here = municipality["code"] if municipality else None
     designated_here = here is not None and places.designates(session, sites.id, here, flag)
     answer: dict[str, Any] = {"flag": flag, "hazard": hazard.model_dump(), "site": site}
@@ -210,7 +214,7 @@ def evacuation_for(
         ja = f"{name['ja']}は{hazard.ja}の指定緊急避難場所を指定していません。"
         en = f"{name['en']} designates no evacuation site for {hazard.en.lower()}."
         if site is not None:
-            where, far = site["municipality"]["name"], _distance_text(site["distance_m"])
+            where, far = site["municipality"]["name"], distance_text(site["distance_m"])
             ja += f"最寄りの{hazard.ja}の指定緊急避難場所は{where['ja']}の{site['name']}（{far}）です。"
             en += f" The nearest site designated for it is {site['name']} in {where['en']} ({far})."
         ja += f"{name['ja']}のハザードマップで避難先を確認してください"

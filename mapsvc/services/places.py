@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from layers import LayerDefinition
 from mapsvc.db import places
 from mapsvc.errors import InvalidParameter
-from mapsvc.services.publications import PublicationState, source_of
+from mapsvc.services.publications import PublicationState, Sources, source_of
 
 JAPAN = (122.0, 20.0, 154.0, 46.0)
 
@@ -48,6 +48,8 @@ class NearestRequest:
     limit: int = 5
     equals: Mapping[str, Any] = field(default_factory=dict)
     order: Literal["availability", "distance"] = "availability"
+    # Only sites their municipality reports open, for real (see ``open_sites``).
+    open_only: bool = False
 
 
 def nearest_rows(
@@ -68,6 +70,7 @@ def nearest_rows(
         lat=spot.lat,
         limit=request.limit,
         equals=dict(request.equals),
+        open_only=request.open_only,
     )
     if request.order == "distance" or not layer.may_be_absent:
         return list(ask())
@@ -81,17 +84,28 @@ def nearest_rows(
 def nearest_collection(
     session: Session, request: NearestRequest, publications: PublicationState
 ) -> bytes:
-    """GeoJSON of the nearest features, each with ``distance_m`` (geodesic, metres).
-
-    Each also carries its own ``municipality`` and ``updated`` members, as items do.
-    """
-    layer, lon, lat = request.layer, request.spot.lon, request.spot.lat
+    """GeoJSON of the nearest features, each with ``distance_m`` (geodesic, metres)."""
     rows = nearest_rows(session, request)
-    sources = publications.sources(session, layer.id)
+    return collection_json(request, rows, publications.sources(session, request.layer.id))
+
+
+def collection_json(
+    request: NearestRequest,
+    rows: list[Row[tuple[str, str, str, float, str]]],
+    sources: Sources,
+    *,
+    extra: list[dict[str, Any]] | None = None,
+    members: dict[str, Any] | None = None,
+) -> bytes:
+    """The nearest rows as a FeatureCollection, ``extra`` properties per row, ``members`` added.
+
+    Each feature also carries its own ``municipality`` and ``updated`` members, as items do.
+    """
     features = []
-    for feature_id, geometry, properties, distance, _ in rows:
+    for i, (feature_id, geometry, properties, distance, _) in enumerate(rows):
         body = orjson.loads(properties)
         body["distance_m"] = round(float(distance), 1)
+        body |= extra[i] if extra else {}
         features.append(
             {
                 "type": "Feature",
@@ -106,7 +120,8 @@ def nearest_collection(
             "type": "FeatureCollection",
             "numberReturned": len(features),
             "features": features,
-            "layer": layer.id,
-            "from": [lon, lat],
+            "layer": request.layer.id,
+            "from": [request.spot.lon, request.spot.lat],
+            **(members or {}),
         }
     )

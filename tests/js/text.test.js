@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { absenceReasons, cachedTime, coverageText, dataDateText, fill, formatValue, safeLink, scenarioHeading } from "../../web/js/text.js";
+import {
+  absenceReasons, ago, cachedTime, coverageText, dataDateText, fill, formatValue, isOpen, safeLink, scenarioHeading, statusLine, statusParts,
+} from "../../web/js/text.js";
 
 const schoolClass = {
   type: "enum",
@@ -78,4 +80,40 @@ test("a scenario heading shows the exact depth beside the class where the data h
   assert.equal(scenarioHeading("en", surge), "Storm surge: 3 to 5 m (3.68 m)");
   assert.equal(scenarioHeading("en", { ...surge, depth_m: null }), "Storm surge: 3 to 5 m");
   assert.equal(scenarioHeading("ja", { hazard: surge.hazard, class: null }), "高潮");
+});
+
+const NOW = Date.parse("2026-12-07T11:35:00Z"); // 20:35 in Japan
+const openSite = {
+  status: "open", crowding: "somewhat", evacuees: 45, capacity: 100, statusUpdated: "2026-12-07T11:30:00Z", mode: "real",
+};
+
+test("a site's status reads status, crowding, evacuees and how long ago, in both languages", () => {
+  assert.equal(statusLine("ja", openSite, NOW), "開設・やや混雑・避難者 45 / 100 人・5分前に更新（20:30）");
+  assert.equal(statusLine("en", openSite, NOW), "Open · Somewhat crowded · evacuees 45 / 100 · updated 5 min ago (20:30)");
+  assert.ok(isOpen(openSite));
+});
+
+test("a closed site says neither crowding nor evacuees; nothing published says so, never 'not opened'", () => {
+  const closed = { ...openSite, status: "closed", crowding: "full" };
+  assert.equal(statusLine("ja", closed, NOW), "閉鎖・5分前に更新（20:30）");
+  assert.ok(!isOpen(closed));
+  const silent = { status: "not_opened", crowding: "unknown", evacuees: null, capacity: 300, statusUpdated: null, mode: "real" };
+  assert.deepEqual(statusParts("ja", silent, NOW), ["開設状況は未発表"]);
+  assert.deepEqual(statusParts("en", {}, NOW), ["status not published"]);
+  assert.ok(!isOpen(silent));
+});
+
+test("a drill's opening is marked as not real and never counts as open", () => {
+  const drill = { ...openSite, mode: "drill" };
+  assert.match(statusLine("ja", drill, NOW), /^開設 — 訓練（実際の開設ではありません）・/);
+  assert.match(statusLine("en", drill, NOW), /^Open — Drill: not a real opening · /);
+  assert.ok(!isOpen(drill));
+});
+
+test("how long ago: just now, minutes, hours, days", () => {
+  const at = (minutes) => new Date(NOW - minutes * 60000).toISOString();
+  assert.deepEqual(["ja", "en"].map((lang) => ago(lang, at(0.5), NOW)), ["たった今", "just now"]);
+  assert.deepEqual(["ja", "en"].map((lang) => ago(lang, at(59), NOW)), ["59分前", "59 min ago"]);
+  assert.deepEqual(["ja", "en"].map((lang) => ago(lang, at(150), NOW)), ["2時間前", "2 h ago"]);
+  assert.deepEqual(["ja", "en"].map((lang) => ago(lang, at(3 * 1440), NOW)), ["3日前", "3 days ago"]);
 });

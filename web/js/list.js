@@ -1,6 +1,6 @@
 // The list of what is visible: the point layers shown, nearest to me (or the centre) first, or
 // by name; re-sorting needs no request.
-import { getItems } from "./api.js";
+import { carriesStatus, getItems } from "./api.js";
 import { distanceM, fold } from "./geo.js";
 import { absenceReasons, pick, t } from "./text.js";
 import { $, renderList, renderMessage } from "./ui.js";
@@ -44,7 +44,8 @@ export function createList(ctx) {
             name: f.properties[c.layer.name_attribute],
             detail: [pick(state.lang, c.layer.title), f.properties.address].filter(Boolean).join(" · "),
             cautions: absenceReasons(state.lang, c.layer, f.properties),
-            distanceM: distanceM(from, lonLat), lonLat, from, feature: f, collection: c,
+            status: carriesStatus(c.id) ? f.properties : null, cachedAt: page.cachedAt,
+            distanceM: distanceM(from, lonLat), lonLat, from, feature: { ...f, cachedAt: page.cachedAt }, collection: c,
           });
         }
       }

@@ -71,15 +71,16 @@ function interactions(ctx) {
   let loading = null;
   const release = holdEarlyActions(ctx);
   return () => (loading ??= Promise.all([
-    import("./panel.js"), import("./selection.js"), import("./nearest.js"), import("./list.js"), import("./search.js"),
-  ]).then(([panel, selection, nearest, list, search]) => {
+    import("./panel.js"), import("./selection.js"), import("./nearest.js"), import("./list.js"), import("./search.js"), import("./live.js"),
+  ]).then(([panel, selection, nearest, list, search, live]) => {
     Object.assign(ctx, {
       panel: panel.createPanel(ctx), selection: selection.createSelection(ctx), nearest: nearest.createNearest(ctx),
-      list: list.createList(ctx), search: search.createSearch(ctx),
+      list: list.createList(ctx), search: search.createSearch(ctx), live: live.createLive(ctx),
     });
     release(); // before wiring: the held actions replay through the real handlers
     ctx.panel.wire();
     ctx.panel.render();
+    ctx.live.start();
   }).catch((error) => {
     loading = null; // offline before they loaded: the next action asks again
     throw error;
@@ -112,6 +113,7 @@ async function start() {
     timer = setTimeout(() => {
       ctx.layers.zoomHints();
       ctx.list?.refresh();
+      ctx.live?.poll(); // the disasters and open sites of the new view
       ctx.history.commit();
     }, MOVE_SETTLE_MS);
   });

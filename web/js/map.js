@@ -64,6 +64,7 @@ export class MapView {
   #marks = new Map();
   #grid = null;
   #overlays = new Map();
+  #sites = null;
 
   constructor(element, view) {
     this.#map = L.map(element, { zoomControl: false, minZoom: 5, maxZoom: 18 });
@@ -144,6 +145,21 @@ export class MapView {
     if (!lonLat) return;
     const marker = L.circleMarker([lonLat[1], lonLat[0]], { ...MARK_STYLES[purpose], interactive: false });
     this.#marks.set(purpose, marker.addTo(this.#map));
+  }
+
+  /**
+   * The sites with a live status to mark (each {lonLat, badge: a DOM element, title, onSelect}),
+   * over the layers; the previous marks go. A mark is a button for the keyboard and a reader
+   * (its title says the name and status), and a tap on it selects the site.
+   */
+  showSites(sites) {
+    if (this.#sites) this.#map.removeLayer(this.#sites);
+    this.#sites = L.layerGroup(sites.map((site) => {
+      const icon = L.divIcon({ className: "site-mark", html: site.badge, iconSize: null, iconAnchor: [0, 0] });
+      const marker = L.marker([site.lonLat[1], site.lonLat[0]], { icon, title: site.title, alt: site.title, keyboard: true, zIndexOffset: 500 });
+      marker.on("click", site.onSelect);
+      return marker;
+    })).addTo(this.#map);
   }
 
   /** Show a DOM element in a popup at [lon, lat]; `autoPan` moves the map to fit it. */

@@ -33,6 +33,7 @@ export function createPanel(ctx) {
     $("panel-toggle").setAttribute("aria-label", t(lang, "panelToggle"));
     $("panel").setAttribute("aria-label", t(lang, "layers"));
     $("map").setAttribute("aria-label", t(lang, "map"));
+    $("emergency").setAttribute("aria-label", t(lang, "emergencyRegion"));
     for (const tab of TABS) $(`tab-${tab}`).textContent = t(lang, TAB_LABELS[tab]);
     $("list-hint").textContent = t(lang, "listHint");
     $("sort-label").textContent = t(lang, "sortBy");
@@ -61,6 +62,7 @@ export function createPanel(ctx) {
     render();
     ctx.layers.renderBaseMaps();
     ctx.list.refresh();
+    ctx.live.render();
     ctx.history.commit();
   }
 

@@ -1,9 +1,10 @@
 // The selected feature (popup, detail and marker), and what a tap on the map means: the feature
 // under the finger when zoomed in, otherwise "what is here?" for that spot.
-import { failureKind, getItem, nearest, whatIsHere } from "./api.js";
+import { carriesStatus, failureKind, getItem, nearest, whatIsHere, withSiteStatus } from "./api.js";
 import { metresPerPixel } from "./geo.js";
+import { qrModules, siteLink } from "./share.js";
 import { t } from "./text.js";
-import { $, featureDetails, renderAnswer } from "./ui.js";
+import { $, featureDetails, renderAnswer, renderShare } from "./ui.js";
 
 const TAP_TOLERANCE_PX = 18;
 const FEATURE_TAP_MINZOOM = 13; // zoomed out, dots crowd together: a tap asks "what is here?"
@@ -13,14 +14,34 @@ const lonLatOf = (feature, fallback) => (feature.geometry?.type === "Point" ? fe
 export function createSelection(ctx) {
   const { state } = ctx;
 
-  function select(collection, feature, lonLat, from = null) {
-    state.selected = { layer: collection.id, id: String(feature.id) };
-    ctx.panel.showTab("info");
+  /** Fill `box` with the site's link and QR code (the QR code needs its module: it may fail). */
+  async function share(box, layer, id, lonLat) {
+    const link = siteLink(location.origin, { layer, id, lonLat, base: state.base, lang: state.lang });
+    renderShare(box, state.lang, link, await qrModules(link).catch(() => null));
+  }
+
+  // What the popup says of a site's status, to redraw it when that changes: a new status, or
+  // the same one now from the service worker's copy (offline: it must say from when it is).
+  const statusShown = (feature) => `${feature.properties?.status}@${feature.properties?.statusUpdated}@${feature.cachedAt ?? "live"}`;
+
+  function select(collection, feature, lonLat, from = null, { showTab = true } = {}) {
+    state.selected = { layer: collection.id, id: String(feature.id), status: statusShown(feature), from };
+    if (showTab) ctx.panel.showTab("info");
     ctx.map.mark("selected", lonLat);
+    const details = () => featureDetails(state.lang, collection, feature, lonLat, from, {
+      onShare: (box) => share(box, collection.id, String(feature.id), lonLat), status: carriesStatus(collection.id),
+    });
     // Restoring a link or a history entry must show exactly its view: no panning to fit.
-    ctx.map.showPopup(lonLat, featureDetails(state.lang, collection, feature, lonLat, from), !ctx.history.isApplying());
-    $("detail").replaceChildren(featureDetails(state.lang, collection, feature, lonLat, from));
+    ctx.map.showPopup(lonLat, details(), !ctx.history.isApplying());
+    $("detail").replaceChildren(details());
     ctx.history.commit();
+  }
+
+  /** The selected site as it is now (`feature`): its popup redrawn if its status changed. */
+  function refreshStatus(feature) {
+    const selected = state.selected;
+    if (selected?.id !== String(feature.id) || selected.status === statusShown(feature)) return;
+    select(ctx.layerOf(selected.layer), feature, lonLatOf(feature, [ctx.map.view().lon, ctx.map.view().lat]), selected.from, { showTab: false });
   }
 
   function unselect() {
@@ -76,13 +97,16 @@ export function createSelection(ctx) {
     try {
       const [answer, sites] = await Promise.all([
         whatIsHere(lon, lat),
-        ctx.layerOf("evacuation_sites")?.numberPublished ? nearest("evacuation_sites", [lon, lat], 1, {}) : { features: [] },
+        ctx.layerOf("evacuation_sites")?.numberPublished
+          ? nearest("evacuation_sites", [lon, lat], 1, {}).then((found) => withSiteStatus("evacuation_sites", found))
+          : { features: [] },
       ]);
       if (state.tapped[0] !== lon || state.tapped[1] !== lat) return; // asked again meanwhile
       state.answer = answer;
       const site = sites.features[0];
       state.nearestSite = site && {
         name: site.properties.name, distanceM: site.properties.distance_m, lonLat: site.geometry.coordinates, from: [lon, lat],
+        status: site.properties,
       };
     } catch (error) {
       if (state.tapped[0] !== lon || state.tapped[1] !== lat) return;
@@ -110,5 +134,5 @@ export function createSelection(ctx) {
     }
   }
 
-  return { select, unselect, open, onTap, showTown, renderHereNow };
+  return { select, unselect, open, onTap, showTown, renderHereNow, refreshStatus };
 }

@@ -28,6 +28,13 @@ const STRINGS = {
     addressResult: "住所", addressCandidates: "住所の候補（町丁目）", addressNotFound: "この住所の町丁目は見つかりませんでした",
     nationalMaps: "国の参考図（重ねるハザードマップ）",
     nationalMapsNote: "国土交通省・国土地理院の全国の図です。市町村がデータを公開していない所の参考にしてください。「この場所」の回答はこの図を読みません。色がない所も安全という意味ではありません",
+    statusNotPublished: "開設状況は未発表", evacuees: "避難者", people: "人", updatedAgo: "{ago}に更新（{time}）",
+    justNow: "たった今", minutesAgo: "{n}分前", hoursAgo: "{n}時間前", daysAgo: "{n}日前",
+    drillMark: "{mode}（実際の開設ではありません）", savedStatus: "保存済みの開設状況です（{time}時点）。今は変わっているかもしれません",
+    openOnly: "開設中の所を探す", noneOpen: "開設中と発表された場所はありません", nearestDesignated: "。近い順に指定された所を表示します",
+    alertLevel: "警戒レベル{level}", emergencySince: "{time}から", openSitesFor: "{hazard}：近くの開設中の避難場所", emergencyRegion: "災害の情報",
+    share: "家族に知らせる", shareHint: "このリンクを送るか、QRコードを読み取ってもらうと、この場所が地図で開きます",
+    copyLink: "リンクをコピー", copied: "コピーしました", qrLabel: "この場所へのリンクのQRコード", qrFailed: "QRコードを作れませんでした（オフライン）。リンクを送ってください",
     addressSuggest: "似た町名", townLevel: "{town}（町丁目の代表地点）の回答です。建物ごとの位置ではなく、おおよその場所です",
   },
   en: {
@@ -57,11 +64,35 @@ const STRINGS = {
     addressResult: "Address", addressCandidates: "Possible towns for this address", addressNotFound: "No town (町丁目) found for this address",
     nationalMaps: "National reference maps (重ねるハザードマップ)",
     nationalMapsNote: "Nationwide maps of MLIT and GSI, for reference where a municipality publishes no data. The answer for a tapped place does not read them, and a place without colour is not thereby safe",
+    statusNotPublished: "status not published", evacuees: "evacuees", people: "", updatedAgo: "updated {ago} ({time})",
+    justNow: "just now", minutesAgo: "{n} min ago", hoursAgo: "{n} h ago", daysAgo: "{n} days ago",
+    drillMark: "{mode}: not a real opening", savedStatus: "Saved status from {time}: it may have changed since",
+    openOnly: "Find open sites", noneOpen: "None is reported open", nearestDesignated: ". The nearest designated sites follow",
+    alertLevel: "alert level {level}", emergencySince: "since {time}", openSitesFor: "{hazard}: open sites near me", emergencyRegion: "Disaster information",
+    share: "Share with family", shareHint: "Send this link, or let them scan the QR code: it opens this place on the map",
+    copyLink: "Copy link", copied: "Copied", qrLabel: "QR code of the link to this place", qrFailed: "Could not make the QR code (offline): send the link instead",
     addressSuggest: "Similar town names", townLevel: "Answer for {town} (the town's representative point): approximate, not your building",
   },
 };
 
 export const t = (lang, key) => STRINGS[lang][key];
+
+// A shelter's status in words: the same words as mapsvc/services/shelter_status.py's
+// STATUS_LABELS, MODE_LABELS and CROWDING_LABELS (EEI v1.1 item 21's 開設状況, L-Alert's modes,
+// VACAN's crowding levels); tests/web/test_status_words.py keeps the two equal.
+export const STATUS_WORDS = {
+  status: {
+    not_opened: { ja: "未開設", en: "Not opened" }, open: { ja: "開設", en: "Open" }, closed: { ja: "閉鎖", en: "Closed" },
+    unknown: { ja: "不明", en: "Unknown" }, permanent: { ja: "常設", en: "Always open" },
+  },
+  mode: { real: { ja: "本番", en: "Real" }, drill: { ja: "訓練", en: "Drill" }, test: { ja: "テスト", en: "Test" } },
+  crowding: {
+    vacant: { ja: "空いています", en: "Vacant" }, somewhat: { ja: "やや混雑", en: "Somewhat crowded" },
+    crowded: { ja: "混雑", en: "Crowded" }, full: { ja: "満", en: "Full" }, unknown: { ja: "不明", en: "Unknown" },
+  },
+};
+// Statuses in which a site takes people in: only there do crowding and evacuees mean anything.
+const RECEIVING = new Set(["open", "permanent"]);
 /** A string with its {placeholders} filled in. */
 export const fill = (lang, key, values) => t(lang, key).replace(/\{(\w+)\}/g, (_, name) => values[name]);
 export const pick = (lang, text) => (text ? text[lang] : "");
@@ -126,11 +157,57 @@ export function safeLink(value) {
   }
 }
 
-/** When a cached copy was made (an HTTP Date), in Japan's time: "2026/12/7 20:30". */
+/** When a cached copy was made (an HTTP Date) or a disaster mode began (ISO), in Japan's time: "2026/12/7 20:30". */
 export function cachedTime(lang, httpDate) {
   const when = new Date(httpDate);
   if (Number.isNaN(when.getTime())) return lang === "ja" ? "日時不明" : "an unknown time";
   return when.toLocaleString(lang === "ja" ? "ja-JP" : "en-GB", { timeZone: "Asia/Tokyo", dateStyle: "short", timeStyle: "short" });
+}
+
+/** How long ago an ISO time was, as people say it: "たった今", "5分前" / "5 min ago", "2時間前". */
+export function ago(lang, iso, now = Date.now()) {
+  const minutes = Math.max(0, Math.floor((now - new Date(iso).getTime()) / 60000));
+  if (minutes < 1) return t(lang, "justNow");
+  if (minutes < 60) return fill(lang, "minutesAgo", { n: minutes });
+  if (minutes < 24 * 60) return fill(lang, "hoursAgo", { n: Math.floor(minutes / 60) });
+  return fill(lang, "daysAgo", { n: Math.floor(minutes / (24 * 60)) });
+}
+
+/** Whether a site's properties carry a status its municipality has published. */
+export const statusPublished = (props) => Boolean(props?.status && props.statusUpdated);
+
+/** Whether a site takes people in now, as published in real mode (a drill's "open" never counts). */
+export const isOpen = (props) => statusPublished(props) && props.mode === "real" && RECEIVING.has(props.status);
+
+/**
+ * A site's status as the parts people read, each a sentence of its own for a screen reader:
+ * [status, crowding, evacuees, updated], or ["開設状況は未発表"] where the municipality has
+ * said nothing; a drill or test status is marked as not real.
+ */
+export function statusParts(lang, props, now = Date.now()) {
+  if (!statusPublished(props)) return [t(lang, "statusNotPublished")];
+  const status = pick(lang, STATUS_WORDS.status[props.status]) || props.status;
+  const parts = [props.mode === "real" ? status : `${status} — ${fill(lang, "drillMark", { mode: pick(lang, STATUS_WORDS.mode[props.mode]) })}`];
+  if (RECEIVING.has(props.status)) {
+    parts.push(pick(lang, STATUS_WORDS.crowding[props.crowding]) || props.crowding);
+    if (typeof props.evacuees === "number") {
+      const of = typeof props.capacity === "number" ? ` / ${props.capacity}` : "";
+      parts.push(`${t(lang, "evacuees")} ${props.evacuees}${of}${lang === "ja" ? " " : ""}${t(lang, "people")}`.trim());
+    }
+  }
+  parts.push(fill(lang, "updatedAgo", { ago: ago(lang, props.statusUpdated, now), time: clockTime(lang, props.statusUpdated) }));
+  return parts;
+}
+
+/** A site's status on one line: "開設・やや混雑・避難者 45 / 300 人・5分前に更新（20:30）". */
+export const statusLine = (lang, props, now = Date.now()) => statusParts(lang, props, now).join(lang === "ja" ? "・" : " · ");
+
+/** The mark on a status the service worker kept: "保存済みの開設状況です（…時点）…". */
+export const savedNote = (lang, cachedAt) => fill(lang, "savedStatus", { time: cachedTime(lang, cachedAt) });
+
+/** The time of day in Japan: "20:30" (statuses are read on the day they are made). */
+export function clockTime(lang, iso) {
+  return new Date(iso).toLocaleTimeString(lang === "ja" ? "ja-JP" : "en-GB", { timeZone: "Asia/Tokyo", hour: "2-digit", minute: "2-digit" });
 }
 
 /** The labels of the layer's `may_be_absent` flags set on a feature (why it may not be there). */

@@ -1,6 +1,9 @@
 // Panel, list and popup DOM, built with textContent only (data never becomes markup); no Leaflet here.
 import { formatDistance, routeLink } from "./geo.js";
-import { absenceReasons, cachedTime, coverageText, dataDateText, fill, formatValue, pick, safeLink, scenarioHeading, t } from "./text.js";
+import {
+  absenceReasons, cachedTime, coverageText, dataDateText, fill, formatValue, isOpen, pick, safeLink, savedNote,
+  scenarioHeading, STATUS_WORDS, statusLine, statusParts, t,
+} from "./text.js";
 
 export const $ = (id) => document.getElementById(id);
 
@@ -32,13 +35,68 @@ function sourceNote(lang, collection, feature) {
   return note;
 }
 
-/** A feature's details: its name, the catalog's popup attributes, a route link, source and licence. */
-export function featureDetails(lang, collection, feature, lonLat, from = null) {
+/**
+ * A site's live status, each part a sentence of its own (a screen reader pauses between them),
+ * marked "open" in words and by its box, never by colour alone; a copy the service worker kept
+ * (`cachedAt`) says from when it is.
+ */
+export function statusBlock(lang, props, cachedAt = null) {
+  const box = el("div", { class: `site-status${isOpen(props) ? " open" : ""}` });
+  const [first, ...rest] = statusParts(lang, props);
+  const line = el("p", {});
+  line.append(el("strong", { class: "status-word" }, first), ...rest.map((part) => el("span", { class: "status-part" }, part)));
+  box.append(line);
+  if (cachedAt !== null) box.append(el("p", { class: "cached" }, savedNote(lang, cachedAt)));
+  return box;
+}
+
+/**
+ * An open site's mark on the map: a pin-shaped badge with the word (開設 / Open, and 満 / Full
+ * when it takes no more), so it reads without colour; a saved copy's mark says "saved" too.
+ */
+export function siteBadge(lang, props, cachedAt = null) {
+  const full = props.crowding === "full";
+  const words = [pick(lang, STATUS_WORDS.status[props.status]), full ? pick(lang, STATUS_WORDS.crowding.full) : null];
+  const badge = el("span", { class: `site-badge${full ? " full" : ""}${cachedAt !== null ? " saved" : ""}`, "aria-hidden": "true" });
+  badge.textContent = words.filter(Boolean).join(lang === "ja" ? "・" : " · ");
+  return badge;
+}
+
+/**
+ * The banner of the disasters on now where the map looks (`emergencies` from the API): the
+ * municipality (`placeOf(code)`: {ja, en}), the hazard (`hazardTitle(hazard)`), 警戒レベル, its
+ * message, since when; and "open sites near me for this hazard" (`onOpenSites(emergency)`); a
+ * copy the service worker kept says from when. Hidden when there is none.
+ */
+export function renderEmergencies(container, lang, emergencies, { hazardTitle, placeOf, cachedAt, onOpenSites }) {
+  container.replaceChildren();
+  container.hidden = !emergencies.length;
+  if (emergencies.length && cachedAt) container.append(cachedNote(lang, cachedAt));
+  for (const e of emergencies) {
+    const item = el("div", { class: "emergency-item" });
+    const place = pick(lang, placeOf(e.municipality)) || e.municipality;
+    item.append(el("p", { class: "emergency-title" }, `${place}: ${hazardTitle(e.hazard)} ${fill(lang, "alertLevel", { level: e.alertLevel })}`));
+    item.append(el("p", { class: "emergency-message" }, pick(lang, e.message) || e.message.ja));
+    item.append(el("p", { class: "emergency-since" }, fill(lang, "emergencySince", { time: cachedTime(lang, e.started) })));
+    const button = el("button", { type: "button", class: "emergency-open" }, fill(lang, "openSitesFor", { hazard: hazardTitle(e.hazard) }));
+    button.addEventListener("click", () => onOpenSites(e));
+    item.append(button);
+    container.append(item);
+  }
+}
+
+/**
+ * A feature's details: its name, its live status where the layer has one (`status`), the
+ * catalog's popup attributes, a route link, a share button where `onShare(box)` is given (it
+ * fills the box it is handed), source and licence.
+ */
+export function featureDetails(lang, collection, feature, lonLat, from = null, { onShare = null, status = false } = {}) {
   const layer = collection.layer;
   const props = feature.properties || {};
   const box = el("div", { class: "popup" });
   box.append(el("h3", {}, String(props[layer.name_attribute] ?? pick(lang, layer.title))));
   box.append(el("p", { class: "layer-name" }, pick(lang, layer.title)));
+  if (status) box.append(statusBlock(lang, props, feature.cachedAt ?? null));
   for (const reason of absenceReasons(lang, layer, props)) box.append(el("p", { class: "may-be-absent" }, `⚠ ${reason}`));
   const list = el("dl");
   for (const name of layer.popup) {
@@ -60,6 +118,16 @@ export function featureDetails(lang, collection, feature, lonLat, from = null) {
     if (props.distance_m !== undefined) actions.append(el("span", { class: "distance" }, formatDistance(props.distance_m)), " ");
     actions.append(routeAnchor(lang, lonLat, from));
     box.append(actions);
+    if (onShare) {
+      const share = el("button", { type: "button", class: "share", "aria-expanded": "false" }, t(lang, "share"));
+      const shareBox = el("div", { class: "share-box" });
+      share.addEventListener("click", () => {
+        share.setAttribute("aria-expanded", "true");
+        onShare(shareBox);
+      });
+      actions.append(share);
+      box.append(shareBox);
+    }
   }
   box.append(sourceNote(lang, collection, feature));
   return box;
@@ -100,6 +168,7 @@ export function renderHere(container, lang, answer, nearestSite, shown = []) {
     const p = el("p", { class: "nearest-site" }, `${t(lang, "nearestAnySite")}: ${nearestSite.name} (${formatDistance(nearestSite.distanceM)}) `);
     p.append(routeAnchor(lang, nearestSite.lonLat, nearestSite.from));
     container.append(p);
+    if (nearestSite.status) container.append(statusBlock(lang, nearestSite.status));
   }
 }
 
@@ -142,6 +211,39 @@ export function renderAnswer(container, lang, here, shown, onRetry) {
   container.querySelector("h2").after(...marks);
 }
 
+const SVG = "http://www.w3.org/2000/svg";
+const QR_QUIET_ZONE = 4; // modules of light margin, as the QR standard asks
+
+/** A QR code (rows of dark modules) as an SVG picture labelled for a screen reader. */
+function qrPicture(modules, label) {
+  const size = modules.length + 2 * QR_QUIET_ZONE;
+  const svg = document.createElementNS(SVG, "svg");
+  for (const [k, v] of Object.entries({ viewBox: `0 0 ${size} ${size}`, role: "img", "aria-label": label, class: "qr", "shape-rendering": "crispEdges" })) {
+    svg.setAttribute(k, v);
+  }
+  const background = document.createElementNS(SVG, "rect");
+  for (const [k, v] of Object.entries({ width: size, height: size, fill: "#fff" })) background.setAttribute(k, v);
+  const dark = document.createElementNS(SVG, "path");
+  const d = modules.flatMap((row, r) => row.map((on, c) => (on ? `M${c + QR_QUIET_ZONE} ${r + QR_QUIET_ZONE}h1v1h-1z` : ""))).join("");
+  dark.setAttribute("d", d);
+  dark.setAttribute("fill", "#000");
+  svg.append(background, dark);
+  return svg;
+}
+
+/**
+ * "Share with family": the site's link (to open, or copy with a button) and its QR code; a QR
+ * code that could not be made (`modules` null: offline before it loaded) is said to be missing.
+ */
+export function renderShare(container, lang, link, modules) {
+  const copy = el("button", { type: "button", class: "copy-link" }, t(lang, "copyLink"));
+  copy.addEventListener("click", () => navigator.clipboard?.writeText(link).then(() => { copy.textContent = t(lang, "copied"); }, () => {}));
+  const anchor = el("p");
+  anchor.append(el("a", { href: link, class: "share-link" }, link));
+  container.replaceChildren(el("p", { class: "share-hint" }, t(lang, "shareHint")), anchor, copy);
+  container.append(modules ? qrPicture(modules, `${t(lang, "qrLabel")}: ${link}`) : el("p", { class: "hint" }, t(lang, "qrFailed")));
+}
+
 /** "Could not check" with the reason (`kind`: offline, error) and a button to ask again. */
 export function renderCheckFailed(container, lang, kind, onRetry, heading = null) {
   const retry = el("button", { type: "button", class: "retry" }, t(lang, "retry"));
@@ -157,8 +259,9 @@ export function cachedNote(lang, cachedAt) {
 }
 
 /**
- * A list of places: `entries` are {name, detail, cautions, distanceM, lonLat, from}; each name is a button
- * (`onSelect(entry)`) followed by a route link, so the list works with a keyboard and a reader.
+ * A list of places: `entries` are {name, detail, status, cautions, distanceM, lonLat, from}
+ * (`status`: a site's properties, for its live status); each name is a button (`onSelect(entry)`)
+ * followed by a route link, so the list works with a keyboard and a reader.
  */
 export function renderEntries(container, lang, entries, onSelect) {
   const list = el("ol", { class: "entries" });
@@ -167,6 +270,10 @@ export function renderEntries(container, lang, entries, onSelect) {
     const button = el("button", { type: "button", class: "entry" });
     button.append(el("span", { class: "entry-name" }, entry.name || "—"));
     if (entry.detail) button.append(el("span", { class: "entry-detail" }, entry.detail));
+    if (entry.status) {
+      button.append(el("span", { class: `entry-status${isOpen(entry.status) ? " open" : ""}` }, statusLine(lang, entry.status)));
+      if (entry.cachedAt) button.append(el("span", { class: "entry-caution" }, savedNote(lang, entry.cachedAt)));
+    }
     for (const caution of entry.cautions || []) button.append(el("span", { class: "entry-caution" }, `⚠ ${caution}`));
     if (entry.distanceM !== undefined && entry.distanceM !== null) {
       button.append(el("span", { class: "entry-distance" }, formatDistance(entry.distanceM)));
@@ -179,8 +286,11 @@ export function renderEntries(container, lang, entries, onSelect) {
   container.append(entries.length ? list : el("p", { class: "empty" }, t(lang, "noneFound")));
 }
 
-/** The heading of "near me": a chooser of the kind of site (`onChoose(id)`) and where from. */
-export function renderNearestHeading(container, lang, { choices, chosen, fromLabel, onChoose }) {
+/**
+ * The heading of "near me": a chooser of the kind of site (`onChoose(id)`), where from, and for
+ * sites with a live status (`openOnly` not null) a switch "open sites only" (`onOpenOnly(on)`).
+ */
+export function renderNearestHeading(container, lang, { choices, chosen, fromLabel, onChoose, openOnly = null, onOpenOnly }) {
   const chooser = el("select", { id: "nearest-choice", "aria-label": t(lang, "nearestOf") });
   for (const n of choices) {
     const option = el("option", { value: n.id }, pick(lang, n.title));
@@ -191,6 +301,14 @@ export function renderNearestHeading(container, lang, { choices, chosen, fromLab
   const heading = el("h2", {}, `${t(lang, "nearestOf")} `);
   heading.append(chooser);
   container.replaceChildren(heading, el("p", { class: "hint" }, `${t(lang, "nearestFrom")}: ${fromLabel}`));
+  if (openOnly !== null) {
+    const box = el("input", { type: "checkbox", id: "nearest-open" });
+    box.checked = openOnly;
+    box.addEventListener("change", () => onOpenOnly(box.checked));
+    const row = el("p", { class: "open-only" });
+    row.append(box, el("label", { for: "nearest-open" }, t(lang, "openOnly")));
+    container.append(row);
+  }
 }
 
 /** A message in place of a container's content (a failure, say). */

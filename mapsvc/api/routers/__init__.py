@@ -1,6 +1,7 @@
 """One router per resource of the JSON API (and its OGC and health pages)."""
 
 from mapsvc.api.routers import (
+    answer,
     collections,
     coverage,
     datasets,
@@ -22,6 +23,7 @@ ROUTERS = (
     shelter_status.router,  # before collections: its collection is not a catalog layer
     collections.router,
     places.router,
+    answer.router,
     downloads.router,
     templates.router,
     tiles.router,

@@ -12,6 +12,7 @@ from mapsvc.api.params import attribute_filters, attribute_names, reject_unknown
 from mapsvc.api.responses import COLLECTION_SCHEMA, FastJSONResponse, GeoJSONResponse, geojson_body
 from mapsvc.errors import InvalidParameter
 from mapsvc.services.here import what_is_here
+from mapsvc.services.open_sites import hazard_filter, open_collection
 from mapsvc.services.places import NearestRequest, Spot, nearest_collection
 from mapsvc.services.search import search_all
 
@@ -41,6 +42,14 @@ def nearest(
         Literal["availability", "distance"],
         Query(description="availability: those that may be absent (a fire-engine AED) last"),
     ] = "availability",
+    open: Annotated[
+        bool,
+        Query(description="only sites their municipality reports open (or permanent), for real"),
+    ] = False,
+    hazard: Annotated[
+        str | None,
+        Query(description="only sites designated for this hazard (a flag: flood, tsunami…)"),
+    ] = None,
 ) -> GeoJSONResponse:
     """The nearest published features with their geodesic distance.
 
@@ -49,20 +58,27 @@ def nearest(
     night: the layer's ``may_be_absent`` flags) come after the ``limit`` nearest that are always
     there: at most ``limit`` of them, only those nearer than the last of those (so up to twice
     ``limit`` in all). ``order=distance``: the ``limit`` nearest, whatever they are.
+
+    ``open=true``: only sites whose current real status is open or permanent (never a drill's),
+    each with its status properties; ``openStatus`` says ``open``, ``none_open`` (statuses are
+    published near here, none open) or ``not_published`` (開設状況は未発表), with a ja/en
+    ``note``. ``hazard=flood`` is ``flood=true``: sites designated for that hazard.
     """
     definition = catalog[layer]
-    known = {"lon", "lat", "layer", "limit", "order"}
+    known = {"lon", "lat", "layer", "limit", "order", "open", "hazard"}
     reject_unknown(request, known | attribute_names(definition))
     wanted = NearestRequest(
         layer=definition,
         spot=here,
         limit=limit,
-        equals=attribute_filters(request, definition),
+        equals=attribute_filters(request, definition) | hazard_filter(definition, hazard),
         order=order,
+        open_only=open,
     )
     etag = etag_for(request, session, [layer])
-    body = nearest_collection(session, wanted, publication_state(request.app))
-    return cache_headers(GeoJSONResponse(body), etag)  # type: ignore[return-value]
+    collect = open_collection if open else nearest_collection
+    body = collect(session, wanted, publication_state(request.app))
+    return cache_headers(GeoJSONResponse(body), etag, [layer])  # type: ignore[return-value]
 
 
 @router.get("/point", response_class=FastJSONResponse)
