@@ -86,7 +86,9 @@ HAZARDS = (
     "inland_flood",
     "volcano",
 )
-FIELDS = ("status", "accepting", "evacuees", "capacity", "note")
+FIELDS = ("status", "accepting", "evacuees", "capacity", "note")  # what a change may set
+# What a state row holds besides the site, mode and time: FIELDS and what changes derive.
+STATE_FIELDS = ("revision", *FIELDS, "opened_at", "closed_at")
 NOTE_MAX = 500
 CAPACITY_ATTRIBUTE = "capacity"  # 想定収容人数, where the layer has it
 
@@ -172,44 +174,31 @@ class SiteStatus:
         return crowding(self.evacuees, self.capacity, self.accepting)
 
     @classmethod
-    def of(cls, row: ShelterStatusCurrentRow) -> SiteStatus:
-        """The view of a current-status row."""
+    def of_columns(
+        cls, row: Any, *, mode: str, updated_at: datetime | None, updated_by: str | None
+    ) -> SiteStatus:
+        """The state in a row that has the site's and the state's columns (of either table)."""
         return cls(
             layer=row.layer_id,
             code=row.municipality_code,
             key=row.feature_key,
-            mode=row.mode,
-            revision=row.revision,
-            status=row.status,
-            accepting=row.accepting,
-            evacuees=row.evacuees,
-            capacity=row.capacity,
-            note=row.note,
-            updated_at=row.updated_at,
-            updated_by=row.updated_by,
-            opened_at=row.opened_at,
-            closed_at=row.closed_at,
+            mode=mode,
+            updated_at=updated_at,
+            updated_by=updated_by,
+            **{name: getattr(row, name) for name in STATE_FIELDS},
+        )
+
+    @classmethod
+    def of(cls, row: ShelterStatusCurrentRow) -> SiteStatus:
+        """The view of a current-status row."""
+        return cls.of_columns(
+            row, mode=row.mode, updated_at=row.updated_at, updated_by=row.updated_by
         )
 
     @classmethod
     def of_event(cls, row: ShelterStatusEventRow) -> SiteStatus:
         """The state an event left (each event carries the whole state after it)."""
-        return cls(
-            layer=row.layer_id,
-            code=row.municipality_code,
-            key=row.feature_key,
-            mode=row.mode,
-            revision=row.revision,
-            status=row.status,
-            accepting=row.accepting,
-            evacuees=row.evacuees,
-            capacity=row.capacity,
-            note=row.note,
-            updated_at=row.recorded_at,
-            updated_by=row.actor,
-            opened_at=row.opened_at,
-            closed_at=row.closed_at,
-        )
+        return cls.of_columns(row, mode=row.mode, updated_at=row.recorded_at, updated_by=row.actor)
 
     def as_properties(self) -> dict[str, Any]:
         """The open-data properties a site's item carries (``mode`` marks drill and test)."""

@@ -117,22 +117,7 @@ def _state(row: Any, mode: str) -> SiteStatus | None:
     """A site's state from a row of ``site_states`` (None: nothing recorded)."""
     if row.revision is None:
         return None
-    return SiteStatus(
-        layer=row.layer_id,
-        code=row.municipality_code,
-        key=row.feature_key,
-        mode=mode,
-        revision=row.revision,
-        status=row.status,
-        accepting=row.accepting,
-        evacuees=row.evacuees,
-        capacity=row.capacity,
-        note=row.note,
-        updated_at=row.updated_at,
-        updated_by=None,
-        opened_at=row.opened_at,
-        closed_at=row.closed_at,
-    )
+    return SiteStatus.of_columns(row, mode=mode, updated_at=row.updated_at, updated_by=None)
 
 
 NOT_PUBLISHED = {"ja": "未発表", "en": "Not published"}
@@ -174,7 +159,7 @@ def status_properties(
     return {"layer": layer, "municipality": code, "site": key, "name": name} | known
 
 
-def _feature(row: Any, catalog: Catalog, mode: str, href: Callable[[str], str]) -> dict[str, Any]:
+def _feature(row: Any, catalog: Catalog, mode: str, links: StatusLinks) -> dict[str, Any]:
     site = (row.layer_id, row.municipality_code, row.feature_key)
     name = row.properties.get(catalog[row.layer_id].name_attribute)
     identifier = item_id(*site)
@@ -184,14 +169,12 @@ def _feature(row: Any, catalog: Catalog, mode: str, href: Callable[[str], str]) 
         "geometry": {"type": "Point", "coordinates": [round(row.lon, 7), round(row.lat, 7)]},
         "properties": status_properties(site, name, _state(row, mode), mode),
         "links": [
-            {"rel": "self", "type": "application/geo+json", "href": href(identifier)},
+            {"rel": "self", "type": "application/geo+json", "href": links.item_href(identifier)},
             {
                 "rel": "related",
                 "type": "application/geo+json",
                 "title": "site",
-                "href": href(
-                    f"../../{row.layer_id}/items/{row.municipality_code}-{row.feature_key}"
-                ),
+                "href": links.site_href(row.layer_id, f"{row.municipality_code}-{row.feature_key}"),
             },
         ],
     }
@@ -219,11 +202,13 @@ def _query(request: StatusItemsRequest) -> db.StatusQuery:
 
 @dataclass(frozen=True)
 class StatusLinks:
-    """The URLs the front end knows: this page, another page, an item."""
+    """The URLs the front end knows: this page, the collection, another page, an item."""
 
     self_href: str
+    collection_href: str
     page_href: Callable[[int, int], str]  # (offset, limit) -> that page's URL
-    item_href: Callable[[str], str]  # an item id (or a path relative to the items) -> its URL
+    item_href: Callable[[str], str]  # an item id -> its URL
+    site_href: Callable[[str, str], str]  # (layer, feature id) -> the site's feature
 
 
 def items(
@@ -235,8 +220,11 @@ def items(
     body: dict[str, Any] = {
         "type": "FeatureCollection",
         "numberReturned": len(rows),
-        "features": [_feature(row, catalog, query.mode, links.item_href) for row in rows],
-        "links": [{"rel": "self", "type": "application/geo+json", "href": links.self_href}],
+        "features": [_feature(row, catalog, query.mode, links) for row in rows],
+        "links": [
+            {"rel": "self", "type": "application/geo+json", "href": links.self_href},
+            {"rel": "collection", "type": "application/json", "href": links.collection_href},
+        ],
     }
     if len(rows) == query.limit:
         href = links.page_href(query.offset + query.limit, query.limit)
@@ -274,7 +262,10 @@ def item(
         "id": item_id(layer, code, key),
         "geometry": {"type": "Point", "coordinates": [round(lon, 7), round(lat, 7)]},
         "properties": status_properties(site, name, state, mode),
-        "links": [{"rel": "self", "type": "application/geo+json", "href": links.self_href}],
+        "links": [
+            {"rel": "self", "type": "application/geo+json", "href": links.self_href},
+            {"rel": "collection", "type": "application/json", "href": links.collection_href},
+        ],
     }
     etag = state.etag if state is not None else site_etag(layer, code, key, mode, 0)
     return orjson.dumps(body), etag

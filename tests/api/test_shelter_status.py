@@ -262,3 +262,20 @@ def test_a_file_re_upload_that_moves_a_site_keeps_its_status(client, keys, sessi
     assert kept["geometry"]["coordinates"] == [135.375, 34.465]
     assert (kept["properties"]["status"], kept["properties"]["evacuees"]) == ("open", 150)
     assert kept["properties"]["crowding"] == "crowded"
+
+
+def test_items_link_to_their_collection_and_to_the_site(client):
+    page = client.get(ITEMS, params={"municipality": KISHIWADA, "limit": 2}).json()
+    rels = {link["rel"]: link["href"] for link in page["links"]}
+    assert {"self", "collection", "next"} <= set(rels)
+    links = {link["rel"]: link["href"] for link in page["features"][0]["links"]}
+    site = client.get(links["related"].removeprefix("http://testserver"))
+    assert (
+        site.status_code == 200
+        and site.json()["id"]
+        == page["features"][0]["properties"]["municipality"]
+        + "-"
+        + page["features"][0]["properties"]["site"]
+    )
+    one = client.get(links["self"].removeprefix("http://testserver")).json()
+    assert {link["rel"] for link in one["links"]} == {"self", "collection"}

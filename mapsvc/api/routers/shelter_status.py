@@ -76,17 +76,19 @@ StatusSiteDep = Annotated[tuple[str, str, str], KeySite("status")]
 
 
 def _links(request: Request) -> StatusLinks:
-    items = str(request.url_for("status_items"))
+    collections = str(request.url_for("collections"))
+    items = f"{collections}/{COLLECTION}/items"
 
     def page_href(offset: int, limit: int) -> str:
         return str(request.url.include_query_params(offset=offset, limit=limit))
 
-    def item_href(identifier: str) -> str:
-        if identifier.startswith("../../"):
-            return items.rsplit("/", 2)[0].rsplit("/", 1)[0] + "/" + identifier[6:]
-        return f"{items}/{identifier}"
-
-    return StatusLinks(str(request.url), page_href, item_href)
+    return StatusLinks(
+        self_href=str(request.url),
+        collection_href=f"{collections}/{COLLECTION}",
+        page_href=page_href,
+        item_href=lambda identifier: f"{items}/{identifier}",
+        site_href=lambda layer, feature_id: f"{collections}/{layer}/items/{feature_id}",
+    )
 
 
 def _status_headers(response: Response, etag: str) -> Response:
@@ -102,7 +104,7 @@ def get_status_collection(request: Request, session: ReadSessionDep) -> Response
     return _status_headers(FastJSONResponse(body), etag)
 
 
-@router.get(ITEMS, response_class=GeoJSONResponse, name="status_items")
+@router.get(ITEMS, response_class=GeoJSONResponse)
 def get_status_items(
     request: Request,
     session: ReadSessionDep,
@@ -184,19 +186,28 @@ def _change_id(value: str | None) -> uuid.UUID | None:
         ) from None
 
 
-def _change(
+CHANGE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    412: {"description": "If-Match names a state that is no longer current"},
+    428: {"description": "If-Match is missing"},
+}
+
+
+def change_status_item(
     request: Request,
     session: SessionDep,
     catalog: CatalogDep,
     principal: PrincipalDep,
-    site: tuple[str, str, str],
-    body: Any,
-    *,
-    mode: str,
-    if_match: str | None,
-    idempotency_key: str | None,
-    replace: bool,
+    site: StatusSiteDep,
+    body: Annotated[dict[str, Any], CHANGE_BODY],
+    if_match: Annotated[str | None, Header(description="the item's ETag")] = None,
+    idempotency_key: Annotated[str | None, Header(description="a UUID per change")] = None,
+    mode: Annotated[str, MODE] = "real",
 ) -> Response:
+    """Change one site's status (needs the ``status`` right there).
+
+    PATCH changes the fields given; PUT all of them (what it leaves out goes back to its
+    default).
+    """
     reject_unknown(request, {"mode"})
     changed = shelter_status.change(
         session,
@@ -208,7 +219,7 @@ def _change(
         if_match=if_match,
         change_id=_change_id(idempotency_key),
         require_if_match=True,
-        replace=replace,
+        replace=request.method == "PUT",
     )
     answer, etag = status_open_data.item(
         session, catalog, site, mode=mode, links=_links(request), state=changed
@@ -216,63 +227,14 @@ def _change(
     return GeoJSONResponse(answer, headers={"ETag": etag, "Cache-Control": "no-store"})
 
 
-CHANGE_RESPONSES: dict[int | str, dict[str, Any]] = {
-    412: {"description": "If-Match names a state that is no longer current"},
-    428: {"description": "If-Match is missing"},
-}
-
-
-@router.patch(ITEM, response_class=GeoJSONResponse, responses=CHANGE_RESPONSES)
-def patch_status_item(
-    request: Request,
-    session: SessionDep,
-    catalog: CatalogDep,
-    principal: PrincipalDep,
-    site: StatusSiteDep,
-    body: Annotated[dict[str, Any], CHANGE_BODY],
-    if_match: Annotated[str | None, Header(description="the item's ETag")] = None,
-    idempotency_key: Annotated[str | None, Header(description="a UUID per change")] = None,
-    mode: Annotated[str, MODE] = "real",
-) -> Response:
-    """Change the fields given of one site's status (needs the ``status`` right there)."""
-    return _change(
-        request,
-        session,
-        catalog,
-        principal,
-        site,
-        body,
-        mode=mode,
-        if_match=if_match,
-        idempotency_key=idempotency_key,
-        replace=False,
-    )
-
-
-@router.put(ITEM, response_class=GeoJSONResponse, responses=CHANGE_RESPONSES)
-def put_status_item(
-    request: Request,
-    session: SessionDep,
-    catalog: CatalogDep,
-    principal: PrincipalDep,
-    site: StatusSiteDep,
-    body: Annotated[dict[str, Any], CHANGE_BODY],
-    if_match: Annotated[str | None, Header(description="the item's ETag")] = None,
-    idempotency_key: Annotated[str | None, Header(description="a UUID per change")] = None,
-    mode: Annotated[str, MODE] = "real",
-) -> Response:
-    """Replace one site's status: fields not given go back to their defaults."""
-    return _change(
-        request,
-        session,
-        catalog,
-        principal,
-        site,
-        body,
-        mode=mode,
-        if_match=if_match,
-        idempotency_key=idempotency_key,
-        replace=True,
+for method in ("PATCH", "PUT"):  # one operation each in the OpenAPI document, one handler
+    router.add_api_route(
+        ITEM,
+        change_status_item,
+        methods=[method],
+        name=f"{method.lower()}_status_item",
+        response_class=GeoJSONResponse,
+        responses=CHANGE_RESPONSES,
     )
 
 
