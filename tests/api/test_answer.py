@@ -20,15 +20,16 @@ def _answer(client, spot, **params):
     return response.json()
 
 
-def _sites_near(session, spot, flag, count):
-    """The ``count`` nearest evacuation sites designated for ``flag``: (code, key, name)."""
+def _sites_near(session, spot, flag, count, *, designated=True):
+    """The ``count`` nearest evacuation sites designated (or not) for ``flag``: (code, key, name)."""
     return session.execute(
         text(
             "SELECT municipality_code, feature_key, properties->>'name' FROM published_feature "
-            "WHERE layer_id = 'evacuation_sites' AND (properties->>:flag)::boolean "
+            "WHERE layer_id = 'evacuation_sites' "
+            "AND coalesce((properties->>:flag)::boolean, false) = :designated "
             "ORDER BY geom::geography <-> ST_Point(:lon, :lat, 4326)::geography LIMIT :count"
         ),
-        spot | {"flag": flag, "count": count},
+        spot | {"flag": flag, "count": count, "designated": designated},
     ).all()
 
 
@@ -87,6 +88,9 @@ def test_only_a_site_reported_open_for_real_is_named_open(client, session, catal
     _set(session, catalog, nearest, "open", mode="drill")  # a drill: never real
     _set(session, catalog, second, "closed")
     _set(session, catalog, third, "open")
+    # Open, and nearer than ``third``, but not designated for floods: not an answer for a flood.
+    (undesignated,) = _sites_near(session, KISHIWADA_CITY_HALL, "flood", 1, designated=False)
+    _set(session, catalog, undesignated, "open")
     answer = _answer(client, KISHIWADA_CITY_HALL, hazard="flood")
     assert answer["open_status"] == "open"
     assert answer["site"]["name"] == third[2]
@@ -103,6 +107,11 @@ def test_only_a_site_reported_open_for_real_is_named_open(client, session, catal
     ).json()
     assert body["openStatus"] == "open"
     assert [f["properties"]["name"] for f in body["features"]] == [third[2]]
+    any_hazard = client.get(
+        "/api/nearest",
+        params=KISHIWADA_CITY_HALL | {"layer": "evacuation_sites", "open": "true", "limit": 1},
+    ).json()
+    assert [f["properties"]["name"] for f in any_hazard["features"]] == [undesignated[2]]
     assert body["features"][0]["properties"]["status"] == "open"
 
     _set(session, catalog, third, "closed")
