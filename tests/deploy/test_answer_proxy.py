@@ -8,6 +8,7 @@ import time
 import httpx
 import pytest
 
+from mapsvc.api.caching import STATUS_SHARED_MAX_AGE_S, STATUS_STALE_S
 from mapsvc.db.engine import make_sessionmaker
 from tests.deploy.test_proxy import serve, upstream_of
 from tests.support.proxy import nginx_proxy
@@ -44,9 +45,9 @@ def test_the_first_read_after_a_site_opens_names_it_through_nginx(scratch):
         assert before["openStatus"] == "not_published" and before["features"] == []
         assert "開設状況は未発表" in http.get("/api/answer", params=ANSWER).json()["text"]
         assert http.get("/api/nearest", params=NEAREST_OPEN).headers["x-cache-status"] == "HIT"
-        # Both cached answers lie unused past their lifetime; nginx's "updating" would then
-        # hand out the old one first, however old.
-        time.sleep(3)
+        # Both cached answers lie unused past their lifetime and its stale-while-revalidate;
+        # nginx's "updating" would then hand out the old one first, however old.
+        time.sleep(STATUS_SHARED_MAX_AGE_S + STATUS_STALE_S + 1)
         _open(base, key)
         after = http.get("/api/nearest", params=NEAREST_OPEN)
         assert after.headers["x-cache-status"] != "STALE"
