@@ -111,6 +111,13 @@ def crowding(evacuees: int | None, capacity: int | None, accepting: bool) -> str
     return next((level for level, below in CROWDING_LEVELS if share < below), "full")
 
 
+def state_crowding(status: str, evacuees: int | None, capacity: int | None, accepting: bool) -> str:
+    """The crowding level of a site in ``status``: ``unknown`` unless it takes people in."""
+    if status not in RECEIVING:
+        return "unknown"
+    return crowding(evacuees, capacity, accepting)
+
+
 def site_etag(layer: str, code: str, key: str, mode: str, revision: int) -> str:
     """The strong ETag of a site's status: it names the site, the mode and the revision."""
     return f'"{layer}:{code}-{key}:{mode}:{revision}"'
@@ -169,9 +176,7 @@ class SiteStatus:
     @property
     def crowding(self) -> str:
         """The crowding level, where the site takes people in (``unknown`` elsewhere)."""
-        if self.status not in RECEIVING:
-            return "unknown"
-        return crowding(self.evacuees, self.capacity, self.accepting)
+        return state_crowding(self.status, self.evacuees, self.capacity, self.accepting)
 
     @classmethod
     def of_columns(
@@ -230,9 +235,7 @@ class StatusEvent:
     @property
     def crowding(self) -> str:
         """The crowding level this change left (``unknown`` where the site took no one in)."""
-        if self.status not in RECEIVING:
-            return "unknown"
-        return crowding(self.evacuees, self.capacity, self.accepting)
+        return state_crowding(self.status, self.evacuees, self.capacity, self.accepting)
 
     @classmethod
     def of(cls, row: ShelterStatusEventRow) -> StatusEvent:
