@@ -111,13 +111,6 @@ def crowding(evacuees: int | None, capacity: int | None, accepting: bool) -> str
     return next((level for level, below in CROWDING_LEVELS if share < below), "full")
 
 
-def state_crowding(status: str, evacuees: int | None, capacity: int | None, accepting: bool) -> str:
-    """The crowding level of a site in ``status``: ``unknown`` unless it takes people in."""
-    if status not in RECEIVING:
-        return "unknown"
-    return crowding(evacuees, capacity, accepting)
-
-
 def site_etag(layer: str, code: str, key: str, mode: str, revision: int) -> str:
     """The strong ETag of a site's status: it names the site, the mode and the revision."""
     return f'"{layer}:{code}-{key}:{mode}:{revision}"'
@@ -150,7 +143,25 @@ def _iso(at: datetime | None) -> str | None:
 
 
 @dataclass(frozen=True)
-class SiteStatus:
+class RecordedState:
+    """What a site's state holds wherever it is read (now, or as a change left it): ``FIELDS``."""
+
+    status: str
+    accepting: bool
+    evacuees: int | None
+    capacity: int | None
+    note: str
+
+    @property
+    def crowding(self) -> str:
+        """The crowding level, where the site takes people in (``unknown`` elsewhere)."""
+        if self.status not in RECEIVING:
+            return "unknown"
+        return crowding(self.evacuees, self.capacity, self.accepting)
+
+
+@dataclass(frozen=True)
+class SiteStatus(RecordedState):
     """A site's current status in one mode (``revision`` 0: nothing recorded yet)."""
 
     layer: str
@@ -158,11 +169,6 @@ class SiteStatus:
     key: str
     mode: str
     revision: int
-    status: str
-    accepting: bool
-    evacuees: int | None
-    capacity: int | None
-    note: str
     updated_at: datetime | None
     updated_by: str | None
     opened_at: datetime | None
@@ -172,11 +178,6 @@ class SiteStatus:
     def etag(self) -> str:
         """The strong ETag of this state (``If-Match`` of the next change)."""
         return site_etag(self.layer, self.code, self.key, self.mode, self.revision)
-
-    @property
-    def crowding(self) -> str:
-        """The crowding level, where the site takes people in (``unknown`` elsewhere)."""
-        return state_crowding(self.status, self.evacuees, self.capacity, self.accepting)
 
     @classmethod
     def of_columns(
@@ -218,24 +219,14 @@ class SiteStatus:
 
 
 @dataclass(frozen=True)
-class StatusEvent:
-    """One change of a site's status, as it was recorded."""
+class StatusEvent(RecordedState):
+    """One change of a site's status, as it was recorded (``crowding``: the level it left)."""
 
     id: int
     mode: str
     revision: int
-    status: str
-    accepting: bool
-    evacuees: int | None
-    capacity: int | None
-    note: str
     recorded_at: datetime
     actor: str
-
-    @property
-    def crowding(self) -> str:
-        """The crowding level this change left (``unknown`` where the site took no one in)."""
-        return state_crowding(self.status, self.evacuees, self.capacity, self.accepting)
 
     @classmethod
     def of(cls, row: ShelterStatusEventRow) -> StatusEvent:
@@ -244,13 +235,9 @@ class StatusEvent:
             id=row.id,
             mode=row.mode,
             revision=row.revision,
-            status=row.status,
-            accepting=row.accepting,
-            evacuees=row.evacuees,
-            capacity=row.capacity,
-            note=row.note,
             recorded_at=row.recorded_at,
             actor=row.actor,
+            **{name: getattr(row, name) for name in FIELDS},
         )
 
 
