@@ -353,15 +353,24 @@ def _replayed(earlier: ShelterStatusEventRow, site: tuple[str, str, str, str]) -
     return SiteStatus.of_event(earlier)
 
 
+def _checked_change(
+    catalog: Catalog, layer: str, mode: str, fields: Mapping[str, Any]
+) -> dict[str, Any]:
+    """A change's fields, checked with its layer (404) and mode (400) before anything is locked."""
+    _check_layer(catalog, layer)
+    check_mode(mode)
+    return checked_fields(fields)
+
+
 def _apply(
     session: Session,
     actor: str,
     site: tuple[str, str, str, str],
     wanted: Mapping[str, Any],
     *,
-    if_match: str | None,
-    change_id: UUID | None,
-    replace: bool,
+    if_match: str | None = None,
+    change_id: UUID | None = None,
+    replace: bool = False,
 ) -> SiteStatus:
     """One change of one site, inside the caller's transaction."""
     layer, code, key, mode = site
@@ -439,9 +448,7 @@ def change(
     when ``if_match`` names another state, PreconditionRequired without it when required. A
     retry with the same ``change_id`` gets the first result and records nothing more.
     """
-    _check_layer(catalog, layer)
-    check_mode(mode)
-    wanted = checked_fields(fields)
+    wanted = _checked_change(catalog, layer, mode, fields)
     if replace and "status" not in wanted:
         raise InvalidParameter("置き換えるときは status が必要です", "A replacement needs a status")
     if require_if_match and if_match is None:
@@ -473,21 +480,10 @@ def change_many(
 
     Sites are locked in key order, so two such changes never wait on each other in a circle.
     """
-    _check_layer(catalog, layer)
-    check_mode(mode)
-    wanted = checked_fields(fields)
+    wanted = _checked_change(catalog, layer, mode, fields)
     with unit_of_work(session):
         return [
-            _apply(
-                session,
-                actor,
-                (layer, code, key, mode),
-                wanted,
-                if_match=None,
-                change_id=None,
-                replace=False,
-            )
-            for key in sorted(set(keys))
+            _apply(session, actor, (layer, code, key, mode), wanted) for key in sorted(set(keys))
         ]
 
 
