@@ -261,6 +261,32 @@ def insert_audit(session: Session, **values: Any) -> None:
     session.execute(insert(AuditRow).values(**values))
 
 
+def insert_dataset_audit(
+    session: Session,
+    dataset: DatasetRow,
+    *,
+    actor: str,
+    action: str,
+    detail: dict[str, Any],
+    result: str = "ok",
+    version_id: int | None = None,
+    sha256: str | None = None,
+) -> None:
+    """Append an action on one dataset to the audit log, with the dataset's layer and municipality."""
+    insert_audit(
+        session,
+        actor=actor,
+        action=action,
+        result=result,
+        layer_id=dataset.layer_id,
+        municipality_code=dataset.municipality_code,
+        dataset_id=dataset.id,
+        version_id=version_id,
+        sha256=sha256,
+        detail=detail,
+    )
+
+
 def analyze(session: Session) -> None:
     """Refresh planner statistics after a bulk load."""
     session.execute(text("ANALYZE feature"))

@@ -106,14 +106,11 @@ def request_publication(
                     detail={"number": version.number},
                 ),
             )
-            writes.insert_audit(
+            writes.insert_dataset_audit(
                 session,
+                dataset,
                 actor=actor,
                 action="publish_request",
-                result="ok",
-                layer_id=layer.id,
-                municipality_code=code,
-                dataset_id=dataset.id,
                 version_id=version.id,
                 detail={"publishers": list(publishers)},
             )

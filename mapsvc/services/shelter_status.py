@@ -143,7 +143,25 @@ def _iso(at: datetime | None) -> str | None:
 
 
 @dataclass(frozen=True)
-class SiteStatus:
+class RecordedState:
+    """What a site's state holds wherever it is read (now, or as a change left it): ``FIELDS``."""
+
+    status: str
+    accepting: bool
+    evacuees: int | None
+    capacity: int | None
+    note: str
+
+    @property
+    def crowding(self) -> str:
+        """The crowding level, where the site takes people in (``unknown`` elsewhere)."""
+        if self.status not in RECEIVING:
+            return "unknown"
+        return crowding(self.evacuees, self.capacity, self.accepting)
+
+
+@dataclass(frozen=True)
+class SiteStatus(RecordedState):
     """A site's current status in one mode (``revision`` 0: nothing recorded yet)."""
 
     layer: str
@@ -151,11 +169,6 @@ class SiteStatus:
     key: str
     mode: str
     revision: int
-    status: str
-    accepting: bool
-    evacuees: int | None
-    capacity: int | None
-    note: str
     updated_at: datetime | None
     updated_by: str | None
     opened_at: datetime | None
@@ -165,13 +178,6 @@ class SiteStatus:
     def etag(self) -> str:
         """The strong ETag of this state (``If-Match`` of the next change)."""
         return site_etag(self.layer, self.code, self.key, self.mode, self.revision)
-
-    @property
-    def crowding(self) -> str:
-        """The crowding level, where the site takes people in (``unknown`` elsewhere)."""
-        if self.status not in RECEIVING:
-            return "unknown"
-        return crowding(self.evacuees, self.capacity, self.accepting)
 
     @classmethod
     def of_columns(
@@ -213,26 +219,14 @@ class SiteStatus:
 
 
 @dataclass(frozen=True)
-class StatusEvent:
-    """One change of a site's status, as it was recorded."""
+class StatusEvent(RecordedState):
+    """One change of a site's status, as it was recorded (``crowding``: the level it left)."""
 
     id: int
     mode: str
     revision: int
-    status: str
-    accepting: bool
-    evacuees: int | None
-    capacity: int | None
-    note: str
     recorded_at: datetime
     actor: str
-
-    @property
-    def crowding(self) -> str:
-        """The crowding level this change left (``unknown`` where the site took no one in)."""
-        if self.status not in RECEIVING:
-            return "unknown"
-        return crowding(self.evacuees, self.capacity, self.accepting)
 
     @classmethod
     def of(cls, row: ShelterStatusEventRow) -> StatusEvent:
@@ -241,13 +235,9 @@ class StatusEvent:
             id=row.id,
             mode=row.mode,
             revision=row.revision,
-            status=row.status,
-            accepting=row.accepting,
-            evacuees=row.evacuees,
-            capacity=row.capacity,
-            note=row.note,
             recorded_at=row.recorded_at,
             actor=row.actor,
+            **{name: getattr(row, name) for name in FIELDS},
         )
 
 
@@ -363,15 +353,24 @@ def _replayed(earlier: ShelterStatusEventRow, site: tuple[str, str, str, str]) -
     return SiteStatus.of_event(earlier)
 
 
+def _checked_change(
+    catalog: Catalog, layer: str, mode: str, fields: Mapping[str, Any]
+) -> dict[str, Any]:
+    """A change's fields, checked with its layer (404) and mode (400) before anything is locked."""
+    _check_layer(catalog, layer)
+    check_mode(mode)
+    return checked_fields(fields)
+
+
 def _apply(
     session: Session,
     actor: str,
     site: tuple[str, str, str, str],
     wanted: Mapping[str, Any],
     *,
-    if_match: str | None,
-    change_id: UUID | None,
-    replace: bool,
+    if_match: str | None = None,
+    change_id: UUID | None = None,
+    replace: bool = False,
 ) -> SiteStatus:
     """One change of one site, inside the caller's transaction."""
     layer, code, key, mode = site
@@ -449,9 +448,7 @@ def change(
     when ``if_match`` names another state, PreconditionRequired without it when required. A
     retry with the same ``change_id`` gets the first result and records nothing more.
     """
-    _check_layer(catalog, layer)
-    check_mode(mode)
-    wanted = checked_fields(fields)
+    wanted = _checked_change(catalog, layer, mode, fields)
     if replace and "status" not in wanted:
         raise InvalidParameter("置き換えるときは status が必要です", "A replacement needs a status")
     if require_if_match and if_match is None:
@@ -483,21 +480,10 @@ def change_many(
 
     Sites are locked in key order, so two such changes never wait on each other in a circle.
     """
-    _check_layer(catalog, layer)
-    check_mode(mode)
-    wanted = checked_fields(fields)
+    wanted = _checked_change(catalog, layer, mode, fields)
     with unit_of_work(session):
         return [
-            _apply(
-                session,
-                actor,
-                (layer, code, key, mode),
-                wanted,
-                if_match=None,
-                change_id=None,
-                replace=False,
-            )
-            for key in sorted(set(keys))
+            _apply(session, actor, (layer, code, key, mode), wanted) for key in sorted(set(keys))
         ]
 
 

@@ -103,14 +103,12 @@ def store_version(
             "created_by": actor,
         },
     )
-    writes.insert_audit(
+    writes.insert_dataset_audit(
         session,
+        dataset,
         actor=actor,
         action="upload",
         result="staged",
-        layer_id=dataset.layer_id,
-        municipality_code=dataset.municipality_code,
-        dataset_id=dataset.id,
         version_id=version.id,
         sha256=source.sha256,
         detail={"filename": source.filename, "features": count} | (audit_detail or {}),
@@ -142,14 +140,11 @@ def _flip(session: Session, version: VersionRow, *, actor: str, action: str) -> 
     )
     harvest.settle(session, dataset.id)
     # Same transaction as the flip: there is never a published state without its audit row.
-    writes.insert_audit(
+    writes.insert_dataset_audit(
         session,
+        dataset,
         actor=actor,
         action=action,
-        result="ok",
-        layer_id=dataset.layer_id,
-        municipality_code=dataset.municipality_code,
-        dataset_id=dataset.id,
         version_id=version.id,
         sha256=version.source_sha256,
         detail={"previous_version_id": previous},
@@ -201,14 +196,11 @@ def take_down(session: Session, dataset_id: int, *, reason: str, actor: str) -> 
         raise Conflict("このデータは公開されていません", "Nothing of this dataset is published")
     writes.set_version_status(session, current, "retired")
     writes.point_dataset_at(session, dataset.id, None)
-    writes.insert_audit(
+    writes.insert_dataset_audit(
         session,
+        dataset,
         actor=actor,
         action="take_down",
-        result="ok",
-        layer_id=dataset.layer_id,
-        municipality_code=dataset.municipality_code,
-        dataset_id=dataset.id,
         version_id=current,
         detail={"reason": reason.strip()},
     )

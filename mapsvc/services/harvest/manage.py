@@ -40,7 +40,9 @@ def set_source(
         values = definition.as_values()
         source = harvest.save_source(session, dataset.id, values | {"created_by": actor})
         notify.recovered(session, dataset, by=actor)  # a new definition starts afresh
-        _audit(session, dataset, actor, "source_set", values)
+        writes.insert_dataset_audit(
+            session, dataset, actor=actor, action="source_set", detail=values
+        )
     return source_view(source, dataset, harvest.history(session, source.id, HISTORY))
 
 
@@ -64,7 +66,13 @@ def pause_source(
         harvest.set_paused(session, source.id, paused)
         if paused:  # a person has acted on a failing source: stopping it is an answer
             notify.recovered(session, dataset, by=actor)
-        _audit(session, dataset, actor, "source_pause" if paused else "source_resume", {})
+        writes.insert_dataset_audit(
+            session,
+            dataset,
+            actor=actor,
+            action="source_pause" if paused else "source_resume",
+            detail={},
+        )
     session.refresh(source)
     return source_view(source, dataset)
 
@@ -88,7 +96,9 @@ def discard(session: Session, layer_id: str, municipality: str, *, actor: str) -
                 "確認を待っている取得はありません", "Nothing fetched from this source waits"
             )
         notices.close(session, ("harvest_review",), layer_id, municipality, by=actor)
-        _audit(session, dataset, actor, "harvest_discard", {"version_id": waiting})
+        writes.insert_dataset_audit(
+            session, dataset, actor=actor, action="harvest_discard", detail={"version_id": waiting}
+        )
     return show_source(session, layer_id, municipality)
 
 
@@ -227,18 +237,3 @@ def _found(session: Session, layer_id: str, code: str) -> tuple[HarvestSourceRow
             "このデータセットには取得元がありません", f"No source is set for {layer_id} of {code}"
         )
     return source, dataset
-
-
-def _audit(
-    session: Session, dataset: DatasetRow, actor: str, action: str, detail: dict[str, Any]
-) -> None:
-    writes.insert_audit(
-        session,
-        actor=actor,
-        action=action,
-        result="ok",
-        layer_id=dataset.layer_id,
-        municipality_code=dataset.municipality_code,
-        dataset_id=dataset.id,
-        detail=detail,
-    )

@@ -11,11 +11,12 @@ mistaken change is put right by the next one, never by editing history.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote
 
 import orjson
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from layers import Catalog
@@ -90,12 +91,45 @@ def _change_id(text: str) -> uuid.UUID:
         ) from None
 
 
-def _sites(
-    session: Session, catalog: Catalog, settings: Settings, code: str, mode: str
-) -> list[BoardSite]:
-    """Every published site of the municipality, with its district and its status in ``mode``."""
-    towns = towns_of(settings, municipalities.get_municipality(session, code).name_ja)
-    return shelter_status.board_sites(session, catalog, code, mode=mode, towns=towns)
+@dataclass(frozen=True)
+class Board:
+    """What every board route works with: the data, and the officer signed in.
+
+    The municipality is not in it: each route takes it as ``StatusCode``, so that the check of
+    the officer's right there stands in the route's own signature (``tests/staff/test_access``).
+    """
+
+    session: Session
+    settings: Settings
+    catalog: Catalog
+    principal: StaffPrincipal
+
+    def sites(self, code: str, mode: str) -> list[BoardSite]:
+        """Every published site of the municipality, with its district and its status in ``mode``."""
+        name_ja = municipalities.get_municipality(self.session, code).name_ja
+        towns = towns_of(self.settings, name_ja)
+        return shelter_status.board_sites(self.session, self.catalog, code, mode=mode, towns=towns)
+
+    def site(self, code: str, asked: SiteQuery) -> BoardSite:
+        """The one published site asked for (404 for one the municipality does not publish)."""
+        every = self.sites(code, asked.mode)
+        found = next((s for s in every if (s.layer, s.key) == (asked.layer, asked.key)), None)
+        if found is None:
+            raise NotFound(
+                f"この避難所・避難場所は公開されていません：{asked.layer} {asked.key}",
+                f"No such published site: {asked.layer} {asked.key}",
+            )
+        return found
+
+
+def board_of(
+    session: SessionDep, settings: SettingsDep, catalog: CatalogDep, principal: StaffDep
+) -> Board:
+    """The board's data and officer, as the route's dependencies give them."""
+    return Board(session, settings, catalog, principal)
+
+
+BoardDep = Annotated[Board, Depends(board_of)]
 
 
 def _chosen(sites: list[BoardSite], hazard: str, districts: list[str]) -> list[BoardSite]:
@@ -105,19 +139,6 @@ def _chosen(sites: list[BoardSite], hazard: str, districts: list[str]) -> list[B
         for s in sites
         if (not hazard or hazard in s.hazards) and (not districts or district_name(s) in districts)
     ]
-
-
-def _site(
-    session: Session, catalog: Catalog, settings: Settings, code: str, asked: SiteQuery
-) -> BoardSite:
-    every = _sites(session, catalog, settings, code, asked.mode)
-    found = next((s for s in every if (s.layer, s.key) == (asked.layer, asked.key)), None)
-    if found is None:
-        raise NotFound(
-            f"この避難所・避難場所は公開されていません：{asked.layer} {asked.key}",
-            f"No such published site: {asked.layer} {asked.key}",
-        )
-    return found
 
 
 def _board_words(catalog: Catalog, mode: str) -> dict[str, Any]:
@@ -131,18 +152,12 @@ def _board_words(catalog: Catalog, mode: str) -> dict[str, Any]:
     }
 
 
-def _row(
-    request: Request,
-    principal: StaffPrincipal,
-    catalog: Catalog,
-    code: str,
-    mode: str,
-    site: BoardSite,
-) -> dict[str, str]:
+def _row(request: Request, board: Board, code: str, mode: str, site: BoardSite) -> dict[str, str]:
     """The site's ETag and row as on the page (a fresh change_id for a post without the script)."""
-    words = page_context(request, principal) | _board_words(catalog, mode)
+    words = page_context(request, board.principal) | _board_words(board.catalog, mode)
     macros = environment.get_template("board_macros.html").make_module(words)
-    row = str(macros.site_row(site, code, mode, principal.csrf, str(uuid.uuid4())))  # type: ignore[attr-defined]
+    csrf = board.principal.csrf
+    row = str(macros.site_row(site, code, mode, csrf, str(uuid.uuid4())))  # type: ignore[attr-defined]
     return {"etag": etag_of(site, mode), "row": row}
 
 
@@ -151,12 +166,9 @@ def _json(body: Any) -> Response:
 
 
 @router.get("/board/{municipality}", response_class=HTMLResponse)
-def board(
+def board_page(
     request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    catalog: CatalogDep,
-    principal: StaffDep,
+    board: BoardDep,
     code: StatusCode,
     mode: ModeDep,
     hazard: str = "",
@@ -166,36 +178,33 @@ def board(
     """The board: every published site of the municipality, filtered by hazard and district."""
     lang = language(request)
     if hazard:
-        hazard_label(catalog, hazard, lang)  # one of the hazards (else 400)
-    every = _sites(session, catalog, settings, code, mode)
+        hazard_label(board.catalog, hazard, lang)  # one of the hazards (else 400)
+    every = board.sites(code, mode)
     chosen = sorted(set(district or []))
     sites = _chosen(every, hazard, chosen)
     return render(
         request,
         "board.html",
-        principal=principal,
+        principal=board.principal,
         code=code,
         mode=mode,
-        municipality_name=municipality_name(request, session, code),
-        hazards=hazard_choices(catalog),
+        municipality_name=municipality_name(request, board.session, code),
+        hazards=hazard_choices(board.catalog),
         hazard=hazard,
         districts=sorted({district_name(s) for s in every} - {""}),
         chosen_districts=chosen,
         sites=sites,
         change_ids=[str(uuid.uuid4()) for _ in sites],
-        may_publish=principal.may("publish", code),
+        may_publish=board.principal.may("publish", code),
         notice=translate("opened_many", lang, n=done) if done is not None else "",
-        **_board_words(catalog, mode),
+        **_board_words(board.catalog, mode),
     )
 
 
 @router.post("/board/{municipality}/change")
 def change(
     request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    catalog: CatalogDep,
-    principal: StaffDep,
+    board: BoardDep,
     code: StatusCode,
     layer: Annotated[str, Form(max_length=64)],
     key: Annotated[str, Form(max_length=200)],
@@ -211,9 +220,9 @@ def change(
     """One change to one site (412 when it changed since the page showed it)."""
     check_mode(mode)
     shelter_status.change(
-        session,
-        catalog,
-        principal.actor,
+        board.session,
+        board.catalog,
+        board.principal.actor,
         layer,
         code,
         key,
@@ -226,32 +235,25 @@ def change(
         return RedirectResponse(
             f"/staff/board/{code}?mode={mode}#site-{layer}-{quote(key)}", status_code=303
         )
-    site = _site(session, catalog, settings, code, SiteQuery(layer, key, mode))
-    return _json(_row(request, principal, catalog, code, mode, site))
+    site = board.site(code, SiteQuery(layer, key, mode))
+    return _json(_row(request, board, code, mode, site))
 
 
 @router.get("/board/{municipality}/row")
 def row(
     request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    catalog: CatalogDep,
-    principal: StaffDep,
+    board: BoardDep,
     code: StatusCode,
     asked: SiteDep,
 ) -> Response:
     """One site's row as it is now (the board's script shows it after a 412)."""
-    site = _site(session, catalog, settings, code, asked)
-    return _json(_row(request, principal, catalog, code, asked.mode, site))
+    return _json(_row(request, board, code, asked.mode, board.site(code, asked)))
 
 
 @router.get("/board/{municipality}/timeline", response_class=HTMLResponse)
 def timeline(
     request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    catalog: CatalogDep,
-    principal: StaffDep,
+    board: BoardDep,
     code: StatusCode,
     asked: SiteDep,
 ) -> Response:
@@ -259,22 +261,21 @@ def timeline(
     return render(
         request,
         "board_timeline.html",
-        principal=principal,
+        principal=board.principal,
         code=code,
         mode=asked.mode,
-        site=_site(session, catalog, settings, code, asked),
-        events=shelter_status.timeline(session, asked.layer, code, asked.key, mode=asked.mode),
-        **_board_words(catalog, asked.mode),
+        site=board.site(code, asked),
+        events=shelter_status.timeline(
+            board.session, asked.layer, code, asked.key, mode=asked.mode
+        ),
+        **_board_words(board.catalog, asked.mode),
     )
 
 
 @router.get("/board/{municipality}/open-many", response_class=HTMLResponse)
 def open_many_page(
     request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    catalog: CatalogDep,
-    principal: StaffDep,
+    board: BoardDep,
     code: StatusCode,
     mode: ModeDep,
     hazard: str = "",
@@ -286,25 +287,22 @@ def open_many_page(
     return render(
         request,
         "board_confirm.html",
-        principal=principal,
+        principal=board.principal,
         code=code,
         mode=mode,
         hazard=hazard,
-        hazard_label=hazard_label(catalog, hazard, lang),
+        hazard_label=hazard_label(board.catalog, hazard, lang),
         chosen_districts=chosen,
         districts_label="・".join(chosen) if chosen else translate("every_district", lang),
-        sites=_chosen(_sites(session, catalog, settings, code, mode), hazard, chosen),
+        sites=_chosen(board.sites(code, mode), hazard, chosen),
         back=f"/staff/board/{code}?mode={mode}",
-        **_board_words(catalog, mode),
+        **_board_words(board.catalog, mode),
     )
 
 
 @router.post("/board/{municipality}/open-many")
 def open_many(
-    session: SessionDep,
-    settings: SettingsDep,
-    catalog: CatalogDep,
-    principal: StaffDep,
+    board: BoardDep,
     code: StatusCode,
     hazard: Annotated[str, Form(max_length=32)] = "",
     mode: Annotated[str, Form(max_length=8)] = "real",
@@ -312,13 +310,12 @@ def open_many(
 ) -> Response:
     """Open them (shelters carry no designation: only evacuation sites), in one transaction."""
     check_mode(mode)
-    hazard_label(catalog, hazard, "ja")  # one of the hazards, not empty
-    every = _sites(session, catalog, settings, code, mode)
-    sites = _chosen(every, hazard, sorted(set(district or [])))
+    hazard_label(board.catalog, hazard, "ja")  # one of the hazards, not empty
+    sites = _chosen(board.sites(code, mode), hazard, sorted(set(district or [])))
     opened = shelter_status.change_many(
-        session,
-        catalog,
-        principal.actor,
+        board.session,
+        board.catalog,
+        board.principal.actor,
         DESIGNATIONS,
         code,
         [s.key for s in sites if s.layer == DESIGNATIONS],
