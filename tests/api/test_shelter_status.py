@@ -279,3 +279,16 @@ def test_items_link_to_their_collection_and_to_the_site(client):
     )
     one = client.get(links["self"].removeprefix("http://testserver")).json()
     assert {link["rel"] for link in one["links"]} == {"self", "collection"}
+
+
+def test_a_note_with_a_lone_surrogate_is_refused_and_changes_nothing(client, keys):
+    # JSON may spell a lone surrogate (\ud800) that no UTF-8 column can hold: 400, not 500.
+    etag = client.get(OSHIBA_ITEM).headers["ETag"]
+    refused = client.patch(
+        OSHIBA_ITEM,
+        content=b'{"status": "open", "note": "\\ud800"}',
+        headers=bearer(keys["kishiwada"]) | {"If-Match": etag, "Content-Type": "application/json"},
+    )
+    assert refused.status_code == 400, refused.text
+    assert refused.json()["message_ja"] and refused.json()["message_en"]
+    assert client.get(OSHIBA_ITEM).headers["ETag"] == etag
