@@ -292,3 +292,19 @@ def test_a_note_with_a_lone_surrogate_is_refused_and_changes_nothing(client, key
     assert refused.status_code == 400, refused.text
     assert refused.json()["message_ja"] and refused.json()["message_en"]
     assert client.get(OSHIBA_ITEM).headers["ETag"] == etag
+
+
+def test_an_idempotency_key_reused_for_other_content_is_refused_not_replayed(client, keys):
+    # Replaying the first answer would tell the client its "closed" was recorded: it was not.
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    etag = _open(client, keys).headers["ETag"]
+    first = _patch(client, keys["kishiwada"], {"evacuees": 40}, etag, **key)
+    assert first.status_code == 200, first.text
+    again = _patch(client, keys["kishiwada"], {"evacuees": 40}, etag, **key)
+    assert again.status_code == 200 and again.headers["ETag"] == first.headers["ETag"]
+    other = _patch(client, keys["kishiwada"], {"status": "closed"}, first.headers["ETag"], **key)
+    assert other.status_code == 409, other.text
+    assert other.json()["message_ja"] and other.json()["message_en"]
+    now = client.get(OSHIBA_ITEM)
+    assert now.headers["ETag"] == first.headers["ETag"]
+    assert now.json()["properties"]["status"] == "open"
