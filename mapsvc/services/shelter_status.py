@@ -358,10 +358,7 @@ def _replayed(
 ) -> SiteStatus:
     """The answer to a retried change: its first result (the event's state), no second event."""
     if (earlier.layer_id, earlier.municipality_code, earlier.feature_key, earlier.mode) != site:
-        raise Conflict(
-            "この変更IDは別の避難所の変更に使われています",
-            "This change id was used for a change of another site",
-        )
+        raise db.change_id_of_another_site()
     # A retry sends what the first change sent; other content under the same id is a client's
     # mistake, and answering it with the first result would claim it was recorded.
     if any(getattr(earlier, name) != value for name, value in wanted.items()):
