@@ -62,10 +62,15 @@ class RowEdit:
     def from_dict(cls, data: Mapping[str, Any]) -> RowEdit:
         """The edit ``as_dict`` recorded."""
         position = data.get("position")
+        column, value = data.get("column"), data.get("value")
+        # Read back from a cookie too (the staff's fix queue): a column or value that is not a
+        # text is refused here, as TypeError, before it keys or fills a row.
+        if not all(part is None or isinstance(part, str) for part in (column, value)):
+            raise TypeError(f"an edit's column and value are texts, not {column!r}, {value!r}")
         return cls(
             row=int(data["row"]),
-            column=data.get("column"),
-            value=data.get("value"),
+            column=column,
+            value=value,
             position=(float(position[0]), float(position[1])) if position else None,
             drop=bool(data.get("drop", False)),
             by=str(data.get("by", "")),

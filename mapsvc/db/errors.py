@@ -1,7 +1,7 @@
 """The database's failures as domain errors: a full pool, a lost server (503), a bad value (400).
 
 A full pool is Busy, a lost server Unavailable, a value no column can hold (an id past bigint,
-a NUL in text) an InvalidParameter.
+a NUL in text, a lone surrogate) an InvalidParameter.
 
 Here, where SQLAlchemy may be imported, and not in ``mapsvc.errors``, which every front end
 imports. The composition roots (``mapsvc.app``, ``mapsvc.cli``) register them at start, so every
@@ -32,3 +32,7 @@ def translate_database_errors() -> None:
     translate(OperationalError, lambda _: Unavailable())
     translate(DataError, _bad_value)
     translate(psycopg.DataError, _bad_value)  # raised outside SQLAlchemy too (COPY)
+    # psycopg encodes text parameters to UTF-8: a lone surrogate, which JSON may spell (\ud800),
+    # fails there with Python's own error, before the server sees it. (The service's other
+    # encodings use errors="replace", so this names no bug of ours.)
+    translate(UnicodeEncodeError, _bad_value)

@@ -8,8 +8,10 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from psycopg.errors import UniqueViolation
 from sqlalchemy import Row, and_, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mapsvc.db.features import f, published_feature
@@ -19,8 +21,18 @@ from mapsvc.db.models import (
     ShelterStatusCurrentRow,
     ShelterStatusEventRow,
 )
+from mapsvc.errors import Conflict
 
 SITE = ("layer_id", "municipality_code", "feature_key", "mode")
+CHANGE_ID = "uq_shelter_status_event_change_id"  # the unique index of the events' change ids
+
+
+def change_id_of_another_site() -> Conflict:
+    """A client's change id already names a change of another site (or mode)."""
+    return Conflict(
+        "この変更IDは別の避難所の変更に使われています",
+        "This change id was used for a change of another site",
+    )
 
 
 def published_site(session: Session, layer_id: str, code: str, key: str) -> dict[str, Any] | None:
@@ -87,9 +99,17 @@ def record(
         "opened_at": func.now() if opens else opened_at,
         "closed_at": None if opens else func.now() if closes else closed_at,
     }
-    new = session.execute(
-        insert(ShelterStatusEventRow).values(**values).returning(ShelterStatusEventRow)
-    ).scalar_one()
+    try:
+        new = session.execute(
+            insert(ShelterStatusEventRow).values(**values).returning(ShelterStatusEventRow)
+        ).scalar_one()
+    except IntegrityError as clash:
+        # The site's lock does not cover another site: a change id sent for two sites at once
+        # passes both look-ups, and the second insert meets the first at the unique index.
+        orig = clash.orig
+        if isinstance(orig, UniqueViolation) and orig.diag.constraint_name == CHANGE_ID:
+            raise change_id_of_another_site() from None
+        raise
     row = {k: getattr(new, k) for k in values if k not in ("actor", "change_id")}
     row |= {"event_id": new.id, "updated_at": new.recorded_at, "updated_by": new.actor}
     statement = pg_insert(ShelterStatusCurrentRow).values(**row)

@@ -343,12 +343,18 @@ def _no_site(layer: str, code: str, key: str) -> NotFound:
     )
 
 
-def _replayed(earlier: ShelterStatusEventRow, site: tuple[str, str, str, str]) -> SiteStatus:
+def _replayed(
+    earlier: ShelterStatusEventRow, site: tuple[str, str, str, str], wanted: Mapping[str, Any]
+) -> SiteStatus:
     """The answer to a retried change: its first result (the event's state), no second event."""
     if (earlier.layer_id, earlier.municipality_code, earlier.feature_key, earlier.mode) != site:
+        raise db.change_id_of_another_site()
+    # A retry sends what the first change sent; other content under the same id is a client's
+    # mistake, and answering it with the first result would claim it was recorded.
+    if any(getattr(earlier, name) != value for name, value in wanted.items()):
         raise Conflict(
-            "この変更IDは別の避難所の変更に使われています",
-            "This change id was used for a change of another site",
+            "この変更IDは別の内容の変更に使われています",
+            "This change id was used for a change with other content",
         )
     return SiteStatus.of_event(earlier)
 
@@ -379,7 +385,7 @@ def _apply(
         raise _no_site(layer, code, key)
     db.lock_site(session, *site)
     if change_id is not None and (earlier := db.event_by_change_id(session, change_id)):
-        return _replayed(earlier, site)
+        return _replayed(earlier, site, wanted)
     before = db.current_row(session, *site)
     revision = before.revision if before is not None else 0
     etag = site_etag(layer, code, key, mode, revision)

@@ -279,3 +279,32 @@ def test_items_link_to_their_collection_and_to_the_site(client):
     )
     one = client.get(links["self"].removeprefix("http://testserver")).json()
     assert {link["rel"] for link in one["links"]} == {"self", "collection"}
+
+
+def test_a_note_with_a_lone_surrogate_is_refused_and_changes_nothing(client, keys):
+    # JSON may spell a lone surrogate (\ud800) that no UTF-8 column can hold: 400, not 500.
+    etag = client.get(OSHIBA_ITEM).headers["ETag"]
+    refused = client.patch(
+        OSHIBA_ITEM,
+        content=b'{"status": "open", "note": "\\ud800"}',
+        headers=bearer(keys["kishiwada"]) | {"If-Match": etag, "Content-Type": "application/json"},
+    )
+    assert refused.status_code == 400, refused.text
+    assert refused.json()["message_ja"] and refused.json()["message_en"]
+    assert client.get(OSHIBA_ITEM).headers["ETag"] == etag
+
+
+def test_an_idempotency_key_reused_for_other_content_is_refused_not_replayed(client, keys):
+    # Replaying the first answer would tell the client its "closed" was recorded: it was not.
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    etag = _open(client, keys).headers["ETag"]
+    first = _patch(client, keys["kishiwada"], {"evacuees": 40}, etag, **key)
+    assert first.status_code == 200, first.text
+    again = _patch(client, keys["kishiwada"], {"evacuees": 40}, etag, **key)
+    assert again.status_code == 200 and again.headers["ETag"] == first.headers["ETag"]
+    other = _patch(client, keys["kishiwada"], {"status": "closed"}, first.headers["ETag"], **key)
+    assert other.status_code == 409, other.text
+    assert other.json()["message_ja"] and other.json()["message_en"]
+    now = client.get(OSHIBA_ITEM)
+    assert now.headers["ETag"] == first.headers["ETag"]
+    assert now.json()["properties"]["status"] == "open"

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from layers import load_catalog
+from mapsvc.db import shelter_status as status_db
+from mapsvc.db.engine import make_sessionmaker
 from mapsvc.errors import (
+    Conflict,
     InvalidParameter,
     NotFound,
     PreconditionFailed,
@@ -16,6 +21,7 @@ from mapsvc.errors import (
 )
 from mapsvc.services import shelter_status
 from tests.support.sites import KISHIWADA, OSHIBA, Site, publish_sites
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.db
 
@@ -211,3 +217,68 @@ def test_a_new_file_version_keeps_the_status_of_the_sites_it_keeps(session, cata
 def test_crowding_levels(evacuees, capacity, accepting, level):
     assert shelter_status.crowding(evacuees, capacity, accepting) == level
     assert shelter_status.CROWDING_LABELS[level]["ja"]
+
+
+def _waiting_on_a_lock(engine) -> int:
+    with engine.connect() as watch:  # a new transaction: pg_stat_activity is read once in one
+        return int(
+            watch.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND datname = current_database()"
+                )
+            ).scalar_one()
+        )
+
+
+def test_one_change_id_sent_for_two_sites_at_once_is_a_409_not_a_500(scratch):
+    """The id's first use is not committed when the second looks it up: the second waits on the
+    unique index and then fails there, which must be the same 409 as when it comes later."""
+    settings, engine = scratch
+    first_site, second_site = (
+        Site(f"E27202999970{i:02d}", f"避難所{i}", 135.37 + i / 1000, 34.46, 100) for i in (1, 2)
+    )
+    sessions = make_sessionmaker(engine)
+    with sessions() as setup:
+        publish_sites(setup, settings, [first_site, second_site])
+    change_id, refused = uuid.uuid4(), []
+    site = {"layer_id": LAYER, "municipality_code": KISHIWADA, "mode": "real", "revision": 1}
+    fields = {"status": "open", "accepting": True, "evacuees": None, "capacity": None, "note": ""}
+
+    def second_change() -> None:
+        with sessions() as second:
+            try:
+                shelter_status.change(
+                    second,
+                    load_catalog(),
+                    "staff:b",
+                    LAYER,
+                    KISHIWADA,
+                    second_site.common_id,
+                    {"status": "open"},
+                    change_id=change_id,
+                )
+            except Exception as error:
+                refused.append(error)
+
+    with sessions() as first:
+        status_db.record(
+            first,
+            site
+            | fields
+            | {"feature_key": first_site.common_id, "actor": "staff:a"}
+            | {"change_id": change_id},
+            opened_at=None,
+            closed_at=None,
+            opens=True,
+            closes=False,
+        )
+        waiting = threading.Thread(target=second_change)
+        waiting.start()
+        wait_for(
+            lambda: _waiting_on_a_lock(engine) or refused,
+            what="the second change waiting on the change id's unique index",
+        )
+        first.commit()
+        waiting.join(30)
+    assert len(refused) == 1 and isinstance(refused[0], Conflict), refused

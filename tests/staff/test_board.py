@@ -241,6 +241,19 @@ def test_a_publisher_starts_and_ends_disaster_mode(portal, session, test_setting
     assert "災害モードを終えました" in ended.text and "いまは災害モードではありません" in ended.text
 
 
+@pytest.mark.parametrize("level", ["²", "①", "-1", "3.0"])  # "²" and "①" pass str.isdigit
+def test_an_alert_level_that_is_not_a_number_is_a_bilingual_400_and_starts_nothing(
+    portal, session, test_settings, level
+):
+    account(session, test_settings, PUBLISHER, KISHIWADA, "publisher")
+    sign_in(portal, PUBLISHER)
+    token = csrf(portal.get(f"/staff/emergency/{KISHIWADA}").text)
+    refused = start_emergency(portal, token, level)
+    assert refused.status_code == 400, refused.text
+    assert "警戒レベルは 1 から 5" in refused.text
+    assert "いまは災害モードではありません" in portal.get(f"/staff/emergency/{KISHIWADA}").text
+
+
 def test_the_audit_log_names_who_changed_which_site_in_words(duty, session, test_settings):
     page = board(duty)
     key = first_site(page)

@@ -4,9 +4,11 @@ queued, listed, removable and applied together as one version with one audit ent
 
 from __future__ import annotations
 
+import base64
 import html
 from collections.abc import Iterator
 
+import orjson
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
@@ -208,6 +210,27 @@ def test_a_fix_that_does_not_parse_is_refused_in_both_languages_and_changes_noth
     assert "4 行目: 緯度・経度がありません" in html.unescape(still.text)
     assert version_count(session) == before
     assert "まとめて直す内容" in portal.get(report).text  # kept, to be corrected
+
+
+def test_a_forged_queue_cookie_is_an_empty_queue_not_a_500(portal, session):
+    # The queue lives in a cookie anyone can write: a column that is not a text (here an
+    # object) must not reach the importer, whose edits are keyed by it.
+    report = staged(portal)
+    page_path = report.split("?")[0]
+    forged = {"fixes": [{"row": 4, "column": {"名称": 1}, "value": "x"}], "town_positions": False}
+    domain = next(iter(portal.cookies.jar)).domain
+    portal.cookies.set(
+        "mapsvc_fixes",
+        base64.urlsafe_b64encode(orjson.dumps(forged)).decode(),
+        domain=domain,
+        path=page_path,
+    )
+    page = portal.get(report)
+    assert page.status_code == 200 and "まとめて直す内容" not in page.text
+    before = version_count(session)
+    refused = portal.post(f"{page_path}/fixes/apply", data={"csrf": csrf(page.text), "seen": "1"})
+    assert refused.status_code in (400, 409), refused.text
+    assert version_count(session) == before
 
 
 def test_fixes_on_a_stale_page_are_refused_after_someone_else_made_a_version(portal, session):

@@ -66,7 +66,8 @@ def start(
 ) -> Response:
     """Turn disaster mode on for the municipality."""
     check_mode(mode)
-    if not alert_level.isdigit():
+    # isdecimal, not isdigit: "²" and "①" are digits that int() cannot read (it was a 500).
+    if not alert_level.isdecimal():
         raise InvalidParameter(
             f"警戒レベルは 1 から 5 の整数です：{alert_level}",
             f"The alert level is an integer from 1 to 5, not {alert_level!r}",
